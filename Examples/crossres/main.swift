@@ -1,0 +1,2 @@
+import CrossRes
+print("crossres")

@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "CrossRes",
+    products: [
+        .library(name: "CrossRes", targets: ["CrossRes"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Layers", targets: ["Layers"]),
+        .library(name: "Optim", targets: ["Optim"]),
+        .library(name: "Losses", targets: ["Losses"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Training", targets: ["Training"]),
+        .executable(name: "crossres", targets: ["crossres"]),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian packages)
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+
+        // MARK: - Public API
+        .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "Layers", dependencies: ["Tensor"]),
+        .target(name: "Optim", dependencies: ["Tensor", "Layers"]),
+        .target(name: "Losses", dependencies: ["Tensor", "Layers"]),
+        .target(name: "Datasets", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
+        .target(name: "Evaluation", dependencies: ["Tensor", "Layers", "Datasets"]),
+        .target(name: "Training", dependencies: ["Tensor", "Layers", "Optim", "Losses", "Datasets", "Evaluation"]),
+        .target(name: "CrossRes", dependencies: ["Tensor", "Layers", "Optim", "Losses", "Datasets", "Evaluation", "Training"]),
+
+        // MARK: - Executables
+        .executableTarget(name: "crossres", dependencies: ["CrossRes", "CBLAS"], path: "Examples/crossres"),
+
+        // MARK: - Unit test bundles
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "LayersTests", dependencies: ["Tensor", "Layers"]),
+        .testTarget(name: "OptimTests", dependencies: ["Tensor", "Layers", "Optim"]),
+        .testTarget(name: "LossesTests", dependencies: ["Tensor", "Layers", "Losses"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Tensor", "Datasets"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Tensor", "Layers", "Datasets", "Evaluation"]),
+        .testTarget(name: "TrainingTests", dependencies: ["CrossRes"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Layers module (under construction)

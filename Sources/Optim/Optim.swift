@@ -1,0 +1,1 @@
+// Optim module (under construction)

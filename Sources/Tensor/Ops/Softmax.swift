@@ -1,0 +1,30 @@
+/// Softmax and log-softmax along an axis, computed stably (max subtracted) with fused
+/// backward passes: `dx = y ⊙ (g − Σ g⊙y)` and `dx = g − softmax ⊙ Σ g`.
+extension Tensor {
+    public func softmax(alongAxis axis: Int = -1) -> Tensor {
+        let a = Shape.normalize(axis: axis, rank: rank, "softmax")
+        let shifted = withoutGradients { self - max(alongAxis: a, keepingDimensions: true) }
+        let e = withoutGradients { shifted.exp() }
+        let y = withoutGradients { e / e.sum(alongAxis: a, keepingDimensions: true) }
+        guard Tensor.needsGradient(self) else { return y }
+        return Tensor.recordOperation("softmax", value: y, inputs: [self]) { g in
+            [y * (g - (g * y).sum(alongAxis: a, keepingDimensions: true))]
+        }
+    }
+
+    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
+        let a = Shape.normalize(axis: axis, rank: rank, "logSoftmax")
+        let y = withoutGradients { self - logSumExp(alongAxes: [a], keepingDimensions: true) }
+        guard Tensor.needsGradient(self) else { return y }
+        return Tensor.recordOperation("logSoftmax", value: y, inputs: [self]) { g in
+            [g - y.exp() * g.sum(alongAxis: a, keepingDimensions: true)]
+        }
+    }
+
+    /// `x / max(‖x‖₂, eps)` along `axis` (PyTorch `F.normalize`).
+    public func l2Normalized(axis: Int = -1, eps: Float = 1e-12) -> Tensor {
+        let a = Shape.normalize(axis: axis, rank: rank, "l2Normalized")
+        let norm = square().sum(alongAxis: a, keepingDimensions: true).sqrt()
+        return self / Tensor.maximum(norm, Tensor(eps))
+    }
+}

@@ -1,0 +1,117 @@
+/// Unary elementwise functions and their derivatives.
+extension Tensor {
+    /// Records a one-input operation with vector–Jacobian product `vjp`.
+    @inline(__always)
+    static func unary(_ name: String, _ x: Tensor, _ value: Tensor, _ vjp: @escaping (Tensor) -> Tensor) -> Tensor {
+        guard needsGradient(x) else { return value }
+        return recordOperation(name, value: value, inputs: [x]) { g in [vjp(g)] }
+    }
+
+    public func abs() -> Tensor {
+        let x = detached()
+        return Tensor.unary("abs", self, Elementwise.map(self) { Swift.abs($0) }) { g in g * x.sign() }
+    }
+
+    /// −1, 0 or 1 (a constant).
+    public func sign() -> Tensor { Elementwise.map(detached()) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+
+    public func exp() -> Tensor {
+        let y = Elementwise.map(self) { Foundation.exp($0) }
+        return Tensor.unary("exp", self, y) { g in g * y }
+    }
+
+    public func log() -> Tensor {
+        let x = detached()
+        return Tensor.unary("log", self, Elementwise.map(self) { Foundation.log($0) }) { g in g / x }
+    }
+
+    public func sqrt() -> Tensor {
+        let y = Elementwise.map(self) { $0.squareRoot() }
+        return Tensor.unary("sqrt", self, y) { g in g * 0.5 / y }
+    }
+
+    /// `1 / √x`.
+    public func rsqrt() -> Tensor {
+        let y = Elementwise.map(self) { 1 / $0.squareRoot() }
+        return Tensor.unary("rsqrt", self, y) { g in g * -0.5 * y * y * y }
+    }
+
+    public func square() -> Tensor {
+        let x = detached()
+        return Tensor.unary("square", self, Elementwise.map(self) { $0 * $0 }) { g in g * x * 2 }
+    }
+
+    public func relu() -> Tensor {
+        let x = detached()
+        return Tensor.unary("relu", self, Elementwise.map(self) { $0 > 0 ? $0 : 0 }) { g in
+            Elementwise.zip(g, x, "relu") { $1 > 0 ? $0 : 0 }
+        }
+    }
+
+    /// `x` for `x > 0`, `slope·x` otherwise.
+    public func leakyRelu(slope: Float = 0.01) -> Tensor {
+        let x = detached()
+        return Tensor.unary("leakyRelu", self, Elementwise.map(self) { $0 > 0 ? $0 : slope * $0 }) { g in
+            Elementwise.zip(g, x, "leakyRelu") { $1 > 0 ? $0 : slope * $0 }
+        }
+    }
+
+    public func sigmoid() -> Tensor {
+        let y = Elementwise.map(self) { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }
+        return Tensor.unary("sigmoid", self, y) { g in g * y * (1 - y) }
+    }
+
+    public func tanh() -> Tensor {
+        let y = Elementwise.map(self) { Foundation.tanh($0) }
+        return Tensor.unary("tanh", self, y) { g in g * (1 - y.square()) }
+    }
+
+    public func sin() -> Tensor {
+        let x = detached()
+        return Tensor.unary("sin", self, Elementwise.map(self) { Foundation.sin($0) }) { g in g * x.cos() }
+    }
+
+    public func cos() -> Tensor {
+        let x = detached()
+        return Tensor.unary("cos", self, Elementwise.map(self) { Foundation.cos($0) }) { g in -g * x.sin() }
+    }
+
+    /// `acos(clamp(x, −1 + ε, 1 − ε))`: inputs are clamped so the value and its derivative
+    /// `−1/√(1 − x²)` stay finite (the gradient is 0 where clamping happened).
+    public func acos(epsilon: Float = 1e-7) -> Tensor {
+        clamped(min: -1 + epsilon, max: 1 - epsilon).acosUnclamped()
+    }
+
+    private func acosUnclamped() -> Tensor {
+        let x = detached()
+        return Tensor.unary("acos", self, Elementwise.map(self) { Foundation.acos($0) }) { g in
+            -g * (1 - x.square()).rsqrt()
+        }
+    }
+
+    /// Values limited to `[min, max]`; the gradient is zero outside.
+    public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
+        precondition(lower <= upper, "clamped: min \(lower) is above max \(upper)")
+        let x = detached()
+        return Tensor.unary("clamp", self, Elementwise.map(self) { Swift.min(Swift.max($0, lower), upper) }) { g in
+            Elementwise.zip(g, x, "clamp") { $1 >= lower && $1 <= upper ? $0 : 0 }
+        }
+    }
+
+    /// Non-finite elements replaced by `value` (a constant; used for stable log-sum-exp).
+    func replacingNonFinite(with value: Float) -> Tensor { Elementwise.map(detached()) { $0.isFinite ? $0 : value } }
+
+    /// Parametric ReLU with a learnable slope per channel (`slope` has shape `[C]`, broadcast
+    /// along axis 1 of an `[N, C, …]` input; or a single slope `[1]`).
+    public func prelu(_ slope: Tensor) -> Tensor {
+        precondition(slope.rank == 1 && rank >= 2 && (slope.count == shape[1] || slope.count == 1),
+                     "prelu: slope of shape \(slope.shape) does not match input \(shape) (need [C] with C = shape[1], or [1])")
+        var slopeShape = [Int](repeating: 1, count: rank)
+        slopeShape[1] = slope.count
+        let a = slope.reshaped(to: slopeShape)
+        let positive = greaterMask(Tensor(0))
+        return relu() + (1 - positive) * self * a
+    }
+}
+
+import Foundation

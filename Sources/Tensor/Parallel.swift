@@ -1,0 +1,84 @@
+import Dispatch
+import Synchronization
+import CBLAS
+
+/// The one place that owns threading.
+///
+/// ``Parallel/threadCount`` (default: all cores, or the `CROSSRES_THREADS` environment
+/// variable) is read by every kernel. OpenBLAS gets the same count for GEMMs issued from the
+/// caller's thread, and is switched to one thread while a ``parallelFor(_:grain:_:)`` region
+/// runs, so the two never oversubscribe the cores. Regions do not nest: a `parallelFor`
+/// inside another runs serially on its worker.
+public enum Parallel {
+    private static let configuredThreads = Mutex<Int>(initialThreadCount())
+    private static let activeRegions = Atomic<Int>(0)
+
+    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count.
+    public static var threadCount: Int {
+        get { configuredThreads.withLock { $0 } }
+        set {
+            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
+            configuredThreads.withLock { $0 = newValue }
+            openblas_set_num_threads(Int32(newValue))
+        }
+    }
+
+    /// Ensures OpenBLAS uses ``threadCount`` threads; called by GEMM wrappers once.
+    static let blasConfigured: Bool = {
+        openblas_set_num_threads(Int32(threadCount))
+        return true
+    }()
+
+    private static func initialThreadCount() -> Int {
+        if let text = getenv("CROSSRES_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Whether a parallel region is running somewhere in the process.
+    static var insideRegion: Bool { activeRegions.load(ordering: .relaxed) > 0 }
+
+    static func enterRegion() {
+        if activeRegions.add(1, ordering: .acquiringAndReleasing).oldValue == 0, threadCount > 1 {
+            openblas_set_num_threads(1)
+        }
+    }
+
+    static func exitRegion() {
+        if activeRegions.subtract(1, ordering: .acquiringAndReleasing).newValue == 0, threadCount > 1 {
+            openblas_set_num_threads(Int32(threadCount))
+        }
+    }
+}
+
+/// Splits `0..<count` into contiguous chunks of at least `grain` iterations and runs `body` on
+/// them, in parallel over ``Parallel/threadCount`` threads.
+///
+/// `body` must write only to memory that no other chunk touches. Chunk boundaries depend only
+/// on `count`, `grain` and the thread count, so results are deterministic for a fixed thread
+/// count. Gradient and training modes are not visible on worker threads: read them before.
+public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let threads = Parallel.threadCount
+    let chunks = min(threads, max(1, count / max(grain, 1)))
+    if chunks <= 1 || Parallel.insideRegion {
+        body(0..<count)
+        return
+    }
+    Parallel.enterRegion()
+    defer { Parallel.exitRegion() }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            body(start..<end)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
