@@ -35,6 +35,13 @@ public struct Gradients {
 
     mutating func remove(_ node: GradNode) -> Tensor? { store.removeValue(forKey: ObjectIdentifier(node))?.gradient }
 
+    /// Every gradient transformed by `transform` (e.g. scaled for clipping).
+    public func mapGradients(_ transform: (Tensor) -> Tensor) -> Gradients {
+        var result = Gradients()
+        for (key, entry) in store { result.store[key] = (entry.node, withoutGradients { transform(entry.gradient) }) }
+        return result
+    }
+
     /// Sum of two gradient stores (gradient accumulation over several backward passes).
     public static func + (lhs: Gradients, rhs: Gradients) -> Gradients {
         var sum = lhs
