@@ -1,0 +1,115 @@
+import Foundation
+import Tensor
+
+/// Adam (Kingma & Ba, ICLR 2015) and AdamW (Loshchilov & Hutter, ICLR 2019), with PyTorch's
+/// `torch.optim.Adam`/`AdamW` semantics and bias correction:
+///
+///     g ← ∇ + λ·θ                       (Adam: L2 decay in the gradient)
+///     θ ← θ·(1 − η·λ)                   (AdamW: decoupled decay instead)
+///     m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
+///     θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// The seed's converged adversarial setting (after corenel/pytorch-adda) is
+/// `Adam(learningRate: 1e-4, beta1: 0.5, beta2: 0.9, epsilon: 1e-8)` for both the critic and
+/// the target encoder.
+public final class Adam: Optimizer {
+    public var groups: [ParameterGroup]
+    public var schedule: any LearningRateSchedule
+    public private(set) var stepCount = 0
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    /// Decoupled weight decay (AdamW) instead of L2 in the gradient.
+    public let decoupledWeightDecay: Bool
+    private var state: SlotStore
+    /// Per-parameter step counts (a parameter without a gradient in some step is not advanced).
+    private var parameterSteps: [[Int]]
+
+    public init(groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                decoupledWeightDecay: Bool = false, schedule: any LearningRateSchedule = ConstantSchedule()) {
+        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: betas must be in [0, 1), got (\(beta1), \(beta2))")
+        precondition(epsilon > 0, "Adam: epsilon must be positive, got \(epsilon)")
+        self.groups = groups
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.decoupledWeightDecay = decoupledWeightDecay
+        self.schedule = schedule
+        state = SlotStore(groups: groups, slotNames: ["exp_avg", "exp_avg_sq"])
+        parameterSteps = groups.map { [Int](repeating: 0, count: $0.parameters.count) }
+    }
+
+    public convenience init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                            epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false,
+                            schedule: any LearningRateSchedule = ConstantSchedule()) {
+        self.init(groups: [ParameterGroup(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)],
+                  beta1: beta1, beta2: beta2, epsilon: epsilon, decoupledWeightDecay: decoupledWeightDecay, schedule: schedule)
+    }
+
+    /// AdamW: Adam with decoupled weight decay (PyTorch's default decay 0.01).
+    public static func adamW(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                             epsilon: Float = 1e-8, weightDecay: Float = 0.01, schedule: any LearningRateSchedule = ConstantSchedule()) -> Adam {
+        Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+             weightDecay: weightDecay, decoupledWeightDecay: true, schedule: schedule)
+    }
+
+    public func step(_ gradients: Gradients) {
+        let factor = schedule.multiplier(atStep: stepCount)
+        for (g, group) in groups.enumerated() {
+            let lr = group.learningRate * factor
+            for (p, parameter) in group.parameters.enumerated() {
+                guard parameter.isTrainable, let gradient = gradients[parameter] else { continue }
+                precondition(gradient.shape == parameter.shape, "Adam: gradient \(gradient.shape) for parameter \(parameter.shape)")
+                let moments = state.storages(group: g, parameter: p, count: parameter.value.count).slots
+                parameterSteps[g][p] += 1
+                parameter.value = update(parameter.value, gradient, m: moments[0], v: moments[1], lr: lr,
+                                         decay: group.weightDecay, t: parameterSteps[g][p])
+            }
+        }
+        stepCount += 1
+    }
+
+    private func update(_ value: Tensor, _ gradient: Tensor, m: TensorStorage, v: TensorStorage, lr: Float, decay: Float, t: Int) -> Tensor {
+        let b1 = beta1, b2 = beta2, eps = epsilon, decoupled = decoupledWeightDecay
+        let correction1 = 1 - Float(Foundation.pow(Double(b1), Double(t)))
+        let correction2 = 1 - Float(Foundation.pow(Double(b2), Double(t)))
+        let stepSize = lr / correction1
+        let rootCorrection2 = correction2.squareRoot()
+        let shrink: Float = decoupled ? 1 - lr * decay : 1
+        let l2: Float = decoupled ? 0 : decay
+        return Tensor(shape: value.shape) { out in
+            let theta = value.storage.base, grad = gradient.storage.base, dst = out.baseAddress!
+            let pm = m.base, pv = v.base
+            for i in 0..<out.count {
+                let gi = grad[i] + l2 * theta[i]
+                let mi = b1 * pm[i] + (1 - b1) * gi
+                let vi = b2 * pv[i] + (1 - b2) * gi * gi
+                pm[i] = mi
+                pv[i] = vi
+                let denominator = vi.squareRoot() / rootCorrection2 + eps
+                dst[i] = theta[i] * shrink - stepSize * mi / denominator
+            }
+        }
+    }
+
+    public func stateDict() -> [String: Tensor] {
+        var dict = state.stateDict(groups: groups, stepCount: stepCount)
+        for (g, steps) in parameterSteps.enumerated() {
+            dict["\(g).steps"] = Tensor(steps.map(Float.init))
+        }
+        return dict
+    }
+
+    public func load(stateDict: [String: Tensor]) throws {
+        var slots = stateDict
+        var steps = parameterSteps
+        for g in groups.indices {
+            guard let saved = slots.removeValue(forKey: "\(g).steps"), saved.shape == [groups[g].parameters.count] else {
+                throw OptimizerStateError(description: "optimizer state: missing or mis-shaped '\(g).steps' for group '\(groups[g].name)'")
+            }
+            steps[g] = saved.scalars.map { Int($0) }
+        }
+        stepCount = try state.load(slots, groups: groups)
+        parameterSteps = steps
+    }
+}

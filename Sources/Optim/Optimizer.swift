@@ -1,0 +1,115 @@
+import Foundation
+import Tensor
+
+/// An optimiser: updates the values of its parameters from a ``Gradients`` store.
+///
+/// Parameters are captured once at construction (in groups). A parameter without a gradient
+/// in the store (frozen, or not used by the loss) is left unchanged, and so is its state.
+/// The learning rate of a step is `group.learningRate × schedule(step)`.
+public protocol Optimizer: AnyObject {
+    var groups: [ParameterGroup] { get set }
+    /// Multiplier of every group's learning rate, as a function of the step count.
+    var schedule: any LearningRateSchedule { get set }
+    /// Number of steps taken (the schedule is evaluated at this value before incrementing).
+    var stepCount: Int { get }
+    /// Applies one update.
+    func step(_ gradients: Gradients)
+    /// Everything needed to resume exactly: moments per parameter and the step count.
+    func stateDict() -> [String: Tensor]
+    /// Restores ``stateDict()``; throws if it does not fit these parameters.
+    func load(stateDict: [String: Tensor]) throws
+}
+
+extension Optimizer {
+    /// The effective learning rate of group `index` at the current step.
+    public func currentLearningRate(group index: Int = 0) -> Float {
+        groups[index].learningRate * schedule.multiplier(atStep: stepCount)
+    }
+
+    /// All parameters in group order.
+    public var allParameters: [Parameter] { groups.flatMap(\.parameters) }
+}
+
+/// A problem restoring optimiser state.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Per-parameter state kept as flat float arrays, owned by the optimiser alone (so it may be
+/// updated in place), with the save/load of ``Optimizer/stateDict()``.
+struct SlotStore {
+    /// Names of the slots per parameter (`["momentum"]`, `["exp_avg", "exp_avg_sq"]`).
+    let slotNames: [String]
+    /// `slots[groupIndex][parameterIndex][slotIndex]`, created lazily on the first update.
+    private(set) var slots: [[[TensorStorage?]]]
+
+    init(groups: [ParameterGroup], slotNames: [String]) {
+        self.slotNames = slotNames
+        slots = groups.map { group in group.parameters.map { _ in [TensorStorage?](repeating: nil, count: slotNames.count) } }
+    }
+
+    /// The slots of one parameter, zero-initialised on first use (`isNew`).
+    mutating func storages(group: Int, parameter: Int, count: Int) -> (slots: [TensorStorage], isNew: Bool) {
+        let isNew = slots[group][parameter].contains { $0 == nil }
+        let result = (0..<slotNames.count).map { slot in
+            if let existing = slots[group][parameter][slot] { return existing }
+            let fresh = TensorStorage(count: count)
+            fresh.buffer.initialize(repeating: 0)
+            slots[group][parameter][slot] = fresh
+            return fresh
+        }
+        return (result, isNew)
+    }
+
+    func stateDict(groups: [ParameterGroup], stepCount: Int) -> [String: Tensor] {
+        var state: [String: Tensor] = ["step": Tensor(Float(stepCount))]
+        for (g, group) in groups.enumerated() {
+            for (p, parameter) in group.parameters.enumerated() {
+                for (s, name) in slotNames.enumerated() {
+                    guard let storage = slots[g][p][s] else { continue }
+                    let copy = Tensor(shape: parameter.shape) { $0.update(from: storage.buffer) }
+                    state["\(g).\(p).\(name)"] = copy
+                }
+            }
+        }
+        return state
+    }
+
+    mutating func load(_ state: [String: Tensor], groups: [ParameterGroup]) throws -> Int {
+        guard let step = state["step"], step.count == 1, step.item >= 0, step.item == step.item.rounded() else {
+            throw OptimizerStateError(description: "optimizer state: missing or invalid 'step' entry")
+        }
+        var expected = Set(["step"])
+        var restored = slots
+        for (g, group) in groups.enumerated() {
+            for (p, parameter) in group.parameters.enumerated() {
+                for (s, name) in slotNames.enumerated() {
+                    let key = "\(g).\(p).\(name)"
+                    expected.insert(key)
+                    guard let tensor = state[key] else { restored[g][p][s] = nil; continue }
+                    guard tensor.shape == parameter.shape else {
+                        throw OptimizerStateError(description: "optimizer state: '\(key)' has shape \(tensor.shape), parameter \(p) of group '\(group.name)' has \(parameter.shape)")
+                    }
+                    let storage = TensorStorage(count: tensor.count)
+                    tensor.withUnsafeBufferPointer { storage.buffer.update(from: $0) }
+                    restored[g][p][s] = storage
+                }
+            }
+        }
+        let unexpected = Set(state.keys).subtracting(expected)
+        guard unexpected.isEmpty else {
+            throw OptimizerStateError(description: "optimizer state: unexpected keys \(unexpected.sorted()) (expected '<group>.<parameter>.\(slotNames.joined(separator: "|"))' for these parameters)")
+        }
+        slots = restored
+        return Int(step.item)
+    }
+}
+
+extension UnsafeMutableBufferPointer where Element == Float {
+    /// Copies `source` (same count) into this buffer.
+    func update(from source: UnsafeBufferPointer<Float>) {
+        precondition(count == source.count, "buffer copy: \(source.count) elements into \(count)")
+        memcpy(baseAddress!, source.baseAddress!, count * 4)
+    }
+    func update(from source: UnsafeMutableBufferPointer<Float>) { update(from: UnsafeBufferPointer(source)) }
+}

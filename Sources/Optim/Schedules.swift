@@ -1,0 +1,90 @@
+import Foundation
+
+/// A learning-rate multiplier as a function of the optimiser step (0-based).
+public protocol LearningRateSchedule {
+    func multiplier(atStep step: Int) -> Float
+}
+
+/// Always 1.
+public struct ConstantSchedule: LearningRateSchedule {
+    public init() {}
+    public func multiplier(atStep step: Int) -> Float { 1 }
+}
+
+/// `γ^⌊step / stepSize⌋` (PyTorch `StepLR`).
+public struct StepSchedule: LearningRateSchedule {
+    public let stepSize: Int
+    public let gamma: Float
+    public init(stepSize: Int, gamma: Float = 0.1) {
+        precondition(stepSize > 0, "StepSchedule: stepSize must be positive, got \(stepSize)")
+        self.stepSize = stepSize
+        self.gamma = gamma
+    }
+    public func multiplier(atStep step: Int) -> Float { Foundation.pow(gamma, Float(step / stepSize)) }
+}
+
+/// `γ^(number of milestones ≤ step)` (PyTorch `MultiStepLR`; insightface's decay steps).
+public struct MultiStepSchedule: LearningRateSchedule {
+    public let milestones: [Int]
+    public let gamma: Float
+    public init(milestones: [Int], gamma: Float = 0.1) {
+        precondition(milestones == milestones.sorted(), "MultiStepSchedule: milestones must be increasing, got \(milestones)")
+        self.milestones = milestones
+        self.gamma = gamma
+    }
+    public func multiplier(atStep step: Int) -> Float { Foundation.pow(gamma, Float(milestones.filter { $0 <= step }.count)) }
+}
+
+/// Cosine annealing from 1 to `minimum` over `totalSteps`, then `minimum`:
+/// `min + (1 − min)·(1 + cos(π·step/T))/2`.
+public struct CosineSchedule: LearningRateSchedule {
+    public let totalSteps: Int
+    public let minimum: Float
+    public init(totalSteps: Int, minimum: Float = 0) {
+        precondition(totalSteps > 0, "CosineSchedule: totalSteps must be positive, got \(totalSteps)")
+        self.totalSteps = totalSteps
+        self.minimum = minimum
+    }
+    public func multiplier(atStep step: Int) -> Float {
+        let t = Float(Swift.min(step, totalSteps)) / Float(totalSteps)
+        return minimum + (1 - minimum) * (1 + Foundation.cos(Float.pi * t)) / 2
+    }
+}
+
+/// `(1 − step/T)^power` down to 0 at `totalSteps` (insightface's polynomial decay).
+public struct PolynomialSchedule: LearningRateSchedule {
+    public let totalSteps: Int
+    public let power: Float
+    public init(totalSteps: Int, power: Float = 2) {
+        precondition(totalSteps > 0, "PolynomialSchedule: totalSteps must be positive, got \(totalSteps)")
+        self.totalSteps = totalSteps
+        self.power = power
+    }
+    public func multiplier(atStep step: Int) -> Float {
+        Foundation.pow(Swift.max(0, 1 - Float(step) / Float(totalSteps)), power)
+    }
+}
+
+/// Linear warm-up from `start` to 1 over `warmupSteps`, then `after` evaluated from 0.
+public struct WarmupSchedule: LearningRateSchedule {
+    public let warmupSteps: Int
+    public let start: Float
+    public let after: any LearningRateSchedule
+    public init(warmupSteps: Int, start: Float = 0, then after: any LearningRateSchedule = ConstantSchedule()) {
+        precondition(warmupSteps >= 0, "WarmupSchedule: negative warmupSteps \(warmupSteps)")
+        self.warmupSteps = warmupSteps
+        self.start = start
+        self.after = after
+    }
+    public func multiplier(atStep step: Int) -> Float {
+        if step < warmupSteps { return start + (1 - start) * Float(step) / Float(warmupSteps) }
+        return after.multiplier(atStep: step - warmupSteps)
+    }
+}
+
+/// The product of several schedules' multipliers.
+public struct ProductSchedule: LearningRateSchedule {
+    public let factors: [any LearningRateSchedule]
+    public init(_ factors: [any LearningRateSchedule]) { self.factors = factors }
+    public func multiplier(atStep step: Int) -> Float { factors.reduce(1) { $0 * $1.multiplier(atStep: step) } }
+}

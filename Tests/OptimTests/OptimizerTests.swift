@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Optim
+
+/// Gradients of `Σ c ⊙ θ` are exactly `c`, so every update below is computable by hand.
+private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients {
+    (parameter.value * Tensor(c)).sum().backward()
+}
+
+@Suite struct SGDTests {
+    @Test func plainStepsMatchHandComputation() {
+        let p = Parameter(Tensor([1, -2]))
+        let sgd = SGD(parameters: [p], learningRate: 0.1)
+        sgd.step(linearGradients(p, [1, 2]))
+        #expect(p.value.scalars == [0.9, -2.2])
+        sgd.step(linearGradients(p, [1, 2]))
+        #expect(zip(p.value.scalars, [0.8, -2.4]).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func momentumWeightDecayAndNesterov() {
+        // θ=1, g=0.5, λ=0.1, μ=0.9, η=0.1. Step 1: g'=0.6, b=0.6, θ=1−0.06=0.94.
+        // Step 2: g'=0.5+0.094=0.594, b=0.9·0.6+0.594=1.134, θ=0.94−0.1134=0.8266.
+        let p = Parameter(Tensor([1]))
+        let sgd = SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1)
+        sgd.step(linearGradients(p, [0.5]))
+        #expect(abs(p.value.item - 0.94) < 1e-6)
+        sgd.step(linearGradients(p, [0.5]))
+        #expect(abs(p.value.item - 0.8266) < 1e-6)
+
+        // Nesterov, no decay: step 1 b=g=1, update g+μb=1.9 → θ=1−0.19=0.81; step 2 b=1.9, g+μb=2.71 → 0.81−0.271.
+        let q = Parameter(Tensor([1]))
+        let nesterov = SGD(parameters: [q], learningRate: 0.1, momentum: 0.9, nesterov: true)
+        nesterov.step(linearGradients(q, [1]))
+        #expect(abs(q.value.item - 0.81) < 1e-6)
+        nesterov.step(linearGradients(q, [1]))
+        #expect(abs(q.value.item - 0.539) < 1e-6)
+    }
+
+    @Test func parameterWithoutGradientIsUntouched() {
+        let used = Parameter(Tensor([1])), unused = Parameter(Tensor([5]))
+        let sgd = SGD(parameters: [used, unused], learningRate: 1)
+        sgd.step(linearGradients(used, [1]))
+        #expect(used.value.item == 0)
+        #expect(unused.value.item == 5)
+    }
+
+    @Test func frozenParameterIsNotUpdated() {
+        let p = Parameter(Tensor([1, 1]))
+        let g = linearGradients(p, [1, 1])
+        p.isTrainable = false
+        SGD(parameters: [p], learningRate: 1).step(g)
+        #expect(p.value.scalars == [1, 1])
+    }
+}
+
+@Suite struct AdamTests {
+    /// Adam with bias correction, computed in Double for three steps.
+    private func reference(theta: Double, gradients: [Double], lr: Double, b1: Double, b2: Double, eps: Double,
+                           decay: Double, decoupled: Bool) -> [Double] {
+        var t = theta, m = 0.0, v = 0.0
+        var out: [Double] = []
+        for (i, g0) in gradients.enumerated() {
+            let step = Double(i + 1)
+            if decoupled { t *= 1 - lr * decay }
+            let g = decoupled ? g0 : g0 + decay * t
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            let mHat = m / (1 - pow(b1, step)), vHat = v / (1 - pow(b2, step))
+            t -= lr * mHat / (vHat.squareRoot() + eps)
+            out.append(t)
+        }
+        return out
+    }
+
+    @Test(arguments: [false, true])
+    func threeStepsMatchReference(decoupled: Bool) {
+        let grads: [Float] = [0.3, -0.2, 0.5]
+        let p = Parameter(Tensor([0.7]))
+        let adam = Adam(parameters: [p], learningRate: 0.01, beta1: 0.5, beta2: 0.9, epsilon: 1e-8,
+                        weightDecay: 0.1, decoupledWeightDecay: decoupled)
+        let expected = reference(theta: 0.7, gradients: grads.map(Double.init), lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-8,
+                                 decay: 0.1, decoupled: decoupled)
+        for (g, e) in zip(grads, expected) {
+            adam.step(linearGradients(p, [g]))
+            #expect(abs(Double(p.value.item) - e) < 1e-6)
+        }
+    }
+
+    @Test func firstStepMovesByLearningRate() {
+        // Bias correction makes the first step exactly lr·sign(g) (up to ε).
+        let p = Parameter(Tensor([0, 0]))
+        let adam = Adam(parameters: [p], learningRate: 1e-3)
+        adam.step(linearGradients(p, [4, -0.01]))
+        #expect(abs(p.value[0] + 1e-3) < 1e-7 && abs(p.value[1] - 1e-3) < 1e-7)
+    }
+
+    @Test func parameterGroupsHaveOwnRates() {
+        let a = Parameter(Tensor([0])), b = Parameter(Tensor([0]))
+        let adam = Adam(groups: [ParameterGroup(name: "critic", parameters: [a], learningRate: 1e-2),
+                                 ParameterGroup(name: "encoder", parameters: [b], learningRate: 1e-4)])
+        adam.step((a.value + b.value).sum().backward())
+        #expect(abs(a.value.item + 1e-2) < 1e-7)
+        #expect(abs(b.value.item + 1e-4) < 1e-9)
+    }
+
+    @Test func stateRoundTripResumesExactly() throws {
+        let grads: [[Float]] = [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6], [0.7, 0.8]]
+        let p = Parameter(Tensor([1, 2]))
+        let full = Adam(parameters: [p], learningRate: 0.1)
+        for g in grads { full.step(linearGradients(p, g)) }
+
+        let q = Parameter(Tensor([1, 2]))
+        let first = Adam(parameters: [q], learningRate: 0.1)
+        for g in grads[..<2] { first.step(linearGradients(q, g)) }
+        let saved = first.stateDict()
+        let resumed = Adam(parameters: [q], learningRate: 0.1)
+        try resumed.load(stateDict: saved)
+        #expect(resumed.stepCount == 2)
+        for g in grads[2...] { resumed.step(linearGradients(q, g)) }
+        #expect(q.value.scalars == p.value.scalars)
+    }
+
+    @Test func loadRejectsMismatchedState() {
+        let p = Parameter(Tensor([1, 2]))
+        let adam = Adam(parameters: [p])
+        adam.step(linearGradients(p, [1, 1]))
+        var state = adam.stateDict()
+        state["0.0.exp_avg"] = Tensor([1, 2, 3])
+        #expect(throws: OptimizerStateError.self) { try Adam(parameters: [p]).load(stateDict: state) }
+        var extra = adam.stateDict()
+        extra["9.9.exp_avg"] = Tensor([1])
+        do {
+            try Adam(parameters: [p]).load(stateDict: extra)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("9.9.exp_avg"))
+        }
+    }
+}
+
+@Suite struct ScheduleTests {
+    @Test func stepAndMultiStepBreakPoints() {
+        let s = StepSchedule(stepSize: 10, gamma: 0.5)
+        #expect(s.multiplier(atStep: 9) == 1 && s.multiplier(atStep: 10) == 0.5 && s.multiplier(atStep: 20) == 0.25)
+        let m = MultiStepSchedule(milestones: [3, 7], gamma: 0.1)
+        #expect(m.multiplier(atStep: 2) == 1)
+        #expect(abs(m.multiplier(atStep: 3) - 0.1) < 1e-7 && abs(m.multiplier(atStep: 7) - 0.01) < 1e-8)
+    }
+
+    @Test func cosinePolynomialWarmup() {
+        let c = CosineSchedule(totalSteps: 100, minimum: 0.1)
+        #expect(c.multiplier(atStep: 0) == 1)
+        #expect(abs(c.multiplier(atStep: 50) - 0.55) < 1e-6)
+        #expect(abs(c.multiplier(atStep: 100) - 0.1) < 1e-6 && abs(c.multiplier(atStep: 500) - 0.1) < 1e-6)
+        let p = PolynomialSchedule(totalSteps: 10, power: 2)
+        #expect(abs(p.multiplier(atStep: 5) - 0.25) < 1e-7 && p.multiplier(atStep: 10) == 0 && p.multiplier(atStep: 12) == 0)
+        let w = WarmupSchedule(warmupSteps: 4, start: 0, then: StepSchedule(stepSize: 2, gamma: 0.5))
+        #expect(w.multiplier(atStep: 0) == 0 && w.multiplier(atStep: 2) == 0.5)
+        #expect(w.multiplier(atStep: 4) == 1 && w.multiplier(atStep: 6) == 0.5)
+        let product = ProductSchedule([StepSchedule(stepSize: 1, gamma: 0.5), ConstantSchedule()])
+        #expect(product.multiplier(atStep: 3) == 0.125)
+    }
+
+    @Test func optimizerUsesSchedule() {
+        let p = Parameter(Tensor([0]))
+        let sgd = SGD(parameters: [p], learningRate: 1, schedule: StepSchedule(stepSize: 1, gamma: 0.5))
+        sgd.step(linearGradients(p, [1]))
+        sgd.step(linearGradients(p, [1]))
+        #expect(p.value.item == -1.5)
+        #expect(sgd.currentLearningRate() == 0.25)
+    }
+}
+
+@Suite struct ClippingTests {
+    @Test func clipsToMaxNorm() {
+        let a = Parameter(Tensor([0, 0])), b = Parameter(Tensor([0]))
+        let g = ((a.value * Tensor([3, 0])).sum() + (b.value * Tensor([4])).sum()).backward()
+        let (clipped, norm) = clipByGlobalNorm(g, parameters: [a, b], maxNorm: 1)
+        #expect(abs(norm - 5) < 1e-6)
+        #expect(abs(clipped[a]![0] - 0.6) < 1e-5 && abs(clipped[b]![0] - 0.8) < 1e-5)
+        let (unchanged, _) = clipByGlobalNorm(g, parameters: [a, b], maxNorm: 10)
+        #expect(unchanged[a]!.scalars == [3, 0])
+    }
+}
