@@ -1,2 +1,32 @@
 import CrossRes
-print("crossres")
+import Foundation
+
+/// `crossres <command> [options]`: the command line over the CrossRes library.
+let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("demo", "the main job on built-in synthetic data", DemoCommand.run),
+    ("bench", "benchmarks (release build)", BenchCommand.run),
+]
+
+func usage() -> String {
+    "usage: crossres <command> [options]   (crossres <command> --help for its options)\n\ncommands:\n"
+        + commands.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
+    print(usage())
+    exit(arguments.isEmpty ? 2 : 0)
+}
+guard let command = commands.first(where: { $0.name == name }) else {
+    FileHandle.standardError.write("crossres: unknown command '\(name)'\n\n\(usage())\n".data(using: .utf8)!)
+    exit(2)
+}
+do {
+    try command.run(Array(arguments.dropFirst()))
+} catch let error as CommandLineError {
+    FileHandle.standardError.write("crossres \(name): \(error.message)\n".data(using: .utf8)!)
+    exit(2)
+} catch {
+    FileHandle.standardError.write("crossres \(name): \(error)\n".data(using: .utf8)!)
+    exit(1)
+}

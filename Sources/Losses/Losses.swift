@@ -1,1 +1,0 @@
-// Losses module (under construction)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages CrossRes builds against, when they are missing
+# (uses sudo only when not root). Python packages used by the test fixtures are
+# installed with --python.
+set -euo pipefail
+packages=(libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing missing Debian packages: ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    for attempt in 1 2 3 4 5; do
+        if $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; then
+            break
+        fi
+        [ "$attempt" -lt 5 ] || { echo "apt-get failed" >&2; exit 1; }
+        echo "apt-get failed (dpkg lock?); retrying in 10 s" >&2
+        sleep 10
+    done
+fi
+if [ "${1:-}" = "--python" ] && command -v python3 >/dev/null; then
+    python3 - <<'PY' 2>/dev/null || python3 -m pip install -q numpy pillow safetensors scikit-learn >&2 || echo "note: Python test fixtures unavailable; those tests will skip" >&2
+import numpy, PIL, safetensors, sklearn
+PY
+fi
