@@ -1,0 +1,47 @@
+import Foundation
+
+/// Training progress: a one-line bar redrawn in place on a terminal (images/s, ETA, every loss
+/// term), plain lines at a fixed interval when the output is a file or a pipe.
+public final class ProgressReporter {
+    private let total: Int
+    private let label: String
+    private let isTerminal: Bool
+    private let lineInterval: Int
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var images = 0
+
+    /// - Parameters:
+    ///   - total: number of steps of the run.
+    ///   - lineInterval: steps between plain lines when not on a terminal.
+    public init(label: String, total: Int, lineInterval: Int = 50, forceTerminal: Bool? = nil) {
+        self.label = label
+        self.total = max(total, 1)
+        self.lineInterval = max(lineInterval, 1)
+        isTerminal = forceTerminal ?? (isatty(STDOUT_FILENO) != 0)
+    }
+
+    /// Reports the end of step `step` (1-based) that processed `batch` images.
+    public func update(step: Int, batch: Int, terms: [(String, Float)]) {
+        images += batch
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(images) / elapsed : 0
+        let eta = step > 0 ? elapsed / Double(step) * Double(total - step) : 0
+        let values = terms.map { "\($0.0) \(String(format: "%.4g", Double($0.1)))" }.joined(separator: "  ")
+        if isTerminal {
+            guard Date().timeIntervalSince(lastDraw) > 0.1 || step == total else { return }
+            lastDraw = Date()
+            let width = 24, filled = width * step / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let line = "\r\(label) \(bar) \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  ETA \(Self.clock(eta))  \(values)"
+            FileHandle.standardOutput.write(("\u{1B}[2K" + line + (step == total ? "\n" : "")).data(using: .utf8)!)
+        } else if step % lineInterval == 0 || step == total || step == 1 {
+            print("\(label) step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  ETA \(Self.clock(eta))  \(values)")
+        }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds.rounded()))
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

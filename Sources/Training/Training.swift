@@ -1,1 +1,0 @@
-// Training module (under construction)
