@@ -1,0 +1,90 @@
+import Tensor
+
+/// The reflection behind ``Module``'s default member discovery, public so that a module
+/// overriding one member list can still build on the reflected ones.
+///
+/// Stored properties (own and superclasses', in declaration order) are classified as
+/// ``Parameter``, ``Buffer`` or ``Module``; arrays contribute their elements named by index,
+/// optionals their wrapped value; anything else (tensors, numbers, configuration structs) is
+/// ignored. Labels are written in PyTorch's snake_case (`runningMean` → `running_mean`,
+/// `convSep` → `conv_sep`); a leading underscore is dropped.
+public enum ModuleReflection {
+    /// The direct members of one module.
+    public struct Members {
+        public var parameters: [(name: String, parameter: Parameter)] = []
+        public var buffers: [(name: String, buffer: Buffer)] = []
+        public var children: [(name: String, module: any Module)] = []
+    }
+
+    /// Parameters, buffers and sub-modules stored directly in `module`'s properties.
+    public static func members(of module: any Module) -> Members {
+        var members = Members()
+        var mirror: Mirror? = Mirror(reflecting: module)
+        while let current = mirror {
+            for child in current.children {
+                guard let label = child.label, !label.hasPrefix("$") else { continue }
+                classify(child.value, name: stateName(label), into: &members)
+            }
+            mirror = current.superclassMirror
+        }
+        return members
+    }
+
+    /// `module`'s own reflected parameters followed by each child's `namedParameters()`,
+    /// prefixed with the child's name (duplicates kept).
+    public static func reflectedParameters(of module: any Module) -> [(name: String, parameter: Parameter)] {
+        var result = members(of: module).parameters
+        for child in module.namedChildren() {
+            result += child.module.namedParameters().map { (child.name + "." + $0.name, $0.parameter) }
+        }
+        return result
+    }
+
+    /// `module`'s own reflected buffers followed by each child's `namedBuffers()`, prefixed.
+    public static func reflectedBuffers(of module: any Module) -> [(name: String, buffer: Buffer)] {
+        var result = members(of: module).buffers
+        for child in module.namedChildren() {
+            result += child.module.namedBuffers().map { (child.name + "." + $0.name, $0.buffer) }
+        }
+        return result
+    }
+
+    /// A Swift property label as a PyTorch attribute name: camelCase → snake_case.
+    public static func stateName(_ label: String) -> String {
+        var result = ""
+        for character in label.drop(while: { $0 == "_" }) {
+            if character.isUppercase {
+                if !result.isEmpty && result.last != "_" { result.append("_") }
+                result += character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    private static func classify(_ value: Any, name: String, into members: inout Members) {
+        if let parameter = value as? Parameter {
+            members.parameters.append((name, parameter))
+        } else if let buffer = value as? Buffer {
+            members.buffers.append((name, buffer))
+        } else if let module = value as? any Module {
+            members.children.append((name, module))
+        } else {
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional:
+                if let wrapped = mirror.children.first { classify(wrapped.value, name: name, into: &members) }
+            case .collection:
+                // Arrays of plain values (sizes, strides, data) cannot hold members: skip them whole.
+                guard let first = mirror.children.first,
+                      [.class, .optional].contains(Mirror(reflecting: first.value).displayStyle) else { return }
+                for (index, element) in mirror.children.enumerated() {
+                    classify(element.value, name: name + "." + String(index), into: &members)
+                }
+            default:
+                break
+            }
+        }
+    }
+}
