@@ -1,1 +1,0 @@
-// Datasets module (under construction)
