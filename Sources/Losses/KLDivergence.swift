@@ -1,0 +1,38 @@
+import Tensor
+
+/// Kullback–Leibler divergence `KL(q ‖ p) = Σ_j q_j (log q_j − log p_j)` per row, between
+/// target probabilities `q` (constants, `[B, C]`) and the model's log-probabilities `log p`.
+///
+/// Rows are summed over classes and reduced over the batch (`.mean` = PyTorch's
+/// `reduction="batchmean"`). Terms with `q_j = 0` contribute 0.
+public func klDivergence(logProbabilities: Tensor, targetProbabilities: Tensor,
+                         reduction: LossReduction = .mean) -> Tensor {
+    precondition(logProbabilities.rank == 2 && logProbabilities.shape == targetProbabilities.shape,
+                 "klDivergence: log-probabilities \(logProbabilities.shape) and target probabilities \(targetProbabilities.shape) must be the same [B, C] shape")
+    let q = targetProbabilities.detached()
+    let qLogQ = Tensor(shape: q.shape) { out in
+        q.withUnsafeBufferPointer { src in
+            for i in 0..<src.count { let v = src[i]; out[i] = v > 0 ? v * Foundation.log(v) : 0 }
+        }
+    }
+    let perSample = (qLogQ - q * logProbabilities).sum(alongAxis: 1)
+    return reduction.apply(perSample)
+}
+
+/// Hinton knowledge distillation: `T² · KL(softmax(z_T/T) ‖ softmax(z_S/T))`, batch mean.
+///
+/// Hinton, Vinyals, Dean, "Distilling the Knowledge in a Neural Network" (2015). The T²
+/// factor keeps the gradient's magnitude, `T·(p_S − p_T)` with respect to `z_S`, comparable
+/// across temperatures. The teacher's logits are constants. NST's reference code uses T = 4
+/// with `grad_scale = 16` = T², i.e. exactly this loss with weight 1.
+public func distillationLoss(studentLogits: Tensor, teacherLogits: Tensor, temperature: Float = 4,
+                             reduction: LossReduction = .mean) -> Tensor {
+    precondition(temperature > 0, "distillationLoss: temperature must be positive, got \(temperature)")
+    precondition(studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
+                 "distillationLoss: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must be the same [B, classes] shape")
+    let target = withoutGradients { (teacherLogits.detached() / temperature).softmax(alongAxis: 1) }
+    let logP = (studentLogits / temperature).logSoftmax(alongAxis: 1)
+    return klDivergence(logProbabilities: logP, targetProbabilities: target, reduction: reduction) * (temperature * temperature)
+}
+
+import Foundation

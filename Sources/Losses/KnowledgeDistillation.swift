@@ -1,0 +1,26 @@
+import Tensor
+import Layers
+
+/// Hinton knowledge distillation on logits: `T²·KL(softmax(z_T/T) ‖ softmax(z_S/T))`, batch
+/// mean, default T = 4, weight 1 (see ``distillationLoss(studentLogits:teacherLogits:temperature:reduction:)``).
+///
+/// NST's reference code attaches KD with `grad_scale = 16` at T = 4, which is this loss with
+/// weight 1 (16 = T²); `kd+nst` there is `1·KD + 50·NST` in our terms. Needs
+/// `student.logits` and `teacher.logits`, both `[B, classes]`.
+public final class KnowledgeDistillation: TransferLoss {
+    public static let defaultWeight: Float = 1
+
+    public let name = "kd"
+    public let temperature: Float
+
+    public init(temperature: Float = 4) {
+        precondition(temperature > 0, "KnowledgeDistillation: temperature must be positive, got \(temperature)")
+        self.temperature = temperature
+    }
+
+    public func callAsFunction(_ context: TransferContext) -> Tensor {
+        guard let student = context.student.logits else { preconditionFailure("\(name): the student's Features have no logits") }
+        guard let teacher = context.requireTeacher(for: name).logits else { preconditionFailure("\(name): the teacher's Features have no logits") }
+        return distillationLoss(studentLogits: student, teacherLogits: teacher, temperature: temperature)
+    }
+}

@@ -1,0 +1,77 @@
+import Tensor
+
+/// Fused margin-softmax cross-entropy: the loss of every cosine-margin head.
+///
+/// For cosines `c = [B, C]` (`c_{bj} = Ŵ_jᵀ x̂_b`), target labels `y`, scale `s` and a target
+/// margin `φ`:
+///
+///     z_{bj} = s·c_{bj}  (j ≠ y_b),   z_{b y_b} = s·φ(c_{b y_b}),   ℓ_b = logsumexp(z_b) − z_{b y_b}
+///     ∂ℓ_b/∂c_{bj} = s·p_{bj}  (j ≠ y_b),   ∂ℓ_b/∂c_{b y_b} = s·(p_{b y_b} − 1)·φ′(c_{b y_b})
+///
+/// One pass over the `[B, C]` cosines with raw kernels (rows in parallel), instead of the
+/// half-dozen tensor ops of the composed form — the head over many identities is the hot
+/// spot of face-recognition training. `margin` returns `(φ(c), φ′(c))`; the derivative it
+/// returns is what the backward pass uses, which is how the straight-through ArcFace variant
+/// is expressed.
+public func marginSoftmaxCrossEntropy(cosines: Tensor, labels: [Int], scale: Float,
+                                      reduction: LossReduction = .mean,
+                                      margin: (Float) -> (value: Float, derivative: Float)) -> Tensor {
+    checkClassificationInputs(cosines, labels, "marginSoftmaxCrossEntropy", what: "cosines")
+    precondition(scale > 0, "marginSoftmaxCrossEntropy: scale must be positive, got \(scale)")
+    let rows = cosines.shape[0], classes = cosines.shape[1]
+    // Target margins per row: value and derivative.
+    var phi = [Float](repeating: 0, count: rows), dPhi = [Float](repeating: 0, count: rows)
+    let c = cosines.storage.base
+    for b in 0..<rows {
+        let (v, d) = margin(c[b &* classes &+ labels[b]])
+        phi[b] = v
+        dPhi[b] = d
+    }
+    let needsGradient = Tensor.needsGradient(cosines)
+    let probabilities = TensorStorage(count: needsGradient ? rows * classes : 0)
+    let loss = Tensor(shape: [rows]) { out in
+        let p = probabilities.base
+        phi.withUnsafeBufferPointer { phi in
+            parallelFor(rows, grain: max(1, 4096 / max(classes, 1))) { range in
+                for b in range {
+                    let row = c + b &* classes, y = labels[b]
+                    var m = -Float.infinity
+                    for j in 0..<classes { m = Swift.max(m, row[j]) }
+                    let target = scale * phi[b]
+                    m = Swift.max(scale * m, target)
+                    var total: Float = 0
+                    if needsGradient {
+                        let prow = p + b &* classes
+                        for j in 0..<classes { let e = Foundation.exp(scale * row[j] - m); prow[j] = e; total += e }
+                        total += Foundation.exp(target - m) - prow[y]
+                        prow[y] = Foundation.exp(target - m)
+                        let inverse = 1 / total
+                        for j in 0..<classes { prow[j] *= inverse }
+                    } else {
+                        for j in 0..<classes where j != y { total += Foundation.exp(scale * row[j] - m) }
+                        total += Foundation.exp(target - m)
+                    }
+                    out[b] = m + Foundation.log(total) - target
+                }
+            }
+        }
+    }
+    guard needsGradient else { return reduction.apply(loss) }
+    let perSample = Tensor.recordOperation("marginSoftmaxCrossEntropy", value: loss, inputs: [cosines]) { g in
+        let gradient = Tensor(shape: [rows, classes]) { out in
+            let p = probabilities.base, gb = g.storage.base, dst = out.baseAddress!
+            parallelFor(rows, grain: max(1, 4096 / max(classes, 1))) { range in
+                for b in range {
+                    let k = gb[b] * scale, prow = p + b &* classes, drow = dst + b &* classes
+                    for j in 0..<classes { drow[j] = k * prow[j] }
+                    let y = labels[b]
+                    drow[y] = k * (prow[y] - 1) * dPhi[b]
+                }
+            }
+        }
+        return [gradient]
+    }
+    return reduction.apply(perSample)
+}
+
+import Foundation

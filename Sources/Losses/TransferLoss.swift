@@ -1,0 +1,47 @@
+import Tensor
+import Layers
+
+/// A pluggable transfer objective: a named scalar function of a ``TransferContext``.
+///
+/// Losses are ``Module``s, so the parameters they own (projection heads, domain heads,
+/// critics) are found by reflection like a network's — `loss.parameters()` — and can be
+/// given to an optimiser and saved in a checkpoint.
+///
+/// ```swift
+/// final class CosineEmbedding: TransferLoss {
+///     let name = "cosine"
+///     func callAsFunction(_ context: TransferContext) -> Tensor {
+///         let s = context.student.embedding.l2Normalized(axis: 1)
+///         let t = context.requireTeacher(for: name).embedding.detached().l2Normalized(axis: 1)
+///         return 1 - (s * t).sum(alongAxis: 1).mean()
+///     }
+/// }
+/// ```
+public protocol TransferLoss: Module {
+    /// A short name, used in reports and in the loss spec.
+    var name: String { get }
+    /// The loss value for one step, a scalar on the tape.
+    func callAsFunction(_ context: TransferContext) -> Tensor
+}
+
+/// A two-player transfer objective (ADDA-style), trained by alternating steps.
+///
+/// The trainer (1) minimises ``criticLoss(_:)`` over ``criticParameters`` with its own
+/// optimiser — the critic sees detached inputs, so no gradient reaches the encoders — then
+/// (2) minimises `callAsFunction` (the encoder's objective, inverted labels) over the student's
+/// parameters and ``nonCriticParameters``. Step (2)'s backward also reaches the critic's
+/// parameters; the encoder optimiser must not update them.
+public protocol AdversarialTransferLoss: TransferLoss {
+    /// The critic's objective for the current batch (inputs detached).
+    func criticLoss(_ context: TransferContext) -> Tensor
+    /// The parameters the critic's optimiser trains.
+    var criticParameters: [Parameter] { get }
+}
+
+extension AdversarialTransferLoss {
+    /// The loss's own parameters that are not the critic's (they belong to the encoder step).
+    public var nonCriticParameters: [Parameter] {
+        let critic = Set(criticParameters.map(ObjectIdentifier.init))
+        return parameters().filter { !critic.contains(ObjectIdentifier($0)) }
+    }
+}
