@@ -1,0 +1,46 @@
+import Tensor
+
+/// Any network seen by the evaluation: an NCHW image batch `[B, C, H, W]` in, embeddings
+/// `[B, D]` out.
+///
+/// The closure is responsible for putting the network in inference mode (BatchNorm running
+/// statistics, no dropout); ``EmbeddingExtractor`` runs it under `withoutGradients`.
+public typealias EmbeddingModel = (Tensor) -> Tensor
+
+/// A sequence of `count` images that can be read in index ranges, so large sets are decoded
+/// batch by batch instead of being held in memory.
+///
+/// ```swift
+/// let all = ImageSource(imagesTensor)                 // [N, C, H, W] already in memory
+/// let lazy = ImageSource(count: n) { range in try decode(paths[range]) }
+/// ```
+public struct ImageSource {
+    /// Number of images.
+    public let count: Int
+    private let load: (Range<Int>) throws -> Tensor
+
+    /// Images produced on demand: `batch(range)` must return `[range.count, C, H, W]`.
+    public init(count: Int, batch: @escaping (Range<Int>) throws -> Tensor) {
+        precondition(count >= 0, "ImageSource: negative image count \(count)")
+        self.count = count
+        self.load = batch
+    }
+
+    /// The images of an `[N, C, H, W]` tensor.
+    public init(_ images: Tensor) {
+        precondition(images.rank == 4, "ImageSource: expected an NCHW tensor, got shape \(images.shape)")
+        self.init(count: images.shape[0]) { range in images.sliced(axis: 0, range) }
+    }
+
+    /// Images `range`, checked to be an NCHW batch of `range.count` images.
+    public func images(_ range: Range<Int>) throws -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count,
+                     "ImageSource.images: range \(range) out of bounds for \(count) images")
+        let batch = try load(range)
+        guard batch.rank == 4, batch.shape[0] == range.count else {
+            throw EvaluationError(.badModelOutput,
+                                  "image source returned shape \(batch.shape) for \(range.count) images \(range); expected [\(range.count), C, H, W]")
+        }
+        return batch
+    }
+}
