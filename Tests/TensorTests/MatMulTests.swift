@@ -1,0 +1,55 @@
+import Testing
+import Tensor
+
+/// Matrix products (transposes folded into the GEMM) against a naive reference.
+@Suite struct MatMulTests {
+    /// Naive `op(a)·op(b)` for rank-2 operands.
+    static func reference(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> Tensor {
+        let a = ta ? a.transposed() : a, b = tb ? b.transposed() : b
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        return Tensor(shape: [m, n], scalars: (0..<m * n).map { e in
+            (0..<k).reduce(Float(0)) { $0 + a[e / n, $1] * b[$1, e % n] }
+        })
+    }
+
+    static let transposes = [(false, false), (true, false), (false, true), (true, true)]
+
+    @Test(arguments: transposes) func rank2(_ ta: Bool, _ tb: Bool) {
+        let a = random(ta ? [4, 3] : [3, 4], seed: 81), b = random(tb ? [5, 4] : [4, 5], seed: 82)
+        let c = a.matmul(b, transposeSelf: ta, transposeOther: tb)
+        expectClose(c, Self.reference(a, b, ta, tb))
+        expectGradients([a, b]) { $0[0].matmul($0[1], transposeSelf: ta, transposeOther: tb) }
+    }
+
+    @Test(arguments: transposes) func batched(_ ta: Bool, _ tb: Bool) {
+        let a = random(ta ? [2, 4, 3] : [2, 3, 4], seed: 83), b = random(tb ? [2, 5, 4] : [2, 4, 5], seed: 84)
+        let c = a.matmul(b, transposeSelf: ta, transposeOther: tb)
+        #expect(c.shape == [2, 3, 5])
+        for i in 0..<2 {
+            let ai = a.narrowed(axis: 0, start: i, length: 1).squeezed(axis: 0)
+            let bi = b.narrowed(axis: 0, start: i, length: 1).squeezed(axis: 0)
+            expectClose(c.narrowed(axis: 0, start: i, length: 1).squeezed(axis: 0), Self.reference(ai, bi, ta, tb))
+        }
+        expectGradients([a, b]) { $0[0].matmul($0[1], transposeSelf: ta, transposeOther: tb) }
+    }
+
+    @Test(arguments: transposes) func sharedRank2Operand(_ ta: Bool, _ tb: Bool) {
+        // A rank-2 operand is used by every batch element: its gradient sums over the batch.
+        let w = random(ta ? [4, 3] : [3, 4], seed: 85), x = random(tb ? [2, 5, 4] : [2, 4, 5], seed: 86)
+        expectGradients([w, x]) { $0[0].matmul($0[1], transposeSelf: ta, transposeOther: tb) }
+        let v = random(tb ? [5, 4] : [4, 5], seed: 87), y = random(ta ? [2, 4, 3] : [2, 3, 4], seed: 88)
+        expectGradients([y, v]) { $0[0].matmul($0[1], transposeSelf: ta, transposeOther: tb) }
+    }
+
+    @Test func repeatedOperand() {
+        // x·xᵀ and x·x use one tensor twice: both gradient paths must be added.
+        expectGradients([random([3, 3], seed: 89)]) { $0[0].matmul($0[0], transposeOther: true) }
+        expectGradients([random([3, 3], seed: 90)]) { $0[0].matmul($0[0]) }
+    }
+
+    @Test func emptyInnerDimension() {
+        let c = Tensor.zeros([2, 0]).matmul(Tensor.zeros([0, 3]))
+        #expect(c.shape == [2, 3])
+        #expect(c.scalars == [Float](repeating: 0, count: 6))
+    }
+}

@@ -1,0 +1,40 @@
+import Testing
+import Tensor
+
+/// Softmax, log-softmax and L2 normalisation: values, stability and gradients.
+@Suite struct SoftmaxTests {
+    @Test(arguments: [0, 1, -1]) func gradients(_ axis: Int) {
+        let x = [random([3, 4], seed: 41, low: -3, high: 3)]
+        expectGradients(x) { $0[0].softmax(alongAxis: axis) }
+        expectGradients(x) { $0[0].logSoftmax(alongAxis: axis) }
+        expectGradients(x) { $0[0].l2Normalized(axis: axis) }
+    }
+
+    @Test func rank3Gradients() {
+        let x = [random([2, 3, 2], seed: 42, low: -2, high: 2)]
+        expectGradients(x) { $0[0].softmax(alongAxis: 1) }
+        expectGradients(x) { $0[0].logSoftmax(alongAxis: 1) }
+        expectGradients(x) { $0[0].l2Normalized(axis: 1) }
+    }
+
+    @Test func values() {
+        let x = Tensor([[1, 2, 3], [1000, 1000, 1000]])
+        let e = [Foundation.exp(Float(-2)), Foundation.exp(Float(-1)), 1]
+        let z = e.reduce(0, +)
+        expectClose(x.softmax(), shape: [2, 3], e.map { $0 / z } + [1.0 / 3, 1.0 / 3, 1.0 / 3])
+        expectClose(x.logSoftmax(), shape: [2, 3], e.map { Foundation.log($0 / z) } + [Float](repeating: -Foundation.log(3), count: 3), tolerance: 1e-4)  // float spacing at 1000 is 6e-5
+        // Rows sum to one along the chosen axis.
+        let columns = random([3, 4], seed: 43, low: -5, high: 5).softmax(alongAxis: 0)
+        expectClose(columns.sum(alongAxis: 0), .ones([4]))
+    }
+
+    @Test func l2Normalized() {
+        let x = Tensor([[3, 4], [0, 0]])
+        // The zero row stays zero (the norm is clamped at eps), the other has unit length.
+        expectClose(x.l2Normalized(), shape: [2, 2], [0.6, 0.8, 0, 0])
+        let y = random([4, 5], seed: 44).l2Normalized(axis: 1)
+        expectClose(y.square().sum(alongAxis: 1), .ones([4]))
+    }
+}
+
+import Foundation
