@@ -65,3 +65,16 @@ public enum JPEG {
         return String(cString: text)
     }
 }
+
+extension Image {
+    /// The image after a JPEG encode–decode round trip at `quality` 1…100 (compression
+    /// artefacts: blocking, ringing, chroma loss). Values are quantised to 8 bits on the way.
+    public func jpegRecompressed(quality: Int) -> Image {
+        precondition((1...100).contains(quality), "Image.jpegRecompressed: quality \(quality) outside 1...100")
+        do {
+            return try JPEG.decode(try JPEG.encode(self, quality: quality), name: "JPEG round trip")
+        } catch {
+            preconditionFailure("Image.jpegRecompressed: TurboJPEG failed on a valid \(width)x\(height)x\(channels) image: \(error)")
+        }
+    }
+}
