@@ -1,0 +1,137 @@
+import Tensor
+import Layers
+
+/// DarkRank: transfer of the teacher's cross-sample similarity rankings (Chen, Wang, Zhang,
+/// "DarkRank: Accelerating Deep Metric Learning via Cross Sample Similarities Transfer",
+/// AAAI 2018; TuSimple/DarkRank).
+///
+/// Every sample of the batch is a query `q`; the others are candidates, scored
+/// `S(x_i) = −α·‖x_q − x_i‖^β` (embeddings L2-normalised first by default). Rankings are
+/// Plackett–Luce distributions over these scores (``plackettLuceLogLikelihood(_:)``):
+///
+/// - **soft** (`.soft(listLength: k)`, TuSimple `listnet_loss.py`): over the teacher's top-k
+///   candidates, `KL(P_T ‖ P_S) = Σ_π P_T(π)·log(P_T(π)/P_S(π))` over all k! permutations of
+///   those k items. `objective: .crossEntropy` gives the code's `−Σ P_T log P_S` (KL plus the
+///   teacher's entropy: same gradient). k ≤ ``maximumSoftListLength`` (8! = 40 320
+///   permutations per query); cost grows as `B·k!·k²`.
+/// - **hard** (`.hard(listLength: nil)`, `listmle_loss.py`): `−log P_S(π_T)`, the student's
+///   likelihood of the teacher's full ranking of all other samples; `listLength: k` truncates
+///   the ranking to the teacher's top k (lenscloth/RKD's `HardDarkRank`).
+///
+/// Losses are averaged over queries, so the value is invariant to a permutation of the batch.
+/// Ranks are by the teacher's distances (ties by batch index); teacher embeddings are constants.
+///
+/// Defaults α = 3, β = 3, k = 4 (the paper). Paper vs code: the code scales features by
+/// `√scale` and scores `−(d²)^power`, i.e. `α = scale^power`, `β = 2·power` (its README example
+/// `scale 3.5, power 2` is α = 12.25, β = 4; ``init(referenceScale:power:mode:)``). The code uses
+/// only the first half of the batch as queries (`queries: .firstHalf`, not permutation
+/// invariant), adds 1e-12 inside the hard loss's log (we don't), and its hand-written gradient
+/// ignores the query's own feature; autodiff here differentiates everything.
+///
+/// Needs `student.embedding [B, D_s]` and `teacher.embedding [B, D_t]` (dimensions may differ:
+/// only distances are compared), `B ≥ 2` (and `B > k`).
+public final class DarkRank: TransferLoss {
+    public enum Mode: Sendable, Equatable {
+        case soft(listLength: Int)
+        case hard(listLength: Int?)
+    }
+    public enum SoftObjective: Sendable, Equatable { case kullbackLeibler, crossEntropy }
+    public enum Queries: Sendable, Equatable { case all, firstHalf }
+
+    /// Largest soft list length (8! permutations per query).
+    public static let maximumSoftListLength = 8
+    public static let defaultWeight: Float = 1
+
+    public let mode: Mode
+    public let alpha: Float, beta: Float
+    public let objective: SoftObjective
+    public let queries: Queries
+    public let normalizesEmbeddings: Bool
+    private let permutations: [Int]
+
+    public init(mode: Mode = .soft(listLength: 4), alpha: Float = 3, beta: Float = 3,
+                objective: SoftObjective = .kullbackLeibler, queries: Queries = .all, normalizesEmbeddings: Bool = true) {
+        precondition(alpha > 0 && beta > 0, "DarkRank: α and β must be positive, got α = \(alpha), β = \(beta)")
+        switch mode {
+        case .soft(let k):
+            precondition(k >= 1, "DarkRank: soft list length must be at least 1, got \(k)")
+            precondition(k <= Self.maximumSoftListLength,
+                         "DarkRank: soft list length \(k) needs \(k)! permutations per query; at most \(Self.maximumSoftListLength) is supported (use .hard for long lists)")
+            permutations = allPermutations(k)
+        case .hard(let k):
+            precondition(k.map { $0 >= 1 } ?? true, "DarkRank: hard list length must be at least 1, got \(k!)")
+            permutations = []
+        }
+        self.mode = mode
+        self.alpha = alpha
+        self.beta = beta
+        self.objective = objective
+        self.queries = queries
+        self.normalizesEmbeddings = normalizesEmbeddings
+    }
+
+    /// The reference code's parametrisation: `α = scale^power`, `β = 2·power`.
+    public convenience init(referenceScale scale: Float, power: Float, mode: Mode = .soft(listLength: 4)) {
+        self.init(mode: mode, alpha: Foundation.pow(scale, power), beta: 2 * power, objective: .crossEntropy)
+    }
+
+    public var name: String {
+        if case .soft = mode { return "darkrank-soft" }
+        return "darkrank-hard"
+    }
+
+    /// Per-query losses `[Q]` (queries in batch order) for `[B, D]` student and teacher embeddings.
+    public func queryLosses(student: Tensor, teacher: Tensor) -> Tensor {
+        precondition(student.rank == 2 && teacher.rank == 2,
+                     "\(name): embeddings must be [B, D], got student \(student.shape) and teacher \(teacher.shape)")
+        let b = student.shape[0]
+        precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
+        precondition(b >= 2, "\(name): needs a batch of at least 2 samples, got \(b)")
+        let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
+        let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
+        let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))
+
+        // Teacher's ranking of the other samples for every query (nearest first).
+        let teacherDistances = withoutGradients { pairScores(t, queries: queryIndices.flatMap { q in (0..<b).map { (q, $0) } }) }
+        let rankings: [[Int]] = queryIndices.enumerated().map { row, q in
+            let scores = (0..<b).map { teacherDistances.storage.base[row * b + $0] }
+            return (0..<b).filter { $0 != q }.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        }
+
+        switch mode {
+        case .hard(let limit):
+            let n = limit.map { min($0, b - 1) } ?? b - 1
+            let pairs = zip(queryIndices, rankings).flatMap { q, ranking in ranking.prefix(n).map { (q, $0) } }
+            let scores = pairScores(s, queries: pairs).reshaped(to: [queryIndices.count, n])
+            return -plackettLuceLogLikelihood(scores)
+        case .soft(let k):
+            precondition(k <= b - 1, "\(name): soft list length \(k) needs a batch of more than \(k) samples, got \(b)")
+            let pairs = zip(queryIndices, rankings).flatMap { q, ranking in ranking.prefix(k).map { (q, $0) } }
+            let studentLists = pairScores(s, queries: pairs)
+            let teacherLists = withoutGradients { pairScores(t, queries: pairs) }
+            let count = permutations.count / k
+            let rows = (0..<queryIndices.count).flatMap { q in permutations.map { q * k + $0 } }
+            let shape = [queryIndices.count, count]
+            let logPS = plackettLuceLogLikelihood(studentLists.indexSelect(axis: 0, rows).reshaped(to: [-1, k])).reshaped(to: shape)
+            let logPT = withoutGradients { plackettLuceLogLikelihood(teacherLists.indexSelect(axis: 0, rows).reshaped(to: [-1, k])).reshaped(to: shape) }
+            let pT = withoutGradients { logPT.exp() }
+            switch objective {
+            case .kullbackLeibler: return (pT * (logPT - logPS)).sum(alongAxis: 1)
+            case .crossEntropy: return -(pT * logPS).sum(alongAxis: 1)
+            }
+        }
+    }
+
+    /// Scores `−α·‖x_q − x_i‖^β` for a list of `(q, i)` pairs, `[pairs]`.
+    private func pairScores(_ x: Tensor, queries pairs: [(Int, Int)]) -> Tensor {
+        let difference = x.indexSelect(axis: 0, pairs.map(\.0)) - x.indexSelect(axis: 0, pairs.map(\.1))
+        let squared = difference.square().sum(alongAxis: 1).clamped(min: 1e-12)
+        return squared.pow(beta / 2) * -alpha
+    }
+
+    public func callAsFunction(_ context: TransferContext) -> Tensor {
+        queryLosses(student: context.student.embedding, teacher: context.requireTeacher(for: name).embedding).mean()
+    }
+}
+
+import Foundation

@@ -1,0 +1,224 @@
+import Tensor
+import Layers
+
+/// What the spec parser needs to know to build losses that own parameters.
+public struct TransferLossConfiguration {
+    /// Student and teacher embedding dimensions (a projection is added to `l2` when they differ).
+    public var studentEmbeddingDimension: Int
+    public var teacherEmbeddingDimension: Int
+    /// Number of identities, for losses with their own classification head (`guided-cnn`).
+    public var classes: Int?
+    /// Default feature map for `nst` when the token names none.
+    public var featureMap: String?
+    /// Initialises loss-owned parameters.
+    public var generator: RandomGenerator
+
+    public init(studentEmbeddingDimension: Int, teacherEmbeddingDimension: Int? = nil, classes: Int? = nil,
+                featureMap: String? = nil, generator: RandomGenerator = RandomGenerator(seed: 0)) {
+        self.studentEmbeddingDimension = studentEmbeddingDimension
+        self.teacherEmbeddingDimension = teacherEmbeddingDimension ?? studentEmbeddingDimension
+        self.classes = classes
+        self.featureMap = featureMap
+        self.generator = generator
+    }
+}
+
+/// A spec that could not be turned into a loss: the offending token and why.
+public struct TransferSpecError: Error, CustomStringConvertible, Equatable {
+    /// The token (`name[=weight][:option=value…]`) at fault, or the whole spec when empty.
+    public let token: String
+    public let message: String
+    public var description: String { "transfer spec: '\(token)': \(message)" }
+}
+
+/// The text form of a transfer objective, for the command line:
+///
+///     l2=5,nst=50,darkrank-soft=16,adda
+///     nst=50:map=stage3:kernel=gaussian,kd=1:t=4,darkrank-soft:k=3:alpha=3:beta=3
+///
+/// Comma-separated terms `name[=weight][:option=value]*`; a term without a weight gets the
+/// method's default (`l2` 5, `nst` 50, others 1). ``parse(_:configuration:)`` builds the
+/// ``WeightedTransferLoss``; ``methods`` lists every name with its options.
+public enum TransferSpec {
+    /// One known method: its name, default weight, options (with their values) and builder.
+    public struct Method: Sendable {
+        public let name: String
+        public let defaultWeight: Float
+        /// Option names with a short description of the accepted values.
+        public let options: [(name: String, values: String)]
+        let build: @Sendable (_ options: Options, _ configuration: inout TransferLossConfiguration) throws -> any TransferLoss
+    }
+
+    /// Parsed `option=value` pairs of one token, with typed accessors that throw clear errors.
+    public struct Options {
+        let token: String
+        let values: [String: String]
+
+        func string(_ key: String) -> String? { values[key] }
+
+        func float(_ key: String, _ fallback: Float, positive: Bool = false) throws -> Float {
+            guard let text = values[key] else { return fallback }
+            guard let value = Float(text), value.isFinite, !positive || value > 0 else {
+                throw TransferSpecError(token: token, message: "option '\(key)' needs a\(positive ? " positive" : "") number, got '\(text)'")
+            }
+            return value
+        }
+
+        func int(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let text = values[key] else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw TransferSpecError(token: token, message: "option '\(key)' needs an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+            }
+            return value
+        }
+
+        func choice<T>(_ key: String, _ fallback: T, _ choices: [(String, T)]) throws -> T {
+            guard let text = values[key] else { return fallback }
+            guard let value = choices.first(where: { $0.0 == text })?.1 else {
+                throw TransferSpecError(token: token, message: "option '\(key)' must be one of \(choices.map(\.0).joined(separator: ", ")), got '\(text)'")
+            }
+            return value
+        }
+    }
+
+    /// Every method the spec knows.
+    public static let methods: [Method] = [
+        Method(name: "l2", defaultWeight: FeatureL2Transfer.defaultWeight,
+               options: [("distance", "squared|euclidean|cosine")]) { options, configuration in
+            let distance = try options.choice("distance", FeatureL2Transfer.Distance.squared,
+                                              FeatureL2Transfer.Distance.allCases.map { ($0.rawValue, $0) })
+            return FeatureL2Transfer(distance: distance, studentDimension: configuration.studentEmbeddingDimension,
+                                     teacherDimension: configuration.teacherEmbeddingDimension, using: &configuration.generator)
+        },
+        Method(name: "kd", defaultWeight: KnowledgeDistillation.defaultWeight, options: [("t", "temperature > 0 (4)")]) { options, _ in
+            KnowledgeDistillation(temperature: try options.float("t", 4, positive: true))
+        },
+        Method(name: "mmd", defaultWeight: MMDTransfer.defaultWeight,
+               options: [("kernel", "multi-gaussian|gaussian|linear|poly"), ("normalize", "true|false")]) { options, _ in
+            MMDTransfer(kernel: try options.choice("kernel", MMDKernel.multiGaussian(), kernels),
+                        normalizesEmbeddings: try options.choice("normalize", true, [("true", true), ("false", false)]))
+        },
+        Method(name: "nst", defaultWeight: NeuronSelectivityTransfer.defaultWeight,
+               options: [("map", "feature map name"), ("student-map", "name"), ("teacher-map", "name"),
+                         ("kernel", "poly|linear|gaussian|multi-gaussian"), ("teacher-term", "keep|drop")]) { options, configuration in
+            let map = options.string("map") ?? configuration.featureMap
+            guard let student = options.string("student-map") ?? map, let teacher = options.string("teacher-map") ?? map else {
+                throw TransferSpecError(token: options.token, message: "needs a feature map: add ':map=<name>' (or set the configuration's featureMap)")
+            }
+            return NeuronSelectivityTransfer(studentMap: student, teacherMap: teacher,
+                                             kernel: try options.choice("kernel", MMDKernel.nstPolynomial, kernels),
+                                             includeTeacherTerm: try options.choice("teacher-term", true, [("keep", true), ("drop", false)]))
+        },
+        Method(name: "darkrank-soft", defaultWeight: DarkRank.defaultWeight,
+               options: darkRankOptions + [("k", "list length 1...\(DarkRank.maximumSoftListLength) (4)"), ("objective", "kl|ce")]) { options, _ in
+            let k = try options.int("k", 4, range: 1...DarkRank.maximumSoftListLength)
+            return try darkRank(.soft(listLength: k), options)
+        },
+        Method(name: "darkrank-hard", defaultWeight: DarkRank.defaultWeight,
+               options: darkRankOptions + [("k", "truncate the ranking to the top k (full)")]) { options, _ in
+            let k = try options.string("k").map { _ in try options.int("k", 0, range: 1...Int.max) }
+            return try darkRank(.hard(listLength: k), options)
+        },
+        Method(name: "guided-cnn", defaultWeight: GuidedCNN.defaultWeight,
+               options: [("feature", "cross-resolution pull weight (5)"), ("guide", "guide identity weight (1)"),
+                         ("learner", "learner identity weight (1)"), ("s", "head scale (64)"), ("m", "ArcFace margin (0.5)")]) { options, configuration in
+            guard let classes = configuration.classes else {
+                throw TransferSpecError(token: options.token, message: "needs the number of identities (the configuration's classes)")
+            }
+            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
+                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions, got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
+            }
+            let head = MarginHead.arcFace(classes: classes, embeddingDimension: configuration.teacherEmbeddingDimension,
+                                          scale: try options.float("s", 64, positive: true), margin: try options.float("m", 0.5),
+                                          using: &configuration.generator)
+            return GuidedCNN(head: head, guideIdentityWeight: try options.float("guide", 1), learnerIdentityWeight: try options.float("learner", 1),
+                             crossFeatureWeight: try options.float("feature", 5))
+        },
+        Method(name: "dann", defaultWeight: DANN.defaultWeight,
+               options: [("lambda", "fixed reversal strength (default: DANN schedule)"), ("gamma", "schedule γ (10)")]) { options, configuration in
+            let strength: DANN.Strength = options.string("lambda") != nil
+                ? .constant(try options.float("lambda", 1)) : .schedule(gamma: try options.float("gamma", 10, positive: true))
+            return DANN(embeddingDimension: configuration.teacherEmbeddingDimension, strength: strength, using: &configuration.generator)
+        },
+        Method(name: "adda", defaultWeight: ADDA.defaultWeight,
+               options: [("hidden", "hidden widths, e.g. 512x512"), ("activation", "prelu|relu|leakyRelu")]) { options, configuration in
+            let hidden = try widths(options, "hidden", [512, 512])
+            let activation = try options.choice("activation", DomainDiscriminator.Activation.prelu,
+                                                DomainDiscriminator.Activation.allCases.map { ($0.rawValue, $0) })
+            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
+                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions (one critic sees both), got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
+            }
+            return ADDA(critic: DomainDiscriminator(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden,
+                                                    activation: activation, using: &configuration.generator))
+        },
+    ]
+
+    /// Builds the weighted sum a spec describes.
+    public static func parse(_ spec: String, configuration: TransferLossConfiguration) throws -> WeightedTransferLoss {
+        var configuration = configuration
+        let tokens = spec.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !(tokens.count == 1 && tokens[0].isEmpty) else {
+            throw TransferSpecError(token: spec, message: "empty spec; known losses: \(knownNames)")
+        }
+        var terms: [(weight: Float, loss: any TransferLoss)] = []
+        for token in tokens {
+            guard !token.isEmpty else { throw TransferSpecError(token: spec, message: "empty term (two commas in a row, or a trailing comma)") }
+            let parts = token.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let head = parts[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let method = methods.first(where: { $0.name == head[0] }) else {
+                throw TransferSpecError(token: token, message: "unknown loss '\(head[0])'; known losses: \(knownNames)")
+            }
+            var weight = method.defaultWeight
+            if head.count == 2 {
+                guard let value = Float(head[1]), value.isFinite, value >= 0 else {
+                    throw TransferSpecError(token: token, message: "weight must be a non-negative number, got '\(head[1])'")
+                }
+                weight = value
+            }
+            var values: [String: String] = [:]
+            for option in parts.dropFirst() {
+                let pair = option.split(separator: "=", maxSplits: 1).map(String.init)
+                guard pair.count == 2, !pair[1].isEmpty else {
+                    throw TransferSpecError(token: token, message: "option '\(option)' must be written name=value")
+                }
+                guard method.options.contains(where: { $0.name == pair[0] }) else {
+                    let known = method.options.map { "\($0.name) (\($0.values))" }.joined(separator: ", ")
+                    throw TransferSpecError(token: token, message: "unknown option '\(pair[0])' for \(method.name); known options: \(known.isEmpty ? "none" : known)")
+                }
+                guard values.updateValue(pair[1], forKey: pair[0]) == nil else {
+                    throw TransferSpecError(token: token, message: "option '\(pair[0])' given twice")
+                }
+            }
+            terms.append((weight, try method.build(Options(token: token, values: values), &configuration)))
+        }
+        return WeightedTransferLoss(terms)
+    }
+
+    /// The known method names, comma-separated.
+    public static var knownNames: String { methods.map(\.name).joined(separator: ", ") }
+
+    private static let kernels: [(String, MMDKernel)] = [
+        ("poly", .nstPolynomial), ("linear", .linear), ("gaussian", .gaussian()), ("multi-gaussian", .multiGaussian()),
+    ]
+
+    private static let darkRankOptions: [(name: String, values: String)] = [
+        ("alpha", "score scale α > 0 (3)"), ("beta", "distance power β > 0 (3)"), ("queries", "all|first-half"),
+    ]
+
+    private static func darkRank(_ mode: DarkRank.Mode, _ options: Options) throws -> DarkRank {
+        DarkRank(mode: mode, alpha: try options.float("alpha", 3, positive: true), beta: try options.float("beta", 3, positive: true),
+                 objective: try options.choice("objective", .kullbackLeibler, [("kl", .kullbackLeibler), ("ce", .crossEntropy)]),
+                 queries: try options.choice("queries", .all, [("all", .all), ("first-half", .firstHalf)]))
+    }
+
+    private static func widths(_ options: Options, _ key: String, _ fallback: [Int]) throws -> [Int] {
+        guard let text = options.string(key) else { return fallback }
+        let values = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw TransferSpecError(token: options.token, message: "option '\(key)' needs positive widths separated by 'x', got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+}
+
+import Foundation
