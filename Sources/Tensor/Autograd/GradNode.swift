@@ -8,9 +8,9 @@ public final class GradNode {
     /// Shape of the tensor this node produced; gradients flowing into it must have it.
     public let shape: [Int]
     /// Nodes of the inputs, aligned with the results of `backward` (`nil` for untracked inputs).
-    let inputs: [GradNode?]
+    private(set) var inputs: [GradNode?]
     /// Output gradient → one gradient per input (`nil` where an input needs none).
-    let backward: ((Tensor) -> [Tensor?])?
+    private(set) var backward: ((Tensor) -> [Tensor?])?
     /// A label for error messages and graph dumps.
     public let name: String
 
@@ -19,6 +19,19 @@ public final class GradNode {
         self.inputs = inputs
         self.backward = backward
         self.name = name
+    }
+
+    /// Releases the graph above this node iteratively: the default recursive release of a long
+    /// chain (tens of thousands of recorded operations) would overflow the thread's stack.
+    deinit {
+        var pending = inputs.compactMap { $0 }
+        inputs = []
+        while var node = pending.popLast() {
+            guard isKnownUniquelyReferenced(&node) else { continue }
+            pending.append(contentsOf: node.inputs.compactMap { $0 })
+            node.inputs = []
+            node.backward = nil
+        }
     }
 
     /// Whether this node is a leaf (no recorded inputs).
