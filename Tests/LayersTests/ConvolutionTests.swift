@@ -1,0 +1,105 @@
+import Testing
+import Tensor
+@testable import Layers
+
+/// One convolution configuration: input [n, c, h, w], weight [o, c/groups, kh, kw].
+struct ConvCase: CustomStringConvertible, Sendable {
+    var n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int
+    var stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int, bias: Bool
+    init(n: Int = 2, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Size2D = 1, padding: Size2D = 0,
+         dilation: Size2D = 1, groups: Int = 1, bias: Bool = true) {
+        (self.n, self.c, self.h, self.w, self.o, self.kh, self.kw) = (n, c, h, w, o, kh, kw)
+        (self.stride, self.padding, self.dilation, self.groups, self.bias) = (stride, padding, dilation, groups, bias)
+    }
+    var description: String { "x[\(n),\(c),\(h),\(w)] w[\(o),\(c / groups),\(kh),\(kw)] s\(stride) p\(padding) d\(dilation) g\(groups)" }
+}
+
+/// The zoo's convolutions (MobileFaceNet, IResNet, TinyResNet, LeNet) at tiny sizes, plus odd ones.
+let convCases: [ConvCase] = [
+    ConvCase(c: 3, h: 7, w: 6, o: 4, kh: 3, kw: 3, padding: 1),                          // 3x3 s1 p1
+    ConvCase(c: 3, h: 9, w: 8, o: 5, kh: 3, kw: 3, stride: 2, padding: 1, bias: false),  // stem 3x3 s2 p1
+    ConvCase(c: 4, h: 5, w: 5, o: 6, kh: 1, kw: 1, bias: false),                         // pointwise 1x1
+    ConvCase(c: 4, h: 7, w: 6, o: 3, kh: 1, kw: 1, stride: 2),                           // 1x1 s2 shortcut
+    ConvCase(c: 6, h: 11, w: 10, o: 6, kh: 3, kw: 3, padding: 1, groups: 6),             // depthwise s1 (SIMD rows)
+    ConvCase(c: 4, h: 9, w: 7, o: 4, kh: 3, kw: 3, stride: 2, padding: 1, groups: 4),    // depthwise s2
+    ConvCase(c: 8, h: 6, w: 6, o: 8, kh: 3, kw: 3, padding: 1, groups: 4, bias: false),  // conv2_dw: 2 per group
+    ConvCase(c: 4, h: 4, w: 4, o: 4, kh: 4, kw: 4, groups: 4, bias: false),              // GDC 4x4
+    ConvCase(c: 3, h: 7, w: 7, o: 3, kh: 7, kw: 7, groups: 3),                           // GDC 7x7
+    ConvCase(n: 1, c: 2, h: 12, w: 12, o: 3, kh: 5, kw: 5),                              // LeNet 5x5
+    ConvCase(c: 3, h: 9, w: 11, o: 2, kh: 3, kw: 2, stride: Size2D(2, 1), padding: Size2D(1, 2), dilation: 2), // odd
+    ConvCase(c: 10, h: 5, w: 6, o: 4, kh: 3, kw: 3, padding: 1, groups: 2),              // grouped GEMM (5 per group)
+    ConvCase(c: 2, h: 10, w: 13, o: 4, kh: 3, kw: 3, stride: 3, padding: 2, dilation: 2, groups: 2), // depthwise ×2, odd
+    ConvCase(n: 3, c: 1, h: 3, w: 3, o: 2, kh: 3, kw: 3, padding: 0),                    // 1×1 output
+]
+
+/// Naive double-precision convolution and its gradients for a cotangent `g`.
+func referenceConv(_ k: ConvCase, x: [Float], w: [Float], b: [Float]?, g: [Float]?)
+    -> (y: [Double], dx: [Double], dw: [Double], db: [Double], ho: Int, wo: Int) {
+    let ho = (k.h + 2 * k.padding.height - k.dilation.height * (k.kh - 1) - 1) / k.stride.height + 1
+    let wo = (k.w + 2 * k.padding.width - k.dilation.width * (k.kw - 1) - 1) / k.stride.width + 1
+    let cpg = k.c / k.groups, opg = k.o / k.groups
+    var y = [Double](repeating: 0, count: k.n * k.o * ho * wo)
+    var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+    var db = [Double](repeating: 0, count: k.o)
+    for n in 0..<k.n { for o in 0..<k.o { for i in 0..<ho { for j in 0..<wo {
+        let yi = ((n * k.o + o) * ho + i) * wo + j
+        var s = Double(b?[o] ?? 0)
+        let gy = Double(g?[yi] ?? 0)
+        db[o] += gy
+        for ci in 0..<cpg { for u in 0..<k.kh { for v in 0..<k.kw {
+            let c = (o / opg) * cpg + ci
+            let iy = i * k.stride.height + u * k.dilation.height - k.padding.height
+            let ix = j * k.stride.width + v * k.dilation.width - k.padding.width
+            guard iy >= 0, iy < k.h, ix >= 0, ix < k.w else { continue }
+            let xi = ((n * k.c + c) * k.h + iy) * k.w + ix, wi = ((o * cpg + ci) * k.kh + u) * k.kw + v
+            s += Double(w[wi]) * Double(x[xi])
+            dx[xi] += Double(w[wi]) * gy
+            dw[wi] += Double(x[xi]) * gy
+        } } }
+        y[yi] = s
+    } } } }
+    return (y, dx, dw, db, ho, wo)
+}
+
+func maxDifference(_ a: [Float], _ b: [Double]) -> Double {
+    zip(a, b).map { abs(Double($0) - $1) }.max() ?? 0
+}
+
+@Test(arguments: convCases)
+func convMatchesNaiveReference(_ k: ConvCase) {
+    var rng = RandomGenerator(seed: 42)
+    let x = Tensor.randomNormal([k.n, k.c, k.h, k.w], using: &rng).trackingGradients()
+    let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng).trackingGradients()
+    let b = k.bias ? Tensor.randomNormal([k.o], using: &rng).trackingGradients() : nil
+    let y = Tensor.conv2d(x, weight: w, bias: b, stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+    let g = Tensor.randomNormal(y.shape, using: &rng)
+    let ref = referenceConv(k, x: x.scalars, w: w.scalars, b: b?.scalars, g: g.scalars)
+    #expect(y.shape == [k.n, k.o, ref.ho, ref.wo], "\(k)")
+    #expect(maxDifference(y.scalars, ref.y) < 1e-4, "forward \(k)")
+    let grads = y.backward(gradient: g)
+    #expect(maxDifference(grads[x]!.scalars, ref.dx) < 1e-4, "input gradient \(k)")
+    #expect(maxDifference(grads[w]!.scalars, ref.dw) < 1e-4, "weight gradient \(k)")
+    if let b { #expect(maxDifference(grads[b]!.scalars, ref.db) < 1e-4, "bias gradient \(k)") }
+}
+
+@Test func convGradientCheck() {
+    var rng = RandomGenerator(seed: 3)
+    for k in [convCases[1], convCases[6], convCases[12]] {
+        let x = Tensor.randomNormal([1, k.c, k.h, k.w], using: &rng)
+        let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
+        let b = Tensor.randomNormal([k.o], using: &rng)
+        let report = GradientCheck.run([x, w, b], maxElementsPerInput: 24) { t in
+            Tensor.conv2d(t[0], weight: t[1], bias: t[2], stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+        }
+        #expect(report.passed, "\(k): \(report)")
+    }
+}
+
+@Test func convOnlyWeightTrackedGivesNoInputGradient() {
+    var rng = RandomGenerator(seed: 5)
+    let x = Tensor.randomNormal([2, 4, 5, 5], using: &rng)
+    let w = Tensor.randomNormal([4, 1, 3, 3], using: &rng).trackingGradients()
+    let y = Tensor.conv2d(x, weight: w, padding: 1, groups: 4)
+    let grads = y.sum().backward()
+    #expect(grads[x] == nil && grads[w]?.shape == [4, 1, 3, 3])
+}
