@@ -9,7 +9,7 @@ import Tensor
         case broadcastMismatch, matmulInnerDimensions, matmulBatchSizes, reshapeCount, inferredReshape
         case concatenateShapes, stackShapes, axisOutOfRange, repeatedAxis, nonScalarBackward, seedShape
         case customBackwardCount, preluSlope, scalarsCount, indexOutOfRange, gatherRowsShape, itemOfVector
-        case narrowOutOfBounds, broadcastTo, badPermutation
+        case narrowOutOfBounds, broadcastTo, badPermutation, eigenNonSquare, solveRightHandSide
 
         /// The message the failure must print.
         var message: String {
@@ -34,6 +34,8 @@ import Tensor
             case .narrowOutOfBounds: "narrowed: range 2..<5 out of bounds for axis 0 of shape [4]"
             case .broadcastTo: "broadcast(to:): shapes [3] and [2, 4] cannot be broadcast"
             case .badPermutation: "permuted: [0, 0] is not a permutation of the 2 axes of [2, 3]"
+            case .eigenNonSquare: "symmetricEigen: needs a square matrix, got shape [2, 3]"
+            case .solveRightHandSide: "solve: right-hand side of shape [3] does not match the matrix [2, 2] (need [2] or [2, k])"
             }
         }
 
@@ -63,6 +65,8 @@ import Tensor
             case .narrowOutOfBounds: _ = Tensor.zeros([4]).narrowed(axis: 0, start: 2, length: 3)
             case .broadcastTo: _ = Tensor.zeros([3]).broadcast(to: [2, 4])
             case .badPermutation: _ = m23.permuted([0, 0])
+            case .eigenNonSquare: _ = try? Linalg.symmetricEigen(m23)
+            case .solveRightHandSide: _ = try? Linalg.solve(Tensor.ones([2, 2]), Tensor.ones([3]))
             }
         }
     }
