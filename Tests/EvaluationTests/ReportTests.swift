@@ -1,0 +1,115 @@
+import Foundation
+import FoundationXML
+import Testing
+import Tensor
+@testable import Evaluation
+
+/// Markdown, JSON and SVG reports.
+struct ReportTests {
+    let world = SweepFixture()
+
+    func report() throws -> SweepReport {
+        let pairs = world.pairs
+        let sweep = CrossResolutionSweep(resolutions: [.pixels(8), .pixels(16), .native],
+                                         extractor: EmbeddingExtractor(flipTestTimeAugmentation: false))
+        return try sweep.run(.verification(issame: pairs.issame), probeModel: SweepFixture.student,
+                             galleryModel: SweepFixture.teacher, metadata: ["degradation": "additive noise 16/s"]) { side, r in
+            side == .gallery ? world.images(pairs.first, resolution: r, noiseOffset: 0) : world.images(pairs.second, resolution: r, noiseOffset: 40)
+        }
+    }
+
+    func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("crossres-eval-\(UUID().uuidString)")
+    }
+
+    @Test func markdownHasOneRowPerSizeAndAColumnPerMode() throws {
+        let text = MarkdownReport.sweep(try report())
+        #expect(text.contains("| Probe size | LR-vs-LR | HR-vs-LR | teacher-HR vs student-LR |"))
+        #expect(text.contains("| native | 100.00 ± 0.00 | 100.00 ± 0.00 |"))
+        for size in ["| 8 |", "| 16 |"] { #expect(text.contains(size)) }
+        // 20 impostor pairs cannot resolve FAR = 1e-2 or 1e-4.
+        #expect(text.contains("n/a"))
+        #expect(text.contains("- degradation: additive noise 16/s"))
+    }
+
+    @Test func jsonRoundTripsEveryNumberAndSetting() throws {
+        let original = try report()
+        let url = temporaryDirectory().appendingPathComponent("sweep.json")
+        try ReportWriter.writeJSON(original, to: url)
+        let decoded = try ReportWriter.readJSON(SweepReport.self, from: url)
+        #expect(decoded == original)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains("\"Infinity\""))
+        #expect(text.contains("\"native\""))
+        // The temporary file of the atomic write is gone.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == ["sweep.json"])
+        try FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+
+    @Test func corruptJSONIsAClearError() throws {
+        let url = temporaryDirectory().appendingPathComponent("bad.json")
+        try ReportWriter.write("{\"task\": 3", to: url)
+        #expect(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url) }
+        #expect(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url.appendingPathExtension("missing")) }
+        try FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+
+    @Test func rocPlotIsWellFormedWithOneCurvePerModel() throws {
+        let sweep = try report()
+        let curves = [("HR-vs-LR 8 px", sweep.entry(.hrVsLr, .pixels(8))!.verification!.roc),
+                      ("LR-vs-LR 8 px", sweep.entry(.lrVsLr, .pixels(8))!.verification!.roc),
+                      ("teacher & student <native>", sweep.entry(.crossModel, .native)!.verification!.roc)]
+        let svg = Plots.roc(curves.map { (name: $0.0, curve: $0.1) }, title: "ROC on \"pairs\"").render()
+        let document = try SVGSummary(svg)
+        #expect(document.root == "svg")
+        #expect(document.seriesNames == curves.map(\.0))
+        #expect(document.texts.contains("ROC on \"pairs\""))
+        #expect(document.texts.contains("False accept rate (FAR)"))
+        // Log axis from 10^-2 (20 impostors) to 1: decade ticks.
+        #expect(document.texts.contains("10-2") && document.texts.contains("1"))
+    }
+
+    @Test func accuracyAndCMCPlots() throws {
+        let sweep = try report()
+        let accuracy = try SVGSummary(Plots.accuracyVersusResolution([("student", sweep)]).render())
+        #expect(accuracy.seriesNames == sweep.modes.map { "student · \($0.title)" })
+        #expect(["8", "16", "native"].allSatisfy(accuracy.texts.contains))
+        let probes = Tensor([[1, 0], [0.6, 0.8]]), gallery = Tensor([[1, 0], [0, 1], [0.8, 0.6]])
+        let a = try Identification.evaluate(gallery: gallery, galleryLabels: [0, 1, 2], probes: probes, probeLabels: [0, 1])
+        let cmc = try SVGSummary(Plots.cmc([("a", a), ("b", a)]).render())
+        #expect(cmc.seriesNames == ["a", "b"])
+        let url = temporaryDirectory().appendingPathComponent("cmc.svg")
+        try Plots.cmc([("a", a)]).write(to: url)
+        #expect(try SVGSummary(String(contentsOf: url, encoding: .utf8)).seriesNames == ["a"])
+        try FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+}
+
+/// An SVG parsed with Foundation's XMLParser: the root element, curve names and all text.
+final class SVGSummary: NSObject, XMLParserDelegate {
+    private(set) var root = ""
+    private(set) var seriesNames: [String] = []
+    private(set) var texts: [String] = []
+    private var text = "", depth = 0
+
+    init(_ svg: String) throws {
+        super.init()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = self
+        guard parser.parse() else {
+            throw parser.parserError ?? EvaluationError(.fileSystem, "SVG did not parse")
+        }
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if root.isEmpty { root = name }
+        if name == "polyline", attributes["class"] == "series" { seriesNames.append(attributes["data-name"] ?? "") }
+        if name == "text" { depth += 1; if depth == 1 { text = "" } }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { if depth > 0 { text += string } }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "text" { depth -= 1; if depth == 0 { texts.append(text) } }
+    }
+}
