@@ -35,21 +35,21 @@ public func marginSoftmaxCrossEntropy(cosines: Tensor, labels: [Int], scale: Flo
             parallelFor(rows, grain: max(1, 4096 / max(classes, 1))) { range in
                 for b in range {
                     let row = c + b &* classes, y = labels[b]
-                    var m = -Float.infinity
-                    for j in 0..<classes { m = Swift.max(m, row[j]) }
                     let target = scale * phi[b]
-                    m = Swift.max(scale * m, target)
+                    var m = target
+                    for j in 0..<classes where j != y { m = Swift.max(m, scale * row[j]) }
                     var total: Float = 0
                     if needsGradient {
                         let prow = p + b &* classes
-                        for j in 0..<classes { let e = Foundation.exp(scale * row[j] - m); prow[j] = e; total += e }
-                        total += Foundation.exp(target - m) - prow[y]
-                        prow[y] = Foundation.exp(target - m)
+                        for j in 0..<classes {
+                            let e = Foundation.exp((j == y ? target : scale * row[j]) - m)
+                            prow[j] = e
+                            total += e
+                        }
                         let inverse = 1 / total
                         for j in 0..<classes { prow[j] *= inverse }
                     } else {
-                        for j in 0..<classes where j != y { total += Foundation.exp(scale * row[j] - m) }
-                        total += Foundation.exp(target - m)
+                        for j in 0..<classes { total += Foundation.exp((j == y ? target : scale * row[j]) - m) }
                     }
                     out[b] = m + Foundation.log(total) - target
                 }

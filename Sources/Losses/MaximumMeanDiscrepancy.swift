@@ -10,8 +10,8 @@ public enum MMDKernel: Sendable, Equatable {
     case gaussian(variance: Float? = nil)
     /// The mean of Gaussian kernels with `σ²_k = σ²·m_k` (multi-kernel MMD, Long et al.,
     /// "Learning Transferable Features with Deep Adaptation Networks", ICML 2015), default
-    /// multipliers `2^−2 … 2^2`.
-    case multiGaussian(multipliers: [Float] = [0.25, 0.5, 1, 2, 4])
+    /// multipliers `2^−2 … 2^2`; base `σ² = nil` uses the mean-distance rule.
+    case multiGaussian(multipliers: [Float] = [0.25, 0.5, 1, 2, 4], variance: Float? = nil)
 
     /// NST's kernel (`(xᵀy)²`).
     public static let nstPolynomial = MMDKernel.polynomial(degree: 2, offset: 0)
@@ -29,8 +29,9 @@ public enum MMDKernel: Sendable, Equatable {
 /// **Bandwidth rule** (Gaussian kernels with no fixed σ²): σ² is the mean squared distance
 /// over all ordered pairs of distinct vectors of the pooled set `x ∪ y`,
 /// `Σ_{i≠j}‖z_i − z_j‖² / (N(N − 1))`, computed without gradient (a constant per step, per
-/// batch element) — the "mean heuristic" of the DAN reference code (which sums five kernels
-/// where we average them). Falls back to 1 when all vectors coincide.
+/// batch element): its dependence on the inputs is not differentiated, as in the DAN
+/// reference code's "mean heuristic" (which sums five kernels where we average them). Falls
+/// back to 1 when all vectors coincide.
 ///
 /// `includeTargetTerm: false` drops the `y–y` term, which is constant when `y` is: NST's
 /// reference code does this (its value is then not zero for identical inputs).
@@ -71,8 +72,7 @@ public func maximumMeanDiscrepancy(_ x: Tensor, _ y: Tensor, kernel: MMDKernel =
 extension MMDKernel {
     var needsBandwidth: Bool {
         switch self {
-        case .gaussian(let variance): return variance == nil
-        case .multiGaussian: return true
+        case .gaussian(let variance), .multiGaussian(_, let variance): return variance == nil
         default: return false
         }
     }
@@ -91,11 +91,12 @@ extension MMDKernel {
             let distances = squaredDistances(a, b, dot: dot)
             let sigma2 = fixed.map { Tensor($0) } ?? variance!
             return (distances / (sigma2 * -2)).exp()
-        case .multiGaussian(let multipliers):
+        case .multiGaussian(let multipliers, let fixed):
             precondition(!multipliers.isEmpty && multipliers.allSatisfy { $0 > 0 },
                          "MMDKernel.multiGaussian: multipliers must be positive, got \(multipliers)")
             let distances = squaredDistances(a, b, dot: dot)
-            let sum = multipliers.map { (distances / (variance! * (-2 * $0))).exp() }
+            let sigma2 = fixed.map { Tensor($0) } ?? variance!
+            let sum = multipliers.map { (distances / (sigma2 * (-2 * $0))).exp() }
             return sum.dropFirst().reduce(sum[0], +) / Float(multipliers.count)
         }
     }

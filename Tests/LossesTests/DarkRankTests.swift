@@ -1,0 +1,77 @@
+import Testing
+import Tensor
+import Layers
+@testable import Losses
+
+/// methods.md §3: five unit vectors in R², query 0.
+@Suite("DarkRank")
+struct DarkRankTests {
+    static var student: Tensor { Tensor([[1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8], [-1, 0]]) }
+    static var teacher: Tensor { Tensor([[1, 0], [0.6, 0.8], [0.8, -0.6], [0, 1], [-1, 0]]) }
+
+    func query0(_ loss: DarkRank, _ s: Tensor = student) -> Tensor {
+        loss.queryLosses(student: s, teacher: Self.teacher).sliced(axis: 0, 0..<1).reshaped(to: [])
+    }
+
+    @Test(arguments: [
+        (Float(1), Float(1), Float(2.53209), [Float(0.818580), 1.86693, 3.06413], [Float(0.133938), 0.162845, 0.191595]),
+        (1, 2, 2.31023, [1.14180, 2.05709, 2.63233], [0.468261, 0.590513, 0.682129]),
+        (3, 3, 7.72786, [6.18322, 6.21297, 6.21405], [5.68312, 5.69859, 5.69967]),
+    ])
+    func reproducesTable(alpha: Float, beta: Float, hard: Float, softCE: [Float], softKL: [Float]) {
+        expectClose(query0(DarkRank(mode: .hard(listLength: nil), alpha: alpha, beta: beta)).item, hard, "hard α=\(alpha) β=\(beta)")
+        for (i, k) in [2, 3, 4].enumerated() {
+            let ce = DarkRank(mode: .soft(listLength: k), alpha: alpha, beta: beta, objective: .crossEntropy)
+            let kl = DarkRank(mode: .soft(listLength: k), alpha: alpha, beta: beta, objective: .kullbackLeibler)
+            expectClose(query0(ce).item, softCE[i], "soft CE k=\(k) α=\(alpha) β=\(beta)")
+            expectClose(query0(kl).item, softKL[i], "soft KL k=\(k) α=\(alpha) β=\(beta)")
+        }
+    }
+
+    @Test func truncatedHardAndReferenceParametrisation() {
+        expectClose(query0(DarkRank(mode: .hard(listLength: 3), alpha: 3, beta: 3)).item, 7.72678, "hard top-3")
+        expectClose(query0(DarkRank(referenceScale: 3.5, power: 2, mode: .soft(listLength: 4))).item, 46.9089, rtol: 2e-4, "code soft")
+        expectClose(query0(DarkRank(referenceScale: 3.5, power: 2, mode: .hard(listLength: nil))).item, 47.0400, rtol: 2e-4, "code hard")
+    }
+
+    @Test func hardGradientMatchesAutodiffVector() {
+        let s = Self.student.trackingGradients()
+        let loss = query0(DarkRank(mode: .hard(listLength: nil), alpha: 1, beta: 2, normalizesEmbeddings: false), s)
+        expectClose(loss.backward()[s]!.scalars,
+                    [0.646457, -1.185177, 0.277672, -0.833016, -1.686989, 1.686989, -0.662407, 0.331204, 1.425267, 0],
+                    atol: 1e-4, "∂/∂student")
+    }
+
+    @Test func invariantToBatchPermutation() {
+        let s = randomTensor([6, 3], seed: 40), t = randomTensor([6, 4], seed: 41)
+        let order = [3, 0, 5, 1, 4, 2]
+        for loss in [DarkRank(mode: .soft(listLength: 3)), DarkRank(mode: .hard(listLength: nil), alpha: 1, beta: 2)] {
+            let a = loss(TransferContext(student: Features(embedding: s), teacher: Features(embedding: t)))
+            let b = loss(TransferContext(student: Features(embedding: s.indexSelect(axis: 0, order)),
+                                         teacher: Features(embedding: t.indexSelect(axis: 0, order))))
+            expectClose(a.item, b.item, "\(loss.name)")
+        }
+    }
+
+    @Test func softKLIsZeroWhenStudentEqualsTeacher() {
+        let x = randomTensor([5, 3], seed: 42)
+        let ctx = TransferContext(student: Features(embedding: x), teacher: Features(embedding: x))
+        expectClose(DarkRank(mode: .soft(listLength: 3))(ctx).item, 0, atol: 1e-5, "KL")
+    }
+
+    @Test func gradientCheckOnRandomInputs() {
+        let s = randomTensor([5, 3], seed: 43), t = randomTensor([5, 3], seed: 44)
+        for loss in [DarkRank(mode: .soft(listLength: 3), alpha: 2, beta: 2), DarkRank(mode: .hard(listLength: nil), alpha: 1, beta: 3)] {
+            expectGradientsMatch([s]) { loss(TransferContext(student: Features(embedding: $0[0]), teacher: Features(embedding: t))) }
+        }
+        expectGradientsMatch([randomTensor([3, 4], seed: 45)]) { plackettLuceLogLikelihood($0[0]) }
+    }
+
+    @Test func permutationsAreComplete() {
+        let p = allPermutations(4)
+        #expect(p.count == 24 * 4)
+        let rows: [[Int]] = (0..<24).map { (i: Int) -> [Int] in Array(p[(i * 4)..<(i * 4 + 4)]) }
+        #expect(Set(rows).count == 24)
+        #expect(rows.first == [0, 1, 2, 3] && rows.last == [3, 2, 1, 0])
+    }
+}

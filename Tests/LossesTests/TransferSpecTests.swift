@@ -1,0 +1,82 @@
+import Testing
+import Tensor
+import Layers
+@testable import Losses
+
+@Suite("Weighted sums and the loss spec")
+struct TransferSpecTests {
+    let configuration = TransferLossConfiguration(studentEmbeddingDimension: 4, teacherEmbeddingDimension: 4, classes: 3, featureMap: "stage4")
+
+    func context() -> TransferContext {
+        let s = randomTensor([5, 4], seed: 70), t = randomTensor([5, 4], seed: 71)
+        return TransferContext(student: Features(embedding: s, maps: ["stage4": randomTensor([5, 2, 3, 3], seed: 72)]),
+                               teacher: Features(embedding: t, maps: ["stage4": randomTensor([5, 3, 3, 3], seed: 73)]),
+                               labels: [0, 1, 2, 1, 0], progress: 0.3)
+    }
+
+    @Test func weightedSumReportsTermsAndTotals() {
+        let ctx = context()
+        let sum = WeightedTransferLoss([(5, FeatureL2Transfer()), (2, FeatureL2Transfer(distance: .cosine)), (50, NeuronSelectivityTransfer(map: "stage4"))])
+        let step = sum.evaluate(ctx)
+        #expect(step.terms.map(\.name) == ["l2", "l2#2", "nst"])
+        expectClose(step.terms[0].value, FeatureL2Transfer()(ctx).item, "l2 term")
+        expectClose(step.total.item, step.terms.map(\.weighted).reduce(0, +), "total")
+        expectClose(sum(ctx).item, step.total.item, "callAsFunction")
+        #expect(sum.name == "l2=5.0,l2#2=2.0,nst=50.0")
+    }
+
+    @Test func parsesTheIssueExample() throws {
+        let loss = try TransferSpec.parse("l2=5,nst=50,darkrank-soft=16,adda", configuration: configuration)
+        #expect(loss.terms.map(\.name) == ["l2", "nst", "darkrank-soft", "adda"])
+        #expect(loss.terms.map(\.weight) == [5, 50, 16, 1])
+        #expect(loss.criticParameters.count == 8, "ADDA's critic is exposed for the critic optimiser")
+        #expect(loss.namedParameters().first?.name == "adda.critic.slopes.0")
+        let ctx = context()
+        #expect(loss(ctx).item.isFinite)
+        #expect(loss.criticLoss(ctx).item.isFinite)
+    }
+
+    @Test func defaultsAndOptions() throws {
+        let loss = try TransferSpec.parse("l2, nst:kernel=gaussian:teacher-term=drop, darkrank-hard=2:alpha=1:beta=2:k=3, kd:t=2, mmd:kernel=linear, dann:lambda=0.5, guided-cnn:feature=3",
+                                          configuration: configuration)
+        #expect(loss.terms.map(\.weight) == [5, 50, 2, 1, 1, 1, 1])
+        let nst = try #require(loss.terms[1].loss as? NeuronSelectivityTransfer)
+        #expect(nst.kernel == .gaussian() && !nst.includeTeacherTerm && nst.studentMap == "stage4")
+        let dark = try #require(loss.terms[2].loss as? DarkRank)
+        #expect(dark.mode == .hard(listLength: 3) && dark.alpha == 1 && dark.beta == 2)
+        #expect((loss.terms[3].loss as? KnowledgeDistillation)?.temperature == 2)
+        #expect((loss.terms[5].loss as? DANN)?.strength == .constant(0.5))
+        #expect((loss.terms[6].loss as? GuidedCNN)?.crossFeatureWeight == 3)
+        let projected = try TransferSpec.parse("l2", configuration: TransferLossConfiguration(studentEmbeddingDimension: 3, teacherEmbeddingDimension: 4))
+        #expect(projected.namedParameters().map(\.name) == ["l2.projection.weight"])
+    }
+
+    @Test(arguments: [
+        ("l2=5,foo=3", "foo=3", "unknown loss 'foo'; known losses: l2, kd, mmd, nst, darkrank-soft, darkrank-hard, guided-cnn, dann, adda"),
+        ("l2=abc", "l2=abc", "weight must be a non-negative number, got 'abc'"),
+        ("nst:size=3", "nst:size=3", "unknown option 'size' for nst"),
+        ("darkrank-soft:k=9", "darkrank-soft:k=9", "option 'k' needs an integer in 1...8, got '9'"),
+        ("mmd:kernel=cubic", "mmd:kernel=cubic", "option 'kernel' must be one of poly, linear, gaussian, multi-gaussian, got 'cubic'"),
+        ("l2,,kd", "l2,,kd", "empty term"),
+        ("", "", "empty spec; known losses"),
+        ("adda:hidden=512x", "adda:hidden=512x", "positive widths"),
+        ("l2:distance", "l2:distance", "must be written name=value"),
+    ])
+    func errorsNameTheTokenAndListWhatIsKnown(spec: String, token: String, message: String) {
+        do {
+            _ = try TransferSpec.parse(spec, configuration: configuration)
+            Issue.record("'\(spec)' should not parse")
+        } catch let error as TransferSpecError {
+            #expect(error.token == token)
+            #expect(error.message.contains(message), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func missingConfigurationIsAnError() {
+        let bare = TransferLossConfiguration(studentEmbeddingDimension: 4)
+        #expect(throws: TransferSpecError.self) { try TransferSpec.parse("guided-cnn", configuration: bare) }
+        #expect(throws: TransferSpecError.self) { try TransferSpec.parse("nst", configuration: bare) }
+    }
+}
