@@ -16,13 +16,24 @@ public struct EqualErrorRate: Codable, Equatable, Sendable {
     public let threshold: Double
 }
 
+/// How ``ROCCurve/trueAcceptRate(atFalseAcceptRate:rule:)`` picks the operating point.
+public enum TARThresholdRule: String, Codable, Sendable {
+    /// The highest TAR among points with FAR ≤ target: the FAR is guaranteed not to exceed the
+    /// target (conservative; the CrossRes default).
+    case atMost = "at-most"
+    /// The point of scikit-learn's simplified ROC whose FAR is nearest the target, the largest
+    /// TAR among equally near ones — insightface `recognition/arcface_torch/eval_ijbc.py`
+    /// (its IJB-B/C TPR@FPR tables). The achieved FAR may exceed the target.
+    case nearest
+}
+
 /// TAR at a target FAR, read from the ROC without interpolation.
 public struct OperatingPoint: Codable, Equatable, Sendable {
     /// The requested FAR.
     public let targetFalseAcceptRate: Double
     /// The threshold chosen (accept when score ≥ threshold).
     public let threshold: Double
-    /// The FAR actually achieved at that threshold (≤ the target).
+    /// The FAR actually achieved at that threshold (≤ the target under ``TARThresholdRule/atMost``).
     public let falseAcceptRate: Double
     /// The TAR at that threshold.
     public let trueAcceptRate: Double
@@ -131,13 +142,14 @@ public struct ROCCurve: Codable, Equatable, Sendable {
         return EqualErrorRate(rate: farA + t * (farB - farA), threshold: b.threshold)
     }
 
-    /// TAR at a target FAR: the point with the highest TAR among those with `FAR ≤ target` —
-    /// i.e. the lowest threshold whose FAR does not exceed the target — without interpolation.
+    /// TAR at a target FAR, without interpolation. With the default ``TARThresholdRule/atMost``
+    /// it is the point with the highest TAR among those with `FAR ≤ target` — the lowest
+    /// threshold whose FAR does not exceed the target.
     ///
     /// Throws for a target outside `(0, 1]` or below `1 / #impostors`: no threshold can
     /// distinguish such a FAR from 0, so the number would be meaningless (LFW's 3,000 impostor
     /// pairs resolve FAR = 1e-3 but not 1e-4).
-    public func trueAcceptRate(atFalseAcceptRate target: Double) throws -> OperatingPoint {
+    public func trueAcceptRate(atFalseAcceptRate target: Double, rule: TARThresholdRule = .atMost) throws -> OperatingPoint {
         guard target > 0, target <= 1 else {
             throw EvaluationError(.invalidArgument, "TAR@FAR: target FAR \(target) is not in (0, 1]")
         }
@@ -145,8 +157,18 @@ public struct ROCCurve: Codable, Equatable, Sendable {
             throw EvaluationError(.farNotResolvable,
                                   "TAR@FAR: target FAR \(target) is below 1/\(impostorCount) = \(1 / Double(impostorCount)), the finest FAR that \(impostorCount) impostor pairs can resolve; use at least \(Int((1 / target).rounded(.up))) impostor pairs")
         }
-        // FAR is non-decreasing along the curve and the first point has FAR 0 ≤ target.
-        let best = points.last { $0.falseAcceptRate <= target }!
+        let best: ROCPoint
+        switch rule {
+        case .atMost:
+            // FAR is non-decreasing along the curve and the first point has FAR 0 ≤ target.
+            best = points.last { $0.falseAcceptRate <= target }!
+        case .nearest:
+            let candidates = simplified().points
+            let nearest = candidates.indices.reduce(0) { chosen, i in
+                abs(candidates[i].falseAcceptRate - target) <= abs(candidates[chosen].falseAcceptRate - target) ? i : chosen
+            }
+            best = candidates[nearest]
+        }
         return OperatingPoint(targetFalseAcceptRate: target, threshold: best.threshold,
                               falseAcceptRate: best.falseAcceptRate, trueAcceptRate: best.trueAcceptRate)
     }

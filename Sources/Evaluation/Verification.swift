@@ -6,10 +6,14 @@ public struct VerificationSettings: Codable, Equatable, Sendable {
     public var kFold: KFoldVerification
     /// FARs at which TAR is reported; those finer than `1 / #impostors` are reported as not resolvable.
     public var falseAcceptRates: [Double]
+    /// How the TAR operating point is read from the ROC.
+    public var tarRule: TARThresholdRule
 
-    public init(kFold: KFoldVerification = KFoldVerification(), falseAcceptRates: [Double] = [1e-1, 1e-2, 1e-3, 1e-4]) {
+    public init(kFold: KFoldVerification = KFoldVerification(), falseAcceptRates: [Double] = [1e-1, 1e-2, 1e-3, 1e-4],
+                tarRule: TARThresholdRule = .atMost) {
         self.kFold = kFold
         self.falseAcceptRates = falseAcceptRates
+        self.tarRule = tarRule
     }
 }
 
@@ -91,7 +95,7 @@ public enum Verification {
         let roc = try ROCCurve(scores: similarities, isGenuine: issame)
         let tars = try settings.falseAcceptRates.map { target -> TARAtFAR in
             do {
-                return TARAtFAR(targetFalseAcceptRate: target, point: try roc.trueAcceptRate(atFalseAcceptRate: target), note: nil)
+                return TARAtFAR(targetFalseAcceptRate: target, point: try roc.trueAcceptRate(atFalseAcceptRate: target, rule: settings.tarRule), note: nil)
             } catch let error as EvaluationError where error.kind == .farNotResolvable {
                 return TARAtFAR(targetFalseAcceptRate: target, point: nil, note: error.message)
             }

@@ -29,3 +29,28 @@ func rocMatchesScikitLearn() throws {
     #expect(close(simple.points.map(\.trueAcceptRate), fixture.doubles("tprThin")))
     #expect(abs(roc.areaUnderCurve - fixture.double("auc")) <= 1e-12)
 }
+
+/// TAR@FAR under both rules against a numpy transcription on scikit-learn's ROC: the largest TPR
+/// with FPR ≤ target, and insightface `eval_ijbc.py`'s nearest-FPR point (ties → largest TPR).
+@Test(.enabled(if: PythonFixture.available("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"))
+func trueAcceptRatesMatchScikitLearnCurves() throws {
+    let fixture = try PythonFixture.run("""
+    import numpy as np
+    from sklearn.metrics import roc_curve
+    rng = np.random.default_rng(5)
+    n = 2000
+    y = rng.random(n) < 0.3
+    s = np.round(np.where(y, rng.normal(0.6, 0.2, n), rng.normal(0.1, 0.2, n)), 3)
+    targets = [1e-1, 1e-2, 1e-3]
+    full_fpr, full_tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    at_most = [float(full_tpr[full_fpr <= t].max()) for t in targets]
+    fpr, tpr, _ = roc_curve(y, s)
+    fpr, tpr = np.flipud(fpr), np.flipud(tpr)
+    nearest = [float(tpr[min(zip(abs(fpr - t), range(len(fpr))))[1]]) for t in targets]
+    emit({"y": y.tolist(), "s": s.tolist(), "targets": targets, "atMost": at_most, "nearest": nearest})
+    """)
+    let roc = try ROCCurve(scores: fixture.doubles("s"), isGenuine: fixture.bools("y"))
+    let targets = fixture.doubles("targets")
+    #expect(try targets.map { try roc.trueAcceptRate(atFalseAcceptRate: $0).trueAcceptRate } == fixture.doubles("atMost"))
+    #expect(try targets.map { try roc.trueAcceptRate(atFalseAcceptRate: $0, rule: .nearest).trueAcceptRate } == fixture.doubles("nearest"))
+}
