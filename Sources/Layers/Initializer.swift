@@ -91,33 +91,23 @@ public enum Initializer: Sendable {
         return fan
     }
 
-    /// Orthonormal rows (or columns, whichever are fewer) from a QR decomposition computed by
-    /// modified Gram–Schmidt in double precision. Columns of the tall matrix `A` (`n × k`,
-    /// `n ≥ k`) are orthonormalised in turn; `R`'s diagonal is positive by construction, so
-    /// `Q` is the sign-corrected factor PyTorch returns.
+    /// PyTorch's `orthogonal_`: the `Q` factor of the QR decomposition (LAPACK, Householder)
+    /// of a normal matrix `[rows, columns]` (transposed first when wide), columns multiplied by
+    /// the signs of `diag(R)`, transposed back, times `gain`.
     private static func orthogonal(_ shape: [Int], gain: Float, using generator: inout RandomGenerator) -> Tensor {
         precondition(shape.count >= 2, "Initializer.orthogonal: needs rank ≥ 2, got \(shape)")
         let rows = shape[0], columns = shape.dropFirst().reduce(1, *)
-        let n = max(rows, columns), k = min(rows, columns)
-        // a[j] is column j (length n) of the tall matrix.
-        var a = (0..<k).map { _ in (0..<n).map { _ in Double(generator.nextNormal()) } }
-        for j in 0..<k {
-            for i in 0..<j {
-                let projection = zip(a[i], a[j]).reduce(0) { $0 + $1.0 * $1.1 }
-                for t in 0..<n { a[j][t] -= projection * a[i][t] }
-            }
-            let norm = a[j].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            precondition(norm > 1e-12, "Initializer.orthogonal: degenerate random matrix")
-            for t in 0..<n { a[j][t] /= norm }
+        let wide = rows < columns
+        let a = Tensor.randomNormal(wide ? [columns, rows] : [rows, columns], using: &generator)
+        let (q, r): (Tensor, Tensor)
+        do {
+            (q, r) = try Linalg.qr(a)
+        } catch {
+            preconditionFailure("Initializer.orthogonal: QR of a random \(a.shape) matrix failed: \(error)")
         }
-        return Tensor(shape: shape) { out in
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    // Tall case (rows ≥ columns): W = Q; wide case: W = Qᵀ.
-                    let value = rows >= columns ? a[c][r] : a[r][c]
-                    out[r * columns + c] = Float(value) * gain
-                }
-            }
-        }
+        let k = r.shape[0]
+        let signs = Tensor(shape: [1, k]) { out in for i in 0..<k { out[i] = r[i, i] < 0 ? -1 : 1 } }
+        let fixed = withoutGradients { q * signs * gain }
+        return (wide ? fixed.transposed() : fixed).reshaped(to: shape)
     }
 }

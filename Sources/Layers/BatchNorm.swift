@@ -1,0 +1,87 @@
+import Tensor
+
+/// Batch normalisation over the channel axis 1 (Ioffe & Szegedy, ICML 2015), with PyTorch's
+/// `nn.BatchNorm1d/2d` semantics:
+///
+/// - training: normalise with the batch mean and biased variance; update
+///   `running_mean ← (1 − m)·running_mean + m·μ` and `running_var ← (1 − m)·running_var + m·σ²·M/(M − 1)`
+///   (unbiased, `M` values per channel), `num_batches_tracked += 1`; `momentum == nil` uses the
+///   cumulative average `m = 1/num_batches_tracked`.
+/// - evaluation: normalise with the running statistics.
+///
+/// Parameters `weight` (γ, ones) and `bias` (β, zeros) when `affine`; buffers `running_mean`
+/// (zeros), `running_var` (ones) and `num_batches_tracked` (saved as int64) when
+/// `trackRunningStats`. Without running statistics both modes use batch statistics.
+public class BatchNorm: Layer {
+    public let weight: Parameter?
+    public let bias: Parameter?
+    public let runningMean: Buffer?
+    public let runningVar: Buffer?
+    public let numBatchesTracked: Buffer?
+    public let momentum: Float?
+    public let epsilon: Float
+    /// Number of channels `C`.
+    public let featureCount: Int
+    public var isTraining = true
+    /// Input ranks this layer accepts.
+    let ranks: Set<Int>
+
+    init(_ features: Int, momentum: Float?, epsilon: Float, affine: Bool, trackRunningStats: Bool, ranks: Set<Int>) {
+        precondition(features > 0, "BatchNorm: feature count must be positive, got \(features)")
+        precondition(momentum.map { $0 >= 0 && $0 <= 1 } ?? true, "BatchNorm: momentum must be in [0, 1], got \(momentum!)")
+        precondition(epsilon > 0, "BatchNorm: epsilon must be positive, got \(epsilon)")
+        weight = affine ? Parameter(.ones([features])) : nil
+        bias = affine ? Parameter(.zeros([features])) : nil
+        runningMean = trackRunningStats ? Buffer(.zeros([features])) : nil
+        runningVar = trackRunningStats ? Buffer(.ones([features])) : nil
+        numBatchesTracked = trackRunningStats ? Buffer(.zeros([])) : nil
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.ranks = ranks
+        featureCount = features
+    }
+
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(ranks.contains(x.rank) && x.shape[1] == featureCount,
+                     "\(type(of: self))(\(featureCount)): input of shape \(x.shape) must have rank \(ranks.sorted()) and \(featureCount) channels")
+        if !isTraining, let runningMean, let runningVar {
+            return recorded(Tensor.batchNorm(x, mean: runningMean.value, variance: runningVar.value,
+                                             weight: weight?.value, bias: bias?.value, epsilon: epsilon))
+        }
+        let perChannel = x.count / featureCount
+        precondition(!isTraining || perChannel > 1,
+                     "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)")
+        let (y, mean, variance) = Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
+        if isTraining, let runningMean, let runningVar, let numBatchesTracked {
+            let batches = numBatchesTracked.value.item + 1
+            numBatchesTracked.value = Tensor(batches)
+            let m = momentum ?? 1 / batches
+            let correction = Float(perChannel) / Float(perChannel - 1)
+            runningMean.value = Self.blend(runningMean.value, mean, m, 1)
+            runningVar.value = Self.blend(runningVar.value, variance, m, correction)
+        }
+        return recorded(y)
+    }
+
+    /// `(1 − m)·old + m·c·new` elementwise.
+    private static func blend(_ old: Tensor, _ new: Tensor, _ m: Float, _ c: Float) -> Tensor {
+        Tensor(shape: old.shape) { out in
+            for i in 0..<out.count { out[i] = (1 - m) * old.storage.base[i] + m * c * new.storage.base[i] }
+        }
+    }
+}
+
+/// Batch normalisation of `[N, C]` or `[N, C, L]` inputs (PyTorch `nn.BatchNorm1d`).
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, momentum: Float? = 0.1, epsilon: Float = 1e-5, affine: Bool = true, trackRunningStats: Bool = true) {
+        super.init(features, momentum: momentum, epsilon: epsilon, affine: affine, trackRunningStats: trackRunningStats, ranks: [2, 3])
+    }
+}
+
+/// Batch normalisation of `[N, C, H, W]` inputs (PyTorch `nn.BatchNorm2d`).
+public final class BatchNorm2d: BatchNorm {
+    public init(_ features: Int, momentum: Float? = 0.1, epsilon: Float = 1e-5, affine: Bool = true, trackRunningStats: Bool = true) {
+        super.init(features, momentum: momentum, epsilon: epsilon, affine: affine, trackRunningStats: trackRunningStats, ranks: [4])
+    }
+}

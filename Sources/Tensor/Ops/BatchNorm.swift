@@ -1,0 +1,99 @@
+/// Batch normalisation (Ioffe & Szegedy, "Batch Normalization", ICML 2015) over every axis but
+/// the channel axis 1 of `[N, C, …]` inputs, as fused kernels with fused backward passes:
+///
+///     y = (x − μ) / √(σ² + ε) · γ + β
+extension Tensor {
+    /// Training mode: normalises with the batch statistics `μ`, `σ²` (biased) of each channel and
+    /// returns them (constants) so that the caller can update running statistics.
+    ///
+    /// `weight` (γ) and `bias` (β) are `[C]`, or `nil` for an affine-free normalisation.
+    public static func batchNorm(_ input: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float = 1e-5)
+        -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let l = checkedLayout(input, weight, bias)
+        let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
+        let invstd = TensorStorage(count: l.channels)
+        let value = Tensor(shape: input.shape) { out in
+            BatchNormKernel.trainingForward(l.layout, x: input.storage.base, gamma: weight?.storage.base, beta: bias?.storage.base,
+                                            epsilon: epsilon, y: out.baseAddress!, mean: mean.base,
+                                            variance: variance.base, invstd: invstd.base)
+        }
+        let stats = (Tensor(shape: [l.channels], storage: mean), Tensor(shape: [l.channels], storage: variance))
+        let inputs = [input] + [weight, bias].compactMap { $0 }
+        guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return (value, stats.0, stats.1) }
+        let x = input.detached(), gamma = weight?.detached()
+        let needInput = input.node != nil, needWeight = weight?.node != nil, needBias = bias?.node != nil
+        let output = recordOperation("batchNorm", value: value, inputs: inputs) { dy in
+            let dx: Tensor? = needInput ? Tensor(shape: l.shape) { _ in } : nil
+            let dGamma = TensorStorage(count: l.channels), dBeta = TensorStorage(count: l.channels)
+            BatchNormKernel.trainingBackward(l.layout, dy: dy.storage.base, x: x.storage.base, mean: mean.base,
+                                             invstd: invstd.base, gamma: gamma?.storage.base, dx: dx?.storage.base,
+                                             dGamma: dGamma.base, dBeta: dBeta.base)
+            return affineGradients(dx, dGamma, dBeta, weight != nil, bias != nil, needWeight, needBias, l.channels)
+        }
+        return (output, stats.0, stats.1)
+    }
+
+    /// Evaluation mode: normalises with given (running) statistics `mean` and `variance` `[C]`,
+    /// i.e. the per-channel affine map `y = x·s + t` with `s = γ/√(σ² + ε)`, `t = β − μ·s`.
+    /// Gradients flow to `input`, `weight` and `bias` (not to the statistics).
+    public static func batchNorm(_ input: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?,
+                                 epsilon: Float = 1e-5) -> Tensor {
+        let l = checkedLayout(input, weight, bias)
+        precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
+                     "batchNorm: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
+        let scale = TensorStorage(count: l.channels), shift = TensorStorage(count: l.channels)
+        let invstd = TensorStorage(count: l.channels)
+        for c in 0..<l.channels {
+            let inv = 1 / (variance.storage.base[c] + epsilon).squareRoot()
+            invstd.base[c] = inv
+            scale.base[c] = inv * (weight?.storage.base[c] ?? 1)
+            shift.base[c] = (bias?.storage.base[c] ?? 0) - mean.storage.base[c] * scale.base[c]
+        }
+        let value = Tensor(shape: input.shape) { out in
+            BatchNormKernel.affine(l.layout, x: input.storage.base, scale: scale.base, shift: shift.base, y: out.baseAddress!)
+        }
+        let inputs = [input] + [weight, bias].compactMap { $0 }
+        guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return value }
+        let x = input.detached(), mu = mean.detached()
+        let needInput = input.node != nil, needWeight = weight?.node != nil, needBias = bias?.node != nil
+        return recordOperation("batchNormInference", value: value, inputs: inputs) { dy in
+            var dx: Tensor? = nil
+            if needInput {
+                let zero = TensorStorage(count: l.channels)
+                zero.buffer.initialize(repeating: 0)
+                dx = Tensor(shape: l.shape) { out in
+                    BatchNormKernel.affine(l.layout, x: dy.storage.base, scale: scale.base, shift: zero.base, y: out.baseAddress!)
+                }
+            }
+            // dγ = Σ dy·(x − μ)·invstd and dβ = Σ dy: the training sums without the input part.
+            let dGamma = TensorStorage(count: l.channels), dBeta = TensorStorage(count: l.channels)
+            if needWeight || needBias {
+                BatchNormKernel.trainingBackward(l.layout, dy: dy.storage.base, x: x.storage.base, mean: mu.storage.base,
+                                                 invstd: invstd.base, gamma: nil, dx: nil, dGamma: dGamma.base, dBeta: dBeta.base)
+            }
+            return affineGradients(dx, dGamma, dBeta, weight != nil, bias != nil, needWeight, needBias, l.channels)
+        }
+    }
+
+    private struct CheckedLayout {
+        let layout: BatchNormKernel.Layout
+        let shape: [Int]
+        var channels: Int { layout.channels }
+    }
+
+    private static func checkedLayout(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> CheckedLayout {
+        precondition(input.rank >= 2, "batchNorm: input must be [N, C, …], got \(input.shape)")
+        let c = input.shape[1]
+        if let weight { precondition(weight.shape == [c], "batchNorm: weight shape \(weight.shape) must be [\(c)] for input \(input.shape)") }
+        if let bias { precondition(bias.shape == [c], "batchNorm: bias shape \(bias.shape) must be [\(c)] for input \(input.shape)") }
+        return CheckedLayout(layout: BatchNormKernel.Layout(input.shape), shape: input.shape)
+    }
+
+    private static func affineGradients(_ dx: Tensor?, _ dGamma: TensorStorage, _ dBeta: TensorStorage, _ hasWeight: Bool,
+                                        _ hasBias: Bool, _ needWeight: Bool, _ needBias: Bool, _ channels: Int) -> [Tensor?] {
+        var result: [Tensor?] = [dx]
+        if hasWeight { result.append(needWeight ? Tensor(shape: [channels], storage: dGamma) : nil) }
+        if hasBias { result.append(needBias ? Tensor(shape: [channels], storage: dBeta) : nil) }
+        return result
+    }
+}
