@@ -5,29 +5,39 @@ import Layers
 /// hidden width, then `Linear` to `outputs` logits.
 ///
 /// - ``seed(inputDimension:using:)``: the seed's ADDA discriminator,
-///   `FC 512 → PReLU → FC 512 → PReLU → FC 2`, softmax two-class loss.
+///   `FC 512 → PReLU → FC 512 → PReLU → FC 2`, softmax two-class loss (PReLU slopes per
+///   channel, initialised to 0.25).
 /// - ``adda(inputDimension:using:)``: corenel/pytorch-adda's `500 → ReLU → 500 → ReLU → 2`.
 /// - ``dann(inputDimension:using:)``: SSPP-DAN's domain head `1024 → ReLU → 1024 → ReLU → 2`
-///   (its dropout is left out: it is a regulariser of that code, not of the method).
+///   (its dropout is left out: a regulariser of that code, not part of the method).
 ///
-/// PReLU slopes are per channel, initialised to 0.25 (MXNet's and PyTorch's default).
-/// Parameters are named `layers.<i>.weight`, `layers.<i>.bias`, `slopes.<i>`.
+/// Parameters are named like corenel's `self.layer = nn.Sequential(...)`: `layer.0.weight`,
+/// `layer.0.bias`, `layer.1.weight` (a PReLU's slopes), `layer.2.weight`, …, so PyTorch
+/// weights load by name.
 public final class DomainDiscriminator: Layer {
     public enum Activation: String, Sendable, CaseIterable { case relu, prelu, leakyRelu }
 
-    public let layers: [Linear]
-    /// Learnable PReLU slopes, one vector per hidden layer (empty for other activations).
-    public let slopes: [Parameter]
-    public let activation: Activation
+    public let layer: Sequential
+    public let inputDimension: Int
 
     public init(inputDimension: Int, hidden: [Int], outputs: Int = 2, activation: Activation,
                 using generator: inout RandomGenerator) {
         precondition(inputDimension > 0 && outputs > 0 && hidden.allSatisfy { $0 > 0 },
                      "DomainDiscriminator: dimensions must be positive, got input \(inputDimension), hidden \(hidden), outputs \(outputs)")
-        let widths = [inputDimension] + hidden + [outputs]
-        layers = (0..<(widths.count - 1)).map { Linear(widths[$0], widths[$0 + 1], using: &generator) }
-        slopes = activation == .prelu ? hidden.map { Parameter(Tensor.full([$0], 0.25)) } : []
-        self.activation = activation
+        var layers: [any Layer] = []
+        var width = inputDimension
+        for next in hidden {
+            layers.append(Linear(width, next, using: &generator))
+            switch activation {
+            case .relu: layers.append(ReLU())
+            case .prelu: layers.append(PReLU(next))
+            case .leakyRelu: layers.append(LeakyReLU(negativeSlope: 0.2))
+            }
+            width = next
+        }
+        layers.append(Linear(width, outputs, using: &generator))
+        layer = Sequential(layers)
+        self.inputDimension = inputDimension
     }
 
     public static func seed(inputDimension: Int = 512, using generator: inout RandomGenerator) -> DomainDiscriminator {
@@ -42,21 +52,9 @@ public final class DomainDiscriminator: Layer {
         DomainDiscriminator(inputDimension: inputDimension, hidden: [1024, 1024], activation: .relu, using: &generator)
     }
 
-    public var inputDimension: Int { layers[0].inFeatures }
-
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == inputDimension,
                      "DomainDiscriminator: input must be [N, \(inputDimension)], got \(x.shape)")
-        var h = x
-        for (i, layer) in layers.enumerated() {
-            h = layer(h)
-            guard i < layers.count - 1 else { break }
-            switch activation {
-            case .relu: h = h.relu()
-            case .leakyRelu: h = h.leakyRelu(slope: 0.2)
-            case .prelu: h = h.prelu(slopes[i].value)
-            }
-        }
-        return recorded(h)
+        return recorded(layer(x))
     }
 }

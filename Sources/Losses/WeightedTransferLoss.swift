@@ -6,7 +6,7 @@ import Layers
 /// adversarial terms' critics).
 ///
 /// ``evaluate(_:)`` also reports every term's value, for logs. Parameters are named
-/// `<term>.<parameter>` (e.g. `l2.projection.weight`, `adda.critic.fc1.weight`).
+/// `<term>.<parameter>` (e.g. `l2.projection.weight`, `adda.critic.layer.0.weight`).
 ///
 /// ```swift
 /// let loss = WeightedTransferLoss([(5, FeatureL2Transfer()), (50, NeuronSelectivityTransfer(map: "stage4"))])

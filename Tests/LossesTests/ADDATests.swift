@@ -34,8 +34,8 @@ struct ADDATests {
         var g = RandomGenerator(seed: 60)
         let adda = ADDA(embeddingDimension: 8, using: &g)
         let names = adda.namedParameters().map(\.name)
-        #expect(names == ["critic.slopes.0", "critic.slopes.1", "critic.layers.0.weight", "critic.layers.0.bias",
-                          "critic.layers.1.weight", "critic.layers.1.bias", "critic.layers.2.weight", "critic.layers.2.bias"])
+        #expect(names == ["critic.layer.0.weight", "critic.layer.0.bias", "critic.layer.1.weight", "critic.layer.2.weight",
+                          "critic.layer.2.bias", "critic.layer.3.weight", "critic.layer.4.weight", "critic.layer.4.bias"])
         #expect(adda.criticParameters.count == 8 && adda.nonCriticParameters.isEmpty)
         #expect(adda.critic(Tensor.zeros([3, 8])).shape == [3, 2])
         let small = DomainDiscriminator(inputDimension: 3, hidden: [4, 2], activation: .prelu, using: &g)

@@ -32,7 +32,7 @@ struct DomainAdversarialTests {
         // The encoder sees −λ times the plain gradient; the head its ordinary gradient.
         let reversed = loss.backward(), ordinary = plain.backward()
         expectClose(reversed[lr]!.scalars, ordinary[lr]!.scalars.map { -0.7 * $0 }, "reversed")
-        expectClose(reversed[head.layers[0].weight]!.scalars, ordinary[head.layers[0].weight]!.scalars, "head")
+        expectClose(reversed[(head.layer[0] as! Linear).weight]!.scalars, ordinary[(head.layer[0] as! Linear).weight]!.scalars, "head")
         #expect(DANN(domainHead: head).lambda(progress: 0.5) == DANNSchedule.lambda(progress: 0.5))
     }
 }
