@@ -1,0 +1,123 @@
+import Tensor
+import Layers
+import Optim
+import Losses
+
+/// Trains an LR student from a frozen HR teacher: the student's identity loss on the LR view
+/// plus weighted transfer terms, with ADDA's alternating critic step when a term is adversarial.
+///
+/// Each step:
+/// 1. teacher features of the HR view — from the ``TeacherFeatureCache`` when given, else a
+///    forward pass in eval mode without a tape;
+/// 2. student features of the LR view (train mode);
+/// 3. **critic step** (only if a term owns a critic): the critic's loss on detached inputs
+///    (source label 1, target 0), its own optimiser (the seed's converged recipe: Adam 1e-4,
+///    β = (0.5, 0.9));
+/// 4. **encoder step**: identity loss + Σ wᵢ·termᵢ — adversarial terms use inverted labels
+///    through the freshly updated critic — minimised by the student optimiser, which never
+///    holds the critic's parameters. With ``encoderGate`` set, adversarial terms are left out
+///    of this step while the critic's accuracy on the batch is below the gate.
+public final class DistillationTask: TrainingTask {
+    public let teacher: any FeatureExtractor
+    public let student: any FeatureExtractor
+    /// The student's identity head (`nil`: transfer terms only).
+    public let head: MarginHead?
+    public let transfer: WeightedTransferLoss
+    public let optimizer: any Optimizer
+    public let criticOptimizer: (any Optimizer)?
+    public let teacherCache: TeacherFeatureCache?
+    /// Minimum critic accuracy (on the batch, before its update) for adversarial terms to
+    /// train the encoder; `nil` never gates.
+    public let encoderGate: Float?
+
+    /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`, and the
+    ///   student `optimizer` must not hold critic parameters.
+    public init(teacher: any FeatureExtractor, student: any FeatureExtractor, head: MarginHead?,
+                transfer: WeightedTransferLoss, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
+                teacherCache: TeacherFeatureCache? = nil, encoderGate: Float? = nil) {
+        let critic = Set(transfer.criticParameters.map(ObjectIdentifier.init))
+        precondition(critic.isEmpty || criticOptimizer != nil,
+                     "DistillationTask: the transfer '\(transfer.name)' has a critic; pass a criticOptimizer for it")
+        precondition(!optimizer.allParameters.contains { critic.contains(ObjectIdentifier($0)) },
+                     "DistillationTask: the student optimizer holds critic parameters; give them to criticOptimizer only")
+        self.teacher = teacher
+        self.student = student
+        self.head = head
+        self.transfer = transfer
+        self.optimizer = optimizer
+        self.criticOptimizer = criticOptimizer
+        self.teacherCache = teacherCache
+        self.encoderGate = encoderGate
+        teacher.eval().freeze()
+    }
+
+    /// The parameters the student optimiser should train: student, head and the transfer
+    /// terms' own non-critic parameters (projections, domain heads).
+    public static func studentParameters(student: any FeatureExtractor, head: MarginHead?, transfer: WeightedTransferLoss) -> [Parameter] {
+        student.parameters() + (head?.parameters() ?? []) + transfer.nonCriticParameters
+    }
+
+    public var checkpointedModules: [(name: String, module: any Module)] {
+        [("student", student), ("transfer", transfer)] + (head.map { [("head", $0 as any Module)] } ?? [])
+    }
+
+    public var optimizers: [(name: String, optimizer: any Optimizer)] {
+        [("optimizer", optimizer)] + (criticOptimizer.map { [("critic_optimizer", $0)] } ?? [])
+    }
+
+    public func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        let teacherFeatures = teacherCache?.features(batch.indices)
+            ?? withoutGradients { teacher.features(batch.highResolution) }.detached()
+        student.train()
+        let context = TransferContext(student: student.features(batch.lowResolution), teacher: teacherFeatures,
+                                      labels: batch.labels, progress: progress)
+        var terms: [(name: String, value: Float)] = []
+
+        var gateOpen = true
+        if let criticOptimizer {
+            let accuracy = criticAccuracy(context)
+            terms.append(("critic_accuracy", accuracy))
+            gateOpen = encoderGate.map { accuracy >= $0 } ?? true
+            let criticLoss = transfer.criticLoss(context)
+            terms.append(("critic", criticLoss.item))
+            try ensureFinite(terms)
+            criticOptimizer.step(criticLoss.backward(retaining: .leaves))
+        }
+
+        var total: Tensor? = nil
+        if let head {
+            let identity = head.loss(context.student.embedding, labels: batch.labels)
+            terms.append(("identity", identity.item))
+            total = identity
+        }
+        for term in transfer.terms {
+            let adversarial = !((term.loss as? any AdversarialTransferLoss)?.criticParameters.isEmpty ?? true)
+            if adversarial && !gateOpen { continue }
+            let value = term.loss(context)
+            terms.append((term.name, value.item))
+            total = total.map { $0 + term.weight * value } ?? term.weight * value
+        }
+        try ensureFinite(terms)
+        guard let total else { return terms }
+        let gradients = total.backward(retaining: .leaves)
+        try ensureFinite(gradients, of: student.namedParameters())
+        optimizer.step(gradients)
+        return terms
+    }
+
+    /// Fraction of the batch the critics classify correctly (source = teacher embeddings as
+    /// label 1, target = student embeddings as label 0), averaged over adversarial terms.
+    private func criticAccuracy(_ context: TransferContext) -> Float {
+        let critics = transfer.terms.compactMap { ($0.loss as? ADDA)?.critic }
+        guard !critics.isEmpty else { return .nan }
+        return withoutGradients {
+            let source = context.sourceEmbedding(for: "critic accuracy"), target = context.student.embedding.detached()
+            let accuracies = critics.map { critic -> Float in
+                let s = critic(source).argmax(alongAxis: 1), t = critic(target).argmax(alongAxis: 1)
+                let correct = s.filter { $0 == 1 }.count + t.filter { $0 == 0 }.count
+                return Float(correct) / Float(s.count + t.count)
+            }
+            return accuracies.reduce(0, +) / Float(accuracies.count)
+        }
+    }
+}
