@@ -87,28 +87,29 @@ public final class DarkRank: TransferLoss {
         let b = student.shape[0]
         precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
         precondition(b >= 2, "\(name): needs a batch of at least 2 samples, got \(b)")
-        let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
-        let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
+        let s = normalizesEmbeddings ? normalizedRows(student) : student
+        let t = withoutGradients { normalizesEmbeddings ? normalizedRows(teacher.detached()) : teacher.detached() }
         let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))
 
         // Teacher's ranking of the other samples for every query (nearest first).
-        let teacherDistances = withoutGradients { pairScores(t, queries: queryIndices.flatMap { q in (0..<b).map { (q, $0) } }) }
-        let rankings: [[Int]] = queryIndices.enumerated().map { row, q in
-            let scores = (0..<b).map { teacherDistances.storage.base[row * b + $0] }
-            return (0..<b).filter { $0 != q }.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        let teacherDistances = withoutGradients { squaredDistanceMatrix(t) }
+        let rankings: [[Int]] = queryIndices.map { q in
+            let d = (0..<b).map { teacherDistances.storage.base[q * b + $0] }
+            return (0..<b).filter { $0 != q }.sorted { d[$0] != d[$1] ? d[$0] < d[$1] : $0 < $1 }
         }
+        let studentDistances = squaredDistanceMatrix(s)
 
         switch mode {
         case .hard(let limit):
             let n = limit.map { min($0, b - 1) } ?? b - 1
             let pairs = zip(queryIndices, rankings).flatMap { q, ranking in ranking.prefix(n).map { (q, $0) } }
-            let scores = pairScores(s, queries: pairs).reshaped(to: [queryIndices.count, n])
+            let scores = scores(studentDistances, pairs).reshaped(to: [queryIndices.count, n])
             return -plackettLuceLogLikelihood(scores)
         case .soft(let k):
             precondition(k <= b - 1, "\(name): soft list length \(k) needs a batch of more than \(k) samples, got \(b)")
             let pairs = zip(queryIndices, rankings).flatMap { q, ranking in ranking.prefix(k).map { (q, $0) } }
-            let studentLists = pairScores(s, queries: pairs)
-            let teacherLists = withoutGradients { pairScores(t, queries: pairs) }
+            let studentLists = scores(studentDistances, pairs)
+            let teacherLists = withoutGradients { scores(teacherDistances, pairs) }
             let count = permutations.count / k
             let rows = (0..<queryIndices.count).flatMap { q in permutations.map { q * k + $0 } }
             let shape = [queryIndices.count, count]
@@ -122,10 +123,16 @@ public final class DarkRank: TransferLoss {
         }
     }
 
-    /// Scores `−α·‖x_q − x_i‖^β` for a list of `(q, i)` pairs, `[pairs]`.
-    private func pairScores(_ x: Tensor, queries pairs: [(Int, Int)]) -> Tensor {
-        let difference = x.indexSelect(axis: 0, pairs.map(\.0)) - x.indexSelect(axis: 0, pairs.map(\.1))
-        let squared = difference.square().sum(alongAxis: 1).clamped(min: 1e-12)
+    /// `‖x_i − x_j‖²` for all pairs of rows, `[B, B]`, from `‖x_i‖² + ‖x_j‖² − 2x_iᵀx_j` (floored at 0).
+    private func squaredDistanceMatrix(_ x: Tensor) -> Tensor {
+        let norms = x.square().sum(alongAxis: 1, keepingDimensions: true)
+        return (norms + norms.transposed() - 2 * x.matmul(x, transposeOther: true)).relu()
+    }
+
+    /// Scores `−α·‖x_q − x_i‖^β` for a list of `(q, i)` pairs (`q ≠ i`), `[pairs]`.
+    private func scores(_ distances: Tensor, _ pairs: [(Int, Int)]) -> Tensor {
+        let b = distances.shape[0]
+        let squared = distances.reshaped(to: [b * b]).indexSelect(axis: 0, pairs.map { $0.0 * b + $0.1 }).clamped(min: 1e-12)
         return squared.pow(beta / 2) * -alpha
     }
 

@@ -6,8 +6,9 @@ import Layers
 /// student's per-channel activation patterns by MMD.
 ///
 /// For each sample, a map `[C, H, W]` becomes `C` vectors in `R^{HW}`, each L2-normalised over
-/// its spatial positions (`f / √(Σf² + 1e-10)`, MXNet `L2Normalization(mode='spatial')` as in
-/// TuSimple's code); then
+/// its spatial positions (`f / max(‖f‖, 1e-5)`; TuSimple's code uses MXNet
+/// `L2Normalization(mode='spatial')`, `f / √(Σf² + 1e-10)`, which differs only for norms near
+/// 1e-5 and also scales a dead channel's gradient by 1e5); then
 ///
 ///     L = mean_b MMD²({f_S^i}, {f_T^j})        (see maximumMeanDiscrepancy)
 ///
@@ -54,8 +55,8 @@ public final class NeuronSelectivityTransfer: TransferLoss {
         let h = min(student.shape[2], teacher.shape[2]), w = min(student.shape[3], teacher.shape[3])
         func selectivities(_ map: Tensor) -> Tensor {
             let pooled = adaptiveAveragePool2D(map, outputHeight: h, outputWidth: w)
-            let vectors = pooled.reshaped(to: [map.shape[0], map.shape[1], h * w])
-            return vectors / (vectors.square().sum(alongAxis: 2, keepingDimensions: true) + 1e-10).sqrt()
+            let rows = pooled.reshaped(to: [map.shape[0] * map.shape[1], h * w])
+            return normalizedRows(rows, eps: 1e-5).reshaped(to: [map.shape[0], map.shape[1], h * w])
         }
         return maximumMeanDiscrepancy(selectivities(student), selectivities(teacher.detached()),
                                       kernel: kernel, includeTargetTerm: includeTeacherTerm)
