@@ -120,7 +120,8 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     let grads = s.embedding.square().sum().backward()
     let covered = small.parameters().allSatisfy { grads[$0] != nil }
     #expect(covered)
-    print(small.summary(inputShape: [2, 3, 32, 32]))
+    let summary = small.summary(inputShape: [2, 3, 32, 32])
+    #expect(summary.contains("gdc.0") && summary.contains("[2, 128, 1, 1]") && summary.contains("Total parameters: \(small.parameterCount)"))
 }
 
 @Test func leNetAndDomainCritics() {
