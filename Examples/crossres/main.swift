@@ -2,7 +2,7 @@ import CrossRes
 import Foundation
 
 /// `crossres <command> [options]`: the command line over the CrossRes library.
-let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+nonisolated let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
     ("demo", "the main job on built-in synthetic data", DemoCommand.run),
     ("bench", "benchmarks (release build)", BenchCommand.run),
 ]

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import CrossRes
+
+@Suite struct TrainingLoopTests {
+    @Test func resumedRunEndsBitIdenticalToUninterruptedRun() throws {
+        let folder = temporaryFolder()
+        let batches = RandomBatches(seed: 11)
+
+        let uninterrupted = makeDistillationTask(seed: 5)
+        try TrainingLoop(steps: 10).run(uninterrupted, batches: batches)
+
+        // Same run stopped after 4 steps (as if killed after its checkpoint), then resumed in a
+        // brand-new task object from the file.
+        let path = folder + "/checkpoint.safetensors"
+        let first = makeDistillationTask(seed: 5)
+        try TrainingLoop(steps: 4, checkpointPath: path).run(first, batches: batches)
+        let resumed = makeDistillationTask(seed: 5)
+        let start = try TrainingLoop.resume(resumed, from: path)
+        #expect(start == 4)
+        try TrainingLoop(steps: 10).run(resumed, batches: batches, startStep: start)
+
+        #expect(allValues(resumed.student) == allValues(uninterrupted.student))
+        #expect(allValues(resumed.transfer) == allValues(uninterrupted.transfer))
+        #expect(allValues(resumed.head!) == allValues(uninterrupted.head!))
+    }
+
+    @Test func criticStepLeavesStudentAndEncoderStepLeavesCritic() throws {
+        let task = makeDistillationTask(seed: 3)
+        let batch = try RandomBatches(seed: 1).batch(atStep: 0)
+        let teacherBefore = allValues(task.teacher)
+        let criticBefore = task.transfer.criticParameters.map(\.value.scalars)
+        let terms = try task.step(batch, progress: 0)
+        #expect(Set(terms.map(\.name)) == ["critic_accuracy", "critic", "identity", "l2", "adda"])
+        #expect(allValues(task.teacher) == teacherBefore, "the frozen teacher must not change")
+        // The critic moved by its own optimiser only: one Adam step of lr 1e-3 changes each
+        // weight by at most ~1e-3.
+        let criticAfter = task.transfer.criticParameters.map(\.value.scalars)
+        #expect(criticAfter != criticBefore)
+        let largestChange = zip(criticAfter, criticBefore).flatMap { zip($0, $1).map { abs($0 - $1) } }.max()!
+        #expect(largestChange <= 1.01e-3)
+    }
+
+    @Test func nonFiniteLossStopsBeforeUpdatingAndNamesTheStep() throws {
+        let folder = temporaryFolder()
+        let path = folder + "/checkpoint.safetensors"
+        let task = makeDistillationTask(seed: 9)
+        var poisoned = RandomBatches(seed: 2)
+        poisoned.poisonStep = 3
+        let loop = TrainingLoop(steps: 6, checkpointPath: path, checkpointEvery: 2)
+        do {
+            try loop.run(task, batches: poisoned)
+            Issue.record("expected the NaN guard to stop training")
+        } catch let error as TrainingError {
+            guard case let .nonFinite(step, what, last) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(step == 4)
+            #expect(what.contains("identity") || what.contains("l2") || what.contains("critic"))
+            #expect(last == path)
+            #expect("\(error)".contains("last good checkpoint"))
+            // The kept checkpoint is the one written after step 2 and still loads.
+            #expect(try Checkpoint(contentsOf: path).step == 2)
+        }
+    }
+
+    @Test func checkpointRestoreIsStrictAndNamesKeys() throws {
+        let folder = temporaryFolder()
+        let path = folder + "/c.safetensors"
+        let task = makeDistillationTask(seed: 1)
+        var checkpoint = Checkpoint(capturing: task, step: 3)
+        checkpoint.tensors.removeValue(forKey: "student.fc1.weight")
+        checkpoint.tensors["student.fc9.weight"] = Tensor([1])
+        checkpoint.tensors["head.weight"] = Tensor.zeros([2, 2])
+        try checkpoint.write(to: path)
+        do {
+            _ = try TrainingLoop.resume(makeDistillationTask(seed: 1), from: path)
+            Issue.record("expected a strict-loading error")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("missing student.fc1.weight"))
+            #expect(message.contains("unexpected student.fc9.weight"))
+            #expect(message.contains("head.weight [2, 2] ≠ [3, 8]"))
+        }
+        _ = FileManager.default.createFile(atPath: folder + "/junk.safetensors", contents: Data("not a checkpoint".utf8))
+        #expect(throws: TrainingError.self) { try Checkpoint(contentsOf: folder + "/junk.safetensors") }
+    }
+
+    @Test func metricsLogHasOneRecordPerStep() throws {
+        let folder = temporaryFolder()
+        let log = try MetricsLog(path: folder + "/metrics.jsonl")
+        try TrainingLoop(steps: 3, log: log).run(makeDistillationTask(seed: 4), batches: RandomBatches(seed: 3))
+        let lines = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        let last = try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as! [String: Any]
+        #expect(last["step"] as? Int == 3)
+        #expect(last["identity"] is Double && last["l2"] is Double)
+    }
+
+    @Test func runFolderIsNeverOverwrittenWithoutForce() throws {
+        let folder = temporaryFolder()
+        _ = FileManager.default.createFile(atPath: folder + "/keep.txt", contents: Data("mine".utf8))
+        #expect(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: false) }
+        #expect(FileManager.default.fileExists(atPath: folder + "/keep.txt"))
+        _ = try RunFolder(creating: folder, overwrite: true)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/keep.txt"))
+    }
+}
