@@ -20,6 +20,20 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
         }
     }
 
+    /// The generator of one independent stream of `seed`, keyed by indices (epoch, sample…):
+    /// the keys are folded into the seed with the SplitMix64 finaliser, so per-sample
+    /// generators need no shared state and do not depend on the order they are created in.
+    public init(seed: UInt64, stream keys: UInt64...) {
+        var h = seed
+        for key in keys {
+            h = (h ^ key) &+ 0x9E37_79B9_7F4A_7C15
+            h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+            h ^= h >> 31
+        }
+        self.init(seed: h)
+    }
+
     /// A generator restored from a saved ``state``.
     public init(state: [UInt64]) {
         precondition(state.count == 4 && state.contains { $0 != 0 }, "RandomGenerator(state:): needs four words, not all zero")
