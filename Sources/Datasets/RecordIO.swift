@@ -1,0 +1,253 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// MXNet RecordIO files (`.rec` + `.idx`), read and written without MXNet.
+///
+/// A record is `magic 0xced7230a` (little-endian `UInt32`), `lrecord` (`UInt32`: continuation
+/// flag in the top 3 bits, length in the low 29), the payload, zero padding to 4 bytes. A
+/// payload that contains the magic word at a 4-byte-aligned offset is split there into parts
+/// (flags 1 = first, 2 = middle, 3 = last; 0 = whole record) and the magic is re-inserted
+/// between parts on reading (dmlc-core `recordio.cc`). The `.idx` file has one `key\toffset`
+/// line per record. Image payloads start with an `IRHeader` (`flag: UInt32, label: Float32,
+/// id: UInt64, id2: UInt64`, 24 bytes); with `flag > 0`, `flag` more `Float32` labels follow
+/// (`mx.recordio.pack`), then the encoded image.
+public enum RecordIO {
+    static let magic: UInt32 = 0xCED7_230A
+
+    /// The header of an image record.
+    public struct Header: Sendable, Equatable {
+        public var flag: UInt32
+        public var label: Float
+        public var id: UInt64
+        public var id2: UInt64
+        /// The `flag` labels after the header (empty when `flag == 0`).
+        public var labels: [Float]
+
+        /// A header with one scalar label (`flag = 0`) or, when `labels` is not empty, a label
+        /// array (`flag = labels.count`, `label = 0`), as `mx.recordio.pack` writes.
+        public init(label: Float = 0, labels: [Float] = [], id: UInt64 = 0, id2: UInt64 = 0) {
+            flag = UInt32(labels.count)
+            self.label = labels.isEmpty ? label : 0
+            self.id = id
+            self.id2 = id2
+            self.labels = labels
+        }
+
+        /// The class label: `labels[0]` when there is a label array, else `label`
+        /// (insightface's convention).
+        public var classLabel: Float { labels.first ?? label }
+    }
+
+    /// A payload = header + encoded image (`mx.recordio.pack`).
+    public static func pack(_ header: Header, _ image: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(24 + 4 * header.labels.count + image.count)
+        appendLE(&out, header.flag)
+        appendLE(&out, header.label.bitPattern)
+        appendLE(&out, header.id)
+        appendLE(&out, header.id2)
+        for l in header.labels { appendLE(&out, l.bitPattern) }
+        out.append(contentsOf: image)
+        return out
+    }
+
+    /// Splits a payload into header and the rest (`mx.recordio.unpack`).
+    public static func unpack(_ payload: [UInt8], name: String) throws -> (header: Header, image: [UInt8]) {
+        guard payload.count >= 24 else { throw DatasetError(name, "record of \(payload.count) bytes is shorter than the 24-byte IRHeader") }
+        let flag = UInt32(readLE(payload, 0, 4))
+        var header = Header(label: Float(bitPattern: UInt32(readLE(payload, 4, 4))), id: readLE(payload, 8, 8), id2: readLE(payload, 16, 8))
+        header.flag = flag
+        guard Int(flag) <= (payload.count - 24) / 4 else {
+            throw DatasetError(name, "IRHeader flag \(flag) announces more labels than the \(payload.count)-byte record holds")
+        }
+        header.labels = (0..<Int(flag)).map { Float(bitPattern: UInt32(readLE(payload, 24 + 4 * $0, 4))) }
+        return (header, Array(payload[(24 + 4 * Int(flag))...]))
+    }
+
+    static func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func readLE(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
+        (0..<size).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+    }
+}
+
+/// A read-only, memory-mapped `.rec` file with its `.idx` index. Reads are safe from any
+/// thread (the mapping is never written).
+public final class RecordIOFile: @unchecked Sendable {
+    public let url: URL
+    /// Record keys in index order, and the byte offset of each.
+    public let keys: [Int]
+    public let offsets: [Int: Int]
+    private let base: UnsafeRawPointer?
+    private let size: Int
+
+    /// Maps `rec` and reads `idx`; without an index, scans the file and numbers the records
+    /// `0, 1, 2, …` in file order.
+    public init(rec: URL, idx: URL?) throws {
+        url = rec
+        let fd = open(rec.path, O_RDONLY)
+        guard fd >= 0 else { throw DatasetError(rec.path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DatasetError(rec.path, "cannot stat: \(String(cString: strerror(errno)))") }
+        size = Int(info.st_size)
+        if size > 0 {
+            guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+                throw DatasetError(rec.path, "cannot map: \(String(cString: strerror(errno)))")
+            }
+            base = UnsafeRawPointer(mapped)
+        } else {
+            base = nil
+        }
+        var keys: [Int] = [], offsets: [Int: Int] = [:]
+        if let idx {
+            let text = String(decoding: try readFile(idx), as: UTF8.self)
+            for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+                let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+                guard fields.count == 2, let key = Int(fields[0]), let offset = Int(fields[1]), offset >= 0, offset < max(size, 1) else {
+                    throw DatasetError(idx.path, "line \(n + 1) '\(line)' is not 'key<TAB>offset' inside the \(size)-byte .rec")
+                }
+                guard offsets.updateValue(offset, forKey: key) == nil else { throw DatasetError(idx.path, "key \(key) appears twice") }
+                keys.append(key)
+            }
+        } else {
+            var position = 0
+            while position < size {
+                offsets[keys.count] = position
+                keys.append(keys.count)
+                position = try Self.readRecord(base: base, size: size, name: rec.path, at: position).next
+            }
+        }
+        self.keys = keys
+        self.offsets = offsets
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
+
+    /// Number of records.
+    public var count: Int { keys.count }
+
+    /// The payload of the record with `key`.
+    public func record(key: Int) throws -> [UInt8] {
+        guard let offset = offsets[key] else { throw DatasetError(url.path, "no record with key \(key)") }
+        return try readRecord(at: offset).payload
+    }
+
+    /// The (re-assembled) payload at byte `offset` and the offset of the next record.
+    public func readRecord(at offset: Int) throws -> (payload: [UInt8], next: Int) {
+        try Self.readRecord(base: base, size: size, name: url.path, at: offset)
+    }
+
+    private static func readRecord(base: UnsafeRawPointer?, size: Int, name: String, at offset: Int) throws -> (payload: [UInt8], next: Int) {
+        var payload: [UInt8] = []
+        var position = offset
+        while true {
+            guard let base, size - position >= 8 else { throw DatasetError(name, "truncated record header at byte \(position)") }
+            let magic = base.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian
+            guard magic == RecordIO.magic else {
+                throw DatasetError(name, "bad RecordIO magic 0x\(String(magic, radix: 16)) at byte \(position)")
+            }
+            let lrecord = base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self).littleEndian
+            let flag = lrecord >> 29, length = Int(lrecord & ((1 << 29) - 1))
+            guard size - position - 8 >= length else {
+                throw DatasetError(name, "record at byte \(position) claims \(length) bytes, file has \(size - position - 8) left")
+            }
+            payload.append(contentsOf: UnsafeRawBufferPointer(start: base + position + 8, count: length))
+            position += 8 + (length + 3) / 4 * 4
+            if flag == 0 || flag == 3 { break }
+            guard flag == 1 || flag == 2 else { throw DatasetError(name, "bad continuation flag \(flag) at byte \(offset)") }
+            RecordIO.appendLE(&payload, RecordIO.magic)
+        }
+        return (payload, min(position, size))
+    }
+}
+
+/// Writes a `.rec`/`.idx` pair atomically: both go to temporary files that ``finish()``
+/// renames into place (an interrupted writer leaves no half-written data set).
+public final class RecordIOWriter {
+    public let rec: URL, idx: URL
+    private let temporaryRec: URL, temporaryIdx: URL
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var index = ""
+    private var position = 0
+    private var finished = false
+
+    public init(rec: URL, idx: URL) throws {
+        self.rec = rec
+        self.idx = idx
+        let tag = ".tmp-\(UUID().uuidString)"
+        temporaryRec = URL(fileURLWithPath: rec.path + tag)
+        temporaryIdx = URL(fileURLWithPath: idx.path + tag)
+        guard FileManager.default.createFile(atPath: temporaryRec.path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: temporaryRec.path) else {
+            throw DatasetError(rec.path, "cannot create \(temporaryRec.path)")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        if !finished {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: temporaryRec)
+        }
+    }
+
+    /// Appends a record with `key` (split around embedded magic words like dmlc-core does).
+    public func write(key: Int, payload: [UInt8]) throws {
+        precondition(!finished, "RecordIOWriter.write: the writer is finished")
+        guard payload.count < 1 << 29 else { throw DatasetError(rec.path, "record \(key) of \(payload.count) bytes exceeds the 2^29-byte RecordIO limit") }
+        index += "\(key)\t\(position)\n"
+        var start = 0
+        var i = 0
+        while i + 4 <= payload.count {
+            if RecordIO.readLE(payload, i, 4) == UInt64(RecordIO.magic) {
+                part(flag: start == 0 ? 1 : 2, payload[start..<i])
+                start = i + 4
+            }
+            i += 4
+        }
+        part(flag: start == 0 ? 0 : 3, payload[start...])
+        if buffer.count >= 1 << 22 { try flush() }
+    }
+
+    private func part(flag: UInt32, _ bytes: ArraySlice<UInt8>) {
+        RecordIO.appendLE(&buffer, RecordIO.magic)
+        RecordIO.appendLE(&buffer, flag << 29 | UInt32(bytes.count))
+        buffer.append(contentsOf: bytes)
+        let padding = (4 - bytes.count % 4) % 4
+        buffer.append(contentsOf: repeatElement(0, count: padding))
+        position += 8 + bytes.count + padding
+    }
+
+    private func flush() throws {
+        do {
+            try handle.write(contentsOf: buffer)
+        } catch {
+            throw DatasetError(rec.path, "cannot write: \(error.localizedDescription)")
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, closes and renames both files into place.
+    public func finish() throws {
+        precondition(!finished, "RecordIOWriter.finish: already finished")
+        try flush()
+        try handle.close()
+        try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
+        finished = true
+        for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
+            guard rename(from.path, to.path) == 0 else {
+                throw DatasetError(to.path, "cannot rename \(from.path) into place: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import Datasets
+
+@Test func recordIORoundTripInInsightfaceLayout() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let faces = SyntheticFaces(identities: 4, imagesPerIdentity: 3, size: 16, seed: 2)
+    let shuffled = SubsetDataset(faces, indices: [5, 0, 11, 3, 1, 2, 4, 6, 7, 8, 9, 10])
+    let rec = dir.appendingPathComponent("train.rec")
+    try RecordIODataset.write(shuffled, rec: rec, format: .png)
+    let set = try RecordIODataset(rec: rec)
+    #expect(set.count == 12 && set.identityCount == 4)
+    #expect(set.labels == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    #expect(set.file.count == 1 + 12 + 4)
+    // Written grouped by label, in subset order within a label.
+    let order = (0..<12).sorted { (shuffled.label(at: $0), $0) < (shuffled.label(at: $1), $1) }
+    for i in 0..<12 { #expect(try set.sample(at: i).image == shuffled.sample(at: order[i]).image.quantized()) }
+    let (identity, _) = try RecordIO.unpack(try set.file.record(key: 13), name: "identity record")
+    #expect(identity.labels == [1, 4])
+    #expect(!FileManager.default.fileExists(atPath: rec.path + ".tmp"))
+}
+
+@Test func recordIOSplitsPayloadsAroundTheMagicWord() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("a.rec"), idx = dir.appendingPathComponent("a.idx")
+    let magic: [UInt8] = [0x0A, 0x23, 0xD7, 0xCE]
+    let payloads: [[UInt8]] = [[1, 2, 3], magic + [9, 9, 9, 9] + magic + [7], [1, 2, 3, 4] + magic, [], [0, 0] + magic]
+    let writer = try RecordIOWriter(rec: rec, idx: idx)
+    for (key, payload) in payloads.enumerated() { try writer.write(key: key * 10, payload: payload) }
+    try writer.finish()
+    let file = try RecordIOFile(rec: rec, idx: idx)
+    #expect(file.keys == [0, 10, 20, 30, 40])
+    for (key, payload) in payloads.enumerated() { #expect(try file.record(key: key * 10) == payload) }
+    let scanned = try RecordIOFile(rec: rec, idx: nil)
+    #expect(try scanned.record(key: 1) == payloads[1])
+}
+
+@Suite(.enabled(if: Fixtures.pythonHas("struct"), "python3 is not installed"))
+struct RecordIOPythonTests {
+    /// A `.rec` written by a Python implementation of MXNet's `MXIndexedRecordIO` +
+    /// `recordio.pack` (IRHeader 'IfQQ', label arrays, dmlc's magic splitting), and ours read
+    /// back by the same Python reader.
+    @Test func interoperatesWithMXNetLayout() throws {
+        let dir = Fixtures.temporaryDirectory()
+        defer { Fixtures.cleanUp(dir) }
+        let face = SyntheticFaces(identities: 1, imagesPerIdentity: 1, size: 12, seed: 4).sample(at: 0).image.quantized()
+        try face.write(to: dir.appendingPathComponent("face.png"))
+        try RecordIODataset.write(InMemoryDataset(samples: [Sample(image: face, label: 1), Sample(image: face, label: 0)]),
+                                  rec: dir.appendingPathComponent("ours.rec"), format: .png)
+        let report = try Fixtures.runPython("""
+        import struct
+        MAGIC = 0xced7230a
+        M = struct.pack('<I', MAGIC)
+        def pack(labels, label, id, data):
+            if labels is None:
+                return struct.pack('IfQQ', 0, label, id, 0) + data
+            return struct.pack('IfQQ', len(labels), 0.0, id, 0) + struct.pack('%df' % len(labels), *labels) + data
+        def record(buf):
+            out = b''; dptr = 0
+            for i in range(0, len(buf) // 4 * 4, 4):
+                if buf[i:i + 4] == M:
+                    out += M + struct.pack('<I', ((1 if dptr == 0 else 2) << 29) | (i - dptr)) + buf[dptr:i]; dptr = i + 4
+            part = buf[dptr:]
+            return out + M + struct.pack('<I', ((3 if dptr else 0) << 29) | len(part)) + part + b'\\0' * ((4 - len(part) % 4) % 4)
+        def read(rec, offset):
+            out = b''
+            while True:
+                magic, lrec = struct.unpack('<II', rec[offset:offset + 8]); assert magic == MAGIC
+                flag, n = lrec >> 29, lrec & ((1 << 29) - 1)
+                out += rec[offset + 8:offset + 8 + n]; offset += 8 + (n + 3) // 4 * 4
+                if flag in (0, 3): return out
+                out += M
+        img = open('face.png', 'rb').read()
+        records = [(0, pack([3.0, 5.0], 0, 0, b'')), (1, pack([1.0, 7.0], 0, 1, img)), (2, pack(None, 0.0, 2, M + img + M)),
+                   (3, pack([1.0, 2.0], 0, 3, b'')), (4, pack([2.0, 3.0], 0, 4, b''))]
+        rec = b''; idx = ''
+        for key, payload in records:
+            idx += '%d\\t%d\\n' % (key, len(rec)); rec += record(payload)
+        open('theirs.rec', 'wb').write(rec); open('theirs.idx', 'w').write(idx)
+        ours = open('ours.rec', 'rb').read()
+        for line in open('ours.idx'):
+            key, offset = map(int, line.split('\\t'))
+            payload = read(ours, offset)
+            flag, label, id, id2 = struct.unpack('IfQQ', payload[:24])
+            labels = struct.unpack('%df' % flag, payload[24:24 + 4 * flag])
+            print(key, flag, label, labels, payload[24 + 4 * flag:] == img)
+        """, in: dir)
+        #expect(report == "0 2 0.0 (3.0, 5.0) False\n1 0 0.0 () True\n2 0 1.0 () True\n3 2 0.0 (1.0, 2.0) False\n4 2 0.0 (2.0, 3.0) False\n")
+        let theirs = try RecordIODataset(rec: dir.appendingPathComponent("theirs.rec"))
+        #expect(theirs.count == 2 && theirs.identityCount == 2 && theirs.labels == [1, 0])
+        #expect(try theirs.sample(at: 0).image == face)
+        let png = try Fixtures.bytes(dir.appendingPathComponent("face.png"))
+        let magic: [UInt8] = [0x0A, 0x23, 0xD7, 0xCE]
+        #expect(try RecordIO.unpack(try theirs.file.record(key: 2), name: "2").image == magic + png + magic)
+    }
+
+    @Test func corruptRecordFilesThrow() throws {
+        let dir = Fixtures.temporaryDirectory()
+        defer { Fixtures.cleanUp(dir) }
+        let rec = dir.appendingPathComponent("c.rec")
+        try RecordIODataset.write(SyntheticFaces(identities: 2, imagesPerIdentity: 1, size: 8), rec: rec)
+        let bytes = try Fixtures.bytes(rec)
+        try Array(bytes.prefix(bytes.count / 2)).write(to: rec)
+        #expect(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+        try Array("0\t99999\n".utf8).write(to: dir.appendingPathComponent("c.idx"))
+        #expect(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+        #expect(throws: DatasetError.self) { try RecordIODataset(rec: dir.appendingPathComponent("missing.rec")) }
+    }
+}
