@@ -1,0 +1,275 @@
+import Foundation
+import Tensor
+
+/// A width and height in pixels.
+public struct ImageSize: Sendable, Equatable, Codable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        precondition(width >= 1 && height >= 1, "ImageSize: \(width)x\(height) must be positive")
+        self.width = width
+        self.height = height
+    }
+
+    /// A square size.
+    public init(_ side: Int) { self.init(width: side, height: side) }
+}
+
+/// How a ``BatchLoader`` turns samples into batches.
+public struct LoaderOptions: Sendable, Equatable {
+    /// Samples per batch.
+    public var batchSize: Int
+    /// Visit samples in a seeded random order each epoch (otherwise in index order).
+    public var shuffle: Bool
+    /// Mirror each sample left–right with probability ½ — the HR image, so its LR view is
+    /// mirrored identically.
+    public var flip: Bool
+    /// Drop the last, smaller batch of an epoch.
+    public var dropLast: Bool
+    /// Batches prepared ahead on background threads (0: prepare each batch when asked).
+    public var prefetch: Int
+    /// Background threads preparing batches (with `prefetch > 0`).
+    public var workers: Int
+    /// How the LR view is made from the HR image.
+    public var degradation: Degradation
+    /// Resize HR images to this size first (bicubic, antialiased) when they differ.
+    public var hrSize: ImageSize?
+    /// Convert images to this many channels (1 or 3) first.
+    public var channels: Int?
+    /// Pixel → network input mapping for both tensors.
+    public var normalization: Normalization
+
+    public init(batchSize: Int, shuffle: Bool = true, flip: Bool = false, dropLast: Bool = true, prefetch: Int = 4,
+                workers: Int = 1, degradation: Degradation = .identity, hrSize: ImageSize? = nil, channels: Int? = nil,
+                normalization: Normalization = .insightface) {
+        precondition(batchSize >= 1, "LoaderOptions: batchSize must be at least 1, got \(batchSize)")
+        precondition(prefetch >= 0 && workers >= 1, "LoaderOptions: prefetch must be ≥ 0 and workers ≥ 1")
+        precondition(channels.map { $0 == 1 || $0 == 3 } ?? true, "LoaderOptions: channels must be 1 or 3")
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.flip = flip
+        self.dropLast = dropLast
+        self.prefetch = prefetch
+        self.workers = workers
+        self.degradation = degradation
+        self.hrSize = hrSize
+        self.channels = channels
+        self.normalization = normalization
+    }
+}
+
+/// One training batch: the HR images for the teacher, their LR views for the student, labels.
+public struct Batch {
+    /// `[B, C, H, W]` normalised HR images.
+    public let hr: Tensor
+    /// `[B, C, h, w]` normalised LR views (same order).
+    public let lr: Tensor
+    /// Identity of each sample.
+    public let labels: [Int]
+    /// Dataset index of each sample.
+    public let indices: [Int]
+}
+
+/// Shuffled, seeded batches of (HR, LR, label) with background prefetch.
+///
+/// Everything random is a pure function of `(seed, epoch, sample index)`: the epoch's order
+/// comes from a generator seeded by `(seed, epoch)`, and each sample's flip and degradation
+/// from one seeded by `(seed, epoch, dataset index)`. So a batch does not depend on which
+/// thread prepared it or when, and two runs with one seed give identical batches.
+///
+/// ```swift
+/// let loader = BatchLoader(dataset: SyntheticFaces(identities: 500, imagesPerIdentity: 20),
+///                          options: LoaderOptions(batchSize: 64, flip: true,
+///                                                 degradation: try Degradation(parsing: "size=8..32,up=112")),
+///                          seed: 1)
+/// let batches = loader.epoch(0)
+/// while let batch = try batches.next() { train(batch.hr, batch.lr, batch.labels) }
+/// ```
+public final class BatchLoader: Sendable {
+    public let dataset: any FaceDataset
+    public let options: LoaderOptions
+    public let seed: UInt64
+
+    public init(dataset: any FaceDataset, options: LoaderOptions, seed: UInt64) {
+        self.dataset = dataset
+        self.options = options
+        self.seed = seed
+    }
+
+    /// Batches in one epoch.
+    public var batchesPerEpoch: Int {
+        options.dropLast ? dataset.count / options.batchSize : (dataset.count + options.batchSize - 1) / options.batchSize
+    }
+
+    /// The dataset indices in the order epoch `epoch` visits them (Fisher–Yates with the
+    /// epoch's generator, or `0..<count` without shuffling).
+    public func order(epoch: Int) -> [Int] {
+        var order = Array(0..<dataset.count)
+        guard options.shuffle, order.count > 1 else { return order }
+        var rng = RandomGenerator(seed: mixSeed(seed, 0x0DE7, UInt64(truncatingIfNeeded: epoch)))
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+        return order
+    }
+
+    /// Batch `index` of epoch `epoch`, prepared on the calling thread.
+    public func batch(epoch: Int, index: Int) throws -> Batch {
+        try prepare(epoch: epoch, index: index, order: order(epoch: epoch)).batch()
+    }
+
+    /// The batches of epoch `epoch` in order, prepared ahead on ``LoaderOptions/workers``
+    /// background threads (at most ``LoaderOptions/prefetch`` batches ahead). Dropping the
+    /// iterator stops the threads.
+    public func epoch(_ epoch: Int) -> EpochBatches {
+        EpochBatches(loader: self, epoch: epoch)
+    }
+
+    /// The HR image and LR view of dataset sample `index` in epoch `epoch`.
+    public func views(of index: Int, epoch: Int) throws -> (hr: Image, lr: Image, label: Int) {
+        let sample = try dataset.sample(at: index)
+        var hr = sample.image
+        if let channels = options.channels { hr = hr.converted(toChannels: channels) }
+        if let size = options.hrSize, size.width != hr.width || size.height != hr.height {
+            hr = hr.resized(width: size.width, height: size.height)
+        }
+        var rng = RandomGenerator(seed: mixSeed(seed, 0x5A3B, UInt64(truncatingIfNeeded: epoch), UInt64(index)))
+        if options.flip && rng.nextUniform() < 0.5 { hr = hr.horizontallyFlipped() }
+        return (hr, options.degradation.apply(to: hr, using: &rng), sample.label)
+    }
+
+    func prepare(epoch: Int, index: Int, order: [Int]) throws -> PreparedBatch {
+        precondition(index >= 0 && index < batchesPerEpoch, "BatchLoader.batch: index \(index) outside 0..<\(batchesPerEpoch)")
+        let indices = Array(order[(index * options.batchSize)..<min(order.count, (index + 1) * options.batchSize)])
+        var hrImages: [Image] = [], lrImages: [Image] = [], labels: [Int] = []
+        for i in indices {
+            let (hr, lr, label) = try views(of: i, epoch: epoch)
+            hrImages.append(hr)
+            lrImages.append(lr)
+            labels.append(label)
+        }
+        let source = "batch \(index) of epoch \(epoch)"
+        return PreparedBatch(hr: try Self.stack(hrImages, indices, "HR images", source, options.normalization),
+                             lr: try Self.stack(lrImages, indices, "LR views", source, options.normalization),
+                             labels: labels, indices: indices)
+    }
+
+    private static func stack(_ images: [Image], _ indices: [Int], _ what: String, _ source: String,
+                              _ normalization: Normalization) throws -> (shape: [Int], storage: TensorStorage) {
+        let first = images[0]
+        if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height || $0.channels != first.channels }) {
+            throw DatasetError(source, "\(what) differ in size: sample \(indices[0]) is \(first.width)x\(first.height)x\(first.channels), sample \(indices[k]) is \(images[k].width)x\(images[k].height)x\(images[k].channels) (set hrSize/channels, or up= in the degradation)")
+        }
+        let storage = TensorStorage(count: images.count * first.count)
+        for (i, image) in images.enumerated() { image.write(into: storage.base + i * first.count, normalization) }
+        return ([images.count, first.channels, first.height, first.width], storage)
+    }
+}
+
+/// A batch built off the training thread: storages only (tensors are made by the consumer).
+struct PreparedBatch: Sendable {
+    let hr: (shape: [Int], storage: TensorStorage)
+    let lr: (shape: [Int], storage: TensorStorage)
+    let labels: [Int]
+    let indices: [Int]
+
+    func batch() -> Batch {
+        Batch(hr: Tensor(shape: hr.shape, storage: hr.storage), lr: Tensor(shape: lr.shape, storage: lr.storage),
+              labels: labels, indices: indices)
+    }
+}
+
+/// The batches of one epoch, in order, prepared by background threads.
+public final class EpochBatches {
+    private let loader: BatchLoader
+    private let epoch: Int
+    private let order: [Int]
+    private let queue: PrefetchQueue?
+    private var nextIndex = 0
+
+    init(loader: BatchLoader, epoch: Int) {
+        self.loader = loader
+        self.epoch = epoch
+        order = loader.order(epoch: epoch)
+        let total = loader.batchesPerEpoch
+        guard loader.options.prefetch > 0, total > 0 else {
+            queue = nil
+            return
+        }
+        let queue = PrefetchQueue(total: total, depth: loader.options.prefetch)
+        self.queue = queue
+        let order = order, epoch = epoch
+        for _ in 0..<min(loader.options.workers, total) {
+            let thread = Thread {
+                while let index = queue.claim() {
+                    queue.deliver(index, Result { try loader.prepare(epoch: epoch, index: index, order: order) })
+                }
+            }
+            thread.name = "crossres.loader"
+            thread.start()
+        }
+    }
+
+    deinit { queue?.cancel() }
+
+    /// Batches in this epoch.
+    public var count: Int { loader.batchesPerEpoch }
+
+    /// The next batch, or `nil` after the last; rethrows a sample's decoding error.
+    public func next() throws -> Batch? {
+        guard nextIndex < loader.batchesPerEpoch else { return nil }
+        defer { nextIndex += 1 }
+        guard let queue else { return try loader.prepare(epoch: epoch, index: nextIndex, order: order).batch() }
+        return try queue.take(nextIndex).get().batch()
+    }
+}
+
+/// Batches prepared ahead: workers claim indices in order, at most `depth` ahead of the
+/// consumer; the consumer takes them in order.
+private final class PrefetchQueue: @unchecked Sendable {
+    // All mutable state is guarded by `condition`.
+    private let condition = NSCondition()
+    private let total: Int, depth: Int
+    private var claimed = 0, taken = 0
+    private var ready: [Int: Result<PreparedBatch, Error>] = [:]
+    private var cancelled = false
+
+    init(total: Int, depth: Int) {
+        self.total = total
+        self.depth = depth
+    }
+
+    /// The next batch index to prepare, waiting while the queue is full; `nil` when done.
+    func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !cancelled && claimed < total && claimed - taken >= depth { condition.wait() }
+        guard !cancelled, claimed < total else { return nil }
+        claimed += 1
+        return claimed - 1
+    }
+
+    func deliver(_ index: Int, _ result: Result<PreparedBatch, Error>) {
+        condition.lock()
+        ready[index] = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take(_ index: Int) -> Result<PreparedBatch, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready[index] == nil { condition.wait() }
+        taken = index + 1
+        condition.broadcast()
+        return ready.removeValue(forKey: index)!
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
