@@ -19,8 +19,7 @@ public struct Checkpoint {
     public init(capturing task: any TrainingTask, step: Int, metadata: [String: String] = [:]) {
         var tensors: [String: Tensor] = [:]
         for (moduleName, module) in task.checkpointedModules {
-            for (name, parameter) in module.namedParameters() { tensors["\(moduleName).\(name)"] = parameter.value.detached() }
-            for (name, buffer) in module.namedBuffers() { tensors["\(moduleName).\(name)"] = buffer.value }
+            for (key, value) in module.stateDict() { tensors["\(moduleName).\(key)"] = value }
         }
         for (optimizerName, optimizer) in task.optimizers {
             for (key, value) in optimizer.stateDict() { tensors["\(optimizerName).\(key)"] = value }
@@ -49,48 +48,27 @@ public struct Checkpoint {
         try Safetensors(tensors: tensors, metadata: metadata).write(to: URL(fileURLWithPath: path))
     }
 
-    /// Restores `task` from this checkpoint, strictly: every parameter, buffer and optimiser
-    /// entry must be present with the right shape, and nothing may be left over. The error
-    /// lists every missing, unexpected and mis-shaped name.
+    /// Restores `task` from this checkpoint, strictly: every module's state dict must fit
+    /// (missing, unexpected and mis-shaped keys are all named), every optimiser's state must
+    /// load, and no entry may be left over. On failure the task is put back as it was.
     public func restore(_ task: any TrainingTask, path: String = "<checkpoint>") throws {
-        var remaining = tensors
-        var missing: [String] = [], misshaped: [String] = []
-        var assignments: [() -> Void] = []
-        for (moduleName, module) in task.checkpointedModules {
-            for (name, parameter) in module.namedParameters() {
-                let key = "\(moduleName).\(name)"
-                guard let value = remaining.removeValue(forKey: key) else { missing.append(key); continue }
-                guard value.shape == parameter.shape else { misshaped.append("\(key) \(value.shape) ≠ \(parameter.shape)"); continue }
-                assignments.append { parameter.value = value }
+        let owners = task.checkpointedModules.map(\.name) + task.optimizers.map(\.name)
+        var groups: [String: [String: Tensor]] = [:]
+        for (key, value) in tensors {
+            guard let owner = owners.first(where: { key.hasPrefix($0 + ".") }) else {
+                throw TrainingError.badCheckpoint(path: path, reason: "unexpected entry '\(key)' (this run has \(owners.joined(separator: ", ")))")
             }
-            for (name, buffer) in module.namedBuffers() {
-                let key = "\(moduleName).\(name)"
-                guard let value = remaining.removeValue(forKey: key) else { missing.append(key); continue }
-                guard value.shape == buffer.shape else { misshaped.append("\(key) \(value.shape) ≠ \(buffer.shape)"); continue }
-                assignments.append { buffer.value = value }
+            groups[owner, default: [:]][String(key.dropFirst(owner.count + 1))] = value
+        }
+        let before = Checkpoint(capturing: task, step: step)
+        do {
+            for (name, module) in task.checkpointedModules {
+                try module.load(stateDict: groups[name] ?? [:], source: "\(path) [\(name)]")
             }
+            for (name, optimizer) in task.optimizers { try optimizer.load(stateDict: groups[name] ?? [:]) }
+        } catch {
+            try? before.restore(task)  // put back what was assigned before the failure
+            throw TrainingError.badCheckpoint(path: path, reason: "\(error)")
         }
-        var optimizerStates: [(any Optimizer, [String: Tensor])] = []
-        for (optimizerName, optimizer) in task.optimizers {
-            let prefix = optimizerName + "."
-            let keys = remaining.keys.filter { $0.hasPrefix(prefix) }
-            var state: [String: Tensor] = [:]
-            for key in keys { state[String(key.dropFirst(prefix.count))] = remaining.removeValue(forKey: key) }
-            optimizerStates.append((optimizer, state))
-        }
-        let unexpected = remaining.keys.sorted()
-        guard missing.isEmpty, misshaped.isEmpty, unexpected.isEmpty else {
-            var problems: [String] = []
-            if !missing.isEmpty { problems.append("missing \(missing.sorted().joined(separator: ", "))") }
-            if !misshaped.isEmpty { problems.append("wrong shape \(misshaped.sorted().joined(separator: "; "))") }
-            if !unexpected.isEmpty { problems.append("unexpected \(unexpected.joined(separator: ", "))") }
-            throw TrainingError.badCheckpoint(path: path, reason: "does not fit this run: " + problems.joined(separator: "; "))
-        }
-        for (optimizer, state) in optimizerStates {
-            do { try optimizer.load(stateDict: state) } catch {
-                throw TrainingError.badCheckpoint(path: path, reason: "\(error)")
-            }
-        }
-        for assign in assignments { assign() }
     }
 }

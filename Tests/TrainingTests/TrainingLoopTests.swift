@@ -69,17 +69,24 @@ import CrossRes
         var checkpoint = Checkpoint(capturing: task, step: 3)
         checkpoint.tensors.removeValue(forKey: "student.fc1.weight")
         checkpoint.tensors["student.fc9.weight"] = Tensor([1])
-        checkpoint.tensors["head.weight"] = Tensor.zeros([2, 2])
         try checkpoint.write(to: path)
+        let target = makeDistillationTask(seed: 1)
+        let untouched = allValues(target.student)
         do {
-            _ = try TrainingLoop.resume(makeDistillationTask(seed: 1), from: path)
+            _ = try TrainingLoop.resume(target, from: path)
             Issue.record("expected a strict-loading error")
         } catch {
             let message = "\(error)"
-            #expect(message.contains("missing student.fc1.weight"))
-            #expect(message.contains("unexpected student.fc9.weight"))
-            #expect(message.contains("head.weight [2, 2] ≠ [3, 8]"))
+            #expect(message.contains(path) && message.contains("[student]"))
+            #expect(message.contains("missing keys: fc1.weight"))
+            #expect(message.contains("unexpected keys: fc9.weight"))
         }
+        #expect(allValues(target.student) == untouched, "a failed restore leaves the task as it was")
+
+        var misshaped = Checkpoint(capturing: task, step: 3)
+        misshaped.tensors["head.weight"] = Tensor.zeros([2, 2])
+        try misshaped.write(to: path)
+        #expect(throws: TrainingError.self) { try TrainingLoop.resume(makeDistillationTask(seed: 1), from: path) }
         _ = FileManager.default.createFile(atPath: folder + "/junk.safetensors", contents: Data("not a checkpoint".utf8))
         #expect(throws: TrainingError.self) { try Checkpoint(contentsOf: folder + "/junk.safetensors") }
     }
