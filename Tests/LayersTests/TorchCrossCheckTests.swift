@@ -34,10 +34,10 @@ for name, net in [("mbf32", m.MobileFaceNet(input_size=32)), ("tiny", m.TinyResN
     save_file({"input": x, "eval": y, "train": y_train}, f"{sys.argv[2]}/{name}-io.safetensors")
 """
 
-private func expectClose(_ a: Tensor, _ b: Tensor, _ what: String) {
+private func expectClose(_ a: Tensor, _ b: Tensor, _ what: String, tolerance: Float = 1e-4) {
     #expect(a.shape == b.shape, "\(what): shapes \(a.shape) vs \(b.shape)")
     let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
-    #expect(worst < 1e-4, "\(what): max relative difference \(worst)")
+    #expect(worst < tolerance, "\(what): max relative difference \(worst)")
 }
 
 @Test(.enabled(if: torchAvailable, "torch (or ../shared/bench/pytorch/models.py) is not available: skipping the PyTorch cross-check"))
@@ -57,7 +57,8 @@ func pytorchStateDictsLoadStrictlyAndAgree() throws {
         model.eval()
         expectClose(withoutGradients { model(io["input"]!) }, io["eval"]!, "\(name) eval embedding")
         model.train()
-        expectClose(withoutGradients { model(io["input"]!) }, io["train"]!, "\(name) training-mode embedding")
+        // Batch statistics over 3 samples (BatchNorm1d) amplify float rounding: a looser bound.
+        expectClose(withoutGradients { model(io["input"]!) }, io["train"]!, "\(name) training-mode embedding", tolerance: 1e-3)
         let after = try Safetensors(contentsOf: directory.appendingPathComponent("\(name)-after.safetensors")).tensors
         let ours = model.stateDict()
         for key in after.keys where key.contains("running") || key.contains("num_batches") {
