@@ -20,6 +20,14 @@ struct ADDATests {
         expectClose(ADDA.encoderObjective(targetLogits: aT).item, 0.893669, "single-logit encoder")
     }
 
+    @Test func objectivesPassGradientCheck() {
+        for width in [2, 1] {
+            let s = randomTensor([3, width], seed: 65), t = randomTensor([4, width], seed: 66)
+            expectGradientsMatch([s, t]) { ADDA.criticObjective(sourceLogits: $0[0], targetLogits: $0[1]) }
+            expectGradientsMatch([t]) { ADDA.encoderObjective(targetLogits: $0[0]) }
+        }
+    }
+
     @Test func lossUsesContextAndDetachesCriticInputs() {
         let adda = ADDA(critic: IdentityCritic())
         let target = Tensor([[0.5, 0], [0, 1]]).trackingGradients()
