@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Training", targets: ["Training"]),
         .executable(name: "crossres", targets: ["crossres"]),
+        .executable(name: "CustomTransferLoss", targets: ["CustomTransferLoss"]),
     ],
     targets: [
         // MARK: - System libraries (Debian packages)
@@ -33,6 +34,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "crossres", dependencies: ["CrossRes", "CBLAS"], path: "Examples/crossres"),
+        .executableTarget(name: "CustomTransferLoss", dependencies: ["Tensor", "Layers", "Losses"], path: "Examples/CustomTransferLoss"),
 
         // MARK: - Unit test bundles
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
