@@ -25,33 +25,33 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binary("add", a, b, value: Elementwise.zip(a, b, "+") { $0 + $1 }, da: { $0 }, db: { $0 })
+        binary("add", a, b, value: Elementwise.zip(a, b, "+", Elementwise.Add()), da: { $0 }, db: { $0 })
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binary("subtract", a, b, value: Elementwise.zip(a, b, "-") { $0 - $1 }, da: { $0 }, db: { -$0 })
+        binary("subtract", a, b, value: Elementwise.zip(a, b, "-", Elementwise.Subtract()), da: { $0 }, db: { -$0 })
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let ca = a.detached(), cb = b.detached()
-        return binary("multiply", a, b, value: Elementwise.zip(a, b, "*") { $0 * $1 }, da: { $0 * cb }, db: { $0 * ca })
+        return binary("multiply", a, b, value: Elementwise.zip(a, b, "*", Elementwise.Multiply()), da: { $0 * cb }, db: { $0 * ca })
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let ca = a.detached(), cb = b.detached()
-        return binary("divide", a, b, value: Elementwise.zip(a, b, "/") { $0 / $1 },
+        return binary("divide", a, b, value: Elementwise.zip(a, b, "/", Elementwise.Divide()),
                       da: { $0 / cb }, db: { -$0 * ca / cb.square() })
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        unary("negate", x, Elementwise.map(x) { -$0 }) { g in -g }
+        unary("negate", x, Elementwise.map(x, Elementwise.Negate())) { g in -g }
     }
 
     /// `a` raised to `b` elementwise (broadcast). The gradient with respect to `b` uses `log a`
     /// and is only meaningful for `a > 0`.
     public static func pow(_ a: Tensor, _ b: Tensor) -> Tensor {
         let ca = a.detached(), cb = b.detached()
-        let value = Elementwise.zip(a, b, "pow") { Foundation.pow($0, $1) }
+        let value = Elementwise.zip(a, b, "pow", Elementwise.Pow())
         return binary("pow", a, b, value: value,
                       da: { $0 * cb * pow(ca, cb - 1) }, db: { $0 * value * ca.log() })
     }
@@ -59,36 +59,36 @@ extension Tensor {
     /// Elementwise maximum; where the two are equal the gradient goes to `a`.
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let choose = a.greaterEqualMask(b)
-        return binary("maximum", a, b, value: Elementwise.zip(a, b, "maximum") { $0 >= $1 || $0.isNaN ? $0 : $1 },
+        return binary("maximum", a, b, value: Elementwise.zip(a, b, "maximum", Elementwise.Maximum()),
                       da: { $0 * choose }, db: { $0 * (1 - choose) })
     }
 
     /// Elementwise minimum; where the two are equal the gradient goes to `a`.
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let choose = b.greaterEqualMask(a)
-        return binary("minimum", a, b, value: Elementwise.zip(a, b, "minimum") { $0 <= $1 || $0.isNaN ? $0 : $1 },
+        return binary("minimum", a, b, value: Elementwise.zip(a, b, "minimum", Elementwise.Minimum()),
                       da: { $0 * choose }, db: { $0 * (1 - choose) })
     }
 
     // MARK: Scalars
 
-    public static func + (a: Tensor, b: Float) -> Tensor { unary("addScalar", a, Elementwise.map(a) { $0 + b }) { $0 } }
+    public static func + (a: Tensor, b: Float) -> Tensor { unary("addScalar", a, Elementwise.map(a, Elementwise.AddScalar(b: b))) { $0 } }
     public static func + (a: Float, b: Tensor) -> Tensor { b + a }
     public static func - (a: Tensor, b: Float) -> Tensor { a + -b }
-    public static func - (a: Float, b: Tensor) -> Tensor { unary("rsubScalar", b, Elementwise.map(b) { a - $0 }) { -$0 } }
-    public static func * (a: Tensor, b: Float) -> Tensor { unary("scale", a, Elementwise.map(a) { $0 * b }) { $0 * b } }
+    public static func - (a: Float, b: Tensor) -> Tensor { unary("rsubScalar", b, Elementwise.map(b, Elementwise.SubtractFromScalar(a: a))) { -$0 } }
+    public static func * (a: Tensor, b: Float) -> Tensor { unary("scale", a, Elementwise.map(a, Elementwise.Scale(b: b))) { $0 * b } }
     public static func * (a: Float, b: Tensor) -> Tensor { b * a }
     public static func / (a: Tensor, b: Float) -> Tensor { a * (1 / b) }
     public static func / (a: Float, b: Tensor) -> Tensor {
         let cb = b.detached()
-        return unary("rdivScalar", b, Elementwise.map(b) { a / $0 }) { g in -g * a / cb.square() }
+        return unary("rdivScalar", b, Elementwise.map(b, Elementwise.DivideScalar(a: a))) { g in -g * a / cb.square() }
     }
 
     /// `x^p` for a constant exponent.
     public func pow(_ p: Float) -> Tensor {
         let x = detached()
-        return Tensor.unary("powScalar", self, Elementwise.map(self) { Foundation.pow($0, p) }) { g in
-            g * p * Elementwise.map(x) { Foundation.pow($0, p - 1) }
+        return Tensor.unary("powScalar", self, Elementwise.map(self, Elementwise.PowScalar(p: p))) { g in
+            g * p * Elementwise.map(x, Elementwise.PowScalar(p: p - 1))
         }
     }
 }

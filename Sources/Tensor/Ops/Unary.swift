@@ -9,71 +9,71 @@ extension Tensor {
 
     public func abs() -> Tensor {
         let x = detached()
-        return Tensor.unary("abs", self, Elementwise.map(self) { Swift.abs($0) }) { g in g * x.sign() }
+        return Tensor.unary("abs", self, Elementwise.map(self, Elementwise.Abs())) { g in g * x.sign() }
     }
 
     /// −1, 0 or 1 (a constant).
-    public func sign() -> Tensor { Elementwise.map(detached()) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+    public func sign() -> Tensor { Elementwise.map(detached(), Elementwise.Sign()) }
 
     public func exp() -> Tensor {
-        let y = Elementwise.map(self) { Foundation.exp($0) }
+        let y = Elementwise.map(self, Elementwise.Exp())
         return Tensor.unary("exp", self, y) { g in g * y }
     }
 
     public func log() -> Tensor {
         let x = detached()
-        return Tensor.unary("log", self, Elementwise.map(self) { Foundation.log($0) }) { g in g / x }
+        return Tensor.unary("log", self, Elementwise.map(self, Elementwise.Log())) { g in g / x }
     }
 
     public func sqrt() -> Tensor {
-        let y = Elementwise.map(self) { $0.squareRoot() }
+        let y = Elementwise.map(self, Elementwise.Sqrt())
         return Tensor.unary("sqrt", self, y) { g in g * 0.5 / y }
     }
 
     /// `1 / √x`.
     public func rsqrt() -> Tensor {
-        let y = Elementwise.map(self) { 1 / $0.squareRoot() }
+        let y = Elementwise.map(self, Elementwise.Rsqrt())
         return Tensor.unary("rsqrt", self, y) { g in g * -0.5 * y * y * y }
     }
 
     public func square() -> Tensor {
         let x = detached()
-        return Tensor.unary("square", self, Elementwise.map(self) { $0 * $0 }) { g in g * x * 2 }
+        return Tensor.unary("square", self, Elementwise.map(self, Elementwise.Square())) { g in g * x * 2 }
     }
 
     public func relu() -> Tensor {
         let x = detached()
-        return Tensor.unary("relu", self, Elementwise.map(self) { $0 > 0 ? $0 : 0 }) { g in
-            Elementwise.zip(g, x, "relu") { $1 > 0 ? $0 : 0 }
+        return Tensor.unary("relu", self, Elementwise.map(self, Elementwise.Relu())) { g in
+            Elementwise.zip(g, x, "relu", Elementwise.ReluGradient())
         }
     }
 
     /// `x` for `x > 0`, `slope·x` otherwise.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         let x = detached()
-        return Tensor.unary("leakyRelu", self, Elementwise.map(self) { $0 > 0 ? $0 : slope * $0 }) { g in
-            Elementwise.zip(g, x, "leakyRelu") { $1 > 0 ? $0 : slope * $0 }
+        return Tensor.unary("leakyRelu", self, Elementwise.map(self, Elementwise.LeakyRelu(slope: slope))) { g in
+            Elementwise.zip(g, x, "leakyRelu", Elementwise.LeakyReluGradient(slope: slope))
         }
     }
 
     public func sigmoid() -> Tensor {
-        let y = Elementwise.map(self) { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }
+        let y = Elementwise.map(self, Elementwise.Sigmoid())
         return Tensor.unary("sigmoid", self, y) { g in g * y * (1 - y) }
     }
 
     public func tanh() -> Tensor {
-        let y = Elementwise.map(self) { Foundation.tanh($0) }
+        let y = Elementwise.map(self, Elementwise.Tanh())
         return Tensor.unary("tanh", self, y) { g in g * (1 - y.square()) }
     }
 
     public func sin() -> Tensor {
         let x = detached()
-        return Tensor.unary("sin", self, Elementwise.map(self) { Foundation.sin($0) }) { g in g * x.cos() }
+        return Tensor.unary("sin", self, Elementwise.map(self, Elementwise.Sin())) { g in g * x.cos() }
     }
 
     public func cos() -> Tensor {
         let x = detached()
-        return Tensor.unary("cos", self, Elementwise.map(self) { Foundation.cos($0) }) { g in -g * x.sin() }
+        return Tensor.unary("cos", self, Elementwise.map(self, Elementwise.Cos())) { g in -g * x.sin() }
     }
 
     /// `acos(clamp(x, −1 + ε, 1 − ε))`: inputs are clamped so the value and its derivative
@@ -84,7 +84,7 @@ extension Tensor {
 
     private func acosUnclamped() -> Tensor {
         let x = detached()
-        return Tensor.unary("acos", self, Elementwise.map(self) { Foundation.acos($0) }) { g in
+        return Tensor.unary("acos", self, Elementwise.map(self, Elementwise.Acos())) { g in
             -g * (1 - x.square()).rsqrt()
         }
     }
@@ -93,13 +93,13 @@ extension Tensor {
     public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
         precondition(lower <= upper, "clamped: min \(lower) is above max \(upper)")
         let x = detached()
-        return Tensor.unary("clamp", self, Elementwise.map(self) { Swift.min(Swift.max($0, lower), upper) }) { g in
-            Elementwise.zip(g, x, "clamp") { $1 >= lower && $1 <= upper ? $0 : 0 }
+        return Tensor.unary("clamp", self, Elementwise.map(self, Elementwise.Clamp(lower: lower, upper: upper))) { g in
+            Elementwise.zip(g, x, "clamp", Elementwise.ClampGradient(lower: lower, upper: upper))
         }
     }
 
     /// Non-finite elements replaced by `value` (a constant; used for stable log-sum-exp).
-    func replacingNonFinite(with value: Float) -> Tensor { Elementwise.map(detached()) { $0.isFinite ? $0 : value } }
+    func replacingNonFinite(with value: Float) -> Tensor { Elementwise.map(detached(), Elementwise.ReplaceNonFinite(value: value)) }
 
     /// Parametric ReLU with a learnable slope per channel (`slope` has shape `[C]`, broadcast
     /// along axis 1 of an `[N, C, …]` input; or a single slope `[1]`).
