@@ -1,4 +1,79 @@
-/// Placeholder until the benchmark lands (owned by the Foundation work).
+import CBLAS
+import CrossRes
+import Foundation
+
+/// `crossres bench`: times `Tensor` against direct library calls (and later whole training
+/// steps), prints a table and optionally writes JSON. Build with `-c release`.
 enum BenchCommand {
-    static func run(_ arguments: [String]) throws { throw CommandLineError("the benchmark is not built yet") }
+    static let help = """
+        usage: crossres bench [--json FILE] [--iterations N] [--threads N] [--filter TEXT] [--list]
+          --json FILE      also write the results as JSON
+          --iterations N   timed iterations per case (default: per case, 15–30)
+          --threads N      threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)
+          --filter TEXT    only cases whose id or workload contains TEXT
+          --list           list the cases and exit
+        Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported.
+        """
+
+    static func run(_ arguments: [String]) throws {
+        var jsonURL: URL?, iterations: Int?, threads: Int?, filter: String?, list = false
+        var rest = arguments[...]
+        func value(_ flag: String) throws -> String {
+            guard let v = rest.popFirst() else { throw CommandLineError("\(flag) needs a value\n\(help)") }
+            return v
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--help", "-h": print(help); return
+            case "--json": jsonURL = URL(fileURLWithPath: try value(flag))
+            case "--iterations":
+                guard let n = Int(try value(flag)), n >= 1 else { throw CommandLineError("--iterations needs a positive integer") }
+                iterations = n
+            case "--threads":
+                guard let n = Int(try value(flag)), n >= 1 else { throw CommandLineError("--threads needs a positive integer") }
+                threads = n
+            case "--filter": filter = try value(flag)
+            case "--list": list = true
+            default: throw CommandLineError("unknown option '\(flag)'\n\(help)")
+            }
+        }
+        var cases = BenchSuite.all()
+        if let filter { cases = cases.filter { $0.id.contains(filter) || $0.workload.contains(filter) } }
+        guard !cases.isEmpty else { throw CommandLineError("no benchmark case matches '\(filter ?? "")' (see --list)") }
+        if list {
+            for c in cases { print("\(c.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(c.workload) — \(c.variant)") }
+            return
+        }
+        #if DEBUG
+        FileHandle.standardError.write("crossres bench: this is a debug build; build with -c release for meaningful figures\n".data(using: .utf8)!)
+        #endif
+
+        // One thread setting for our kernels and OpenBLAS, applied before anything runs.
+        Parallel.threadCount = threads ?? Parallel.threadCount
+        let machine = BenchReport.machine
+        print("CPU \(machine["cpu"]!), \(machine["cores"]!) cores; \(Parallel.threadCount) threads; OpenBLAS core \(machine["openblasCore"]!)")
+        warmUpBLAS()
+
+        let measurements = BenchRunner.measure(cases, iterations: iterations) { workload in
+            FileHandle.standardError.write("  timing \(workload)…\n".data(using: .utf8)!)
+        }
+        let report = BenchReport(measurements: measurements, command: (["crossres", "bench"] + arguments).joined(separator: " "))
+        print(report.table)
+        if let peak = BenchReport.peakResidentMiB { print(String(format: "peak resident memory %.0f MiB", peak)) }
+        if let jsonURL {
+            try report.writeJSON(to: jsonURL)
+            print("wrote \(jsonURL.path)")
+        }
+    }
+
+    /// A fresh process runs small GEMMs several times slower until one large GEMM has set up
+    /// OpenBLAS's buffers and threads: run a few 1024³ products before timing anything.
+    static func warmUpBLAS() {
+        let n = 1024
+        let a = Tensor.ones([n, n]), c = Tensor.zeros([n, n])
+        for _ in 0..<3 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                        a.storage.base, Int32(n), a.storage.base, Int32(n), 0, c.storage.base, Int32(n))
+        }
+    }
 }

@@ -1,0 +1,120 @@
+import CBLAS
+import CrossRes
+import Foundation
+
+/// The benchmark's output: a text table for people and a JSON document for tools.
+struct BenchReport {
+    let measurements: [BenchMeasurement]
+    let command: String
+
+    /// `rate / baseline rate`, when the case has a baseline: the median over rounds of the
+    /// ratio within each round (both variants ran back to back, under the same neighbour load),
+    /// which is steadier on a shared machine than the ratio of the two medians.
+    func ratio(_ m: BenchMeasurement) -> Double? {
+        guard let id = m.benchCase.baseline, let base = measurements.first(where: { $0.benchCase.id == id }) else { return nil }
+        let perRound = zip(m.seconds, base.seconds).map { m.rate($0) / base.rate($1) }.sorted()
+        guard !perRound.isEmpty else { return nil }
+        let n = perRound.count
+        return n % 2 == 1 ? perRound[n / 2] : (perRound[n / 2 - 1] + perRound[n / 2]) / 2
+    }
+
+    /// `rate / baseline rate` at the two medians.
+    func ratioOfMedians(_ m: BenchMeasurement) -> Double? {
+        guard let id = m.benchCase.baseline, let base = measurements.first(where: { $0.benchCase.id == id }) else { return nil }
+        return m.rate(m.median) / base.rate(base.median)
+    }
+
+    // MARK: Machine
+
+    static var cpuModel: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+        return line.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+
+    /// Peak resident set size of this process in MiB (`VmHWM`), if the system reports it.
+    static var peakResidentMiB: Double? {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib / 1024
+    }
+
+    static var machine: [String: Any] {
+        let environment = ["OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CROSSRES_THREADS"]
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        return [
+            "cpu": cpuModel,
+            "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "threads": Parallel.threadCount,
+            "openblasCore": String(cString: openblas_get_corename()),
+            "openblasConfig": String(cString: openblas_get_config()),
+            "environment": Dictionary(uniqueKeysWithValues: environment.map { ($0, ProcessInfo.processInfo.environment[$0] ?? "") }),
+            "build": configuration,
+        ]
+    }
+
+    // MARK: Output
+
+    var table: String {
+        func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+        func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+            let space = String(repeating: " ", count: max(0, width - s.count))
+            return left ? space + s : s + space
+        }
+        var lines = [pad("workload / variant", 34) + pad("median ms", 11, left: true) + pad("min–max ms", 19, left: true)
+                     + pad("rate at median (min–max)", 36, left: true) + pad("ratio", 9, left: true) + "  target   (ratio: median of per-round ratios)"]
+        var workload = ""
+        for m in measurements {
+            if m.benchCase.workload != workload {
+                workload = m.benchCase.workload
+                lines.append(workload)
+            }
+            let unit = m.benchCase.work.rateUnit.name
+            let rate = "\(fixed(m.rate(m.median), 1)) \(unit) (\(fixed(m.rate(m.slowest), 1))–\(fixed(m.rate(m.fastest), 1)))"
+            var row = pad("  " + m.benchCase.variant, 34) + pad(fixed(m.median * 1e3, 2), 11, left: true)
+                + pad("\(fixed(m.fastest * 1e3, 2))–\(fixed(m.slowest * 1e3, 2))", 19, left: true) + pad(rate, 36, left: true)
+            if let r = ratio(m) {
+                row += pad(fixed(r, 2) + "×", 9, left: true)
+                if let t = m.benchCase.target { row += "  ≥ \(fixed(t, 2))× " + (r >= t ? "met" : "MISSED") }
+            }
+            lines.append(row)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var json: [String: Any] {
+        var document: [String: Any] = [
+            "command": command,
+            "date": ISO8601DateFormatter().string(from: Date()),
+            "machine": Self.machine,
+            "results": measurements.map { m -> [String: Any] in
+                var entry: [String: Any] = [
+                    "id": m.benchCase.id, "workload": m.benchCase.workload, "variant": m.benchCase.variant,
+                    "iterations": m.seconds.count, "seconds": ["median": m.median, "min": m.fastest, "max": m.slowest],
+                    "rate": ["unit": m.benchCase.work.rateUnit.name, "median": m.rate(m.median), "min": m.rate(m.slowest), "max": m.rate(m.fastest)],
+                ]
+                if let baseline = m.benchCase.baseline { entry["baseline"] = baseline }
+                if let r = ratio(m) { entry["ratio"] = r }
+                if let r = ratioOfMedians(m) { entry["ratioOfMedians"] = r }
+                if let t = m.benchCase.target {
+                    entry["target"] = t
+                    if let r = ratio(m) { entry["meetsTarget"] = r >= t }
+                }
+                return entry
+            },
+        ]
+        if let peak = Self.peakResidentMiB { document["peakResidentMiB"] = peak }
+        return document
+    }
+
+    /// Writes the JSON document atomically.
+    func writeJSON(to url: URL) throws {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
+    }
+}
