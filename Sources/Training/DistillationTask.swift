@@ -22,7 +22,8 @@ public final class DistillationTask: TrainingTask {
     public let student: any FeatureExtractor
     /// The student's identity head (`nil`: transfer terms only).
     public let head: MarginHead?
-    public let transfer: WeightedTransferLoss
+    /// The transfer terms (`nil`: the no-transfer baseline).
+    public let transfer: WeightedTransferLoss?
     public let optimizer: any Optimizer
     public let criticOptimizer: (any Optimizer)?
     public let teacherCache: TeacherFeatureCache?
@@ -33,11 +34,12 @@ public final class DistillationTask: TrainingTask {
     /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`, and the
     ///   student `optimizer` must not hold critic parameters.
     public init(teacher: any FeatureExtractor, student: any FeatureExtractor, head: MarginHead?,
-                transfer: WeightedTransferLoss, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
+                transfer: WeightedTransferLoss?, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
                 teacherCache: TeacherFeatureCache? = nil, encoderGate: Float? = nil) {
-        let critic = Set(transfer.criticParameters.map(ObjectIdentifier.init))
+        let critic = Set((transfer?.criticParameters ?? []).map(ObjectIdentifier.init))
         precondition(critic.isEmpty || criticOptimizer != nil,
-                     "DistillationTask: the transfer '\(transfer.name)' has a critic; pass a criticOptimizer for it")
+                     "DistillationTask: the transfer '\(transfer?.name ?? "")' has a critic; pass a criticOptimizer for it")
+        precondition(head != nil || transfer != nil, "DistillationTask: needs an identity head, transfer terms, or both")
         precondition(!optimizer.allParameters.contains { critic.contains(ObjectIdentifier($0)) },
                      "DistillationTask: the student optimizer holds critic parameters; give them to criticOptimizer only")
         self.teacher = teacher
@@ -53,12 +55,12 @@ public final class DistillationTask: TrainingTask {
 
     /// The parameters the student optimiser should train: student, head and the transfer
     /// terms' own non-critic parameters (projections, domain heads).
-    public static func studentParameters(student: any FeatureExtractor, head: MarginHead?, transfer: WeightedTransferLoss) -> [Parameter] {
-        student.parameters() + (head?.parameters() ?? []) + transfer.nonCriticParameters
+    public static func studentParameters(student: any FeatureExtractor, head: MarginHead?, transfer: WeightedTransferLoss?) -> [Parameter] {
+        student.parameters() + (head?.parameters() ?? []) + (transfer?.nonCriticParameters ?? [])
     }
 
     public var checkpointedModules: [(name: String, module: any Module)] {
-        [("student", student), ("transfer", transfer)] + (head.map { [("head", $0 as any Module)] } ?? [])
+        [("student", student)] + (transfer.map { [("transfer", $0 as any Module)] } ?? []) + (head.map { [("head", $0 as any Module)] } ?? [])
     }
 
     public var optimizers: [(name: String, optimizer: any Optimizer)] {
@@ -74,7 +76,7 @@ public final class DistillationTask: TrainingTask {
         var terms: [(name: String, value: Float)] = []
 
         var gateOpen = true
-        if let criticOptimizer {
+        if let criticOptimizer, let transfer {
             let accuracy = criticAccuracy(context)
             terms.append(("critic_accuracy", accuracy))
             gateOpen = encoderGate.map { accuracy >= $0 } ?? true
@@ -90,7 +92,7 @@ public final class DistillationTask: TrainingTask {
             terms.append(("identity", identity.item))
             total = identity
         }
-        for term in transfer.terms {
+        for term in transfer?.terms ?? [] {
             let adversarial = !((term.loss as? any AdversarialTransferLoss)?.criticParameters.isEmpty ?? true)
             if adversarial && !gateOpen { continue }
             let value = term.loss(context)
@@ -108,7 +110,7 @@ public final class DistillationTask: TrainingTask {
     /// Fraction of the batch the critics classify correctly (source = teacher embeddings as
     /// label 1, target = student embeddings as label 0), averaged over adversarial terms.
     private func criticAccuracy(_ context: TransferContext) -> Float {
-        let critics = transfer.terms.compactMap { ($0.loss as? ADDA)?.critic }
+        let critics = (transfer?.terms ?? []).compactMap { ($0.loss as? ADDA)?.critic }
         guard !critics.isEmpty else { return .nan }
         return withoutGradients {
             let source = context.sourceEmbedding(for: "critic accuracy"), target = context.student.embedding.detached()
