@@ -15,10 +15,12 @@ public struct RecordIODataset: FaceDataset {
     private let sampleLabels: [Int]
     public let identityCount: Int
 
-    /// Opens `rec` with `idx` (by default `rec` with the extension `.idx`); reads every image
-    /// header once to learn the labels.
+    /// Opens `rec` with `idx` (by default `rec` with the extension `.idx`, or a scan of the
+    /// records in file order when that file does not exist); reads every image header once to
+    /// learn the labels.
     public init(rec: URL, idx: URL? = nil) throws {
-        file = try RecordIOFile(rec: rec, idx: idx ?? rec.deletingPathExtension().appendingPathExtension("idx"))
+        let sibling = rec.deletingPathExtension().appendingPathExtension("idx")
+        file = try RecordIOFile(rec: rec, idx: idx ?? (FileManager.default.fileExists(atPath: sibling.path) ? sibling : nil))
         let name = rec.path
         var keys = file.keys
         var declaredIdentities: Int?

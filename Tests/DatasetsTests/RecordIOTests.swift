@@ -18,7 +18,9 @@ import Testing
     for i in 0..<12 { #expect(try set.sample(at: i).image == shuffled.sample(at: order[i]).image.quantized()) }
     let (identity, _) = try RecordIO.unpack(try set.file.record(key: 13), name: "identity record")
     #expect(identity.labels == [1, 4])
-    #expect(!FileManager.default.fileExists(atPath: rec.path + ".tmp"))
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("train.idx"))
+    let scanned = try RecordIODataset(rec: rec)
+    #expect(scanned.labels == set.labels && scanned.identityCount == 4)
 }
 
 @Test func recordIOSplitsPayloadsAroundTheMagicWord() throws {
