@@ -82,8 +82,8 @@ public struct CrossResolutionStudy {
         /// A run of a minute or less, for smoke tests: one seed, few steps, same families.
         public static var quick: Configuration {
             var c = Configuration()
-            c.teacherSteps = 60
-            c.studentSteps = 25
+            c.teacherSteps = 40
+            c.studentSteps = 15
             c.seeds = [1]
             c.probeSizes = [8, 16]
             c.pairsPerFold = 40
@@ -150,7 +150,8 @@ public struct CrossResolutionStudy {
         let teacherTask = ClassifierTask(backbone: teacher, head: teacherHead,
                                          optimizer: Adam(parameters: teacher.parameters() + teacherHead.parameters(), learningRate: c.learningRate,
                                                          schedule: CosineSchedule(totalSteps: c.teacherSteps, minimum: 0.05)))
-        let teacherBatches = DegradedBatches(dataset: train, degradation: Degradation(), batchSize: c.batchSize, seed: c.teacherSeed)
+        let teacherBatches = LoaderBatches(BatchLoader(dataset: train, options: LoaderOptions(batchSize: c.batchSize, flip: true),
+                                                       seed: c.teacherSeed))
         let teacherSummary = try TrainingLoop(steps: c.teacherSteps, progress: ProgressReporter(label: "teacher", total: c.teacherSteps))
             .run(teacherTask, batches: teacherBatches)
         teacher.eval()
@@ -162,7 +163,8 @@ public struct CrossResolutionStudy {
             for seed in c.seeds {
                 let started = Date()
                 let (task, student) = try makeStudent(family, seed: seed, teacher: teacher, classes: train.identityCount)
-                let batches = DegradedBatches(dataset: train, degradation: trainingDegradation, batchSize: c.batchSize, seed: seed)
+                let batches = LoaderBatches(BatchLoader(dataset: train, options: LoaderOptions(batchSize: c.batchSize, flip: true,
+                                                                                               degradation: trainingDegradation), seed: seed))
                 let label = "\(family.name) seed \(seed)"
                 let summary = try TrainingLoop(steps: c.studentSteps, progress: ProgressReporter(label: label, total: c.studentSteps))
                     .run(task, batches: batches)

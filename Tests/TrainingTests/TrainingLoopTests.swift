@@ -21,7 +21,7 @@ import CrossRes
         try TrainingLoop(steps: 10).run(resumed, batches: batches, startStep: start)
 
         #expect(allValues(resumed.student) == allValues(uninterrupted.student))
-        #expect(allValues(resumed.transfer) == allValues(uninterrupted.transfer))
+        #expect(allValues(resumed.transfer!) == allValues(uninterrupted.transfer!))
         #expect(allValues(resumed.head!) == allValues(uninterrupted.head!))
     }
 
@@ -29,13 +29,13 @@ import CrossRes
         let task = makeDistillationTask(seed: 3)
         let batch = try RandomBatches(seed: 1).batch(atStep: 0)
         let teacherBefore = allValues(task.teacher)
-        let criticBefore = task.transfer.criticParameters.map(\.value.scalars)
+        let criticBefore = task.transfer!.criticParameters.map(\.value.scalars)
         let terms = try task.step(batch, progress: 0)
         #expect(Set(terms.map(\.name)) == ["critic_accuracy", "critic", "identity", "l2", "adda"])
         #expect(allValues(task.teacher) == teacherBefore, "the frozen teacher must not change")
         // The critic moved by its own optimiser only: one Adam step of lr 1e-3 changes each
         // weight by at most ~1e-3.
-        let criticAfter = task.transfer.criticParameters.map(\.value.scalars)
+        let criticAfter = task.transfer!.criticParameters.map(\.value.scalars)
         #expect(criticAfter != criticBefore)
         let largestChange = zip(criticAfter, criticBefore).flatMap { zip($0, $1).map { abs($0 - $1) } }.max()!
         #expect(largestChange <= 1.01e-3)
