@@ -101,17 +101,8 @@ extension Tensor {
     /// Non-finite elements replaced by `value` (a constant; used for stable log-sum-exp).
     func replacingNonFinite(with value: Float) -> Tensor { Elementwise.map(detached(), Elementwise.ReplaceNonFinite(value: value)) }
 
-    /// Parametric ReLU with a learnable slope per channel (`slope` has shape `[C]`, broadcast
-    /// along axis 1 of an `[N, C, …]` input; or a single slope `[1]`).
-    public func prelu(_ slope: Tensor) -> Tensor {
-        precondition(slope.rank == 1 && rank >= 2 && (slope.count == shape[1] || slope.count == 1),
-                     "prelu: slope of shape \(slope.shape) does not match input \(shape) (need [C] with C = shape[1], or [1])")
-        var slopeShape = [Int](repeating: 1, count: rank)
-        slopeShape[1] = slope.count
-        let a = slope.reshaped(to: slopeShape)
-        let positive = greaterMask(Tensor(0))
-        return relu() + (1 - positive) * self * a
-    }
+    /// Parametric ReLU with a learnable slope per channel: the fused ``prelu(slope:)``.
+    public func prelu(_ slope: Tensor) -> Tensor { prelu(slope: slope) }
 }
 
 import Foundation
