@@ -8,11 +8,12 @@ enum BenchCommand {
     static let help = """
         usage: crossres bench [--json FILE] [--iterations N] [--threads N] [--filter TEXT] [--list]
           --json FILE      also write the results as JSON
-          --iterations N   timed iterations per case (default: per case, 15–30)
+          --iterations N   timed iterations per case (default: per case, 30–100)
           --threads N      threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)
           --filter TEXT    only cases whose id or workload contains TEXT
           --list           list the cases and exit
-        Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported.
+        Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported,
+        ratios to the baseline at the medians (judged against the target) and at the fastest iterations.
         """
 
     static func run(_ arguments: [String]) throws {

@@ -42,13 +42,13 @@ enum BenchCoreWorkloads {
         }
         func op(_ name: String, _ variant: String, traffic: Double, _ body: @escaping (Tensor, Tensor) -> Tensor) -> BenchCase {
             BenchCase(id: "elementwise.\(name)", workload: workload, variant: variant, work: .bytes(traffic * bytes),
-                      baseline: copy, target: 0.5) {
+                      baseline: copy, target: 0.5, iterations: 100) {
                 let (a, b) = inputs()
                 return { withExtendedLifetime(body(a, b)) {} }
             }
         }
         return [
-            BenchCase(id: copy, workload: workload, variant: "memcpy (read + write)", work: .bytes(2 * bytes)) {
+            BenchCase(id: copy, workload: workload, variant: "memcpy (read + write)", work: .bytes(2 * bytes), iterations: 100) {
                 let (a, _) = inputs()
                 let destination = Tensor.zeros([count])
                 return { memcpy(destination.storage.base, a.storage.base, count * 4) }
