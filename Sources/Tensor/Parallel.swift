@@ -7,11 +7,14 @@ import CBLAS
 /// ``Parallel/threadCount`` (default: all cores, or the `CROSSRES_THREADS` environment
 /// variable) is read by every kernel. OpenBLAS gets the same count for GEMMs issued from the
 /// caller's thread, and is switched to one thread while a ``parallelFor(_:grain:_:)`` region
-/// runs, so the two never oversubscribe the cores. Regions do not nest: a `parallelFor`
-/// inside another runs serially on its worker.
+/// runs, so the two never oversubscribe the cores. One region runs at a time: a `parallelFor`
+/// inside another, or started on another thread while one runs, runs serially on its caller.
 public enum Parallel {
     private static let configuredThreads = Mutex<Int>(initialThreadCount())
-    private static let activeRegions = Atomic<Int>(0)
+    /// Regions running now. Entering and leaving change it and OpenBLAS's thread count under
+    /// one lock, so a region that starts while another ends never runs with a multi-threaded
+    /// OpenBLAS.
+    private static let activeRegions = Mutex<Int>(0)
 
     /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count.
     public static var threadCount: Int {
@@ -34,18 +37,21 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Whether a parallel region is running somewhere in the process.
-    static var insideRegion: Bool { activeRegions.load(ordering: .relaxed) > 0 }
-
-    static func enterRegion() {
-        if activeRegions.add(1, ordering: .acquiringAndReleasing).oldValue == 0, threadCount > 1 {
-            openblas_set_num_threads(1)
+    /// Enters a parallel region unless one is already running somewhere in the process (then
+    /// the caller runs serially and must not call ``exitRegion()``).
+    static func enterRegion(threads: Int) -> Bool {
+        activeRegions.withLock { active in
+            guard active == 0 else { return false }
+            active = 1
+            if threads > 1 { openblas_set_num_threads(1) }
+            return true
         }
     }
 
-    static func exitRegion() {
-        if activeRegions.subtract(1, ordering: .acquiringAndReleasing).newValue == 0, threadCount > 1 {
-            openblas_set_num_threads(Int32(threadCount))
+    static func exitRegion(threads: Int) {
+        activeRegions.withLock { active in
+            active = 0
+            if threads > 1 { openblas_set_num_threads(Int32(threads)) }
         }
     }
 }
@@ -60,12 +66,11 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
     guard count > 0 else { return }
     let threads = Parallel.threadCount
     let chunks = min(threads, max(1, count / max(grain, 1)))
-    if chunks <= 1 || Parallel.insideRegion {
+    if chunks <= 1 || !Parallel.enterRegion(threads: threads) {
         body(0..<count)
         return
     }
-    Parallel.enterRegion()
-    defer { Parallel.exitRegion() }
+    defer { Parallel.exitRegion(threads: threads) }
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
