@@ -1,0 +1,61 @@
+import Testing
+import CBLAS
+import Tensor
+
+/// The threading helper: coverage, chunking, serial nesting, OpenBLAS hand-over.
+@Suite struct ParallelTests {
+    /// Records the ranges a `parallelFor` hands out (chunks are disjoint, so each writes its own slot).
+    static func chunks(_ count: Int, grain: Int) -> [Range<Int>] {
+        let slots = UnsafeMutablePointer<Range<Int>?>.allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+        defer { slots.deallocate() }
+        parallelFor(count, grain: grain) { range in slots[range.lowerBound] = range }
+        return (0..<count).compactMap { slots[$0] }
+    }
+
+    @Test(arguments: [(1, 1), (10, 1), (100_000, 1 << 15), (7, 100), (1_000, 3)])
+    func coversEveryIndexOnce(_ count: Int, _ grain: Int) {
+        let ranges = Self.chunks(count, grain: grain)
+        #expect(ranges.map(\.count).reduce(0, +) == count)
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == count)
+        #expect(ranges.count <= Parallel.threadCount)
+        #expect(ranges.count == 1 || ranges.allSatisfy { $0.count >= grain })
+    }
+
+    @Test func emptyRangeRunsNothing() {
+        var ran = false
+        parallelFor(0) { _ in ran = true }
+        #expect(!ran)
+    }
+
+    @Test func nestedRegionsRunSerially() {
+        let outer = Parallel.threadCount
+        let inner = UnsafeMutablePointer<Int>.allocate(capacity: max(outer, 1))
+        inner.initialize(repeating: 0, count: max(outer, 1))
+        defer { inner.deallocate() }
+        parallelFor(outer) { range in
+            for i in range {
+                var pieces = 0
+                parallelFor(1_000) { _ in pieces += 1 }  // serial: one call with the whole range
+                inner[i] = pieces
+            }
+        }
+        #expect((0..<outer).allSatisfy { inner[$0] == 1 })
+    }
+
+    @Test(.enabled(if: Parallel.threadCount > 1, "needs more than one thread"))
+    func openBLASIsSingleThreadedInsideARegion() {
+        // Tests run concurrently: when another test's region is running, this one runs serially
+        // and may see that region end; one of a few attempts must observe its own region.
+        let threads = Parallel.threadCount
+        let seen = UnsafeMutablePointer<Int32>.allocate(capacity: threads)
+        defer { seen.deallocate() }
+        let observed = (0..<5).contains { _ in
+            seen.initialize(repeating: -1, count: threads)
+            parallelFor(threads) { range in for i in range { seen[i] = openblas_get_num_threads() } }
+            return (0..<threads).allSatisfy { seen[$0] == 1 }
+        }
+        #expect(observed)
+    }
+}
