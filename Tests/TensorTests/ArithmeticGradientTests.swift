@@ -63,6 +63,15 @@ import Tensor
         expectGradients([random([2, 3], seed: 19), random([3], seed: 20)]) { Tensor.select(mask, $0[0], $0[1]) }
     }
 
+    @Test func repeatedUseWithBroadcasting() {
+        // x enters directly and through a broadcast of its own mean; a column and a row vector
+        // are each used three times: every path's gradient must be summed back to its shape.
+        expectGradients([random([3, 4], seed: 21)]) { t in (t[0] - t[0].mean(alongAxes: [0], keepingDimensions: true)) * t[0] }
+        expectGradients([random([3, 1], seed: 22), random([4], seed: 23)]) { t in
+            t[0] * t[1] + t[1] / (t[0].square() + 1) + t[0]
+        }
+    }
+
     @Test func scalarValues() {
         let x = Tensor([1, -2, 4])
         expectClose(x + 1, shape: [3], [2, -1, 5])
