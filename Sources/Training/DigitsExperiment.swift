@@ -1,0 +1,341 @@
+import Foundation
+import Tensor
+import Layers
+import Optim
+import Losses
+import Datasets
+
+/// The digits experiment of ADDA (Tzeng, Hoffman, Saenko, Darrell, "Adversarial Discriminative
+/// Domain Adaptation", CVPR 2017, Table 2): MNIST → USPS and USPS → MNIST with LeNet, trained on
+/// 2000 randomly drawn MNIST and 1800 USPS training digits, tested on the target's test set.
+///
+/// Per direction and seed (the seed fixes the drawn subsets, the initialisation, the batch
+/// order and the dropout masks):
+/// - **source only**: LeNet encoder `M_s` + classifier `C` trained on the labelled source,
+///   tested as `C(M_s(x_t))`;
+/// - **ADDA**: the target encoder `M_t` starts as a copy of `M_s`; `M_s` and `C` stay fixed; a
+///   500-500-2 critic and `M_t` are trained alternately (``DistillationTask`` with the frozen
+///   source encoder as teacher, `M_t` as student and the ``ADDA`` transfer term: critic step on
+///   detached features with source 1 / target 0, then the encoder step with inverted labels),
+///   each with its own Adam (corenel/pytorch-adda: lr 1e-4, β = (0.5, 0.9), batch 50); tested
+///   as `C(M_t(x_t))`;
+/// - **DANN** (gradient reversal): a fresh encoder + classifier from the same initialisation,
+///   trained on the labelled source plus the domain loss of both domains through the reversal
+///   layer (``DigitsDANNTask``), tested as `C(E(x_t))`.
+public struct DigitsExperiment {
+    public enum Direction: String, Codable, Sendable, CaseIterable {
+        case mnistToUSPS = "mnist-usps"
+        case uspsToMNIST = "usps-mnist"
+
+        public var title: String { self == .mnistToUSPS ? "MNIST→USPS" : "USPS→MNIST" }
+    }
+
+    public enum Method: String, Codable, Sendable, CaseIterable {
+        case sourceOnly = "source-only"
+        case adda
+        case dann
+
+        public var title: String {
+            switch self {
+            case .sourceOnly: return "Source only"
+            case .adda: return "ADDA"
+            case .dann: return "Gradient reversal (DANN)"
+            }
+        }
+    }
+
+    /// How the LeNet convolution weights start.
+    public enum ConvolutionInit: String, Codable, Sendable {
+        /// PyTorch's default (`kaiming_uniform_(a = √5)`).
+        case pytorch
+        /// corenel/pytorch-adda's `init_weights`: `N(0, 0.02)` for every convolution weight.
+        case normal
+    }
+
+    /// The paper's Table 2 (mean ± std): `paper[direction][method]`.
+    public static let paper: [Direction: [Method: (mean: Double, std: Double)]] = [
+        .mnistToUSPS: [.sourceOnly: (0.752, 0.016), .dann: (0.771, 0.018), .adda: (0.894, 0.002)],
+        .uspsToMNIST: [.sourceOnly: (0.571, 0.017), .dann: (0.730, 0.020), .adda: (0.901, 0.008)],
+    ]
+
+    /// Everything that determines the numbers.
+    public struct Configuration: Codable, Sendable, Equatable {
+        /// Training digits drawn per seed (the paper's 2000 MNIST / 1800 USPS).
+        public var mnistTrainingSamples = 2000
+        public var uspsTrainingSamples = 1800
+        /// Images per domain per step (corenel/pytorch-adda: 50).
+        public var batchSize = 50
+        public var convolutionInit = ConvolutionInit.pytorch
+        /// Adam's β for every optimiser (corenel: (0.5, 0.9); erictzeng/adda: (0.5, 0.999)).
+        public var beta1: Float = 0.5
+        public var beta2: Float = 0.9
+        /// Source pre-training (also the source-only baseline).
+        public var sourceSteps = 2000
+        public var sourceLearningRate: Float = 1e-4
+        /// ADDA's adversarial stage.
+        public var adaptationSteps = 2000
+        public var encoderLearningRate: Float = 1e-4
+        public var criticLearningRate: Float = 1e-4
+        /// Hidden widths of the ADDA critic and of the DANN domain head (ReLU MLPs).
+        public var criticHidden = [500, 500]
+        /// DANN: steps, learning rate, domain-loss weight and the λ schedule's γ.
+        public var dannSteps = 2000
+        public var dannLearningRate: Float = 1e-4
+        public var dannWeight: Float = 1
+        public var dannGamma: Float = 10
+        public var directions = Direction.allCases
+        public var methods = Method.allCases
+        public var seeds: [UInt64] = [1, 2, 3]
+        /// Steps between target-test evaluations during training, for learning curves (0: off).
+        public var curveEvery = 0
+
+        public init() {}
+
+        /// A smoke run of well under a minute: one seed, few steps.
+        public static var quick: Configuration {
+            var c = Configuration()
+            c.sourceSteps = 40
+            c.adaptationSteps = 20
+            c.dannSteps = 20
+            c.seeds = [1]
+            return c
+        }
+
+        /// Checks values a user may set, naming the bad one.
+        public func validate() throws {
+            func require(_ condition: Bool, _ message: String) throws {
+                if !condition { throw TrainingError.invalidConfiguration(message) }
+            }
+            try require(mnistTrainingSamples >= 1 && uspsTrainingSamples >= 1, "training sample counts must be positive")
+            try require(batchSize >= 1 && batchSize <= min(mnistTrainingSamples, uspsTrainingSamples),
+                        "batchSize must be in 1...\(min(mnistTrainingSamples, uspsTrainingSamples)), got \(batchSize)")
+            try require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "beta1 and beta2 must be in [0, 1), got \(beta1), \(beta2)")
+            try require(sourceSteps >= 1, "sourceSteps must be positive, got \(sourceSteps)")
+            try require(adaptationSteps >= 0 && dannSteps >= 0, "adaptationSteps and dannSteps must not be negative")
+            for (name, value) in [("sourceLearningRate", sourceLearningRate), ("encoderLearningRate", encoderLearningRate),
+                                  ("criticLearningRate", criticLearningRate), ("dannLearningRate", dannLearningRate)] {
+                try require(value > 0 && value.isFinite, "\(name) must be positive, got \(value)")
+            }
+            try require(criticHidden.allSatisfy { $0 >= 1 }, "criticHidden widths must be positive, got \(criticHidden)")
+            try require(dannWeight >= 0 && dannWeight.isFinite && dannGamma >= 0 && dannGamma.isFinite, "dannWeight and dannGamma must be finite and non-negative")
+            try require(!directions.isEmpty && !methods.isEmpty && !seeds.isEmpty, "directions, methods and seeds must not be empty")
+            try require(Set(seeds).count == seeds.count, "seeds must be distinct, got \(seeds)")
+            try require(curveEvery >= 0, "curveEvery must not be negative, got \(curveEvery)")
+        }
+    }
+
+    /// Target-test accuracy after `step` training steps.
+    public struct CurvePoint: Codable, Sendable, Equatable {
+        public var step: Int
+        public var accuracy: Double
+    }
+
+    /// One trained model.
+    public struct Run: Codable, Sendable {
+        public var direction: Direction
+        public var method: Method
+        public var seed: UInt64
+        /// Classification accuracy on the target domain's test set.
+        public var targetAccuracy: Double
+        /// Accuracy on the source domain's test set of the model the method deploys on source
+        /// images (ADDA's: `C(M_s)`, the pre-trained source model).
+        public var sourceAccuracy: Double
+        /// Training time of this method's own stage (ADDA: the adversarial stage only).
+        public var seconds: Double
+        /// Loss terms of the last step.
+        public var finalTerms: [String: Float]
+        public var curve: [CurvePoint]
+    }
+
+    /// Mean and spread of one method in one direction over the seeds.
+    public struct Summary: Codable, Sendable {
+        public var direction: Direction
+        public var method: Method
+        public var accuracies: [Double]
+        public var mean: Double
+        /// Sample standard deviation (`n − 1`); 0 for one seed.
+        public var standardDeviation: Double
+        public var paperMean: Double?
+        public var paperStandardDeviation: Double?
+    }
+
+    public struct Result: Codable, Sendable {
+        public var configuration: Configuration
+        public var runs: [Run]
+        public var summaries: [Summary]
+        public var seconds: Double
+    }
+
+    public let configuration: Configuration
+    /// Progress lines (default: standard output).
+    public var say: (String) -> Void = { print($0) }
+    /// Steps between progress lines of each training stage (0: no progress reporting).
+    public var progressInterval = 500
+    /// A folder for one JSON-lines metrics log per training stage (`nil`: none).
+    public var logFolder: String?
+
+    public init(configuration: Configuration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+    }
+
+    /// Runs every direction, seed and method on `data`.
+    public func run(data: DigitsData) throws -> Result {
+        let started = Date()
+        var runs: [Run] = []
+        for direction in configuration.directions {
+            for seed in configuration.seeds { runs += try run(direction, seed: seed, data: data) }
+        }
+        return Result(configuration: configuration, runs: runs, summaries: Self.summaries(runs, configuration: configuration),
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The methods of one direction and seed.
+    public func run(_ direction: Direction, seed: UInt64, data: DigitsData) throws -> [Run] {
+        let c = configuration
+        let mnistToUSPS = direction == .mnistToUSPS
+        let key: UInt64 = mnistToUSPS ? 1 : 2
+        var sampling = RandomGenerator(seed: seed, stream: 0x5341_4D50, key)
+        let mnist = data.mnistTrain.sampled(c.mnistTrainingSamples, using: &sampling)
+        let usps = data.uspsTrain.sampled(c.uspsTrainingSamples, using: &sampling)
+        let (source, target) = mnistToUSPS ? (mnist, usps) : (usps, mnist)
+        let (sourceTest, targetTest) = mnistToUSPS ? (data.mnistTest, data.uspsTest) : (data.uspsTest, data.mnistTest)
+        let batches = DigitsPairedBatches(source: source, target: target, batchSize: c.batchSize, seed: seed &* 0x9E37_79B9 &+ key)
+        let prefix = "\(direction.rawValue) seed \(seed)"
+        say("\(prefix): \(source.count) labelled source + \(target.count) unlabelled target training digits; \(targetTest.count) target test digits")
+        var runs: [Run] = []
+        let accuracyOn: (DigitSet) -> (any FeatureExtractor, any Layer) -> Double = { set in { Self.accuracy(encoder: $0, classifier: $1, on: set) } }
+
+        if c.methods.contains(.sourceOnly) || c.methods.contains(.adda) {
+            let (encoder, classifier) = makeModel(side: source.side, seed: seed, key: key)
+            let task = DigitsSourceTask(encoder: encoder, classifier: classifier,
+                                        optimizer: adam(encoder.parameters() + classifier.parameters(), c.sourceLearningRate))
+            let (summary, curve) = try train(task, steps: c.sourceSteps, batches: batches, label: "\(prefix) source",
+                                             evaluate: { accuracyOn(targetTest)(encoder, classifier) })
+            let sourceAccuracy = accuracyOn(sourceTest)(encoder, classifier)
+            let targetAccuracy = accuracyOn(targetTest)(encoder, classifier)
+            say("\(prefix) source only: target accuracy \(Self.format(targetAccuracy)) (source test \(Self.format(sourceAccuracy)))")
+            if c.methods.contains(.sourceOnly) {
+                runs.append(Run(direction: direction, method: .sourceOnly, seed: seed, targetAccuracy: targetAccuracy, sourceAccuracy: sourceAccuracy,
+                                seconds: summary.seconds, finalTerms: Self.terms(summary), curve: curve))
+            }
+            if c.methods.contains(.adda) {
+                var rng = RandomGenerator(seed: seed, stream: 0x4144_4441, key)
+                let targetEncoder = LeNetEncoder(inputSize: source.side, using: &rng)
+                try targetEncoder.load(stateDict: encoder.stateDict(), source: "source encoder")
+                let critic = DomainDiscriminator(inputDimension: targetEncoder.fc1.outFeatures, hidden: c.criticHidden, activation: .relu, using: &rng)
+                let transfer = WeightedTransferLoss([(1, ADDA(critic: critic))])
+                let adda = DistillationTask(teacher: encoder, student: targetEncoder, head: nil, transfer: transfer,
+                                            optimizer: adam(targetEncoder.parameters(), c.encoderLearningRate),
+                                            criticOptimizer: adam(transfer.criticParameters, c.criticLearningRate))
+                let (addaSummary, addaCurve) = try train(adda, steps: c.adaptationSteps, batches: batches, label: "\(prefix) adda",
+                                                         evaluate: { accuracyOn(targetTest)(targetEncoder, classifier) })
+                let accuracy = accuracyOn(targetTest)(targetEncoder, classifier)
+                say("\(prefix) ADDA: target accuracy \(Self.format(accuracy))")
+                runs.append(Run(direction: direction, method: .adda, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
+                                seconds: addaSummary.seconds, finalTerms: Self.terms(addaSummary), curve: addaCurve))
+            }
+        }
+
+        if c.methods.contains(.dann) {
+            let (encoder, classifier) = makeModel(side: source.side, seed: seed, key: key)
+            var rng = RandomGenerator(seed: seed, stream: 0x4441_4E4E, key)
+            let head = DomainDiscriminator(inputDimension: encoder.fc1.outFeatures, hidden: c.criticHidden, activation: .relu, using: &rng)
+            let domain = DANN(domainHead: head, strength: .schedule(gamma: c.dannGamma))
+            let task = DigitsDANNTask(encoder: encoder, classifier: classifier, domain: domain, domainWeight: c.dannWeight,
+                                      optimizer: adam(DigitsDANNTask.parameters(encoder: encoder, classifier: classifier, domain: domain), c.dannLearningRate))
+            let (summary, curve) = try train(task, steps: c.dannSteps, batches: batches, label: "\(prefix) dann",
+                                             evaluate: { accuracyOn(targetTest)(encoder, classifier) })
+            let accuracy = accuracyOn(targetTest)(encoder, classifier)
+            let sourceAccuracy = accuracyOn(sourceTest)(encoder, classifier)
+            say("\(prefix) DANN: target accuracy \(Self.format(accuracy)) (source test \(Self.format(sourceAccuracy)))")
+            runs.append(Run(direction: direction, method: .dann, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
+                            seconds: summary.seconds, finalTerms: Self.terms(summary), curve: curve))
+        }
+        return runs
+    }
+
+    /// Classification accuracy of `classifier(encoder(x))` on `set`, both in evaluation mode
+    /// (they are left in it), without a tape.
+    public static func accuracy(encoder: any FeatureExtractor, classifier: any Layer, on set: DigitSet, batchSize: Int = 500) -> Double {
+        encoder.eval()
+        classifier.eval()
+        var correct = 0
+        withoutGradients {
+            var start = 0
+            while start < set.count {
+                let n = min(batchSize, set.count - start)
+                let predicted = classifier(encoder(set.images.narrowed(axis: 0, start: start, length: n))).argmax(alongAxis: 1)
+                for (i, p) in predicted.enumerated() where p == set.labels[start + i] { correct += 1 }
+                start += n
+            }
+        }
+        return Double(correct) / Double(set.count)
+    }
+
+    /// Mean and sample standard deviation per direction and method, in configuration order.
+    public static func summaries(_ runs: [Run], configuration c: Configuration) -> [Summary] {
+        c.directions.flatMap { direction in
+            c.methods.compactMap { method -> Summary? in
+                let accuracies = runs.filter { $0.direction == direction && $0.method == method }.map(\.targetAccuracy)
+                guard !accuracies.isEmpty else { return nil }
+                let mean = accuracies.reduce(0, +) / Double(accuracies.count)
+                let variance = accuracies.count > 1
+                    ? accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accuracies.count - 1) : 0
+                let paper = Self.paper[direction]?[method]
+                return Summary(direction: direction, method: method, accuracies: accuracies, mean: mean, standardDeviation: variance.squareRoot(),
+                               paperMean: paper?.mean, paperStandardDeviation: paper?.std)
+            }
+        }
+    }
+
+    // MARK: - Pieces
+
+    /// LeNet encoder + classifier, initialised from `(seed, direction)` (the same for the
+    /// source model and DANN).
+    private func makeModel(side: Int, seed: UInt64, key: UInt64) -> (LeNetEncoder, LeNetClassifier) {
+        var rng = RandomGenerator(seed: seed, stream: 0x4C45_4E45, key)
+        let encoder = LeNetEncoder(inputSize: side, using: &rng)
+        let classifier = LeNetClassifier(using: &rng)
+        if configuration.convolutionInit == .normal {
+            for conv in encoder.encoder.layers.compactMap({ $0 as? Conv2d }) {
+                conv.weight.value = Tensor.randomNormal(conv.weight.shape, standardDeviation: 0.02, using: &rng)
+            }
+        }
+        return (encoder, classifier)
+    }
+
+    private func adam(_ parameters: [Parameter], _ learningRate: Float) -> Adam {
+        Adam(parameters: parameters, learningRate: learningRate, beta1: configuration.beta1, beta2: configuration.beta2, epsilon: 1e-8)
+    }
+
+    /// Runs one stage with progress, an optional metrics log and the optional learning curve.
+    private func train(_ task: any TrainingTask, steps: Int, batches: DigitsPairedBatches, label: String,
+                       evaluate: @escaping () -> Double) throws -> (TrainingLoop.Summary, [CurvePoint]) {
+        let log = try logFolder.map { try MetricsLog(path: ($0 as NSString).appendingPathComponent(label.replacingOccurrences(of: " ", with: "-") + ".jsonl")) }
+        let every = configuration.curveEvery
+        let curve = CurveRecorder()
+        let loop = TrainingLoop(steps: steps, log: log,
+                                progress: progressInterval > 0 ? ProgressReporter(label: label, total: steps, lineInterval: progressInterval) : nil,
+                                evaluateEvery: every > 0 ? every : nil,
+                                evaluate: every > 0 ? { step in ["target_accuracy": curve.record(step, evaluate())] } : nil)
+        if every > 0 { _ = curve.record(0, evaluate()) }
+        let summary = try loop.run(task, batches: batches)
+        return (summary, curve.points)
+    }
+
+    /// Collects the learning curve from the training loop's evaluation callback.
+    private final class CurveRecorder {
+        var points: [CurvePoint] = []
+        func record(_ step: Int, _ accuracy: Double) -> Double {
+            points.append(CurvePoint(step: step, accuracy: accuracy))
+            return accuracy
+        }
+    }
+
+    private static func terms(_ summary: TrainingLoop.Summary) -> [String: Float] {
+        Dictionary(summary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+    }
+
+    static func format(_ accuracy: Double) -> String { String(format: "%.3f", accuracy) }
+}
