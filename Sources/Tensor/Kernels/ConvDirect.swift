@@ -1,12 +1,19 @@
 /// Direct convolution for grouped convolutions with few channels per group (depthwise above
-/// all): every output plane is a sum of single-plane correlations, computed on a zero-padded
-/// copy of the input plane so that the inner loops have no bounds tests.
+/// all): every output plane is a sum of single-plane correlations.
 ///
-/// Stride-1 forward rows run eight outputs at a time in `SIMD8` accumulators over all kernel
-/// taps; the input gradient scatters kernel-weighted output-gradient rows (axpy), the weight
-/// gradient is a dot product per tap. Work is split over planes: output planes for the
-/// forward pass, input planes for the input gradient, output channels (summing the batch in
-/// order) for the weight gradient — no two threads write the same element.
+/// Each input plane is first rewritten as `s` zero-padded *phase planes* (`s` = column
+/// stride): phase `p` holds the padded columns `p, p + s, p + 2s, …`, so that kernel column `v`
+/// reads phase `(v·d) mod s` at offset `⌊v·d/s⌋ + j` — contiguous in the output column `j`
+/// for every stride. Phase rows are wide enough for output rows rounded up to 8, so all three
+/// loops run eight output columns at a time in `SIMD8` registers, taps innermost:
+///
+///     forward          y[i, j…j+7]      += k[u, v] · P[(i·s + u·d), j + q(v) …]
+///     input gradient   Pdx[…, j + q(v) …] += k[u, v] · dy[i, j…j+7]     (then un-phased into dx)
+///     weight gradient  acc[u, v]        += dy[i, j…j+7] · P[…, j + q(v) …]
+///
+/// Work is split over planes: output planes for the forward pass, input planes for the input
+/// gradient, output channels (summing the batch in order) for the weight gradient — no two
+/// threads write the same element.
 enum ConvDirect {
     @inline(__always)
     static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -18,62 +25,118 @@ enum ConvDirect {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-    /// The input plane `src` with its zero border (or `src` itself without padding).
-    @inline(__always)
-    static func padded(_ g: ConvGeometry, _ src: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        guard g.padHeight > 0 || g.padWidth > 0 else { return src }
-        let wp = g.paddedWidth, ph = g.padHeight, pw = g.padWidth
-        scratch.update(repeating: 0, count: ph &* wp)
-        (scratch + (ph &+ g.height) &* wp).update(repeating: 0, count: ph &* wp)
-        for y in 0..<g.height {
-            let row = scratch + (y &+ ph) &* wp
-            row.update(repeating: 0, count: pw)
-            (row + pw).update(from: src + y &* g.width, count: g.width)
-            (row + (pw &+ g.width)).update(repeating: 0, count: pw)
-        }
-        return UnsafePointer(scratch)
-    }
+    /// Sizes of the phase planes and of the scratch buffers of one task.
+    struct Plan {
+        let g: ConvGeometry
+        /// Output width rounded up to a multiple of 8.
+        let blockedWidth: Int
+        /// Columns per phase row.
+        let phaseWidth: Int
+        /// Rows per phase plane (the padded height).
+        let rows: Int
 
-    /// `y += correlate(xp, k)` for one padded input plane and one kernel.
-    @inline(__always)
-    static func forwardPlane(_ g: ConvGeometry, xp: UnsafePointer<Float>, k: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        let wp = g.paddedWidth, kh = g.kernelHeight, kw = g.kernelWidth
-        let sh = g.strideHeight, sw = g.strideWidth, dh = g.dilationHeight, dw = g.dilationWidth
-        let wo = g.outWidth
-        for i in 0..<g.outHeight {
-            let yrow = y + i &* wo
-            let base = xp + i &* sh &* wp
-            var j = 0
-            if sw == 1 {
-                while j &+ 8 <= wo {
-                    var acc = load8(yrow + j)
-                    for u in 0..<kh {
-                        let r = base + (u &* dh &* wp &+ j)
-                        for v in 0..<kw { acc += SIMD8(repeating: k[u &* kw &+ v]) * load8(r + v &* dw) }
-                    }
-                    store8(acc, yrow + j)
-                    j &+= 8
+        init(_ g: ConvGeometry) {
+            self.g = g
+            blockedWidth = (g.outWidth &+ 7) & ~7
+            phaseWidth = blockedWidth &+ (g.kernelWidth &- 1) &* g.dilationWidth / g.strideWidth
+            rows = g.paddedHeight
+        }
+
+        /// Floats of all phase planes of one input plane.
+        var phaseCount: Int { g.strideWidth &* rows &* phaseWidth }
+        /// Floats of one output-gradient plane padded to `blockedWidth`.
+        var blockedPlane: Int { g.outHeight &* blockedWidth }
+
+        /// Offset of output row `i`'s first input row inside a phase plane.
+        @inline(__always)
+        func rowOffset(_ i: Int) -> Int { i &* g.strideHeight &* phaseWidth }
+
+        /// Writes the offset of every kernel tap `(u, v)` relative to ``rowOffset(_:)``: row
+        /// `u·d`, phase `(v·d) mod s`, column `⌊v·d/s⌋`.
+        func tapOffsets(into offsets: UnsafeMutablePointer<Int>) {
+            for u in 0..<g.kernelHeight {
+                for v in 0..<g.kernelWidth {
+                    let shift = v &* g.dilationWidth
+                    offsets[u &* g.kernelWidth &+ v] = u &* g.dilationHeight &* phaseWidth
+                        &+ (shift % g.strideWidth) &* rows &* phaseWidth &+ shift / g.strideWidth
                 }
             }
-            while j < wo {
-                var s = yrow[j]
-                for u in 0..<kh {
-                    let r = base + (u &* dh &* wp &+ j &* sw)
-                    for v in 0..<kw { s += k[u &* kw &+ v] * r[v &* dw] }
+        }
+
+        /// Scratch of one task: phase planes, a blocked output-gradient plane, tap offsets and
+        /// broadcast kernel values (or accumulators).
+        struct Scratch {
+            let phases: UnsafeMutablePointer<Float>
+            let blocked: UnsafeMutablePointer<Float>
+            let offsets: UnsafeMutablePointer<Int>
+            let taps: UnsafeMutablePointer<SIMD8<Float>>
+
+            init(_ plan: Plan) {
+                phases = .allocate(capacity: plan.phaseCount)
+                blocked = .allocate(capacity: plan.blockedPlane)
+                offsets = .allocate(capacity: plan.g.kernelArea)
+                taps = .allocate(capacity: plan.g.kernelArea)
+                plan.tapOffsets(into: offsets)
+            }
+
+            func deallocate() {
+                phases.deallocate(); blocked.deallocate(); offsets.deallocate(); taps.deallocate()
+            }
+
+            /// `taps[t] = (k[t], k[t], …)`.
+            @inline(__always)
+            func broadcast(_ k: UnsafePointer<Float>, _ count: Int) {
+                for t in 0..<count { taps[t] = SIMD8(repeating: k[t]) }
+            }
+        }
+
+        /// Writes the phase planes of the input plane `src` into `phases`.
+        func split(_ src: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
+            let s = g.strideWidth, w = g.width, ph = g.padHeight, pw = g.padWidth
+            for p in 0..<s {
+                for r in 0..<rows {
+                    let dst = phases + (p &* rows &+ r) &* phaseWidth
+                    let y = r &- ph
+                    guard y >= 0 && y < g.height else {
+                        dst.update(repeating: 0, count: phaseWidth)
+                        continue
+                    }
+                    // Phase column c holds input column x = c·s + p − pw: zeros, values, zeros.
+                    let row = src + y &* w, shift = p &- pw
+                    let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
+                    let last = w &- 1 &- shift
+                    let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
+                    dst.update(repeating: 0, count: lo)
+                    if s == 1 {
+                        if hi > lo { (dst + lo).update(from: row + (lo &+ shift), count: hi &- lo) }
+                    } else {
+                        var c = lo
+                        while c < hi { dst[c] = row[c &* s &+ shift]; c &+= 1 }
+                    }
+                    if phaseWidth > hi { (dst + hi).update(repeating: 0, count: phaseWidth &- hi) }
                 }
-                yrow[j] = s
-                j &+= 1
+            }
+        }
+
+        /// Copies an output-gradient plane into `blocked`, rows padded with zeros to `blockedWidth`.
+        func block(_ src: UnsafePointer<Float>, into blocked: UnsafeMutablePointer<Float>) {
+            let wo = g.outWidth
+            for i in 0..<g.outHeight {
+                let d = blocked + i &* blockedWidth
+                d.update(from: src + i &* wo, count: wo)
+                if blockedWidth > wo { (d + wo).update(repeating: 0, count: blockedWidth &- wo) }
             }
         }
     }
 
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        let planes = g.batch &* g.outChannels
-        let scratchCount = g.paddedHeight &* g.paddedWidth
-        parallelFor(planes) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+        let plan = Plan(g)
+        let area = g.kernelArea, wo = g.outWidth
+        parallelFor(g.batch &* g.outChannels) { range in
+            let scratch = Plan.Scratch(plan)
             defer { scratch.deallocate() }
+            let phases = UnsafePointer(scratch.phases), offsets = scratch.offsets, taps = scratch.taps
             for plane in range {
                 let n = plane / g.outChannels, o = plane % g.outChannels
                 let group = o / g.outPerGroup
@@ -81,8 +144,24 @@ enum ConvDirect {
                 yp.update(repeating: bias?[o] ?? 0, count: g.outPlane)
                 for ci in 0..<g.inPerGroup {
                     let c = group &* g.inPerGroup &+ ci
-                    let xp = padded(g, x + (n &* g.inChannels &+ c) &* g.inPlane, scratch: scratch)
-                    forwardPlane(g, xp: xp, k: w + (o &* g.inPerGroup &+ ci) &* g.kernelArea, y: yp)
+                    plan.split(x + (n &* g.inChannels &+ c) &* g.inPlane, into: scratch.phases)
+                    scratch.broadcast(w + (o &* g.inPerGroup &+ ci) &* area, area)
+                    for i in 0..<g.outHeight {
+                        let yrow = yp + i &* wo
+                        let base = phases + plan.rowOffset(i)
+                        var j = 0
+                        while j < wo {
+                            var acc = SIMD8<Float>()
+                            let row = base + j
+                            for t in 0..<area { acc += taps[t] * load8(row + offsets[t]) }
+                            if j &+ 8 <= wo {
+                                store8(load8(yrow + j) + acc, yrow + j)
+                            } else {
+                                for t in 0..<(wo &- j) { yrow[j &+ t] += acc[t] }
+                            }
+                            j &+= 8
+                        }
+                    }
                 }
             }
         }
@@ -90,46 +169,48 @@ enum ConvDirect {
 
     /// Writes every element of `dx`.
     static func backwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let planes = g.batch &* g.inChannels
-        let wp = g.paddedWidth, kh = g.kernelHeight, kw = g.kernelWidth
-        let sh = g.strideHeight, sw = g.strideWidth, dh = g.dilationHeight, dwid = g.dilationWidth
-        let wo = g.outWidth
-        let hasPadding = g.padHeight > 0 || g.padWidth > 0
-        let scratchCount = hasPadding ? g.paddedHeight &* g.paddedWidth : 1
-        parallelFor(planes) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+        let plan = Plan(g)
+        let area = g.kernelArea, bw = plan.blockedWidth, s = g.strideWidth
+        parallelFor(g.batch &* g.inChannels) { range in
+            let scratch = Plan.Scratch(plan)
             defer { scratch.deallocate() }
+            let phases = scratch.phases, blocked = UnsafePointer(scratch.blocked)
+            let offsets = scratch.offsets, taps = scratch.taps
             for plane in range {
                 let n = plane / g.inChannels, c = plane % g.inChannels
                 let group = c / g.inPerGroup, ci = c % g.inPerGroup
-                let target = dx + plane &* g.inPlane
-                let dxp = hasPadding ? scratch : target
-                dxp.update(repeating: 0, count: hasPadding ? scratchCount : g.inPlane)
+                phases.update(repeating: 0, count: plan.phaseCount)
                 for oo in 0..<g.outPerGroup {
                     let o = group &* g.outPerGroup &+ oo
-                    let k = w + (o &* g.inPerGroup &+ ci) &* g.kernelArea
-                    let dyp = dy + (n &* g.outChannels &+ o) &* g.outPlane
+                    scratch.broadcast(w + (o &* g.inPerGroup &+ ci) &* area, area)
+                    plan.block(dy + (n &* g.outChannels &+ o) &* g.outPlane, into: scratch.blocked)
                     for i in 0..<g.outHeight {
-                        let dyrow = dyp + i &* wo
-                        let base = dxp + i &* sh &* wp
-                        for u in 0..<kh {
-                            let r = base + u &* dh &* wp
-                            for v in 0..<kw {
-                                let weight = k[u &* kw &+ v]
-                                let d = r + v &* dwid
-                                if sw == 1 {
-                                    for j in 0..<wo { d[j] += weight * dyrow[j] }
-                                } else {
-                                    for j in 0..<wo { d[j &* sw] += weight * dyrow[j] }
-                                }
+                        let dyrow = blocked + i &* bw
+                        let base = phases + plan.rowOffset(i)
+                        for t in 0..<area {
+                            let d = base + offsets[t], weight = taps[t]
+                            var j = 0
+                            while j < bw {
+                                store8(load8(d + j) + weight * load8(dyrow + j), d + j)
+                                j &+= 8
                             }
                         }
                     }
                 }
-                if hasPadding {
-                    for y in 0..<g.height {
-                        target.advanced(by: y &* g.width)
-                            .update(from: scratch + ((y &+ g.padHeight) &* wp &+ g.padWidth), count: g.width)
+                // Un-phase: dx[y, x] = P[(x + pw) mod s][y + ph, ⌊(x + pw)/s⌋]; columns past the
+                // last one any output reads get no gradient.
+                let target = dx + plane &* g.inPlane
+                for y in 0..<g.height {
+                    let dst = target + y &* g.width
+                    let r = y &+ g.padHeight
+                    for p in 0..<s {
+                        let src = phases + (p &* plan.rows &+ r) &* plan.phaseWidth
+                        var x = ((p &- g.padWidth) % s &+ s) % s, q = (x &+ g.padWidth) / s
+                        while x < g.width {
+                            dst[x] = q < plan.phaseWidth ? src[q] : 0
+                            x &+= s
+                            q &+= 1
+                        }
                     }
                 }
             }
@@ -138,39 +219,34 @@ enum ConvDirect {
 
     /// Writes every element of `dw`.
     static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
-        let wp = g.paddedWidth, kh = g.kernelHeight, kw = g.kernelWidth
-        let sh = g.strideHeight, sw = g.strideWidth, dh = g.dilationHeight, dwid = g.dilationWidth
-        let wo = g.outWidth
-        let scratchCount = g.paddedHeight &* g.paddedWidth
+        let plan = Plan(g)
+        let area = g.kernelArea, bw = plan.blockedWidth
         parallelFor(g.outChannels) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            let scratch = Plan.Scratch(plan)
             defer { scratch.deallocate() }
+            let phases = UnsafePointer(scratch.phases), blocked = UnsafePointer(scratch.blocked)
+            let offsets = scratch.offsets, acc = scratch.taps
             for o in range {
                 let group = o / g.outPerGroup
                 for ci in 0..<g.inPerGroup {
                     let c = group &* g.inPerGroup &+ ci
-                    let k = dw + (o &* g.inPerGroup &+ ci) &* g.kernelArea
-                    k.update(repeating: 0, count: g.kernelArea)
+                    acc.update(repeating: SIMD8<Float>(), count: area)
                     for n in 0..<g.batch {
-                        let xp = padded(g, x + (n &* g.inChannels &+ c) &* g.inPlane, scratch: scratch)
-                        let dyp = dy + (n &* g.outChannels &+ o) &* g.outPlane
-                        for u in 0..<kh {
-                            for v in 0..<kw {
-                                var s: Float = 0
-                                for i in 0..<g.outHeight {
-                                    let dyrow = dyp + i &* wo
-                                    let offset: Int = (i &* sh &+ u &* dh) &* wp &+ v &* dwid
-                                    let r = xp + offset
-                                    if sw == 1 {
-                                        s += Reduce.dot(dyrow, r, wo)
-                                    } else {
-                                        for j in 0..<wo { s += dyrow[j] * r[j &* sw] }
-                                    }
-                                }
-                                k[u &* kw &+ v] += s
+                        plan.split(x + (n &* g.inChannels &+ c) &* g.inPlane, into: scratch.phases)
+                        plan.block(dy + (n &* g.outChannels &+ o) &* g.outPlane, into: scratch.blocked)
+                        for i in 0..<g.outHeight {
+                            let base = phases + plan.rowOffset(i)
+                            var j = 0
+                            while j < bw {
+                                let d = load8(blocked + (i &* bw &+ j))
+                                let row = base + j
+                                for t in 0..<area { acc[t] += d * load8(row + offsets[t]) }
+                                j &+= 8
                             }
                         }
                     }
+                    let k = dw + (o &* g.inPerGroup &+ ci) &* area
+                    for t in 0..<area { k[t] = acc[t].sum() }
                 }
             }
         }

@@ -69,7 +69,7 @@ extension Tensor {
         var i = 0
         while i &+ 8 <= n {
             let xv = rx.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-            acc += rg.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * pointwiseMin(xv, zero)
+            acc += rg.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * zero.replacing(with: xv, where: xv .< zero)
             i &+= 8
         }
         var s = acc.sum()
