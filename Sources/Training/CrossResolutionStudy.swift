@@ -158,12 +158,20 @@ public struct CrossResolutionStudy {
         let teacherVerification = try evaluation.verification(probe: teacher, gallery: nil, sizes: c.probeSizes)
         say("teacher HR-vs-LR accuracy: " + evaluation.summary(teacherVerification, mode: .hrVsLr))
 
+        // The teacher's features of every training image, computed once and shared by all
+        // students (the seed's "extra data input"): students see unflipped HR views, so the
+        // cache is exact, and a student step costs no teacher forward pass.
+        say("caching the teacher's embeddings and '\(c.featureMap)' maps of \(train.count) training images")
+        let cache = try TeacherFeatureCache(teacher: teacher, count: train.count, batchSize: 128, keepingMaps: [c.featureMap]) { range in
+            Image.batchTensor(try range.map { try train.sample(at: $0).image })
+        }
+
         var students: [StudentResult] = []
         for family in c.families {
             for seed in c.seeds {
                 let started = Date()
-                let (task, student) = try makeStudent(family, seed: seed, teacher: teacher, classes: train.identityCount)
-                let batches = LoaderBatches(BatchLoader(dataset: train, options: LoaderOptions(batchSize: c.batchSize, flip: true,
+                let (task, student) = try makeStudent(family, seed: seed, teacher: teacher, cache: cache, classes: train.identityCount)
+                let batches = LoaderBatches(BatchLoader(dataset: train, options: LoaderOptions(batchSize: c.batchSize,
                                                                                                degradation: trainingDegradation), seed: seed))
                 let label = "\(family.name) seed \(seed)"
                 let summary = try TrainingLoop(steps: c.studentSteps, progress: ProgressReporter(label: label, total: c.studentSteps))
@@ -190,7 +198,8 @@ public struct CrossResolutionStudy {
             : MarginHead.cosFace(classes: classes, embeddingDimension: c.embeddingSize, scale: c.headScale, margin: c.headMargin, using: &rng)
     }
 
-    private func makeStudent(_ family: Family, seed: UInt64, teacher: SmallFaceNet, classes: Int) throws -> (DistillationTask, SmallFaceNet) {
+    private func makeStudent(_ family: Family, seed: UInt64, teacher: SmallFaceNet, cache: TeacherFeatureCache,
+                             classes: Int) throws -> (DistillationTask, SmallFaceNet) {
         let c = configuration
         var rng = RandomGenerator(seed: seed, stream: 0x5354_5544)
         let student = SmallFaceNet(embeddingSize: c.embeddingSize, inputSize: c.imageSize, using: &rng)
@@ -205,7 +214,7 @@ public struct CrossResolutionStudy {
             Adam(parameters: $0.criticParameters, learningRate: 1e-4, beta1: 0.5, beta2: 0.9, epsilon: 1e-8) as any Optimizer
         }
         let task = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer,
-                                    optimizer: optimizer, criticOptimizer: critic)
+                                    optimizer: optimizer, criticOptimizer: critic, teacherCache: cache)
         return (task, student)
     }
 }
