@@ -66,6 +66,10 @@ struct BenchCase {
 struct BenchMeasurement {
     let benchCase: BenchCase
     let seconds: [Double]
+    /// Per iteration, the CPU other processes used meanwhile, in cores (empty where the system
+    /// does not report it). `/proc/stat` counts in 10 ms ticks, so single short iterations are
+    /// coarse; the mean over a workload is meaningful.
+    let otherCores: [Double]
 
     var median: Double {
         let s = seconds.sorted()
@@ -87,6 +91,27 @@ enum BenchRunner {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
+    /// CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal from
+    /// the first line of `/proc/stat`), or `nil` where that file does not exist.
+    static func machineBusySeconds() -> Double? {
+        guard let file = fopen("/proc/stat", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+        let fields = String(cString: line).split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 8 else { return nil }
+        let busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds used by this process.
+    static func ownSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+    }
+
     /// `warmup` untimed iterations of every variant, then `iterations` rounds of one timed
     /// iteration each.
     static func measure(_ cases: [BenchCase], iterations override: Int?, warmup: Int = 2,
@@ -101,14 +126,20 @@ enum BenchRunner {
             for body in bodies { for _ in 0..<warmup { body() } }
             let rounds = override ?? group.map(\.iterations).max()!
             var samples = [[Double]](repeating: [], count: group.count)
+            var others = [[Double]](repeating: [], count: group.count)
             for _ in 0..<rounds {
                 for (i, body) in bodies.enumerated() {
+                    let busy = machineBusySeconds(), own = ownSeconds()
                     let start = now()
                     body()
-                    samples[i].append(now() - start)
+                    let elapsed = now() - start
+                    samples[i].append(elapsed)
+                    if let busy, let busyAfter = machineBusySeconds() {
+                        others[i].append(Swift.max(0, (busyAfter - busy) - (ownSeconds() - own)) / elapsed)
+                    }
                 }
             }
-            results += zip(group, samples).map { BenchMeasurement(benchCase: $0, seconds: $1) }
+            results += group.indices.map { BenchMeasurement(benchCase: group[$0], seconds: samples[$0], otherCores: others[$0]) }
         }
         return results
     }

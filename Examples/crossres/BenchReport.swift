@@ -71,7 +71,8 @@ struct BenchReport {
         for m in measurements {
             if m.benchCase.workload != workload {
                 workload = m.benchCase.workload
-                lines.append(workload)
+                let group = measurements.filter { $0.benchCase.workload == workload }
+                lines.append(workload + (Self.interference(group).map { "   [\($0)]" } ?? ""))
             }
             let unit = m.benchCase.work.rateUnit.name
             let rate = "\(fixed(m.rate(m.median), 1)) \(unit) (\(fixed(m.rate(m.slowest), 1))–\(fixed(m.rate(m.fastest), 1)))"
@@ -86,6 +87,15 @@ struct BenchReport {
         return lines.joined(separator: "\n")
     }
 
+    /// How much CPU other processes took while a workload was timed, in words.
+    static func interference(_ group: [BenchMeasurement]) -> String? {
+        let all = group.flatMap(\.otherCores)
+        guard !all.isEmpty else { return nil }
+        let mean = all.reduce(0, +) / Double(all.count)
+        let interfered = all.filter { $0 > 0.1 }.count
+        return String(format: "other processes: %.2f cores on average, %d/%d iterations > 10 %% of a core", mean, interfered, all.count)
+    }
+
     var json: [String: Any] {
         var document: [String: Any] = [
             "command": command,
@@ -97,6 +107,11 @@ struct BenchReport {
                     "iterations": m.seconds.count, "seconds": ["median": m.median, "min": m.fastest, "max": m.slowest],
                     "rate": ["unit": m.benchCase.work.rateUnit.name, "median": m.rate(m.median), "min": m.rate(m.slowest), "max": m.rate(m.fastest)],
                 ]
+                if !m.otherCores.isEmpty {
+                    entry["otherProcessesCores"] = ["mean": m.otherCores.reduce(0, +) / Double(m.otherCores.count),
+                                                    "max": m.otherCores.max()!,
+                                                    "iterationsAbove10Percent": m.otherCores.filter { $0 > 0.1 }.count]
+                }
                 if let baseline = m.benchCase.baseline { entry["baseline"] = baseline }
                 if let r = ratio(m) { entry["ratio"] = r }
                 if let r = bestRatio(m) { entry["ratioOfFastest"] = r }
