@@ -42,17 +42,33 @@ public class BatchNorm: Layer {
     }
 
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { recorded(normalize(x, prelu: nil)) }
+
+    /// `prelu(self(x))` as one fused kernel (the normalised tensor is never stored); what
+    /// ``Sequential`` runs for a BatchNorm directly followed by a PReLU.
+    public func callAsFunction(_ x: Tensor, followedBy prelu: PReLU) -> Tensor {
+        let y = recorded(normalize(x, prelu: prelu))
+        return prelu.recorded(y)
+    }
+
+    private func normalize(_ x: Tensor, prelu: PReLU?) -> Tensor {
         precondition(ranks.contains(x.rank) && x.shape[1] == featureCount,
                      "\(type(of: self))(\(featureCount)): input of shape \(x.shape) must have rank \(ranks.sorted()) and \(featureCount) channels")
+        let slope = prelu?.weight.value
         if !isTraining, let runningMean, let runningVar {
-            return recorded(Tensor.batchNorm(x, mean: runningMean.value, variance: runningVar.value,
-                                             weight: weight?.value, bias: bias?.value, epsilon: epsilon))
+            if let slope {
+                return Tensor.batchNormPReLU(x, mean: runningMean.value, variance: runningVar.value, weight: weight?.value,
+                                             bias: bias?.value, slope: slope, epsilon: epsilon)
+            }
+            return Tensor.batchNorm(x, mean: runningMean.value, variance: runningVar.value,
+                                    weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         }
         let perChannel = x.count / featureCount
         precondition(!isTraining || perChannel > 1,
                      "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)")
-        let (y, mean, variance) = Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
+        let (y, mean, variance) = slope.map {
+            Tensor.batchNormPReLU(x, weight: weight?.value, bias: bias?.value, slope: $0, epsilon: epsilon)
+        } ?? Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         if isTraining, let runningMean, let runningVar, let numBatchesTracked {
             let batches = numBatchesTracked.value.item + 1
             numBatchesTracked.value = Tensor(batches)
@@ -61,7 +77,7 @@ public class BatchNorm: Layer {
             runningMean.value = Self.blend(runningMean.value, mean, m, 1)
             runningVar.value = Self.blend(runningVar.value, variance, m, correction)
         }
-        return recorded(y)
+        return y
     }
 
     /// `(1 − m)·old + m·c·new` elementwise.

@@ -1,7 +1,7 @@
 import Tensor
 
 /// Layers applied in order (PyTorch `nn.Sequential`); children are named by index, so the
-/// parameters of the second layer are `1.weight`, `1.bias`.
+/// parameters of the second layer are `1.weight`, `1.bias`. BatchNorm + PReLU pairs are fused.
 ///
 /// ```swift
 /// let block = Sequential {
@@ -27,8 +27,20 @@ public final class Sequential: Layer {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
+    /// Applies the layers in order; a ``BatchNorm`` directly followed by a ``PReLU`` runs as
+    /// one fused kernel.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        recorded(layers.reduce(x) { $1($0) })
+        var y = x, index = 0
+        while index < layers.count {
+            if let norm = layers[index] as? BatchNorm, index + 1 < layers.count, let prelu = layers[index + 1] as? PReLU {
+                y = norm(y, followedBy: prelu)
+                index += 2
+            } else {
+                y = layers[index](y)
+                index += 1
+            }
+        }
+        return recorded(y)
     }
 }
 

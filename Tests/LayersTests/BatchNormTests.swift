@@ -118,3 +118,39 @@ private func close(_ a: [Float], _ b: [Double], _ tolerance: Double = 1e-4) -> B
     }
     #expect(close(grads[bn.weight!]!.scalars, dGamma) && close(grads[bn.bias!]!.scalars, dBeta))
 }
+
+@Test(arguments: [true, false])
+func fusedBatchNormPReLUMatchesComposition(_ perChannelSlope: Bool) {
+    var g = RandomGenerator(seed: 16)
+    let x = Tensor.randomNormal([3, 2, 3, 4], using: &g).trackingGradients()
+    let gamma = Tensor([1.3, -0.6]).trackingGradients(), beta = Tensor([0.2, -0.1]).trackingGradients()
+    let slope = (perChannelSlope ? Tensor([0.25, -0.4]) : Tensor([0.3])).trackingGradients()
+    let mean = Tensor([0.1, -0.2]), variance = Tensor([0.9, 1.4])
+    let cot = Tensor.randomNormal([3, 2, 3, 4], using: &g)
+    let cases: [(String, Tensor, Tensor)] = [
+        ("training", Tensor.batchNormPReLU(x, weight: gamma, bias: beta, slope: slope).output,
+         Tensor.batchNorm(x, weight: gamma, bias: beta).output.prelu(slope: slope)),
+        ("inference", Tensor.batchNormPReLU(x, mean: mean, variance: variance, weight: gamma, bias: beta, slope: slope),
+         Tensor.batchNorm(x, mean: mean, variance: variance, weight: gamma, bias: beta).prelu(slope: slope)),
+    ]
+    for (mode, fused, composed) in cases {
+        #expect(zip(fused.scalars, composed.scalars).allSatisfy { abs($0 - $1) < 1e-5 }, "\(mode) forward")
+        let gf = (fused * cot).sum().backward(), gc = (composed * cot).sum().backward()
+        for (name, t) in [("x", x), ("gamma", gamma), ("beta", beta), ("slope", slope)] {
+            let a = gf[t]!.scalars, b = gc[t]!.scalars
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) }, "\(mode) d\(name): \(a) vs \(b)")
+        }
+    }
+    let report = GradientCheck.run([x, gamma, beta, slope]) { t in Tensor.batchNormPReLU(t[0], weight: t[1], bias: t[2], slope: t[3]).output }
+    #expect(report.passed, "\(report)")
+}
+
+@Test func batchNormFollowedByPReLUUpdatesRunningStatistics() {
+    var g = RandomGenerator(seed: 17)
+    let fused = BatchNorm2d(3), plain = BatchNorm2d(3), prelu = PReLU(3)
+    let x = Tensor.randomNormal([2, 3, 4, 4], mean: 1, using: &g)
+    let a = fused(x, followedBy: prelu), b = prelu(plain(x))
+    #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+    #expect(fused.runningVar!.value.scalars == plain.runningVar!.value.scalars)
+    #expect(fused.numBatchesTracked!.value.item == 1)
+}

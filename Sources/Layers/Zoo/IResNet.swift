@@ -86,7 +86,7 @@ public final class IResNet: FeatureExtractor {
         precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] == s && x.shape[3] == s,
                      "IResNet: input must be [N, 3, \(s), \(s)], got \(x.shape)")
         var maps: [String: Tensor] = [:]
-        var y = prelu(bn1(conv1(x)))
+        var y = bn1(conv1(x), followedBy: prelu)
         for (index, stage) in [layer1, layer2, layer3, layer4].enumerated() {
             y = stage(y)
             maps["stage\(index + 1)"] = y
@@ -120,7 +120,7 @@ public final class IResNet: FeatureExtractor {
         }
 
         public func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = bn3(conv2(prelu(bn2(conv1(bn1(x))))))
+            let y = bn3(conv2(bn2(conv1(bn1(x)), followedBy: prelu)))
             return recorded(y + (downsample?(x) ?? x))
         }
     }

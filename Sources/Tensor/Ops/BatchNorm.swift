@@ -75,6 +75,98 @@ extension Tensor {
         }
     }
 
+    /// Training-mode batch normalisation followed by PReLU with `slope` (`[C]` or `[1]`), fused:
+    /// one pass forward, the normalised tensor recomputed in the backward pass. Same results as
+    /// `batchNorm(…).output.prelu(slope:)`.
+    public static func batchNormPReLU(_ input: Tensor, weight: Tensor?, bias: Tensor?, slope: Tensor, epsilon: Float = 1e-5)
+        -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let l = checkedLayout(input, weight, bias)
+        let perChannel = checkedSlope(slope, l)
+        let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
+        let invstd = TensorStorage(count: l.channels)
+        let value = Tensor(shape: input.shape) { out in
+            BatchNormPReLUKernel.trainingForward(l.layout, x: input.storage.base, gamma: weight?.storage.base, beta: bias?.storage.base,
+                                                 slope: slope.storage.base, perChannelSlope: perChannel, epsilon: epsilon,
+                                                 y: out.baseAddress!, mean: mean.base, variance: variance.base, invstd: invstd.base)
+        }
+        let stats = (Tensor(shape: [l.channels], storage: mean), Tensor(shape: [l.channels], storage: variance))
+        let inputs = [input] + [weight, bias].compactMap { $0 } + [slope]
+        guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return (value, stats.0, stats.1) }
+        let x = input.detached(), gamma = weight?.detached(), beta = bias?.detached(), a = slope.detached()
+        let need = GradientNeeds(input, weight, bias, slope)
+        let output = recordOperation("batchNormPReLU", value: value, inputs: inputs) { dy in
+            let dx: Tensor? = need.input ? Tensor(shape: l.shape) { _ in } : nil
+            let dGamma = TensorStorage(count: l.channels), dBeta = TensorStorage(count: l.channels)
+            let dSlope = TensorStorage(count: l.channels)
+            BatchNormPReLUKernel.trainingBackward(l.layout, dy: dy.storage.base, x: x.storage.base, mean: mean.base, invstd: invstd.base,
+                                                  gamma: gamma?.storage.base, beta: beta?.storage.base, slope: a.storage.base,
+                                                  perChannelSlope: perChannel, dx: dx?.storage.base, dGamma: dGamma.base,
+                                                  dBeta: dBeta.base, dSlope: dSlope.base)
+            return affineGradients(dx, dGamma, dBeta, weight != nil, bias != nil, need.weight, need.bias, l.channels)
+                + [need.slope ? slopeGradient(dSlope, l.channels, perChannel) : nil]
+        }
+        return (output, stats.0, stats.1)
+    }
+
+    /// Evaluation-mode batch normalisation with given statistics followed by PReLU, fused (a
+    /// frozen teacher's `BN → PReLU` in one pass).
+    public static func batchNormPReLU(_ input: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, slope: Tensor,
+                                      epsilon: Float = 1e-5) -> Tensor {
+        let l = checkedLayout(input, weight, bias)
+        let perChannel = checkedSlope(slope, l)
+        precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
+                     "batchNormPReLU: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
+        let scale = TensorStorage(count: l.channels), shift = TensorStorage(count: l.channels)
+        let invstd = TensorStorage(count: l.channels)
+        for c in 0..<l.channels {
+            let inv = 1 / (variance.storage.base[c] + epsilon).squareRoot()
+            invstd.base[c] = inv
+            scale.base[c] = inv * (weight?.storage.base[c] ?? 1)
+            shift.base[c] = (bias?.storage.base[c] ?? 0) - mean.storage.base[c] * scale.base[c]
+        }
+        let value = Tensor(shape: input.shape) { out in
+            BatchNormPReLUKernel.inferenceForward(l.layout, x: input.storage.base, scale: scale.base, shift: shift.base,
+                                                  slope: slope.storage.base, perChannelSlope: perChannel, y: out.baseAddress!)
+        }
+        let inputs = [input] + [weight, bias].compactMap { $0 } + [slope]
+        guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return value }
+        let x = input.detached(), mu = mean.detached(), a = slope.detached()
+        let need = GradientNeeds(input, weight, bias, slope)
+        return recordOperation("batchNormPReLUInference", value: value, inputs: inputs) { dy in
+            let dx: Tensor? = need.input ? Tensor(shape: l.shape) { _ in } : nil
+            let dGamma = TensorStorage(count: l.channels), dBeta = TensorStorage(count: l.channels)
+            let dSlope = TensorStorage(count: l.channels)
+            BatchNormPReLUKernel.inferenceBackward(l.layout, dy: dy.storage.base, x: x.storage.base, mean: mu.storage.base,
+                                                   invstd: invstd.base, scale: scale.base, shift: shift.base, slope: a.storage.base,
+                                                   perChannelSlope: perChannel, dx: dx?.storage.base, dGamma: dGamma.base,
+                                                   dBeta: dBeta.base, dSlope: dSlope.base)
+            return affineGradients(dx, dGamma, dBeta, weight != nil, bias != nil, need.weight, need.bias, l.channels)
+                + [need.slope ? slopeGradient(dSlope, l.channels, perChannel) : nil]
+        }
+    }
+
+    /// Which inputs of a fused normalisation need gradients.
+    private struct GradientNeeds {
+        let input, weight, bias, slope: Bool
+        init(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?, _ slope: Tensor) {
+            self.input = input.node != nil
+            self.weight = weight?.node != nil
+            self.bias = bias?.node != nil
+            self.slope = slope.node != nil
+        }
+    }
+
+    private static func checkedSlope(_ slope: Tensor, _ l: CheckedLayout) -> Bool {
+        precondition(slope.rank == 1 && (slope.count == l.channels || slope.count == 1),
+                     "batchNormPReLU: slope of shape \(slope.shape) must be [\(l.channels)] or [1] for input \(l.shape)")
+        return slope.count != 1
+    }
+
+    private static func slopeGradient(_ sums: TensorStorage, _ channels: Int, _ perChannel: Bool) -> Tensor {
+        let perChannelSums = Tensor(shape: [channels], storage: sums)
+        return perChannel ? perChannelSums : perChannelSums.sum().reshaped(to: [1])
+    }
+
     private struct CheckedLayout {
         let layout: BatchNormKernel.Layout
         let shape: [Int]
