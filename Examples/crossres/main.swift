@@ -4,6 +4,12 @@ import Foundation
 /// `crossres <command> [options]`: the command line over the CrossRes library.
 nonisolated let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
     ("demo", "the main job on built-in synthetic data", DemoCommand.run),
+    ("train-teacher", "train an HR teacher (backbone + margin head) in a run folder", TrainTeacherCommand.run),
+    ("distill", "train an LR student from a teacher with transfer losses", DistillCommand.run),
+    ("evaluate", "cross-resolution sweep of trained weights (verification, identification)", EvaluateCommand.run),
+    ("pack", "image folder -> insightface RecordIO (.rec + .idx)", PackCommand.run),
+    ("samples", "contact sheet of HR/LR sample pairs (PNG)", SamplesCommand.run),
+    ("digits", "ADDA's MNIST<->USPS experiment: source only, ADDA, DANN", DigitsCommand.run),
     ("bench", "benchmarks (release build)", BenchCommand.run),
 ]
 
