@@ -1,0 +1,141 @@
+import CrossRes
+import Foundation
+
+/// One subcommand's command line: `--key value` settings and `--switch` flags declared as
+/// ``ConfigurationOption``s, `--config FILE` (a JSON object with the same keys, overridden by
+/// the flags) and `--help`. Unknown flags and keys, missing values and repeated flags are
+/// usage errors that name them.
+struct Invocation {
+    let helpRequested: Bool
+    /// The config file's values (if any), then the command line's: later layers win.
+    let layers: [ConfigurationLayer]
+    private let options: [ConfigurationOption]
+
+    init(_ arguments: [String], options: [ConfigurationOption], help: String) throws {
+        self.options = options
+        var rest = arguments[...]
+        var helpRequested = false
+        var values: [String: Any] = [:]
+        var configPath: String?
+        while let argument = rest.popFirst() {
+            if argument == "--help" || argument == "-h" { helpRequested = true; continue }
+            if argument == "--config" {
+                guard let path = rest.popFirst() else { throw CommandLineError("--config needs a FILE") }
+                guard configPath == nil else { throw CommandLineError("--config given twice") }
+                configPath = path
+                continue
+            }
+            guard let option = options.first(where: { $0.flag == argument }) else {
+                throw CommandLineError("unknown option '\(argument)'" + (argument.hasPrefix("--") ? "" : " (options start with --)") + "\n\n\(help)")
+            }
+            guard values[option.key] == nil else { throw CommandLineError("\(argument) given twice") }
+            if option.kind == .flag {
+                values[option.key] = true
+                continue
+            }
+            guard let text = rest.popFirst(), !(text.hasPrefix("--") && text.count > 2) else {
+                throw CommandLineError("\(argument) needs a value (\(option.placeholder))")
+            }
+            values[option.key] = try option.value(parsing: text, source: "command line")
+        }
+        self.helpRequested = helpRequested
+        var layers: [ConfigurationLayer] = []
+        if let configPath, !helpRequested {
+            let file = try ConfigurationLayer(contentsOf: configPath)
+            let known = Set(options.map(\.key))
+            let unknown = file.values.keys.filter { !known.contains($0) }.sorted()
+            guard unknown.isEmpty else {
+                throw CommandLineError("\(file.source): unknown \(unknown.count == 1 ? "key" : "keys") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); known: \(options.map(\.key).joined(separator: ", "))")
+            }
+            layers.append(file)
+        }
+        layers.append(ConfigurationLayer(source: "command line", values: values))
+        self.layers = layers
+    }
+
+    /// The layers restricted to `keys` (a library configuration's settings).
+    func layers(keeping keys: [String]) -> [ConfigurationLayer] {
+        layers.map { ConfigurationLayer(source: $0.source, values: $0.values.filter { keys.contains($0.key) }) }
+    }
+
+    /// The value of `key` from the last layer that sets it, and that layer's name.
+    private func raw(_ key: String) -> (value: Any, source: String)? {
+        for layer in layers.reversed() { if let value = layer.values[key], !(value is NSNull) { return (value, layer.source) } }
+        return nil
+    }
+
+    private func option(_ key: String) -> ConfigurationOption {
+        guard let option = options.first(where: { $0.key == key }) else { preconditionFailure("Invocation: '\(key)' is not an option of this command") }
+        return option
+    }
+
+    /// The checked value of `key` (see ``ConfigurationOption/value(from:source:)``), if set.
+    private func value(_ key: String) throws -> Any? {
+        guard let (value, source) = raw(key) else { return nil }
+        return try option(key).value(from: value, source: source)
+    }
+
+    /// A text setting.
+    func string(_ key: String) throws -> String? { try value(key) as? String }
+
+    /// A text setting that must be given.
+    func required(_ key: String) throws -> String {
+        guard let text = try string(key), !text.isEmpty else { throw CommandLineError("\(option(key).flag) \(option(key).placeholder) is required (see --help)") }
+        return text
+    }
+
+    /// An integer setting.
+    func integer(_ key: String) throws -> Int? { try value(key) as? Int }
+
+    /// A seed setting.
+    func seed(_ key: String) throws -> UInt64? { try value(key) as? UInt64 }
+
+    /// A boolean setting or switch (`false` when absent).
+    func bool(_ key: String) throws -> Bool { try value(key) as? Bool ?? false }
+}
+
+/// `--help` text generated from the options, so flags, config keys and help never disagree.
+enum CommandHelp {
+    static func text(_ command: String, synopsis: String, summary: String, options: [ConfigurationOption],
+                     defaults: (String) -> String? = { _ in nil }, notes: [String] = [], example: String) -> String {
+        func line(_ left: String, _ right: String) -> String {
+            let padded = left.count < 30 ? left.padding(toLength: 30, withPad: " ", startingAt: 0) : left + "\n" + String(repeating: " ", count: 30)
+            return "  " + padded + right
+        }
+        var lines = ["usage: crossres \(command) \(synopsis)", "", summary, "", "options:"]
+        for option in options {
+            let left = option.flag + (option.kind == .flag ? "" : " " + option.placeholder)
+            lines.append(line(left, option.help + (defaults(option.key).map { " (default \($0))" } ?? "")))
+        }
+        lines.append(line("--config FILE", "a JSON object of these settings, keys without the dashes (flags override it)"))
+        lines.append(line("--help", "this help"))
+        if !notes.isEmpty { lines += [""] + notes }
+        lines += ["", "example:", "  " + example]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The run-folder flags of the training commands.
+enum RunFolderOptions {
+    static let training: [ConfigurationOption] = [
+        ConfigurationOption("output", .text, "DIR", "run folder to create (required); an existing one is replaced only with --force"),
+        ConfigurationOption("resume", .flag, "", "continue the run in --output from its last checkpoint (ends bit-identical to an uninterrupted run)"),
+        ConfigurationOption("force", .flag, "", "replace an existing run folder"),
+    ]
+
+    static let report: [ConfigurationOption] = [
+        ConfigurationOption("output", .text, "DIR", "report folder to create (required); an existing one is replaced only with --force"),
+        ConfigurationOption("force", .flag, "", "replace an existing report folder"),
+    ]
+
+    /// The configuration of a training command: from the layers, or, with `--resume`, from the
+    /// run folder's settings (which the layers may only repeat).
+    static func trainingRun<C: RunConfiguration>(_ type: C.Type, _ invocation: Invocation) throws -> (configuration: C, output: String, resume: Bool, force: Bool) {
+        let output = try invocation.required("output")
+        let resume = try invocation.bool("resume"), force = try invocation.bool("force")
+        guard !(resume && force) else { throw CommandLineError("--resume continues a run and --force replaces it: give one of them") }
+        let layers = invocation.layers(keeping: C.keys)
+        let configuration = resume ? try TrainingRunFolder.resumedConfiguration(output, as: C.self, layers: layers) : try C.layered(layers)
+        return (configuration, output, resume, force)
+    }
+}

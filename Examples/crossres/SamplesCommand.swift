@@ -1,0 +1,51 @@
+import CrossRes
+import Foundation
+
+/// `crossres samples`: a PNG contact sheet of HR images beside their LR views.
+enum SamplesCommand {
+    static let defaultDegradation = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3"
+
+    static let options: [ConfigurationOption] = [
+        ConfigurationOption("data", .text, "DATA", "faces: a folder of identity sub-folders, a .rec file, or synthetic[:…] (required)"),
+        ConfigurationOption("degrade", .text, "SPEC", "the LR view (default \(defaultDegradation); add up=hr to see what a student gets)"),
+        ConfigurationOption("output", .text, "FILE.png", "the picture to write (required; replaced only with --force)"),
+        ConfigurationOption("count", .integer, "N", "HR/LR pairs, spread evenly over the data (default 24)"),
+        ConfigurationOption("columns", .integer, "N", "pairs per row (default 6)"),
+        ConfigurationOption("size", .integer, "N", "resize HR images to N×N first (needed when their sizes differ)"),
+        ConfigurationOption("seed", .unsignedInteger, "N", "seed of the random degradation (default 0)"),
+        ConfigurationOption("force", .flag, "", "replace an existing picture"),
+    ]
+
+    static let help = CommandHelp.text(
+        "samples", synopsis: "--data DATA --output FILE.png [--degrade SPEC] [options]",
+        summary: "Each cell shows an HR image and, right of it, its LR view enlarged with nearest neighbour so LR pixels stay visible.",
+        options: options, example: "crossres samples --data synthetic:identities=20,images=8,size=32 --degrade size=12,interp=bicubic --output samples.png")
+
+    static func run(_ arguments: [String]) throws {
+        let invocation = try Invocation(arguments, options: options, help: help)
+        if invocation.helpRequested { print(help); return }
+        let output = try invocation.required("output")
+        guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
+        if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
+            throw CommandLineError("\(output) already exists; pass --force to replace it")
+        }
+        let count = try invocation.integer("count") ?? 24, columns = try invocation.integer("columns") ?? 6
+        guard count >= 1 && count <= 10_000, columns >= 1 else { throw CommandLineError("--count must be in 1...10000 and --columns positive") }
+        let degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation)
+        var dataset = try DataSource(parsing: try invocation.required("data")).open()
+        if let size = try invocation.integer("size") {
+            guard size >= 4 && size <= 4096 else { throw CommandLineError("--size must be in 4...4096, got \(size)") }
+            dataset = ResizedDataset(dataset, size: size, channels: 3)
+        }
+        let shown = min(count, dataset.count)
+        let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
+        let first = chosen.samples[0].image
+        if let odd = chosen.samples.first(where: { $0.image.width != first.width || $0.image.height != first.height }) {
+            throw CommandLineError("images differ in size (\(first.width)×\(first.height) and \(odd.image.width)×\(odd.image.height)); pass --size N")
+        }
+        let sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns,
+                                           seed: try invocation.seed("seed") ?? 0)
+        try sheet.write(to: URL(fileURLWithPath: output), format: .png)
+        print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(degradation)")
+    }
+}

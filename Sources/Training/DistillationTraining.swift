@@ -1,0 +1,203 @@
+import Foundation
+import Tensor
+import Layers
+import Optim
+import Losses
+import Datasets
+
+/// The settings of a student run: every ``TrainingConfiguration`` setting (the student's data,
+/// model, steps, optimiser, head, seed, checkpoints) plus the teacher, the transfer terms and
+/// the LR degradation. One flat JSON object, keys as the flags of `crossres distill`.
+public struct DistillationConfiguration: RunConfiguration, Sendable {
+    public var training = TrainingConfiguration()
+    /// The teacher's weights: a `.safetensors` file or a teacher run folder (required).
+    public var teacher: String?
+    /// The teacher's model and sizes, for weights without CrossRes metadata.
+    public var teacherModel: String?
+    public var teacherEmbeddingSize: Int?
+    public var teacherInputSize: Int?
+    /// A ``TransferSpec`` (`l2=5,nst=50,adda`); empty or `none`: the no-transfer baseline.
+    public var transfer = ""
+    /// A ``Degradation`` spec for the student's LR view; `nil`: ``defaultDegradation(inputSize:)``.
+    public var degrade: String?
+    /// How the student starts: `scratch` (its own initialisation) or `teacher` (a copy of the
+    /// teacher's weights; same architecture).
+    public var initialisation = "scratch"
+    /// Minimum critic accuracy for adversarial terms to train the encoder (`nil`: never gated).
+    public var gate: Float?
+    /// The critic's learning rate (Adam, β = (0.5, 0.9): the seed's converged ADDA recipe).
+    public var criticLr: Float = 1e-4
+    /// Feature map for `nst` terms that name none (`nil`: the student model's default).
+    public var featureMap: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case teacher, teacherModel = "teacher-model", teacherEmbeddingSize = "teacher-embedding-size", teacherInputSize = "teacher-input-size"
+        case transfer, degrade, initialisation = "init", gate, criticLr = "critic-lr", featureMap = "feature-map"
+    }
+
+    /// The student's LR view when none is given: 8–20 pixels, bicubic, mild blur and noise,
+    /// up-sampled back to the network input.
+    public static func defaultDegradation(inputSize: Int) -> String {
+        defaultDegradationTemplate.replacingOccurrences(of: "<input size>", with: String(inputSize))
+    }
+
+    static let defaultDegradationTemplate = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=<input size>"
+
+    public static let options: [ConfigurationOption] = [
+        ConfigurationOption("teacher", .text, "PATH", "teacher weights: a train-teacher run folder or a .safetensors file (required)"),
+        ConfigurationOption("teacher-model", .text, "NAME", "teacher model, for weights without CrossRes metadata"),
+        ConfigurationOption("teacher-embedding-size", .integer, "N", "teacher embedding dimension, for weights without metadata"),
+        ConfigurationOption("teacher-input-size", .integer, "N", "teacher input side, for weights without metadata"),
+        ConfigurationOption("transfer", .text, "SPEC", "transfer terms, e.g. l2=5,nst=50,adda (none: the baseline); losses: \(TransferSpec.knownNames)"),
+        ConfigurationOption("degrade", .text, "SPEC", "the student's LR view (default \(defaultDegradationTemplate))"),
+        ConfigurationOption("init", .text, "FROM", "student initialisation: scratch or teacher (same architecture)"),
+        ConfigurationOption("gate", .number, "X", "train the encoder adversarially only while the critic's accuracy is at least X (adda)"),
+        ConfigurationOption("critic-lr", .number, "X", "critic learning rate (Adam, betas 0.5, 0.9)"),
+        ConfigurationOption("feature-map", .text, "NAME", "feature map for nst terms without :map= (default: the student model's middle stage)"),
+    ] + TrainingConfiguration.options
+
+    public init(from decoder: any Decoder) throws {
+        training = try TrainingConfiguration(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        teacher = try container.decodeIfPresent(String.self, forKey: .teacher)
+        teacherModel = try container.decodeIfPresent(String.self, forKey: .teacherModel)
+        teacherEmbeddingSize = try container.decodeIfPresent(Int.self, forKey: .teacherEmbeddingSize)
+        teacherInputSize = try container.decodeIfPresent(Int.self, forKey: .teacherInputSize)
+        transfer = try container.decode(String.self, forKey: .transfer)
+        degrade = try container.decodeIfPresent(String.self, forKey: .degrade)
+        initialisation = try container.decode(String.self, forKey: .initialisation)
+        gate = try container.decodeIfPresent(Float.self, forKey: .gate)
+        criticLr = try container.decode(Float.self, forKey: .criticLr)
+        featureMap = try container.decodeIfPresent(String.self, forKey: .featureMap)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try training.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(teacher, forKey: .teacher)
+        try container.encodeIfPresent(teacherModel, forKey: .teacherModel)
+        try container.encodeIfPresent(teacherEmbeddingSize, forKey: .teacherEmbeddingSize)
+        try container.encodeIfPresent(teacherInputSize, forKey: .teacherInputSize)
+        try container.encode(transfer, forKey: .transfer)
+        try container.encodeIfPresent(degrade, forKey: .degrade)
+        try container.encode(initialisation, forKey: .initialisation)
+        try container.encodeIfPresent(gate, forKey: .gate)
+        try container.encode(criticLr, forKey: .criticLr)
+        try container.encodeIfPresent(featureMap, forKey: .featureMap)
+    }
+
+    /// Whether the spec asks for no transfer (the baseline).
+    public var isBaseline: Bool {
+        let spec = transfer.trimmingCharacters(in: .whitespaces)
+        return spec.isEmpty || spec == "none"
+    }
+
+    /// Checks what can be checked without reading files (the teacher's weights, the data and
+    /// the transfer spec are checked when the run builds them, naming the problem).
+    public func validate() throws {
+        try training.validate()
+        guard let teacher, !teacher.isEmpty else {
+            throw TrainingError.invalidConfiguration("'teacher' is required (a train-teacher run folder or a .safetensors file)")
+        }
+        guard ["scratch", "teacher"].contains(initialisation) else {
+            throw TrainingError.invalidConfiguration("'init' must be scratch or teacher, got '\(initialisation)'")
+        }
+        if let gate, !(gate >= 0 && gate <= 1) {
+            throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")
+        }
+        guard criticLr > 0 && criticLr.isFinite else { throw TrainingError.invalidConfiguration("'critic-lr' must be positive, got \(criticLr)") }
+        if let teacherModel { _ = try ModelFactory.model(named: teacherModel) }
+        _ = try Degradation(parsing: degrade ?? Self.defaultDegradation(inputSize: try training.backbone().inputSize))
+    }
+}
+
+/// Trains an LR student from a frozen HR teacher (``DistillationTask``) in a run folder:
+/// `crossres distill`. The teacher sees the HR image at its input size, the student the
+/// degraded view at its own; a spec with a critic (`adda`) gets its own Adam optimiser.
+public struct DistillationTraining {
+    public let configuration: DistillationConfiguration
+    public var say: (String) -> Void = { print($0) }
+
+    public init(configuration: DistillationConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+    }
+
+    /// What a finished run reports (its `result.json`).
+    public struct Result: Codable, Sendable {
+        public var student: BackboneConfiguration
+        public var teacher: BackboneConfiguration
+        public var teacherWeights: String
+        public var transfer: String
+        public var degradation: String
+        public var initialisation: String
+        public var data: String
+        public var images: Int
+        public var identities: Int
+        public var steps: Int
+        public var resumedFrom: Int?
+        public var seconds: Double
+        public var finalTerms: [String: Float]
+        public var weights: String
+    }
+
+    @discardableResult
+    public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
+        let c = configuration, t = c.training
+        let teacherWeights = ModelFactory.weightsFile(c.teacher!)
+        let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
+                                                                   embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
+        let source = try t.dataSource()
+        let dataset = try source.open()
+        let architecture = try t.backbone()
+        var generator = RandomGenerator(seed: t.seed)
+        let student = try ModelFactory.make(architecture, using: &generator)
+        if c.initialisation == "teacher" {
+            guard architecture == teacherArchitecture else {
+                throw TrainingError.invalidConfiguration("--init teacher copies the teacher's weights, so the student must be the teacher's architecture: teacher \(teacherArchitecture), student \(architecture)")
+            }
+            try student.load(stateDict: teacher.stateDict(), source: teacherWeights)
+        }
+        let degradationSpec = c.degrade ?? DistillationConfiguration.defaultDegradation(inputSize: architecture.inputSize)
+        let degradation = try Degradation(parsing: degradationSpec)
+        let hr = teacherArchitecture.inputSize
+        guard let lr = degradation.outputSize(width: hr, height: hr), lr.width == architecture.inputSize, lr.height == architecture.inputSize else {
+            throw TrainingError.invalidConfiguration("the degradation '\(degradationSpec)' must bring the teacher's \(hr)×\(hr) HR image to the student's \(architecture.inputSize)×\(architecture.inputSize) input; end it with up=\(architecture.inputSize)")
+        }
+        let head = t.makeHead(classes: dataset.identityCount, embeddingDimension: architecture.embeddingSize, using: &generator)
+        let transfer = c.isBaseline ? nil : try TransferSpec.parse(c.transfer, configuration: TransferLossConfiguration(
+            studentEmbeddingDimension: architecture.embeddingSize, teacherEmbeddingDimension: teacherArchitecture.embeddingSize,
+            classes: dataset.identityCount, featureMap: c.featureMap ?? ModelFactory.model(named: architecture.name).defaultFeatureMap,
+            generator: generator.split()))
+        let critic = transfer.flatMap { $0.criticParameters.isEmpty ? nil : $0.criticParameters }
+        if c.gate != nil && critic == nil {
+            throw TrainingError.invalidConfiguration("'gate' gates adversarial encoder steps, but the transfer '\(c.transfer)' has no critic (add adda)")
+        }
+        let optimizer = t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer))
+        let criticOptimizer = critic.map { Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8) as any Optimizer }
+        let task = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
+                                    criticOptimizer: criticOptimizer, encoderGate: c.gate)
+        let batches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
+
+        let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
+                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
+        let start = resume ? try run.restore(task) : 0
+        say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
+            + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(run.path)")
+        let summary = try run.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
+                                    label: "student", metadata: ["crossres.command": "distill",
+                                                                 "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
+        let weights = run.folder.file(ModelFactory.backboneFileName)
+        try ModelFactory.save(student, configuration: architecture, to: weights)
+        let result = Result(student: architecture, teacher: teacherArchitecture, teacherWeights: teacherWeights,
+                            transfer: transfer?.name ?? "none", degradation: degradationSpec, initialisation: c.initialisation,
+                            data: source.description, images: dataset.count, identities: dataset.identityCount, steps: t.steps,
+                            resumedFrom: resume ? start : nil, seconds: summary.seconds,
+                            finalTerms: Dictionary(summary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), weights: weights)
+        try run.writeResult(result)
+        say(String(format: "student trained in %.1f s; weights %@", summary.seconds, weights))
+        return result
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+
+/// One setting of a run: its JSON key (also the command-line flag, `--` + key), how its text
+/// form is read, and a help line.
+public struct ConfigurationOption: Sendable {
+    /// How a setting is written on the command line and in JSON.
+    public enum Kind: Sendable, Equatable {
+        /// An integer (`--steps 100`, `"steps": 100`).
+        case integer
+        /// A non-negative integer (seeds).
+        case unsignedInteger
+        /// A number (`--lr 0.002`).
+        case number
+        /// Free text: a name, a path or a spec.
+        case text
+        /// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0` on the command line).
+        case boolean
+        /// A switch without a value on the command line (`--force`); `true`/`false` in JSON.
+        case flag
+        /// Comma-separated integers (`--sizes 8,12,16`; a JSON array or the same string).
+        case integerList
+    }
+
+    public let key: String
+    public let kind: Kind
+    /// The value's name in help (`N`, `X`, `NAME`, `DIR`).
+    public let placeholder: String
+    public let help: String
+
+    public init(_ key: String, _ kind: Kind, _ placeholder: String = "", _ help: String) {
+        self.key = key
+        self.kind = kind
+        self.placeholder = placeholder
+        self.help = help
+    }
+
+    /// The command-line flag (`--checkpoint-every`).
+    public var flag: String { "--" + key }
+
+    /// The JSON value of a command-line (or JSON string) `text`, or an error naming the option.
+    public func value(parsing text: String, source: String) throws -> Any {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case .integer:
+            guard let value = Int(trimmed) else { throw mismatch(text, source) }
+            return value
+        case .unsignedInteger:
+            guard let value = UInt64(trimmed) else { throw mismatch(text, source) }
+            return value
+        case .number:
+            guard let value = Double(trimmed), value.isFinite else { throw mismatch(text, source) }
+            return value
+        case .text:
+            return text
+        case .boolean, .flag:
+            switch trimmed.lowercased() {
+            case "true", "yes", "on", "1": return true
+            case "false", "no", "off", "0": return false
+            default: throw mismatch(text, source)
+            }
+        case .integerList:
+            let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !trimmed.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw mismatch(text, source) }
+            return parts.map { $0! }
+        }
+    }
+
+    /// A JSON `value` checked against the kind (strings of non-text kinds are parsed as on
+    /// the command line), as a plain Swift value; a value of the wrong type is an error naming
+    /// the option and `source`.
+    public func value(from value: Any, source: String) throws -> Any {
+        if let text = value as? String { return kind == .text ? text : try self.value(parsing: text, source: source) }
+        // The JSON text tells numbers, booleans and arrays apart on every platform.
+        let json = String(decoding: (try? JSONSerialization.data(withJSONObject: [value])) ?? Data(), as: UTF8.self)
+        let body = String(json.dropFirst().dropLast())
+        switch kind {
+        case .text: break
+        case .integer, .unsignedInteger, .number, .boolean, .flag:
+            if !body.hasPrefix("[") && !body.hasPrefix("{") && !body.hasPrefix("\"") { return try self.value(parsing: body, source: source) }
+        case .integerList:
+            if let list = value as? [Any] {
+                let items = try list.map { try ConfigurationOption(key, .integer, placeholder, help).value(from: $0, source: source) }
+                return items
+            }
+        }
+        throw mismatch(body, source)
+    }
+
+    private func mismatch(_ text: String, _ source: String) -> TrainingError {
+        let what = switch kind {
+        case .integer: "an integer"
+        case .unsignedInteger: "a non-negative integer"
+        case .number: "a number"
+        case .text: "text"
+        case .boolean, .flag: "true or false"
+        case .integerList: "comma-separated integers (or a JSON array of integers)"
+        }
+        return .invalidConfiguration("\(source): '\(key)' needs \(what), got '\(text)'")
+    }
+}
+
+/// The settings of a run (train a teacher, distil a student, evaluate), as a JSON object whose
+/// keys are the command-line flags without `--`: a config file, the `settings.json` a run
+/// writes into its folder, and the flags are three spellings of one thing.
+///
+/// A configuration is built in layers: its defaults (``init()``), then e.g. a config file, then
+/// the flags — later layers win. Unknown keys are errors that name them (a typo must not be
+/// silently ignored); so are values of the wrong type and values ``validate()`` rejects.
+public protocol RunConfiguration: Codable, Equatable {
+    /// The defaults.
+    init()
+    /// Every setting, in help order; their keys are exactly the JSON keys.
+    static var options: [ConfigurationOption] { get }
+    /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first bad value.
+    func validate() throws
+}
+
+/// One layer of settings: where it came from (for errors) and its JSON values.
+public struct ConfigurationLayer {
+    public var source: String
+    public var values: [String: Any]
+
+    public init(source: String, values: [String: Any]) {
+        self.source = source
+        self.values = values
+    }
+
+    /// The JSON object in the file at `path`.
+    public init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
+        }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw TrainingError.invalidConfiguration("config file \(path): not valid JSON (\(error.localizedDescription))")
+        }
+        guard let values = object as? [String: Any] else {
+            throw TrainingError.invalidConfiguration("config file \(path): must hold a JSON object of settings")
+        }
+        self.init(source: "config file \(path)", values: values)
+    }
+}
+
+/// Decoding of layered JSON settings onto defaults.
+public enum ConfigurationLayers {
+    /// `defaults` overlaid by `layers` in order. Keys outside `knownKeys` (default: the keys the
+    /// defaults encode) are an error naming them and the known ones; a value that does not
+    /// decode is an error naming its key and the layer it came from.
+    public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil,
+                                          layers: [ConfigurationLayer]) throws -> C {
+        var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
+        let known = knownKeys ?? merged.keys.sorted()
+        var origin: [String: String] = [:]
+        for layer in layers {
+            let unknown = Set(layer.values.keys).subtracting(known)
+            guard unknown.isEmpty else {
+                throw TrainingError.invalidConfiguration("\(layer.source): unknown \(unknown.count == 1 ? "setting" : "settings") \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")); known: \(known.joined(separator: ", "))")
+            }
+            for (key, value) in layer.values {
+                merged[key] = value is NSNull ? nil : value
+                origin[key] = layer.source
+            }
+        }
+        do {
+            return try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let error as DecodingError {
+            throw TrainingError.invalidConfiguration(describe(error, origin: origin))
+        }
+    }
+
+    /// A decoding error as "source: 'key' needs …".
+    static func describe(_ error: DecodingError, origin: [String: String]) -> String {
+        func where_(_ path: [any CodingKey]) -> String {
+            let key = path.first?.stringValue ?? "?"
+            return "\(origin[key] ?? "settings"): '\(key)'"
+        }
+        switch error {
+        case let .typeMismatch(type, context), let .valueNotFound(type, context):
+            return "\(where_(context.codingPath)) needs a value of type \(type) (\(context.debugDescription))"
+        case let .keyNotFound(key, _):
+            return "settings: '\(key.stringValue)' is missing"
+        case let .dataCorrupted(context):
+            return "\(where_(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension RunConfiguration {
+    /// The JSON keys, in help order.
+    public static var keys: [String] { options.map(\.key) }
+
+    /// The defaults overlaid by `layers`, validated. Values are checked against their options'
+    /// kinds; string values of non-text settings are parsed as on the command line (so
+    /// `"sizes": "8,12,16"` works like `[8, 12, 16]`).
+    public static func layered(_ layers: [ConfigurationLayer]) throws -> Self {
+        let configuration = try ConfigurationLayers.decode(Self.self, defaults: Self(), knownKeys: keys, layers: layers.map(normalised))
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Reads a configuration file (defaults for absent keys).
+    public init(contentsOf path: String) throws {
+        self = try Self.layered([ConfigurationLayer(contentsOf: path)])
+    }
+
+    /// `layer` with every value checked against its option's kind (see
+    /// ``ConfigurationOption/value(from:source:)``); `null` unsets a setting.
+    static func normalised(_ layer: ConfigurationLayer) throws -> ConfigurationLayer {
+        var values = layer.values
+        for option in options {
+            if let value = values[option.key], !(value is NSNull) { values[option.key] = try option.value(from: value, source: layer.source) }
+        }
+        return ConfigurationLayer(source: layer.source, values: values)
+    }
+
+    /// The settings as a JSON object (absent optional settings left out).
+    public var jsonObject: [String: Any] {
+        // Encoding a configuration of plain values cannot fail.
+        (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(self))) as? [String: Any] ?? [:]
+    }
+
+    /// Pretty-printed JSON with sorted keys: the run folder's `settings.json`.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// The keys whose values differ between `self` and `other`.
+    public func changedKeys(comparedTo other: Self) -> [String] {
+        let a = jsonObject, b = other.jsonObject
+        return Self.keys.filter { a[$0].map(Self.canonical) != b[$0].map(Self.canonical) }
+    }
+
+    /// The text a `--help` line shows as the default of `key` (`nil`: no default).
+    public static func defaultDescription(_ key: String) -> String? {
+        guard let value = Self().jsonObject[key] else { return nil }
+        if let list = value as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
+        if let text = value as? String { return text.isEmpty ? nil : text }
+        return canonical(value)
+    }
+
+    /// A JSON value as compact JSON text.
+    static func canonical(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])) ?? Data()
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Tensor
+import Layers
+import Datasets
+
+/// Trains an HR teacher — a zoo backbone with a margin head on the HR images — in a run
+/// folder (``TrainingRunFolder``): `crossres train-teacher`.
+///
+/// ```swift
+/// var settings = TrainingConfiguration()
+/// settings.data = "synthetic:identities=20,images=8,size=32"
+/// settings.steps = 100
+/// try TeacherTraining(configuration: settings).run(output: "runs/teacher")
+/// ```
+public struct TeacherTraining {
+    public let configuration: TrainingConfiguration
+    /// Prints progress lines (default: standard output).
+    public var say: (String) -> Void = { print($0) }
+
+    public init(configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+    }
+
+    /// What a finished run reports (its `result.json`).
+    public struct Result: Codable, Sendable {
+        public var backbone: BackboneConfiguration
+        public var data: String
+        public var images: Int
+        public var identities: Int
+        public var parameters: Int
+        public var steps: Int
+        /// The checkpoint step a resumed run continued from (`nil`: not resumed).
+        public var resumedFrom: Int?
+        public var seconds: Double
+        /// Loss terms of the last step run.
+        public var finalTerms: [String: Float]
+        /// The backbone weights written.
+        public var weights: String
+    }
+
+    /// Trains into `output`: a new folder (an existing one only with `overwrite`), or, with
+    /// `resume`, the existing run continued from its checkpoint.
+    @discardableResult
+    public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
+        let c = configuration
+        let source = try c.dataSource()
+        let dataset = try source.open()
+        let architecture = try c.backbone()
+        var generator = RandomGenerator(seed: c.seed)
+        let backbone = try ModelFactory.make(architecture, using: &generator)
+        let head = c.makeHead(classes: dataset.identityCount, embeddingDimension: architecture.embeddingSize, using: &generator)
+        let task = ClassifierTask(backbone: backbone, head: head, optimizer: c.makeOptimizer(backbone.parameters() + head.parameters()))
+        let batches = try c.makeBatches(dataset, hrSize: architecture.inputSize)
+
+        let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
+                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
+        let start = resume ? try run.restore(task) : 0
+        let parameters = backbone.parameters().reduce(0) { $0 + $1.value.count }
+        say("teacher \(architecture), \(parameters) parameters; \(dataset.count) images of \(dataset.identityCount) identities from \(source)"
+            + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(run.path)")
+        let summary = try run.train(task, batches: batches, steps: c.steps, startStep: start, checkpointEvery: c.checkpointEvery,
+                                    label: "teacher", metadata: ["crossres.command": "train-teacher",
+                                                                 "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
+        let weights = run.folder.file(ModelFactory.backboneFileName)
+        try ModelFactory.save(backbone, configuration: architecture, to: weights)
+        let result = Result(backbone: architecture, data: source.description, images: dataset.count, identities: dataset.identityCount,
+                            parameters: parameters, steps: c.steps, resumedFrom: resume ? start : nil, seconds: summary.seconds,
+                            finalTerms: Dictionary(summary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), weights: weights)
+        try run.writeResult(result)
+        say(String(format: "teacher trained in %.1f s; weights %@", summary.seconds, weights))
+        return result
+    }
+}

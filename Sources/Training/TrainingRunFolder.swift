@@ -1,0 +1,108 @@
+import Foundation
+import Evaluation
+
+/// The folder of a command-line training run, created fresh or reopened to resume:
+///
+///     settings.json            the run's configuration (usable as --config for a new run)
+///     checkpoint.safetensors   models, heads, optimisers and step (every N steps and at the end)
+///     metrics.jsonl            one JSON record per step
+///     backbone.safetensors     the final backbone (PyTorch names; model and sizes in the metadata)
+///     result.json              what the finished run reports
+///
+/// Resuming restores the checkpoint and continues with the same batches, so the run ends
+/// bit-identical to one never interrupted (same machine and thread count). Records of steps
+/// after the checkpoint are dropped from the metrics log first, so each step is logged once.
+public struct TrainingRunFolder {
+    public let folder: RunFolder
+    public static let settingsName = "settings.json"
+    public static let checkpointName = "checkpoint.safetensors"
+    public static let metricsName = "metrics.jsonl"
+    public static let resultName = "result.json"
+
+    /// Settings that a resumed run may change (they do not affect the numbers).
+    public static let settingsChangeableOnResume: Set<String> = ["checkpoint-every", "workers"]
+
+    public var path: String { folder.path }
+    public var checkpointPath: String { folder.file(Self.checkpointName) }
+
+    /// Creates the folder (an existing one is an error unless `overwrite`) and writes the settings.
+    public static func create<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool) throws -> TrainingRunFolder {
+        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite))
+        try run.folder.write(try configuration.jsonData(), to: settingsName)
+        return run
+    }
+
+    /// The configuration a resumed run continues with: the folder's stored settings with
+    /// `layers` applied. A layer may repeat a stored value; changing any setting except
+    /// ``settingsChangeableOnResume`` is an error naming it (start a new run instead).
+    public static func resumedConfiguration<C: RunConfiguration>(_ path: String, as type: C.Type,
+                                                                 layers: [ConfigurationLayer]) throws -> C {
+        let settings = (path as NSString).appendingPathComponent(settingsName)
+        guard FileManager.default.fileExists(atPath: settings) else {
+            throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
+        }
+        let stored = try C.layered([ConfigurationLayer(contentsOf: settings)])
+        let resumed = try C.layered([ConfigurationLayer(contentsOf: settings)] + layers)
+        let changed = resumed.changedKeys(comparedTo: stored).filter { !settingsChangeableOnResume.contains($0) }
+        guard changed.isEmpty else {
+            let stored = stored.jsonObject, now = resumed.jsonObject
+            let list = changed.map { "'\($0)' (run: \(stored[$0].map(C.canonical) ?? "unset"), now: \(now[$0].map(C.canonical) ?? "unset"))" }
+            throw TrainingError.invalidConfiguration("a resumed run keeps its settings, but \(list.joined(separator: ", ")) changed; start a new run (another --output) instead")
+        }
+        return resumed
+    }
+
+    /// Reopens an existing run folder, rewriting its settings (only changeable ones may differ).
+    public static func reopen<C: RunConfiguration>(_ path: String, configuration: C) throws -> TrainingRunFolder {
+        let run = TrainingRunFolder(folder: try RunFolder(existing: path))
+        try run.folder.write(try configuration.jsonData(), to: settingsName)
+        return run
+    }
+
+    /// Restores `task` from the folder's checkpoint and returns its step (0 without a
+    /// checkpoint: the run was stopped before the first one), dropping later metrics records.
+    public func restore(_ task: any TrainingTask) throws -> Int {
+        guard FileManager.default.fileExists(atPath: checkpointPath) else { return 0 }
+        let step = try TrainingLoop.resume(task, from: checkpointPath)
+        try trimMetrics(after: step)
+        return step
+    }
+
+    /// Keeps the metrics records of steps `1...step` (and lines without a step).
+    func trimMetrics(after step: Int) throws {
+        let path = folder.file(Self.metricsName)
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let recordStep = object["step"] as? Int else { return false }
+            return recordStep <= step
+        }
+        try folder.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: Self.metricsName)
+    }
+
+    /// Runs `task` from `startStep` to `steps` with progress, the metrics log and checkpoints.
+    @discardableResult
+    public func train(_ task: any TrainingTask, batches: any BatchProvider, steps: Int, startStep: Int, checkpointEvery: Int,
+                      label: String, metadata: [String: String] = [:]) throws -> TrainingLoop.Summary {
+        let loop = TrainingLoop(steps: steps, checkpointPath: checkpointPath, checkpointEvery: checkpointEvery,
+                                log: try MetricsLog(path: folder.file(Self.metricsName)),
+                                progress: ProgressReporter(label: label, total: steps), metadata: metadata)
+        return try loop.run(task, batches: batches, startStep: startStep)
+    }
+
+    /// Writes `value` as `result.json`.
+    public func writeResult<Value: Encodable>(_ value: Value) throws {
+        try ReportWriter.writeJSON(value, to: URL(fileURLWithPath: folder.file(Self.resultName)))
+    }
+}
+
+extension RunFolder {
+    /// An existing folder (an error naming it when absent).
+    public init(existing path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TrainingError.invalidConfiguration("\(path): no such run folder")
+        }
+        self.path = path
+    }
+}
