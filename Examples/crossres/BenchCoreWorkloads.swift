@@ -31,7 +31,7 @@ enum BenchCoreWorkloads {
     }
 
     /// Elementwise maps and a full reduction over `count` floats, in bytes moved per second,
-    /// against `memcpy` of one tensor (target ≥ 0.5×).
+    /// against `memcpy` of one tensor (target ≥ 0.5×), each iteration from cold caches.
     static func memoryBound(count: Int) -> [BenchCase] {
         let workload = "elementwise \(count / (1 << 20))M floats"
         let bytes = Double(count * 4)
@@ -42,13 +42,13 @@ enum BenchCoreWorkloads {
         }
         func op(_ name: String, _ variant: String, traffic: Double, _ body: @escaping (Tensor, Tensor) -> Tensor) -> BenchCase {
             BenchCase(id: "elementwise.\(name)", workload: workload, variant: variant, work: .bytes(traffic * bytes),
-                      baseline: copy, target: 0.5, iterations: 100) {
+                      baseline: copy, target: 0.5, iterations: 100, coldCaches: true) {
                 let (a, b) = inputs()
                 return { withExtendedLifetime(body(a, b)) {} }
             }
         }
         return [
-            BenchCase(id: copy, workload: workload, variant: "memcpy (read + write)", work: .bytes(2 * bytes), iterations: 100) {
+            BenchCase(id: copy, workload: workload, variant: "memcpy (read + write)", work: .bytes(2 * bytes), iterations: 100, coldCaches: true) {
                 let (a, _) = inputs()
                 let destination = Tensor.zeros([count])
                 return { memcpy(destination.storage.base, a.storage.base, count * 4) }

@@ -46,11 +46,15 @@ struct BenchCase {
     let target: Double?
     /// Default number of timed iterations (overridden by `--iterations`).
     let iterations: Int
+    /// Whether every timed iteration starts with cold caches. Memory-bound cases set it: their
+    /// working sets (tens of MiB) straddle the last-level cache, so without it each variant
+    /// would find a different share of its operands left in cache by the one before.
+    let coldCaches: Bool
     /// Prepares inputs (untimed) and returns the body of one timed iteration.
     let prepare: () -> () -> Void
 
     init(id: String, workload: String, variant: String, work: BenchWork, baseline: String? = nil, target: Double? = nil,
-         iterations: Int = 20, prepare: @escaping () -> () -> Void) {
+         iterations: Int = 20, coldCaches: Bool = false, prepare: @escaping () -> () -> Void) {
         self.id = id
         self.workload = workload
         self.variant = variant
@@ -58,6 +62,7 @@ struct BenchCase {
         self.baseline = baseline
         self.target = target
         self.iterations = iterations
+        self.coldCaches = coldCaches
         self.prepare = prepare
     }
 }
@@ -112,6 +117,9 @@ enum BenchRunner {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
     }
 
+    /// Bytes written before a ``BenchCase/coldCaches`` iteration: twice a large last-level cache.
+    static let evictionBytes = 64 << 20
+
     /// `warmup` untimed iterations of every variant, then `iterations` rounds of one timed
     /// iteration each.
     static func measure(_ cases: [BenchCase], iterations override: Int?, warmup: Int = 2,
@@ -119,6 +127,9 @@ enum BenchRunner {
         var workloads: [String] = []
         for c in cases where !workloads.contains(c.workload) { workloads.append(c.workload) }
         var results: [BenchMeasurement] = []
+        let eviction = UnsafeMutableRawPointer.allocate(byteCount: evictionBytes, alignment: 64)
+        defer { eviction.deallocate() }
+        var evictions: Int32 = 0
         for workload in workloads {
             let group = cases.filter { $0.workload == workload }
             progress(workload)
@@ -129,6 +140,10 @@ enum BenchRunner {
             var others = [[Double]](repeating: [], count: group.count)
             for _ in 0..<rounds {
                 for (i, body) in bodies.enumerated() {
+                    if group[i].coldCaches {
+                        evictions &+= 1
+                        memset(eviction, evictions & 0xFF, evictionBytes)
+                    }
                     let busy = machineBusySeconds(), own = ownSeconds()
                     let start = now()
                     body()
