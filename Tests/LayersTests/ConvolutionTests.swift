@@ -31,6 +31,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 2, h: 10, w: 13, o: 4, kh: 3, kw: 3, stride: 3, padding: 2, dilation: 2, groups: 2), // depthwise ×2, odd
     ConvCase(n: 3, c: 1, h: 3, w: 3, o: 2, kh: 3, kw: 3, padding: 0),                    // 1×1 output
     ConvCase(c: 3, h: 6, w: 17, o: 3, kh: 2, kw: 2, stride: 2, groups: 3),               // unread last column
+    ConvCase(c: 3, h: 9, w: 10, o: 6, kh: 3, kw: 3, padding: 2, dilation: 2, groups: 3), // dilated ×2, correlation path
+    ConvCase(c: 2, h: 5, w: 5, o: 2, kh: 3, kw: 3, padding: 3, groups: 2),               // padding > (k − 1)·d
     ConvCase(n: 1, c: 4, h: 12, w: 21, o: 4, kh: 3, kw: 3, stride: Size2D(1, 3), padding: 1, dilation: Size2D(2, 1), groups: 4),
 ]
 

@@ -45,7 +45,9 @@ extension Tensor {
             let dx: Tensor? = needInput ? Tensor(shape: g.inputShape) { _ in } : nil
             let dw: Tensor? = needWeight ? Tensor(shape: g.weightShape) { _ in } : nil
             if g.usesDirectKernel {
-                if let dx { ConvDirect.backwardInput(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base) }
+                if let dx, !ConvDirect.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base) {
+                    ConvDirect.backwardInput(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base)
+                }
                 if let dw { ConvDirect.backwardWeight(g, dy: dy.storage.base, x: x.storage.base, dw: dw.storage.base) }
             } else {
                 ConvGEMM.backward(g, dy: dy.storage.base, x: x.storage.base, w: w.storage.base,
