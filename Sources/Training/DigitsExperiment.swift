@@ -145,6 +145,18 @@ public struct DigitsExperiment {
         /// Loss terms of the last step.
         public var finalTerms: [String: Float]
         public var curve: [CurvePoint]
+
+        public init(direction: Direction, method: Method, seed: UInt64, targetAccuracy: Double, sourceAccuracy: Double,
+                    seconds: Double, finalTerms: [String: Float], curve: [CurvePoint]) {
+            self.direction = direction
+            self.method = method
+            self.seed = seed
+            self.targetAccuracy = targetAccuracy
+            self.sourceAccuracy = sourceAccuracy
+            self.seconds = seconds
+            self.finalTerms = finalTerms
+            self.curve = curve
+        }
     }
 
     /// Mean and spread of one method in one direction over the seeds.

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import CrossRes
+
+@Suite struct DigitsDataTests {
+    @Test func aMissingFileIsNamedWithTheExpectedLayout() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/usps", withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: folder + "/usps/zip.train.gz"))
+        do {
+            _ = try DigitsData.load(folder: folder)
+            Issue.record("loading an incomplete folder must fail")
+        } catch let error as DigitsDataError {
+            #expect(error.kind == .missingFile)
+            #expect(error.description.contains(folder + "/mnist_5k/mnist_5k.csv.gz"), "names the first missing file: \(error)")
+            #expect(error.description.contains("3 more file(s) missing"), "counts the others (zip.train.gz exists): \(error)")
+            #expect(error.description.contains("usps/zip.test.gz"), "lists the layout: \(error)")
+        }
+    }
+
+    @Test func aCorruptFileIsAnErrorNotACrash() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (path, _) in DigitsData.files {
+            let url = URL(fileURLWithPath: folder).appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("not digits\n".utf8).write(to: url)
+        }
+        #expect(throws: DigitsDataError.self) { try DigitsData.load(folder: folder) }
+    }
+
+    @Test func samplingDrawsDistinctRowsReproducibly() {
+        let set = syntheticDigits("set", count: 30)
+        var g1 = RandomGenerator(seed: 5), g2 = RandomGenerator(seed: 5)
+        let a = set.sampled(12, using: &g1), b = set.sampled(12, using: &g2)
+        let rows = (0..<12).map { Int(a.images.scalars[$0 * 256]) }
+        #expect(a.count == 12 && Set(rows).count == 12, "without replacement")
+        #expect(a.images.scalars == b.images.scalars && a.labels == b.labels)
+        #expect(a.labels == rows.map { $0 % 10 }, "labels follow their images")
+        var g3 = RandomGenerator(seed: 5)
+        #expect(set.sampled(40, using: &g3).count == 30, "asking for more than there is keeps all")
+    }
+
+    @Test func uspsSizedImagesAreBroughtToTheNetworkSize() throws {
+        let small = Image(width: 16, height: 16, channels: 1, value: 255)
+        let dataset = InMemoryDataset(samples: [Sample(image: small, label: 3)], identityCount: 10)
+        let set = try DigitSet(name: "usps", dataset: dataset, side: 28, interpolation: .bilinear, normalization: DigitsData.normalization)
+        #expect(set.images.shape == [1, 1, 28, 28] && set.labels == [3])
+        #expect(set.images.scalars.allSatisfy { abs($0 - 1) < 1e-5 }, "255 normalises to 1")
+    }
+}
