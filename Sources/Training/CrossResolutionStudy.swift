@@ -57,8 +57,8 @@ public struct CrossResolutionStudy {
         public var imageSize = 32
         public var embeddingSize = 128
         public var batchSize = 64
-        public var teacherSteps = 600
-        public var studentSteps = 400
+        public var teacherSteps = 500
+        public var studentSteps = 250
         public var learningRate: Float = 2e-3
         /// The margin head: `arcface` or `cosface`, with its scale and margin.
         public var head = "cosface"
