@@ -184,6 +184,10 @@ public struct DistillationTraining {
         let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
                          : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
         let start = resume ? try run.restore(task) : 0
+        if start == t.steps, let finished = run.result(Result.self) {
+            say("\(run.path) is complete (step \(start) of \(t.steps)); nothing to resume")
+            return finished
+        }
         say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
             + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(run.path)")
         let summary = try run.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,

@@ -12,6 +12,14 @@ public struct BackboneConfiguration: Codable, Equatable, Sendable, CustomStringC
     /// Input height = width in pixels.
     public var inputSize: Int
 
+    /// A configuration as given; ``ModelFactory/configuration(name:embeddingSize:inputSize:)``
+    /// checks one, and ``ModelFactory/make(_:using:)`` checks before building.
+    public init(name: String, embeddingSize: Int, inputSize: Int) {
+        self.name = name
+        self.embeddingSize = embeddingSize
+        self.inputSize = inputSize
+    }
+
     public var description: String { "\(name) (\(embeddingSize)-d, \(inputSize)×\(inputSize) input)" }
 
     /// The metadata keys of a weights file.

@@ -56,6 +56,10 @@ public struct TeacherTraining {
         let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
                          : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
         let start = resume ? try run.restore(task) : 0
+        if start == c.steps, let finished = run.result(Result.self) {
+            say("\(run.path) is complete (step \(start) of \(c.steps)); nothing to resume")
+            return finished
+        }
         let parameters = backbone.parameters().reduce(0) { $0 + $1.value.count }
         say("teacher \(architecture), \(parameters) parameters; \(dataset.count) images of \(dataset.identityCount) identities from \(source)"
             + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(run.path)")

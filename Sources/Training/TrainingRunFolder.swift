@@ -90,7 +90,12 @@ public struct TrainingRunFolder {
         return try loop.run(task, batches: batches, startStep: startStep)
     }
 
-    /// Writes `value` as `result.json`.
+    /// The `result.json` of a finished run, if there is one.
+    public func result<Value: Decodable>(_ type: Value.Type) -> Value? {
+        try? ReportWriter.readJSON(type, from: URL(fileURLWithPath: folder.file(Self.resultName)))
+    }
+
+    /// Writes `value` as `result.json` (after the final weights, so a run with a result is complete).
     public func writeResult<Value: Encodable>(_ value: Value) throws {
         try ReportWriter.writeJSON(value, to: URL(fileURLWithPath: folder.file(Self.resultName)))
     }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import CrossRes
+
+@Suite struct DataSourceTests {
+    func message(_ text: String) -> String {
+        do { _ = try DataSource(parsing: text) } catch { return "\(error)" }
+        return ""
+    }
+
+    @Test func syntheticDefaultsAndKeys() throws {
+        #expect(try DataSource(parsing: "synthetic") == .synthetic(identities: 100, imagesPerIdentity: 16, size: 32, channels: 3, seed: 42))
+        let s = try DataSource(parsing: "synthetic:identities=20,images=8,size=32,seed=7")
+        #expect(s == .synthetic(identities: 20, imagesPerIdentity: 8, size: 32, channels: 3, seed: 7))
+        #expect(try DataSource(parsing: s.description) == s)
+        let faces = try DataSource(parsing: "synthetic:identities=3,images=2,size=16,channels=1").open()
+        #expect(faces.count == 6)
+        #expect(faces.identityCount == 3)
+        let image = try faces.sample(at: 5).image
+        #expect(image.width == 16 && image.channels == 1)
+    }
+
+    @Test func badArgumentsNameTheProblem() throws {
+        #expect(message("synthetic:identites=3").contains("'identites=3' is not key=value with a key of identities"))
+        #expect(message("synthetic:identities=1").contains("identities must be in 2"))
+        #expect(message("synthetic:size=x").contains("'size' needs a non-negative integer"))
+        #expect(message("synthetic:size=8,size=9").contains("given twice"))
+        #expect(message("synthetic:channels=2").contains("channels must be 1 or 3"))
+        #expect(message("/no/such/faces").contains("no such file or folder"))
+        #expect(message("").contains("empty"))
+        let folder = temporaryFolder()
+        let file = folder + "/faces.txt"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        #expect(message(file).contains("not a .rec"))
+        #expect(try DataSource(parsing: folder) == .imageFolder(folder))
+        let rec = folder + "/train.rec"
+        #expect(FileManager.default.createFile(atPath: rec, contents: Data()))
+        #expect(try DataSource(parsing: rec) == .recordIO(rec))
+    }
+
+    @Test func foldersAndRecordIOOpen() throws {
+        let folder = temporaryFolder()
+        let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 2, size: 8, channels: 3, seed: 1)
+        for i in 0..<faces.count {
+            let dir = folder + "/faces/id\(faces.label(at: i))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try faces.sample(at: i).image.write(to: URL(fileURLWithPath: dir + "/\(i).png"))
+        }
+        let images = try DataSource(parsing: folder + "/faces").open()
+        #expect(images.count == 6 && images.identityCount == 3)
+        try RecordIODataset.write(images, rec: URL(fileURLWithPath: folder + "/faces.rec"), format: .png)
+        let packed = try DataSource(parsing: folder + "/faces.rec").open()
+        #expect(packed.labels == images.labels)
+        #expect(try packed.sample(at: 4).image == images.sample(at: 4).image)
+    }
+}

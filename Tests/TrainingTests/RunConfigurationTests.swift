@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import CrossRes
+
+/// Layered settings (defaults, config file, flags), their errors, and the key sets of the
+/// three command configurations.
+@Suite struct RunConfigurationTests {
+    func layer(_ values: [String: Any], _ source: String = "test") -> ConfigurationLayer {
+        ConfigurationLayer(source: source, values: values)
+    }
+
+    func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        return ""
+    }
+
+    @Test func laterLayersWinAndAbsentKeysKeepDefaults() throws {
+        let c = try TrainingConfiguration.layered([
+            layer(["data": "synthetic", "steps": 50, "lr": 0.01, "head": "arcface"], "file"),
+            layer(["steps": 7, "flip": false], "flags"),
+        ])
+        #expect(c.steps == 7)
+        #expect(c.lr == 0.01)
+        #expect(c.head == "arcface")
+        #expect(c.flip == false)
+        #expect(c.batch == TrainingConfiguration().batch)
+        #expect(c.embeddingSize == nil)
+    }
+
+    @Test func textFormsOfTypedSettingsAreParsed() throws {
+        let c = try EvaluationConfiguration.layered([layer(["weights": "w.safetensors", "data": "synthetic", "sizes": "8, 12,16", "seed": "3"])])
+        #expect(c.sizes == [8, 12, 16])
+        #expect(c.seed == 3)
+    }
+
+    @Test func unknownKeysAreNamedWithTheKnownOnes() {
+        let text = message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic", "stpes": 3, "btach": 2], "config file a.json")]) }
+        #expect(text.contains("config file a.json"))
+        #expect(text.contains("'btach', 'stpes'"))
+        #expect(text.contains("known: data, model"))
+    }
+
+    @Test func wrongTypesNameTheKeyAndTheLayer() {
+        let cases: [(String, Any, String)] = [("steps", 2.5, "an integer"), ("steps", "ten", "an integer"), ("lr", true, "a number"),
+                                            ("flip", 3, "true or false"), ("seed", -1, "a non-negative integer"), ("model", 5, "text")]
+        for (key, value, expected) in cases {
+            let text = message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic"]), layer([key: value], "flags")]) }
+            #expect(text.contains("flags: '\(key)' needs \(expected)"), "\(key)=\(value): \(text)")
+        }
+        let list = message { _ = try EvaluationConfiguration.layered([layer(["weights": "w", "data": "synthetic", "sizes": [8, "x"]], "file")]) }
+        #expect(list.contains("'sizes' needs"))
+    }
+
+    @Test func badValuesAreRejectedByName() {
+        let cases: [([String: Any], String)] = [
+            ([:], "'data' is required"),
+            (["steps": 0], "'steps' must be at least 1"),
+            (["batch": 1], "'batch' must be at least 2"),
+            (["lr": -1.0], "'lr' must be a positive number"),
+            (["optimizer": "lion"], "'optimizer' must be adam or sgd"),
+            (["head": "sphereface"], "'head' must be arcface or cosface"),
+            (["model": "resnet9"], "unknown model 'resnet9'"),
+            (["input-size": 30], "input size must be a positive multiple of 8"),
+            (["checkpoint-every": 0], "'checkpoint-every' must be at least 1"),
+            (["data": "/no/such/folder"], "no such file or folder"),
+        ]
+        for (values, expected) in cases {
+            let base: [String: Any] = values.keys.contains("data") || values.isEmpty ? [:] : ["data": "synthetic"]
+            let text = message { _ = try TrainingConfiguration.layered([layer(base), layer(values)]) }
+            #expect(text.contains(expected), "\(values): \(text)")
+        }
+        let distill = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic"])]) }
+        #expect(distill.contains("'teacher' is required"))
+        let gate = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "gate": 1.5])]) }
+        #expect(gate.contains("'gate' is a critic accuracy"))
+        let degrade = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "degrade": "size=8,bogus=1"])]) }
+        #expect(degrade.contains("bogus"))
+        let evaluation = message { _ = try EvaluationConfiguration.layered([layer(["weights": "w"])]) }
+        #expect(evaluation.contains("give 'data'"))
+    }
+
+    /// Every stored key has an option (a flag and a help line), and every option is stored.
+    @Test func optionsAreExactlyTheJSONKeys() throws {
+        var training = TrainingConfiguration()
+        training.data = "synthetic"
+        training.embeddingSize = 64
+        training.inputSize = 32
+        training.headMargin = 0.3
+        var distillation = DistillationConfiguration()
+        distillation.training = training
+        distillation.teacher = "t"
+        distillation.teacherModel = "smallfacenet"
+        distillation.teacherEmbeddingSize = 64
+        distillation.teacherInputSize = 32
+        distillation.degrade = "size=8,up=32"
+        distillation.gate = 0.6
+        distillation.featureMap = "stage2"
+        var evaluation = EvaluationConfiguration()
+        evaluation.weights = "w"
+        evaluation.model = "smallfacenet"
+        evaluation.embeddingSize = 64
+        evaluation.inputSize = 32
+        evaluation.teacherWeights = "t"
+        evaluation.teacherModel = "smallfacenet"
+        evaluation.teacherEmbeddingSize = 64
+        evaluation.teacherInputSize = 32
+        evaluation.data = "synthetic"
+        evaluation.pairs = "p.bin"
+        evaluation.pairsPerFold = 20
+        #expect(Set(training.jsonObject.keys) == Set(TrainingConfiguration.keys))
+        #expect(Set(distillation.jsonObject.keys) == Set(DistillationConfiguration.keys))
+        #expect(Set(evaluation.jsonObject.keys) == Set(EvaluationConfiguration.keys))
+        #expect(DistillationConfiguration.keys.count == Set(DistillationConfiguration.keys).count, "a key is declared twice")
+    }
+
+    @Test func settingsFileRoundTrips() throws {
+        var c = DistillationConfiguration()
+        c.training.data = "synthetic:identities=4"
+        c.training.steps = 12
+        c.training.lr = 0.0015
+        c.teacher = "runs/teacher"
+        c.transfer = "l2=5,adda"
+        c.gate = 0.55
+        let path = temporaryFolder() + "/settings.json"
+        try c.jsonData().write(to: URL(fileURLWithPath: path))
+        let read = try DistillationConfiguration(contentsOf: path)
+        #expect(read == c)
+        #expect(read.changedKeys(comparedTo: c).isEmpty)
+        var other = read
+        other.training.lr = 0.01
+        other.gate = nil
+        #expect(other.changedKeys(comparedTo: c) == ["gate", "lr"])
+    }
+
+    @Test func resumeKeepsSettingsExceptHarmlessOnes() throws {
+        var c = TrainingConfiguration()
+        c.data = "synthetic:identities=4"
+        let folder = temporaryFolder() + "/run"
+        _ = try TrainingRunFolder.create(folder, configuration: c, overwrite: false)
+        let same = try TrainingRunFolder.resumedConfiguration(folder, as: TrainingConfiguration.self,
+                                                              layers: [layer(["data": "synthetic:identities=4", "workers": 1])])
+        #expect(same.workers == 1)
+        let text = message { _ = try TrainingRunFolder.resumedConfiguration(folder, as: TrainingConfiguration.self, layers: [layer(["lr": 0.5])]) }
+        #expect(text.contains("'lr' (run: 0.002"), "\(text)")
+        let missing = message { _ = try TrainingRunFolder.resumedConfiguration(folder + "-nope", as: TrainingConfiguration.self, layers: []) }
+        #expect(missing.contains("no such folder"))
+        let existing = message { _ = try TrainingRunFolder.create(folder, configuration: c, overwrite: false) }
+        #expect(existing.contains("--force"))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import CrossRes
+
+/// Run folders of the command-line trainers: kill-and-resume, and a tiny teacher → student →
+/// evaluation pipeline through the library types the `crossres` commands call.
+@Suite struct TrainingRunTests {
+    struct Killed: Error {}
+
+    /// Batches that stop the run at `killAt`, as a killed process would.
+    struct KilledBatches: BatchProvider {
+        let base: RandomBatches
+        let killAt: Int
+        var batchesPerEpoch: Int { base.batchesPerEpoch }
+        func batch(atStep step: Int) throws -> TrainingBatch {
+            if step == killAt { throw Killed() }
+            return try base.batch(atStep: step)
+        }
+    }
+
+    func metricSteps(_ run: TrainingRunFolder) throws -> [Int] {
+        let text = try String(contentsOfFile: run.folder.file(TrainingRunFolder.metricsName), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["step"] as? Int }
+    }
+
+    @Test func killedRunResumesBitIdenticallyAndLogsEachStepOnce() throws {
+        var settings = TrainingConfiguration()
+        settings.data = "synthetic"
+        let batches = RandomBatches(seed: 4)
+
+        let straight = makeDistillationTask(seed: 8)
+        let a = try TrainingRunFolder.create(temporaryFolder() + "/a", configuration: settings, overwrite: false)
+        try a.train(straight, batches: batches, steps: 8, startStep: 0, checkpointEvery: 3, label: "a")
+
+        let path = temporaryFolder() + "/b"
+        let b = try TrainingRunFolder.create(path, configuration: settings, overwrite: false)
+        #expect(throws: Killed.self) {
+            try b.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 5), steps: 8, startStep: 0,
+                        checkpointEvery: 3, label: "b")
+        }
+        #expect(try metricSteps(b) == [1, 2, 3, 4, 5])
+        let resumed = makeDistillationTask(seed: 8)
+        let reopened = try TrainingRunFolder.reopen(path, configuration: settings)
+        let start = try reopened.restore(resumed)
+        #expect(start == 3)
+        #expect(try metricSteps(reopened) == [1, 2, 3])
+        try reopened.train(resumed, batches: batches, steps: 8, startStep: start, checkpointEvery: 3, label: "b")
+
+        #expect(try metricSteps(reopened) == Array(1...8))
+        #expect(allValues(resumed.student) == allValues(straight.student))
+        #expect(allValues(resumed.head!) == allValues(straight.head!))
+        #expect(allValues(resumed.transfer!) == allValues(straight.transfer!))
+    }
+
+    @Test func teacherStudentAndEvaluationRunsWriteTheirFolders() throws {
+        let root = temporaryFolder()
+        let data = "synthetic:identities=20,images=4,size=16,seed=3"
+        var teacherSettings = TrainingConfiguration()
+        teacherSettings.data = data
+        teacherSettings.embeddingSize = 8
+        teacherSettings.inputSize = 16
+        teacherSettings.steps = 3
+        teacherSettings.batch = 8
+        teacherSettings.checkpointEvery = 2
+        var teacher = try TeacherTraining(configuration: teacherSettings)
+        teacher.say = { _ in }
+        let teacherResult = try teacher.run(output: root + "/teacher")
+        #expect(teacherResult.backbone == BackboneConfiguration(name: "smallfacenet", embeddingSize: 8, inputSize: 16))
+        #expect(teacherResult.identities == 20)
+        for name in [TrainingRunFolder.settingsName, TrainingRunFolder.checkpointName, TrainingRunFolder.metricsName,
+                     TrainingRunFolder.resultName, ModelFactory.backboneFileName] {
+            #expect(FileManager.default.fileExists(atPath: root + "/teacher/" + name), "\(name)")
+        }
+        #expect(try TrainingConfiguration(contentsOf: root + "/teacher/settings.json") == teacherSettings)
+        #expect(throws: TrainingError.self) { try teacher.run(output: root + "/teacher") }
+
+        var studentSettings = DistillationConfiguration()
+        studentSettings.training = teacherSettings
+        studentSettings.teacher = root + "/teacher"
+        studentSettings.transfer = "l2=5,adda"
+        studentSettings.degrade = "size=8,interp=bicubic,up=16"
+        var student = try DistillationTraining(configuration: studentSettings)
+        student.say = { _ in }
+        let studentResult = try student.run(output: root + "/student")
+        #expect(studentResult.teacher == teacherResult.backbone)
+        #expect(Set(studentResult.finalTerms.keys).isSuperset(of: ["identity", "l2", "adda", "critic"]))
+        let checkpoint = try Checkpoint(contentsOf: root + "/student/" + TrainingRunFolder.checkpointName)
+        #expect(checkpoint.step == 3)
+        #expect(checkpoint.tensors.keys.contains { $0.hasPrefix("critic_optimizer.") })
+
+        var wrongSize = studentSettings
+        wrongSize.degrade = "size=8"
+        #expect(throws: TrainingError.self) { try DistillationTraining(configuration: wrongSize).run(output: root + "/bad") }
+        #expect(!FileManager.default.fileExists(atPath: root + "/bad"), "a run that cannot start leaves no folder")
+
+        var evaluationSettings = EvaluationConfiguration()
+        evaluationSettings.weights = root + "/student"
+        evaluationSettings.teacherWeights = root + "/teacher"
+        evaluationSettings.data = "synthetic:identities=20,images=4,size=16,seed=11"
+        evaluationSettings.sizes = [8]
+        var evaluation = try CrossResolutionEvaluation(configuration: evaluationSettings)
+        evaluation.say = { _ in }
+        let report = try evaluation.run(output: root + "/evaluation")
+        #expect(report.verification?.entry(.crossModel, .pixels(8)) != nil)
+        #expect(report.identification?.entry(.lrVsLr, .native) != nil)
+        for name in ["report.md", "report.json", "verification.svg", "identification.svg"] {
+            #expect(FileManager.default.fileExists(atPath: root + "/evaluation/" + name), "\(name)")
+        }
+    }
+}
