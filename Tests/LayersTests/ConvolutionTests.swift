@@ -33,6 +33,7 @@ let convCases: [ConvCase] = [
     ConvCase(c: 3, h: 6, w: 17, o: 3, kh: 2, kw: 2, stride: 2, groups: 3),               // unread last column
     ConvCase(c: 3, h: 9, w: 10, o: 6, kh: 3, kw: 3, padding: 2, dilation: 2, groups: 3), // dilated ×2, correlation path
     ConvCase(c: 2, h: 5, w: 5, o: 2, kh: 3, kw: 3, padding: 3, groups: 2),               // padding > (k − 1)·d
+    ConvCase(n: 1, c: 16, h: 40, w: 64, o: 4, kh: 3, kw: 3, stride: Size2D(2, 1), padding: 1), // several im2col bands
     ConvCase(n: 1, c: 4, h: 12, w: 21, o: 4, kh: 3, kw: 3, stride: Size2D(1, 3), padding: 1, dilation: Size2D(2, 1), groups: 4),
 ]
 

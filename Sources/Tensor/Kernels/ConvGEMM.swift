@@ -7,11 +7,27 @@
 ///     weight    dW_g += dY_g · X_gᵀ        (summed over the batch)
 ///     input     dX_g  = col2im(W_gᵀ · dY_g)
 ///
-/// The batch is split into one contiguous chunk per thread; each chunk owns its scratch matrix
-/// and its partial `dW`, and the partials are summed in chunk order (deterministic for a fixed
-/// thread count). With a single chunk (batch 1) the GEMMs themselves use every BLAS thread.
+/// The column matrix is built for bands of output rows (about ``bandFloats`` elements) so
+/// that it is still in cache when the GEMM reads it. The batch is split into one contiguous
+/// chunk per thread; each chunk owns its scratch matrix and its partial `dW`, and the partials
+/// are summed in chunk order (deterministic for a fixed thread count). With a single chunk
+/// (batch 1) the GEMMs themselves use every BLAS thread.
 enum ConvGEMM {
+    /// Target size of one band's column matrix (512 KB).
+    static let bandFloats = 1 << 17
+
     static func chunkCount(_ g: ConvGeometry) -> Int { Swift.max(1, Swift.min(Parallel.threadCount, g.batch)) }
+
+    /// Output rows per band.
+    static func bandRows(_ g: ConvGeometry) -> Int {
+        Swift.min(g.outHeight, Swift.max(1, bandFloats / Swift.max(g.patch &* g.outWidth, 1)))
+    }
+
+    /// The bands of output rows.
+    static func bands(_ g: ConvGeometry) -> [Range<Int>] {
+        let step = bandRows(g)
+        return Swift.stride(from: 0, to: g.outHeight, by: step).map { $0..<Swift.min($0 &+ step, g.outHeight) }
+    }
 
     @inline(__always)
     static func images(chunk: Int, of chunks: Int, batch: Int) -> Range<Int> {
@@ -21,7 +37,8 @@ enum ConvGEMM {
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let chunks = chunkCount(g)
-        let scratchCount = g.isPointwise ? 0 : g.patch &* g.outPlane
+        let bandList = bands(g)
+        let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
             let col = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratchCount, 1))
             defer { col.deallocate() }
@@ -31,16 +48,20 @@ enum ConvGEMM {
                     let yn = y + n &* g.outChannels &* g.outPlane
                     for group in 0..<g.groups {
                         let xg = xn + group &* g.inPerGroup &* g.inPlane
-                        let b: UnsafePointer<Float>
+                        let wg = w + group &* g.outPerGroup &* g.patch
+                        let yg = yn + group &* g.outPerGroup &* g.outPlane
                         if g.isPointwise {
-                            b = xg
-                        } else {
-                            ConvIm2col.im2col(g, x: xg, col: col)
-                            b = UnsafePointer(col)
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.patch,
+                                       a: wg, lda: g.patch, b: xg, ldb: g.outPlane, c: yg, ldc: g.outPlane)
+                            continue
                         }
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.patch,
-                                   a: w + group &* g.outPerGroup &* g.patch, lda: g.patch, b: b, ldb: g.outPlane,
-                                   c: yn + group &* g.outPerGroup &* g.outPlane, ldc: g.outPlane)
+                        for band in bandList {
+                            let columns = band.count &* g.outWidth
+                            ConvIm2col.im2col(g, rows: band, x: xg, col: col)
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: columns, k: g.patch,
+                                       a: wg, lda: g.patch, b: col, ldb: columns,
+                                       c: yg + band.lowerBound &* g.outWidth, ldc: g.outPlane)
+                        }
                     }
                     if let bias {
                         for o in 0..<g.outChannels {
@@ -65,7 +86,8 @@ enum ConvGEMM {
             p.update(repeating: 0, count: (chunks == 1 ? 1 : chunks) &* weightCount)
             return p
         }
-        let scratchCount = g.isPointwise ? 0 : g.patch &* g.outPlane
+        let bandList = bands(g)
+        let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
             let col = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratchCount, 1))
             defer { col.deallocate() }
@@ -80,27 +102,31 @@ enum ConvGEMM {
                         let xg = xn + group &* g.inPerGroup &* g.inPlane
                         let dyg = dyn + group &* g.outPerGroup &* g.outPlane
                         let wg = w + group &* g.outPerGroup &* g.patch
-                        if let dwPart {
-                            let b: UnsafePointer<Float>
-                            if g.isPointwise {
-                                b = xg
-                            } else {
-                                ConvIm2col.im2col(g, x: xg, col: col)
-                                b = UnsafePointer(col)
+                        let dwg = dwPart.map { $0 + group &* g.outPerGroup &* g.patch }
+                        let dxg = dxn.map { $0 + group &* g.inPerGroup &* g.inPlane }
+                        if g.isPointwise {
+                            if let dwg {
+                                BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: g.outPlane,
+                                           a: dyg, lda: g.outPlane, b: xg, ldb: g.outPlane, c: dwg, ldc: g.patch, accumulate: true)
                             }
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: g.outPlane,
-                                       a: dyg, lda: g.outPlane, b: b, ldb: g.outPlane,
-                                       c: dwPart + group &* g.outPerGroup &* g.patch, ldc: g.patch, accumulate: true)
-                        }
-                        if let dxn {
-                            let dxg = dxn + group &* g.inPerGroup &* g.inPlane
-                            if g.isPointwise {
+                            if let dxg {
                                 BLAS.sgemm(transposeA: true, transposeB: false, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup,
                                            a: wg, lda: g.patch, b: dyg, ldb: g.outPlane, c: dxg, ldc: g.inPlane)
-                            } else {
-                                BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: g.outPlane, k: g.outPerGroup,
-                                           a: wg, lda: g.patch, b: dyg, ldb: g.outPlane, c: col, ldc: g.outPlane)
-                                ConvIm2col.col2im(g, col: col, dx: dxg)
+                            }
+                            continue
+                        }
+                        for band in bandList {
+                            let columns = band.count &* g.outWidth
+                            let dyBand = dyg + band.lowerBound &* g.outWidth
+                            if let dwg {
+                                ConvIm2col.im2col(g, rows: band, x: xg, col: col)
+                                BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: columns,
+                                           a: dyBand, lda: g.outPlane, b: col, ldb: columns, c: dwg, ldc: g.patch, accumulate: true)
+                            }
+                            if let dxg {
+                                BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
+                                           a: wg, lda: g.patch, b: dyBand, ldb: g.outPlane, c: col, ldc: columns)
+                                ConvIm2col.col2im(g, rows: band, col: col, dx: dxg)
                             }
                         }
                     }

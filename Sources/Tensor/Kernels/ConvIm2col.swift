@@ -4,14 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// im2col and its adjoint col2im for one image and one group.
+/// im2col and its adjoint col2im for one image, one group and a band of output rows.
 ///
 /// The column matrix has `C/groups · kH · kW` rows (channel-major, then kernel row and column)
-/// and `H' · W'` columns; row `(c, u, v)` holds `x[c, i·s + u·d − p, j·s + v·d − p]` (0 outside).
+/// and one column per output position of the band `rows` (`rows.count · W'` columns); row
+/// `(c, u, v)` holds `x[c, i·s + u·d − p, j·s + v·d − p]` (0 outside). Bands keep the matrix
+/// small enough to stay in cache between im2col and the GEMM that reads it.
 enum ConvIm2col {
-    /// Writes the column matrix of the `C/groups` planes at `x` into `col`.
-    static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
-        let ho = g.outHeight, wo = g.outWidth, h = g.height, w = g.width
+    /// Writes the column matrix of the `C/groups` planes at `x` for output rows `rows` into `col`.
+    static func im2col(_ g: ConvGeometry, rows: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
+        let wo = g.outWidth, h = g.height, w = g.width, columns = rows.count &* wo
         let sh = g.strideHeight, sw = g.strideWidth
         var row = 0
         for c in 0..<g.inPerGroup {
@@ -21,9 +23,9 @@ enum ConvIm2col {
                 for v in 0..<g.kernelWidth {
                     let offsetX = v &* g.dilationWidth &- g.padWidth
                     let (lo, hi) = g.validColumns(offset: offsetX)
-                    let dst = col + row &* g.outPlane
-                    for i in 0..<ho {
-                        let d = dst + i &* wo
+                    let dst = col + row &* columns
+                    for i in rows {
+                        let d = dst + (i &- rows.lowerBound) &* wo
                         let y = i &* sh &+ offsetY
                         if y < 0 || y >= h || lo > hi {
                             d.update(repeating: 0, count: wo)
@@ -45,10 +47,10 @@ enum ConvIm2col {
         }
     }
 
-    /// Adds the column matrix `col` back onto the `C/groups` planes at `dx` (which the caller
-    /// has initialised).
-    static func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let ho = g.outHeight, wo = g.outWidth, h = g.height, w = g.width
+    /// Adds the column matrix `col` of output rows `rows` back onto the `C/groups` planes at
+    /// `dx` (which the caller has initialised).
+    static func col2im(_ g: ConvGeometry, rows: Range<Int>, col: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let wo = g.outWidth, h = g.height, w = g.width, columns = rows.count &* wo
         let sh = g.strideHeight, sw = g.strideWidth
         var row = 0
         for c in 0..<g.inPerGroup {
@@ -58,13 +60,13 @@ enum ConvIm2col {
                 for v in 0..<g.kernelWidth {
                     let offsetX = v &* g.dilationWidth &- g.padWidth
                     let (lo, hi) = g.validColumns(offset: offsetX)
-                    let src = col + row &* g.outPlane
+                    let src = col + row &* columns
                     row &+= 1
                     guard lo <= hi else { continue }
-                    for i in 0..<ho {
+                    for i in rows {
                         let y = i &* sh &+ offsetY
                         if y < 0 || y >= h { continue }
-                        let s = src + i &* wo
+                        let s = src + (i &- rows.lowerBound) &* wo
                         let d = plane + (y &* w &+ offsetX)
                         var j = lo
                         if sw == 1 {
