@@ -11,10 +11,10 @@ import Tensor
 ///
 /// ```swift
 /// final class Block: Layer {
-///     let conv: Conv2d, bn: BatchNorm
+///     let conv: Conv2d, bn: BatchNorm2d
 ///     init(using g: inout RandomGenerator) {
 ///         conv = Conv2d(3, 8, kernelSize: 3, padding: 1, bias: false, using: &g)
-///         bn = BatchNorm(8)
+///         bn = BatchNorm2d(8)
 ///     }
 ///     func callAsFunction(_ x: Tensor) -> Tensor { bn(conv(x)).relu() }
 /// }
