@@ -48,7 +48,7 @@ enum DigitsCommand {
         let dataFolder = options.value("--data") ?? "../shared/data"
         let started = Date()
         let data: DigitsData
-        do { data = try DigitsData.load(folder: dataFolder) } catch let error as DigitsDataError where error.kind == .missingFile {
+        do { data = try experiment.loadData(folder: dataFolder) } catch let error as DigitsDataError where error.kind == .missingFile {
             throw CommandLineError("\(error)\n(set --data DIR to the folder that holds them)")
         }
         print(String(format: "loaded digits from %@ in %.1f s: MNIST %d train / %d test, USPS %d train / %d test", dataFolder,

@@ -18,16 +18,34 @@ public struct DigitSet {
         self.labels = labels
     }
 
-    /// The samples of `dataset` resized to `side × side` (when they differ) and normalised.
-    public init(name: String, dataset: any FaceDataset, side: Int, interpolation: Interpolation, normalization: Normalization) throws {
-        precondition(side >= 16, "DigitSet \(name): side \(side) is below LeNet's minimum of 16")
+    /// The samples of `dataset` brought to `side × side` and normalised: each image is resized
+    /// to `box × box` (when it differs) and centred on a black `side × side` frame (`box`
+    /// defaults to `side`: the digit fills the frame).
+    public init(name: String, dataset: any FaceDataset, side: Int, box: Int? = nil, interpolation: Interpolation,
+                normalization: Normalization) throws {
+        let box = box ?? side
+        precondition(side >= 16 && box >= 1 && box <= side, "DigitSet \(name): side \(side) must be ≥ 16 (LeNet) and box \(box) in 1...side")
         let samples = try (0..<dataset.count).map { try dataset.sample(at: $0) }
         guard !samples.isEmpty else { throw DigitsDataError(.empty, "\(name) has no samples") }
         let images = samples.map { sample -> Image in
             let grey = sample.image.channels == 1 ? sample.image : sample.image.grey()
-            return grey.width == side && grey.height == side ? grey : grey.resized(width: side, height: side, interpolation: interpolation)
+            let digit = grey.width == box && grey.height == box ? grey : grey.resized(width: box, height: box, interpolation: interpolation)
+            return box == side ? digit : Self.framed(digit, side: side)
         }
         self.init(name: name, images: Image.batchTensor(images, normalization), labels: samples.map(\.label))
+    }
+
+    /// `image` centred on a black `side × side` grey frame (offsets rounded down).
+    static func framed(_ image: Image, side: Int) -> Image {
+        let x0 = (side - image.width) / 2, y0 = (side - image.height) / 2
+        return image.withUnsafeBufferPointer { src in
+            Image(width: side, height: side, channels: 1) { out in
+                out.initialize(repeating: 0)
+                for y in 0..<image.height {
+                    for x in 0..<image.width { out[(y0 + y) * side + x0 + x] = src[y * image.width + x] }
+                }
+            }
+        }
     }
 
     public var count: Int { labels.count }
@@ -96,9 +114,10 @@ public struct DigitsData {
         self.uspsTest = uspsTest
     }
 
-    /// Reads every set from `folder`. A missing file is an error naming it and the folder
-    /// layout expected, before anything is parsed.
-    public static func load(folder: String, side: Int = 28, interpolation: Interpolation = .bilinear) throws -> DigitsData {
+    /// Reads every set from `folder`, USPS digits resized to `uspsBox × uspsBox` (default: the
+    /// whole `side × side` frame) with `interpolation`. A missing file is an error naming it and
+    /// the folder layout expected, before anything is parsed.
+    public static func load(folder: String, side: Int = 28, uspsBox: Int? = nil, interpolation: Interpolation = .bilinear) throws -> DigitsData {
         let root = URL(fileURLWithPath: folder)
         let missing = files.filter { !FileManager.default.fileExists(atPath: root.appendingPathComponent($0.path).path) }
         if let first = missing.first {
@@ -108,14 +127,14 @@ public struct DigitsData {
                                   + "\nthe data folder (\(root.path)) must hold:\n\(layout)")
         }
         func url(_ index: Int) -> URL { root.appendingPathComponent(files[index].path) }
-        func set(_ name: String, _ read: () throws -> any FaceDataset) throws -> DigitSet {
+        func set(_ name: String, box: Int? = nil, _ read: () throws -> any FaceDataset) throws -> DigitSet {
             let dataset: any FaceDataset
             do { dataset = try read() } catch { throw DigitsDataError(.unreadable, "digits data: \(name): \(error)") }
-            return try DigitSet(name: name, dataset: dataset, side: side, interpolation: interpolation, normalization: normalization)
+            return try DigitSet(name: name, dataset: dataset, side: side, box: box, interpolation: interpolation, normalization: normalization)
         }
         return DigitsData(mnistTrain: try set("MNIST train") { try Digits.mnistCSV(url(0)) },
                           mnistTest: try set("MNIST test") { try Digits.mnistIDX(images: url(1), labels: url(2)) },
-                          uspsTrain: try set("USPS train") { try Digits.usps(url(3)) },
-                          uspsTest: try set("USPS test") { try Digits.usps(url(4)) })
+                          uspsTrain: try set("USPS train", box: uspsBox) { try Digits.usps(url(3)) },
+                          uspsTest: try set("USPS test", box: uspsBox) { try Digits.usps(url(4)) })
     }
 }

@@ -49,4 +49,14 @@ import CrossRes
         #expect(set.images.shape == [1, 1, 28, 28] && set.labels == [3])
         #expect(set.images.scalars.allSatisfy { abs($0 - 1) < 1e-5 }, "255 normalises to 1")
     }
+
+    @Test func aSmallerBoxCentresTheDigitOnABlackFrame() throws {
+        let white = Image(width: 16, height: 16, channels: 1, value: 255)
+        let dataset = InMemoryDataset(samples: [Sample(image: white, label: 1)], identityCount: 10)
+        let set = try DigitSet(name: "usps", dataset: dataset, side: 28, box: 20, interpolation: .bilinear, normalization: DigitsData.normalization)
+        let pixels = set.images.scalars
+        let inside = (0..<784).filter { (4..<24).contains($0 / 28) && (4..<24).contains($0 % 28) }
+        #expect(inside.count == 400 && inside.allSatisfy { abs(pixels[$0] - 1) < 1e-5 }, "the 20×20 box in the middle is the digit")
+        #expect(Set(0..<784).subtracting(inside).allSatisfy { pixels[$0] == -1 }, "the 4-pixel border is black (0 → −1)")
+    }
 }
