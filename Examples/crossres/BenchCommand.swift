@@ -10,7 +10,7 @@ enum BenchCommand {
           --json FILE      also write the results as JSON
           --iterations N   timed iterations per case (default: per case, 30–100)
           --threads N      threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)
-          --filter TEXT    only cases whose id or workload contains TEXT
+          --filter TEXT    only cases whose id or workload contains TEXT (and their references)
           --list           list the cases and exit
         Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported,
         ratios to the baseline at the medians (judged against the target) and at the fastest iterations.
@@ -38,8 +38,14 @@ enum BenchCommand {
             default: throw CommandLineError("unknown option '\(flag)'\n\(help)")
             }
         }
-        var cases = BenchSuite.all()
-        if let filter { cases = cases.filter { $0.id.contains(filter) || $0.workload.contains(filter) } }
+        let all = BenchSuite.all()
+        var cases = all
+        if let filter {
+            // The selected cases and the references they are compared with.
+            let selected = all.filter { $0.id.contains(filter) || $0.workload.contains(filter) }
+            let needed = Set(selected.map(\.id) + selected.compactMap(\.baseline))
+            cases = all.filter { needed.contains($0.id) }
+        }
         guard !cases.isEmpty else { throw CommandLineError("no benchmark case matches '\(filter ?? "")' (see --list)") }
         if list {
             for c in cases { print("\(c.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(c.workload) — \(c.variant)") }

@@ -103,7 +103,8 @@ enum BenchRunner {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         guard fgets(&line, Int32(line.count), file) != nil else { return nil }
-        let fields = String(cString: line).split(separator: " ").dropFirst().compactMap { Double($0) }
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).dropFirst().compactMap { Double($0) }
         guard fields.count >= 8 else { return nil }
         let busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
         return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
