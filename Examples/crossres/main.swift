@@ -18,9 +18,6 @@ func usage() -> String {
         + commands.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n")
 }
 
-// Line-buffered output, so progress reaches a log file or pipe as it happens.
-setvbuf(stdout, nil, _IOLBF, 0)
-
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
     print(usage())

@@ -129,7 +129,7 @@ public struct CrossResolutionStudy {
 
     public let configuration: Configuration
     /// Prints progress lines (default: standard output).
-    public var say: (String) -> Void = { print($0) }
+    public var say: (String) -> Void = { print($0); fflush(nil) }
 
     public init(configuration: Configuration) throws {
         try configuration.validate()

@@ -37,6 +37,7 @@ public final class ProgressReporter {
             FileHandle.standardOutput.write(("\u{1B}[2K" + line + (step == total ? "\n" : "")).data(using: .utf8)!)
         } else if step % lineInterval == 0 || step == total || step == 1 {
             print("\(label) step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  ETA \(Self.clock(eta))  \(values)")
+            fflush(nil)  // reach a log file or pipe now, not when the buffer fills
         }
     }
 

@@ -136,13 +136,12 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     #expect(f.embedding.shape == [2, 500] && f.maps["stage2"]?.shape == [2, 50, 4, 4])
     #expect(classifier(f.embedding).shape == [2, 10])
 
-    let critic = ADDADiscriminator(inputFeatures: 500, using: &g)
+    let critic = DomainDiscriminator.seed(inputDimension: 500, using: &g)
     #expect(critic.namedParameters().map(\.name) == ["layer.0.weight", "layer.0.bias", "layer.1.weight", "layer.2.weight", "layer.2.bias",
                                                      "layer.3.weight", "layer.4.weight", "layer.4.bias"])
     #expect(critic(f.embedding).shape == [2, 2])
-    let head = DANNDomainHead(inputFeatures: 500, hiddenWidths: [32, 16], using: &g)
-    #expect(head(f.embedding).shape == [2, 1])
-    head.eval()
+    let head = DomainDiscriminator(inputDimension: 500, hidden: [32, 16], activation: .relu, using: &g)
+    #expect(head(f.embedding).shape == [2, 2])
     let report = GradientCheck.run([Tensor.randomNormal([3, 500], using: &g)], maxElementsPerInput: 16) { t in head(t[0]) }
     #expect(report.passed, "\(report)")
 }

@@ -1,5 +1,4 @@
 import Tensor
-import Layers
 
 /// A multilayer perceptron that classifies embeddings by domain: `Linear → activation` for each
 /// hidden width, then `Linear` to `outputs` logits.
