@@ -29,12 +29,16 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     public var criticLr: Float = 1e-4
     /// Feature map for `nst` terms that name none (`nil`: the student model's default).
     public var featureMap: String?
+    /// Precompute the teacher's features once (``TeacherFeatureCache``) instead of running it
+    /// every step; needs a deterministic HR view (`flip` off).
+    public var cacheTeacher = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case teacher, teacherModel = "teacher-model", teacherEmbeddingSize = "teacher-embedding-size", teacherInputSize = "teacher-input-size"
         case transfer, degrade, initialisation = "init", gate, criticLr = "critic-lr", featureMap = "feature-map"
+        case cacheTeacher = "cache-teacher"
     }
 
     /// The student's LR view when none is given: 8–20 pixels, bicubic, mild blur and noise,
@@ -56,6 +60,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("gate", .number, "X", "train the encoder adversarially only while the critic's accuracy is at least X (adda)"),
         ConfigurationOption("critic-lr", .number, "X", "critic learning rate (Adam, betas 0.5, 0.9)"),
         ConfigurationOption("feature-map", .text, "NAME", "feature map for nst terms without :map= (default: the student model's middle stage)"),
+        ConfigurationOption("cache-teacher", .boolean, "BOOL", "compute the teacher's features once, not every step (needs --flip false)"),
     ] + TrainingConfiguration.options
 
     public init(from decoder: any Decoder) throws {
@@ -71,6 +76,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         gate = try container.decodeIfPresent(Float.self, forKey: .gate)
         criticLr = try container.decode(Float.self, forKey: .criticLr)
         featureMap = try container.decodeIfPresent(String.self, forKey: .featureMap)
+        cacheTeacher = try container.decode(Bool.self, forKey: .cacheTeacher)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -86,6 +92,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         try container.encodeIfPresent(gate, forKey: .gate)
         try container.encode(criticLr, forKey: .criticLr)
         try container.encodeIfPresent(featureMap, forKey: .featureMap)
+        try container.encode(cacheTeacher, forKey: .cacheTeacher)
     }
 
     /// Whether the spec asks for no transfer (the baseline).
@@ -108,6 +115,9 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
             throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")
         }
         guard criticLr > 0 && criticLr.isFinite else { throw TrainingError.invalidConfiguration("'critic-lr' must be positive, got \(criticLr)") }
+        if cacheTeacher && training.flip {
+            throw TrainingError.invalidConfiguration("'cache-teacher' needs the same HR view every epoch: add --flip false")
+        }
         if let teacherModel { _ = try ModelFactory.model(named: teacherModel) }
         _ = try Degradation(parsing: degrade ?? Self.defaultDegradation(inputSize: try training.backbone().inputSize))
     }
@@ -143,6 +153,27 @@ public struct DistillationTraining {
         public var weights: String
     }
 
+    /// Checks that the feature maps the `nst` terms read exist in both networks (running each
+    /// once on a blank pair of images) and returns the teacher's map names.
+    static func checkFeatureMaps(_ transfer: WeightedTransferLoss?, teacher: any FeatureExtractor, student: any FeatureExtractor,
+                                 teacherInput: Int, studentInput: Int) throws -> [String] {
+        let terms = (transfer?.terms ?? []).compactMap { $0.loss as? NeuronSelectivityTransfer }
+        guard !terms.isEmpty else { return [] }
+        let (teacherMaps, studentMaps) = withoutGradients {
+            (Set(teacher.eval().features(Tensor.zeros([2, 3, teacherInput, teacherInput])).maps.keys),
+             Set(student.eval().features(Tensor.zeros([2, 3, studentInput, studentInput])).maps.keys))
+        }
+        for term in terms {
+            guard teacherMaps.contains(term.teacherMap) else {
+                throw TrainingError.invalidConfiguration("nst reads the teacher's feature map '\(term.teacherMap)', which it does not have (it has \(teacherMaps.sorted().joined(separator: ", ")))")
+            }
+            guard studentMaps.contains(term.studentMap) else {
+                throw TrainingError.invalidConfiguration("nst reads the student's feature map '\(term.studentMap)', which it does not have (it has \(studentMaps.sorted().joined(separator: ", ")))")
+            }
+        }
+        return Array(Set(terms.map(\.teacherMap))).sorted()
+    }
+
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
@@ -175,10 +206,20 @@ public struct DistillationTraining {
         if c.gate != nil && critic == nil {
             throw TrainingError.invalidConfiguration("'gate' gates adversarial encoder steps, but the transfer '\(c.transfer)' has no critic (add adda)")
         }
+        let teacherMaps = try Self.checkFeatureMaps(transfer, teacher: teacher, student: student,
+                                                    teacherInput: hr, studentInput: architecture.inputSize)
         let optimizer = t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer))
         let criticOptimizer = critic.map { Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8) as any Optimizer }
+        var cache: TeacherFeatureCache?
+        if c.cacheTeacher {
+            let views = ResizedDataset(dataset, size: hr)
+            say("caching the teacher's features of \(dataset.count) images" + (teacherMaps.isEmpty ? "" : " (maps \(teacherMaps.joined(separator: ", ")))"))
+            cache = try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps) { range in
+                Image.batchTensor(try range.map { try views.sample(at: $0).image })
+            }
+        }
         let task = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
-                                    criticOptimizer: criticOptimizer, encoderGate: c.gate)
+                                    criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
         let batches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
 
         let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)

@@ -93,6 +93,23 @@ import CrossRes
         #expect(throws: TrainingError.self) { try DistillationTraining(configuration: wrongSize).run(output: root + "/bad") }
         #expect(!FileManager.default.fileExists(atPath: root + "/bad"), "a run that cannot start leaves no folder")
 
+        var cached = studentSettings
+        cached.transfer = "nst=50"
+        cached.training.flip = false
+        cached.cacheTeacher = true
+        var cachedRun = try DistillationTraining(configuration: cached)
+        cachedRun.say = { _ in }
+        #expect(try cachedRun.run(output: root + "/cached").finalTerms["nst"]?.isFinite == true)
+        cached.transfer = "nst=50:map=stage9"
+        do {
+            try DistillationTraining(configuration: cached).run(output: root + "/bad")
+            Issue.record("a feature map the networks lack must be an error")
+        } catch {
+            #expect("\(error)".contains("'stage9', which it does not have (it has stage0, stage1, stage2, stage3)"))
+        }
+        cached.training.flip = true
+        #expect(throws: TrainingError.self) { try DistillationTraining(configuration: cached) }
+
         var evaluationSettings = EvaluationConfiguration()
         evaluationSettings.weights = root + "/student"
         evaluationSettings.teacherWeights = root + "/teacher"

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import CrossRes
+
+/// The built `crossres` executable, next to the test bundle (`nil` when it was not built).
+enum CrossResBinary {
+    static let url: URL? = {
+        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                          Bundle.main.bundleURL.deletingLastPathComponent()]
+        return candidates.map { $0.appendingPathComponent("crossres") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// Runs `crossres arguments` in `folder`; returns the exit status and standard output + error.
+    static func run(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = url!
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite(.enabled(if: CrossResBinary.url != nil, "the crossres executable was not found next to the test bundle; build it to run these"))
+struct CLITests {
+    @Test func everyCommandHasHelpListingItsOptions() throws {
+        let folder = temporaryFolder()
+        let expected: [(String, [ConfigurationOption])] = [("train-teacher", TrainingConfiguration.options),
+                                                           ("distill", DistillationConfiguration.options),
+                                                           ("evaluate", EvaluationConfiguration.options), ("pack", []), ("samples", [])]
+        for (command, options) in expected {
+            let (status, output) = try CrossResBinary.run([command, "--help"], in: folder)
+            #expect(status == 0, "\(command) --help")
+            #expect(output.hasPrefix("usage: crossres \(command)"))
+            #expect(output.contains("--config FILE"))
+            for option in options { #expect(output.contains(option.flag + " "), "\(command) --help lacks \(option.flag)") }
+        }
+        let (status, output) = try CrossResBinary.run(["pack", "--imgaes", "x"], in: folder)
+        #expect(status == 2)
+        #expect(output.contains("unknown option '--imgaes'"))
+    }
+
+    @Test func trainTeacherWritesItsRunFolderAndNeverOverwritesIt() throws {
+        let folder = temporaryFolder()
+        let arguments = ["train-teacher", "--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16",
+                         "--embedding-size", "8", "--steps", "2", "--batch", "8", "--output", "run"]
+        let (status, output) = try CrossResBinary.run(arguments, in: folder)
+        #expect(status == 0, "\(output)")
+        for name in ["settings.json", "metrics.jsonl", "checkpoint.safetensors", "backbone.safetensors", "result.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/run/" + name), "\(name)")
+        }
+        let again = try CrossResBinary.run(arguments, in: folder)
+        #expect(again.status != 0 && again.output.contains("--force"))
+        let resumed = try CrossResBinary.run(["train-teacher", "--output", "run", "--resume"], in: folder)
+        #expect(resumed.status == 0 && resumed.output.contains("nothing to resume"), "\(resumed.output)")
+
+        try Data(#"{"data": "synthetic", "stepz": 3}"#.utf8).write(to: URL(fileURLWithPath: folder + "/bad.json"))
+        let bad = try CrossResBinary.run(["train-teacher", "--config", "bad.json", "--output", "other"], in: folder)
+        #expect(bad.status != 0 && bad.output.contains("unknown key 'stepz'"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/other"))
+    }
+}
