@@ -2,7 +2,8 @@
 # PyTorch's reference workloads and `crossres bench`, run alternately in one invocation, and the
 # ratio (CrossRes / PyTorch, higher is better) per workload.
 #
-# usage: scripts/bench-vs-pytorch.sh [--rounds N] [--threads N] [--workloads "w1 w2 ..."] [--keep DIR]
+# usage: scripts/bench-vs-pytorch.sh [--rounds N] [--threads N] [--iterations N] [--workloads "w1 w2 ..."] [--keep DIR]
+# (--iterations: timed iterations per case on both sides; default each side's own)
 #
 # Needs python3 with torch — `pip install "torch==2.13.0+cpu"` where the machine's pip
 # configuration carries that wheel, else `pip install torch` (a CUDA build, about 5 GB, that also
@@ -10,17 +11,19 @@
 # relative to the repository, or TORCH_BENCH=/path/to/bench_torch.py.
 # For W2-W5 PyTorch runs in NCHW and channels_last; the ratio is taken against the faster layout.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are reported, then unset for CrossRes's runs.
+# CROSSRES_BIN=/path/to/crossres uses that release build instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 threads=2 workloads="w1" keep=""
+rounds=3 threads=2 workloads="w1" keep="" iterations=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
         --workloads) workloads=$2; shift 2 ;;
         --keep) keep=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --iterations) iterations=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-vs-pytorch: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -37,22 +40,32 @@ if ! python3 -c "import torch" 2>/dev/null; then
     exit 2
 fi
 
-swift build -c release --product crossres
-crossres=.build/release/crossres
+if [ -n "${CROSSRES_BIN:-}" ]; then
+    crossres=$CROSSRES_BIN   # a release build of crossres made elsewhere (e.g. another --scratch-path)
+else
+    swift build -c release --product crossres
+    crossres=.build/release/crossres
+fi
 out=${keep:-$(mktemp -d)}
 mkdir -p "$out"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>} (unset for CrossRes)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); results in $out"
 
 ours() {  # workload, round; a workload crossres bench does not have yet is skipped
-    "$crossres" bench --list --filter "$1." > /dev/null 2>&1 || return 0
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$crossres" bench --filter "$1." --threads "$threads" \
+    "$crossres" bench --list --filter "$1" > /dev/null 2>&1 || return 0
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$crossres" bench --filter "$1" --threads "$threads" ${iterations:+--iterations "$iterations"} \
         --json "$out/crossres-$1-$2.json" > "$out/crossres-$1-$2.txt" 2>&1
 }
+torch_run() {  # bench_torch.py arguments; prints the process's peak resident memory at the end
+    python3 -c 'import resource, runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print("# peak RSS MiB %.0f" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))' "$torch_bench" "$@"
+}
 theirs() {  # workload, round
-    python3 "$torch_bench" --workload "$1" --threads "$threads" --json "$out/torch-$1-$2.jsonl" > "$out/torch-$1-$2.txt"
+    torch_run --workload "$1" --threads "$threads" ${iterations:+--iters "$iterations"} --json "$out/torch-$1-$2.jsonl" > "$out/torch-$1-$2.txt"
     if [ "$1" != w1 ]; then
-        python3 "$torch_bench" --workload "$1" --threads "$threads" --channels-last --json "$out/torch-$1-$2.jsonl" >> "$out/torch-$1-$2.txt"
+        torch_run --workload "$1" --threads "$threads" ${iterations:+--iters "$iterations"} --channels-last --json "$out/torch-$1-$2.jsonl" >> "$out/torch-$1-$2.txt"
     fi
 }
 for round in $(seq 1 "$rounds"); do
@@ -73,6 +86,10 @@ PAIRS = [
     ("w2", "W2 conv3x3 forward+backward", "W2 conv3x3 64->64 56x56 b32 forward+backward", "img/s", "w2.conv3x3.backward"),
     ("w3", "W3 MobileFaceNet train step", "W3 MobileFaceNet 112 train step b64 (fwd+ArcFace+bwd+Adam)", "img/s", "w3.train"),
     ("w3", "W3 MobileFaceNet eval forward", "W3 MobileFaceNet 112 eval forward b64 (no_grad)", "img/s", "w3.eval"),
+    ("w4", "W4 transfer step 112", "W4 transfer step 112x112 b64 (teacher fwd + student train)", "img/s", "w4.transfer"),
+    ("w5", "W5a MobileFaceNet-32 train step", "W5a MobileFaceNet-32 32x32 train step b64", "img/s", "w5a.train"),
+    ("w5", "W5b TinyResNet32 train step", "W5b TinyResNet32 32x32 train step b64", "img/s", "w5b.train"),
+    ("w5", "W5c transfer step 32", "W5c transfer step 32x32 b64 (teacher fwd + student train)", "img/s", "w5c.transfer"),
 ]
 def torch_rates(w, r):
     best = {}
@@ -86,6 +103,11 @@ def torch_rates(w, r):
     except FileNotFoundError:
         pass
     return best
+def torch_peaks(w, r):
+    try:
+        return [float(l.split()[-1]) for l in open(f"{out}/torch-{w}-{r}.txt") if l.startswith("# peak RSS MiB")]
+    except FileNotFoundError:
+        return []
 def our_rates(w, r):
     try:
         doc = json.load(open(f"{out}/crossres-{w}-{r}.json"))
@@ -93,6 +115,7 @@ def our_rates(w, r):
         return {}, {}
     return {e["id"]: e["rate"]["median"] for e in doc["results"]}, doc["machine"]
 machine = None
+peaks = {}
 print(f"\n{'workload':<32}{'CrossRes':>18}{'PyTorch':>18}{'ratio':>8}   per round")
 for w, label, name, key, case in PAIRS:
     if w not in workloads:
@@ -101,6 +124,10 @@ for w, label, name, key, case in PAIRS:
     for r in range(1, rounds + 1):
         ours, machine_r = our_rates(w, r)
         machine = machine or machine_r
+        try:
+            peaks.setdefault(w, (json.load(open(f"{out}/crossres-{w}-{r}.json")).get("peakResidentMiB"), torch_peaks(w, r)))
+        except FileNotFoundError:
+            pass
         t = torch_rates(w, r).get((name, key))
         if case in ours and t:
             mine.append(ours[case]); theirs_.append(t); ratios.append(ours[case] / t)
@@ -109,6 +136,8 @@ for w, label, name, key, case in PAIRS:
         continue
     print(f"{label:<32}{statistics.median(mine):>10.1f} {key:<7}{statistics.median(theirs_):>10.1f} {key:<7}"
           f"{statistics.median(ratios):>7.2f}×   " + " ".join(f"{x:.2f}" for x in ratios))
+for w, (mine, theirs_) in peaks.items():
+    print(f"peak resident memory {w}: CrossRes {mine or 0:.0f} MiB, PyTorch " + " / ".join(f"{p:.0f}" for p in theirs_) + " MiB (NCHW / channels_last)")
 if machine:
     print(f"\nOpenBLAS core {machine.get('openblasCore')}, {machine.get('threads')} threads, build {machine.get('build')}")
 PY

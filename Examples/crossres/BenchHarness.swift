@@ -50,11 +50,16 @@ struct BenchCase {
     /// working sets (tens of MiB) straddle the last-level cache, so without it each variant
     /// would find a different share of its operands left in cache by the one before.
     let coldCaches: Bool
+    /// Floating-point operations per iteration when `work` counts something else (images):
+    /// reported as a second rate, GFLOP/s.
+    let flops: Double?
+    /// Untimed iterations before timing (`nil`: the runner's default).
+    let warmup: Int?
     /// Prepares inputs (untimed) and returns the body of one timed iteration.
     let prepare: () -> () -> Void
 
     init(id: String, workload: String, variant: String, work: BenchWork, baseline: String? = nil, target: Double? = nil,
-         iterations: Int = 20, coldCaches: Bool = false, prepare: @escaping () -> () -> Void) {
+         iterations: Int = 20, coldCaches: Bool = false, flops: Double? = nil, warmup: Int? = nil, prepare: @escaping () -> () -> Void) {
         self.id = id
         self.workload = workload
         self.variant = variant
@@ -63,6 +68,8 @@ struct BenchCase {
         self.target = target
         self.iterations = iterations
         self.coldCaches = coldCaches
+        self.flops = flops
+        self.warmup = warmup
         self.prepare = prepare
     }
 }
@@ -85,6 +92,9 @@ struct BenchMeasurement {
 
     /// Rate at the median, fastest and slowest iteration, in the work's unit.
     func rate(_ seconds: Double) -> Double { benchCase.work.amount / seconds / benchCase.work.rateUnit.scale }
+
+    /// GFLOP/s at `seconds` per iteration, for cases that count their FLOPs apart from `work`.
+    func gflops(_ seconds: Double) -> Double? { benchCase.flops.map { $0 / seconds / 1e9 } }
 }
 
 /// Runs cases workload by workload, interleaving the variants of each.
@@ -135,7 +145,7 @@ enum BenchRunner {
             let group = cases.filter { $0.workload == workload }
             progress(workload)
             let bodies = group.map { $0.prepare() }
-            for body in bodies { for _ in 0..<warmup { body() } }
+            for (c, body) in zip(group, bodies) { for _ in 0..<(c.warmup ?? warmup) { body() } }
             let rounds = override ?? group.map(\.iterations).max()!
             var samples = [[Double]](repeating: [], count: group.count)
             var others = [[Double]](repeating: [], count: group.count)

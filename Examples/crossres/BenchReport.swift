@@ -65,8 +65,8 @@ struct BenchReport {
             let space = String(repeating: " ", count: max(0, width - s.count))
             return left ? space + s : s + space
         }
-        var lines = [pad("workload / variant", 34) + pad("median ms", 11, left: true) + pad("min–max ms", 19, left: true)
-                     + pad("rate at median (min–max)", 36, left: true) + pad("ratio", 9, left: true) + pad("fastest", 9, left: true) + "  target"]
+        var lines = [pad("workload / variant", 34) + pad("median ms", 11, left: true) + pad("min–max ms", 23, left: true)
+                     + pad("rate at median (min–max)", 52, left: true) + pad("ratio", 9, left: true) + pad("fastest", 9, left: true) + "  target"]
         var workload = ""
         for m in measurements {
             if m.benchCase.workload != workload {
@@ -75,9 +75,10 @@ struct BenchReport {
                 lines.append(workload + (Self.interference(group).map { "   [\($0)]" } ?? ""))
             }
             let unit = m.benchCase.work.rateUnit.name
-            let rate = "\(fixed(m.rate(m.median), 1)) \(unit) (\(fixed(m.rate(m.slowest), 1))–\(fixed(m.rate(m.fastest), 1)))"
+            var rate = "\(fixed(m.rate(m.median), 1)) \(unit) (\(fixed(m.rate(m.slowest), 1))–\(fixed(m.rate(m.fastest), 1)))"
+            if let g = m.gflops(m.median) { rate += ", \(fixed(g, 1)) GFLOP/s" }
             var row = pad("  " + m.benchCase.variant, 34) + pad(fixed(m.median * 1e3, 2), 11, left: true)
-                + pad("\(fixed(m.fastest * 1e3, 2))–\(fixed(m.slowest * 1e3, 2))", 19, left: true) + pad(rate, 36, left: true)
+                + pad("\(fixed(m.fastest * 1e3, 2))–\(fixed(m.slowest * 1e3, 2))", 23, left: true) + pad(rate, 52, left: true)
             if let r = ratio(m) {
                 row += pad(fixed(r, 2) + "×", 9, left: true) + pad(fixed(bestRatio(m) ?? .nan, 2) + "×", 9, left: true)
                 if let t = m.benchCase.target { row += "  ≥ \(fixed(t, 2))× " + (r >= t ? "met" : "MISSED") }
@@ -111,6 +112,10 @@ struct BenchReport {
                     entry["otherProcessesCores"] = ["mean": m.otherCores.reduce(0, +) / Double(m.otherCores.count),
                                                     "max": m.otherCores.max()!,
                                                     "iterationsAbove10Percent": m.otherCores.filter { $0 > 0.1 }.count]
+                }
+                if let flops = m.benchCase.flops {
+                    entry["gflops"] = ["median": flops / m.median / 1e9, "min": flops / m.slowest / 1e9,
+                                       "max": flops / m.fastest / 1e9, "flopPerIteration": flops]
                 }
                 if let baseline = m.benchCase.baseline { entry["baseline"] = baseline }
                 if let r = ratio(m) { entry["ratio"] = r }
