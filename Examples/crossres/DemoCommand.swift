@@ -6,16 +6,39 @@ import Foundation
 enum DemoCommand {
     static let help = """
         usage: crossres demo [--quick] [--output DIR] [--force] [--seeds 1,2,3] [--config FILE]
+                             [--data synthetic|yaleb[:PATH]|FOLDER|FILE.rec] [--test-identities N]
           --quick        a run of about a minute (one seed, few steps): the CI smoke test
+          --data         the faces (default: the built-in synthetic set); yaleb = Extended Yale B
+                         (default PATH ../shared/data/extended_yale_b_cropped/CroppedYale, ambient images
+                         skipped); images are converted to RGB and resized to the study's input size
+          --test-identities N  identities held out for evaluation (default 40 synthetic, 20 otherwise)
           --output DIR   run folder to create (default runs/demo-<date>); never overwritten without --force
           --force        replace an existing run folder
           --seeds LIST   student seeds, comma-separated (default 1,2,3)
           --config FILE  a JSON study configuration (keys as in report.json's "configuration"; missing keys keep defaults)
-        The synthetic set: 100 training and 40 test identities, 16 images each, 32×32 RGB.
+        The synthetic set: 140 identities (100 train / 40 test), 16 images each, 32×32 RGB.
         """
 
+    /// The data set named by `--data`, at the study's input size, its name, and its default
+    /// number of test identities.
+    static func dataset(_ argument: String?, size: Int) throws -> (any FaceDataset, String, Int) {
+        guard let argument, argument != "synthetic" else {
+            return (SyntheticFaces(identities: 140, imagesPerIdentity: 16, size: size, channels: 3, seed: 42), "synthetic faces", 40)
+        }
+        if argument == "yaleb" || argument.hasPrefix("yaleb:") {
+            let path = argument == "yaleb" ? "../shared/data/extended_yale_b_cropped/CroppedYale" : String(argument.dropFirst(6))
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CommandLineError("--data \(argument): no folder \(path) (Extended Yale B, cropped: yaleBNN/*.pgm)")
+            }
+            return (ResizedDataset(try ImageFolderDataset.extendedYaleB(root: URL(fileURLWithPath: path)), size: size), "Extended Yale B", 20)
+        }
+        let source = try DataSource(parsing: argument)
+        return (ResizedDataset(try source.open(), size: size), source.description, 20)
+    }
+
     static func run(_ arguments: [String]) throws {
-        let options = try CommandOptions(arguments, flags: ["--quick", "--force"], values: ["--output", "--seeds", "--config"], help: help)
+        let options = try CommandOptions(arguments, flags: ["--quick", "--force"],
+                                         values: ["--output", "--seeds", "--config", "--data", "--test-identities"], help: help)
         if options.helpRequested { print(help); return }
         var configuration = options.flag("--quick") ? CrossResolutionStudy.Configuration.quick : CrossResolutionStudy.Configuration()
         if let path = options.value("--config") { configuration = try StudyConfigurationFile.load(path, over: configuration) }
@@ -29,12 +52,20 @@ enum DemoCommand {
         let folder = try RunFolder(creating: output, overwrite: options.flag("--force"))
 
         let started = Date()
-        let faces = SyntheticFaces(identities: 140, imagesPerIdentity: 16, size: configuration.imageSize, channels: 3, seed: 42)
-        let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: 40, seed: 42)
+        let (faces, name, defaultTestIdentities) = try dataset(options.value("--data"), size: configuration.imageSize)
+        var testIdentities = defaultTestIdentities
+        if let text = options.value("--test-identities") {
+            guard let n = Int(text), n >= 2 * configuration.verificationFolds, n < faces.identityCount else {
+                throw CommandLineError("--test-identities needs an integer in \(2 * configuration.verificationFolds)..<\(faces.identityCount), got '\(text)'")
+            }
+            testIdentities = n
+        }
+        let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
         let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
         try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
 
-        let result = try study.run(train: train, test: test, datasetName: "synthetic faces (100 train / 40 test identities, 32×32)")
+        let result = try study.run(train: train, test: test,
+                                   datasetName: "\(name) (\(train.identityCount) train / \(test.identityCount) test identities, \(configuration.imageSize)×\(configuration.imageSize))")
         let report = StudyReport(result)
         try report.write(to: folder)
         print("\n" + report.markdown)

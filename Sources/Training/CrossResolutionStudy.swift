@@ -74,7 +74,8 @@ public struct CrossResolutionStudy {
         /// Student seeds; the spread over them is reported.
         public var seeds: [UInt64] = [1, 2, 3]
         public var teacherSeed: UInt64 = 100
-        /// Verification pairs per fold (10 folds).
+        /// Verification folds (LFW: 10) and pairs per fold; a fold needs two test identities.
+        public var verificationFolds = 10
         public var pairsPerFold = 100
 
         public init() {}
@@ -103,6 +104,7 @@ public struct CrossResolutionStudy {
             try require(!seeds.isEmpty && !families.isEmpty && !probeSizes.isEmpty, "seeds, families and probeSizes must not be empty")
             try require(probeSizes.allSatisfy { $0 >= 2 && $0 <= imageSize }, "probe sizes must be in 2...\(imageSize), got \(probeSizes)")
             try require(Set(families.map(\.name)).count == families.count, "family names must be unique")
+            try require(verificationFolds >= 2 && pairsPerFold >= 2, "verificationFolds and pairsPerFold must be at least 2")
         }
     }
 
@@ -140,7 +142,7 @@ public struct CrossResolutionStudy {
     public func run(train: any FaceDataset, test: any FaceDataset, datasetName: String) throws -> Result {
         let c = configuration
         let trainingDegradation = try Degradation(parsing: c.trainingDegradation)
-        let pairs = try PairList.lfwStyle(labels: test.labels, folds: 10, pairsPerFold: c.pairsPerFold, seed: 7)
+        let pairs = try PairList.lfwStyle(labels: test.labels, folds: c.verificationFolds, pairsPerFold: c.pairsPerFold, seed: 7)
         let evaluation = try EvaluationSet(test: test, pairs: pairs, imageSize: c.imageSize)
 
         say("teacher: \(c.teacherSteps) steps on \(train.count) HR images of \(train.identityCount) identities")
@@ -228,6 +230,8 @@ struct EvaluationSet {
     let sweepSettings: CrossResolutionSweep
 
     init(test: any FaceDataset, pairs: PairList, imageSize: Int) throws {
+        sweepSettings = CrossResolutionSweep(extractor: EmbeddingExtractor(batchSize: 128, flipTestTimeAugmentation: false),
+                                             verification: VerificationSettings(kFold: KFoldVerification(folds: pairs.foldCount)))
         let images = try (0..<test.count).map { try test.sample(at: $0).image }
         first = pairs.pairs.map { images[$0.first] }
         second = pairs.pairs.map { images[$0.second] }
@@ -241,7 +245,6 @@ struct EvaluationSet {
         probes = p.map { images[$0] }
         probeLabels = p.map(test.label(at:))
         self.imageSize = imageSize
-        sweepSettings = CrossResolutionSweep(extractor: EmbeddingExtractor(batchSize: 128, flipTestTimeAugmentation: false))
     }
 
     func source(_ images: [Image], _ resolution: ProbeResolution) throws -> ImageSource {
