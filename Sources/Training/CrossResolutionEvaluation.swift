@@ -96,6 +96,7 @@ public struct CrossResolutionEvaluation {
     @discardableResult
     public func run(output: String, overwrite: Bool = false) throws -> Report {
         let c = configuration
+        try RunFolder.checkCreatable(output, overwrite: overwrite)
         let (probe, architecture) = try ModelFactory.load(weights: c.weights!, name: c.model, embeddingSize: c.embeddingSize, inputSize: c.inputSize)
         var gallery: (model: any FeatureExtractor, configuration: BackboneConfiguration)?
         if let teacherWeights = c.teacherWeights {

@@ -177,6 +177,7 @@ public struct DistillationTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
+        if !resume { try RunFolder.checkCreatable(output, overwrite: overwrite) }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)

@@ -44,6 +44,7 @@ public struct TeacherTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration
+        if !resume { try RunFolder.checkCreatable(output, overwrite: overwrite) }
         let source = try c.dataSource()
         let dataset = try source.open()
         let architecture = try c.backbone()

@@ -102,6 +102,17 @@ public struct TrainingRunFolder {
 }
 
 extension RunFolder {
+    /// Throws what ``init(creating:overwrite:)`` would for an existing `path`, without touching
+    /// it: a run checks this before its expensive set-up.
+    public static func checkCreatable(_ path: String, overwrite: Bool) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard overwrite else { throw TrainingError.runFolderExists(path) }
+        guard isDirectory.boolValue else {
+            throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
+        }
+    }
+
     /// An existing folder (an error naming it when absent).
     public init(existing path: String) throws {
         var isDirectory: ObjCBool = false
