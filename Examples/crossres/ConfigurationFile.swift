@@ -1,11 +1,10 @@
-import CrossRes
 import Foundation
 
-/// A JSON study configuration: any subset of the keys of
-/// ``CrossResolutionStudy/Configuration``; absent keys keep the given defaults, unknown keys are
-/// an error (a typo must not be silently ignored).
-enum StudyConfigurationFile {
-    static func load(_ path: String, over defaults: CrossResolutionStudy.Configuration) throws -> CrossResolutionStudy.Configuration {
+/// A JSON configuration file for any `Codable` configuration: any subset of its keys; absent
+/// keys keep the given defaults, unknown keys are an error (a typo must not be silently
+/// ignored), and a value of the wrong type names the key.
+enum ConfigurationFile {
+    static func load<Configuration: Codable>(_ path: String, over defaults: Configuration) throws -> Configuration {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandLineError("--config: cannot read \(path)") }
         guard let overrides = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw CommandLineError("--config: \(path) is not a JSON object")
@@ -17,7 +16,7 @@ enum StudyConfigurationFile {
         }
         merged.merge(overrides) { $1 }
         do {
-            return try JSONDecoder().decode(CrossResolutionStudy.Configuration.self, from: JSONSerialization.data(withJSONObject: merged))
+            return try JSONDecoder().decode(Configuration.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch {
             throw CommandLineError("--config: \(path): \(error)")
         }
