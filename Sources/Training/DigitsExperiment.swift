@@ -230,16 +230,15 @@ public struct DigitsExperiment {
         let prefix = "\(direction.rawValue) seed \(seed)"
         say("\(prefix): \(source.count) labelled source + \(target.count) unlabelled target training digits; \(targetTest.count) target test digits")
         var runs: [Run] = []
-        let accuracyOn: (DigitSet) -> (any FeatureExtractor, any Layer) -> Double = { set in { Self.accuracy(encoder: $0, classifier: $1, on: set) } }
 
         if c.methods.contains(.sourceOnly) || c.methods.contains(.adda) {
             let (encoder, classifier) = makeModel(side: source.side, seed: seed, key: key)
             let task = DigitsSourceTask(encoder: encoder, classifier: classifier,
                                         optimizer: adam(encoder.parameters() + classifier.parameters(), c.sourceLearningRate))
             let (summary, curve) = try train(task, steps: c.sourceSteps, batches: batches, label: "\(prefix) source",
-                                             evaluate: { accuracyOn(targetTest)(encoder, classifier) })
-            let sourceAccuracy = accuracyOn(sourceTest)(encoder, classifier)
-            let targetAccuracy = accuracyOn(targetTest)(encoder, classifier)
+                                             evaluate: { Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest) })
+            let sourceAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: sourceTest)
+            let targetAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest)
             say("\(prefix) source only: target accuracy \(Self.format(targetAccuracy)) (source test \(Self.format(sourceAccuracy)))")
             if c.methods.contains(.sourceOnly) {
                 runs.append(Run(direction: direction, method: .sourceOnly, seed: seed, targetAccuracy: targetAccuracy, sourceAccuracy: sourceAccuracy,
@@ -255,8 +254,8 @@ public struct DigitsExperiment {
                                             optimizer: adam(targetEncoder.parameters(), c.encoderLearningRate),
                                             criticOptimizer: adam(transfer.criticParameters, c.criticLearningRate))
                 let (addaSummary, addaCurve) = try train(adda, steps: c.adaptationSteps, batches: batches, label: "\(prefix) adda",
-                                                         evaluate: { accuracyOn(targetTest)(targetEncoder, classifier) })
-                let accuracy = accuracyOn(targetTest)(targetEncoder, classifier)
+                                                         evaluate: { Self.accuracy(encoder: targetEncoder, classifier: classifier, on: targetTest) })
+                let accuracy = Self.accuracy(encoder: targetEncoder, classifier: classifier, on: targetTest)
                 say("\(prefix) ADDA: target accuracy \(Self.format(accuracy))")
                 runs.append(Run(direction: direction, method: .adda, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
                                 seconds: addaSummary.seconds, finalTerms: Self.terms(addaSummary), curve: addaCurve))
@@ -271,9 +270,9 @@ public struct DigitsExperiment {
             let task = DigitsDANNTask(encoder: encoder, classifier: classifier, domain: domain, domainWeight: c.dannWeight,
                                       optimizer: adam(DigitsDANNTask.parameters(encoder: encoder, classifier: classifier, domain: domain), c.dannLearningRate))
             let (summary, curve) = try train(task, steps: c.dannSteps, batches: batches, label: "\(prefix) dann",
-                                             evaluate: { accuracyOn(targetTest)(encoder, classifier) })
-            let accuracy = accuracyOn(targetTest)(encoder, classifier)
-            let sourceAccuracy = accuracyOn(sourceTest)(encoder, classifier)
+                                             evaluate: { Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest) })
+            let accuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest)
+            let sourceAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: sourceTest)
             say("\(prefix) DANN: target accuracy \(Self.format(accuracy)) (source test \(Self.format(sourceAccuracy)))")
             runs.append(Run(direction: direction, method: .dann, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
                             seconds: summary.seconds, finalTerms: Self.terms(summary), curve: curve))
