@@ -41,7 +41,7 @@ enum DemoCommand {
                                          values: ["--output", "--seeds", "--config", "--data", "--test-identities"], help: help)
         if options.helpRequested { print(help); return }
         var configuration = options.flag("--quick") ? CrossResolutionStudy.Configuration.quick : CrossResolutionStudy.Configuration()
-        if let path = options.value("--config") { configuration = try ConfigurationFile.load(path, over: configuration) }
+        if let path = options.value("--config") { configuration = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)]) }
         if let seeds = options.value("--seeds") {
             let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
             guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw CommandLineError("--seeds needs comma-separated non-negative integers, got '\(seeds)'") }

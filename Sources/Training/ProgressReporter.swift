@@ -7,7 +7,8 @@ public final class ProgressReporter {
     private let label: String
     private let isTerminal: Bool
     private let lineInterval: Int
-    private let start = Date()
+    private var start = Date()
+    private var startStep = 0
     private var lastDraw = Date.distantPast
     private var images = 0
 
@@ -21,12 +22,21 @@ public final class ProgressReporter {
         isTerminal = forceTerminal ?? (isatty(STDOUT_FILENO) != 0)
     }
 
+    /// Starts timing at `step` (0, or the step a resumed run continues from), so rates and the
+    /// ETA count only the steps this process runs.
+    public func begin(atStep step: Int) {
+        start = Date()
+        startStep = step
+        images = 0
+    }
+
     /// Reports the end of step `step` (1-based) that processed `batch` images.
     public func update(step: Int, batch: Int, terms: [(String, Float)]) {
         images += batch
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(images) / elapsed : 0
-        let eta = step > 0 ? elapsed / Double(step) * Double(total - step) : 0
+        let done = step - startStep
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
         let values = terms.map { "\($0.0) \(String(format: "%.4g", Double($0.1)))" }.joined(separator: "  ")
         if isTerminal {
             guard Date().timeIntervalSince(lastDraw) > 0.1 || step == total else { return }

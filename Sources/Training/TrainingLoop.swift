@@ -56,6 +56,7 @@ public struct TrainingLoop {
         var lastEvaluation: [String: Double] = [:]
         var lastCheckpoint: String? = nil
         if let checkpointPath, startStep > 0 { lastCheckpoint = checkpointPath }
+        progress?.begin(atStep: startStep)
         for step in startStep..<steps {
             let batch = try batches.batch(atStep: step)
             let progressFraction = steps > 1 ? Float(step) / Float(steps - 1) : 1
