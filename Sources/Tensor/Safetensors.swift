@@ -109,12 +109,16 @@ public struct Safetensors {
 
     // MARK: Writing
 
-    /// The file's bytes (F32 tensors in name order).
+    /// The file's bytes (tensors in name order, each in its ``dtypes`` entry, F32 by default;
+    /// integer and boolean types are written from the rounded values).
     public func encoded() -> Data {
         var data = headerData()
-        for name in tensors.keys.sorted() { Self.appendLittleEndian(tensors[name]!, to: &data) }
+        for name in tensors.keys.sorted() { Self.appendLittleEndian(tensors[name]!, as: dtype(of: name), to: &data) }
         return data
     }
+
+    /// The element type `name` is written as.
+    private func dtype(of name: String) -> DType { dtypes[name] ?? .f32 }
 
     /// Writes the file atomically: to a temporary file in the destination's directory, flushed,
     /// then renamed over `url`.
@@ -131,7 +135,7 @@ public struct Safetensors {
                 try handle.write(contentsOf: headerData())
                 for name in tensors.keys.sorted() {
                     var chunk = Data()
-                    Self.appendLittleEndian(tensors[name]!, to: &chunk)
+                    Self.appendLittleEndian(tensors[name]!, as: dtype(of: name), to: &chunk)
                     try handle.write(contentsOf: chunk)
                 }
                 try handle.synchronize()
@@ -159,10 +163,10 @@ public struct Safetensors {
         }
         var offset = 0
         for name in tensors.keys.sorted() {
-            let t = tensors[name]!
+            let t = tensors[name]!, type = dtype(of: name)
             let shape = t.shape.map(String.init).joined(separator: ",")
-            fields.append("\(Self.jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + t.count * 4)]}")
-            offset += t.count * 4
+            fields.append("\(Self.jsonString(name)):{\"dtype\":\"\(type.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + t.count * type.size)]}")
+            offset += t.count * type.size
         }
         var json = Array("{\(fields.joined(separator: ","))}".utf8)
         while (8 + json.count) % 8 != 0 { json.append(UInt8(ascii: " ")) }
@@ -189,13 +193,40 @@ public struct Safetensors {
         return out + "\""
     }
 
-    private static func appendLittleEndian(_ t: Tensor, to data: inout Data) {
+    private static func appendLittleEndian(_ t: Tensor, as dtype: DType, to data: inout Data) {
         t.withUnsafeBufferPointer { values in
-            #if _endian(little)
-            data.append(contentsOf: UnsafeRawBufferPointer(values))
-            #else
-            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            #endif
+            func append<I: FixedWidthInteger>(_ convert: (Float) -> I) {
+                for v in values { withUnsafeBytes(of: convert(v).littleEndian) { data.append(contentsOf: $0) } }
+            }
+            func append<I: FixedWidthInteger>(integer: I.Type) {
+                append { v -> I in
+                    guard let x = I(exactly: v.rounded()) else { preconditionFailure("Safetensors: \(v) cannot be written as \(dtype.rawValue)") }
+                    return x
+                }
+            }
+            switch dtype {
+            case .f32:
+                #if _endian(little)
+                data.append(contentsOf: UnsafeRawBufferPointer(values))
+                #else
+                append { $0.bitPattern }
+                #endif
+            case .f64: append { Double($0).bitPattern }
+            case .f16: append { Float16($0).bitPattern }
+            case .bf16: append { v in  // round to nearest even on the upper 16 bits
+                let bits = v.bitPattern
+                return v.isNaN ? 0x7FC0 : UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+            }
+            case .i64: append(integer: Int64.self)
+            case .i32: append(integer: Int32.self)
+            case .i16: append(integer: Int16.self)
+            case .i8: append(integer: Int8.self)
+            case .u64: append(integer: UInt64.self)
+            case .u32: append(integer: UInt32.self)
+            case .u16: append(integer: UInt16.self)
+            case .u8: append(integer: UInt8.self)
+            case .bool: append { UInt8($0 != 0 ? 1 : 0) }
+            }
         }
     }
 

@@ -252,3 +252,23 @@ import Tensor
         }
     }
 }
+
+@Suite struct SafetensorsWriteTypeTests {
+    @Test func tensorsAreWrittenInTheirRecordedType() throws {
+        var file = Safetensors(tensors: ["count": Tensor([3, 70_000, -2]), "half": Tensor([1.5, -0.25]),
+                                         "brain": Tensor([1.00390625, 3]), "flag": Tensor([0, 2])])
+        file.dtypes["count"] = .i64
+        file.dtypes["half"] = .f16
+        file.dtypes["brain"] = .bf16
+        file.dtypes["flag"] = .bool
+        let back = try Safetensors(data: file.encoded())
+        #expect(back.dtypes == ["count": .i64, "half": .f16, "brain": .bf16, "flag": .bool])
+        #expect(back.tensors["count"]!.scalars == [3, 70_000, -2])
+        #expect(back.tensors["half"]!.scalars == [1.5, -0.25])
+        #expect(back.tensors["brain"]!.scalars == [1, 3], "bf16 keeps 8 mantissa bits, rounding to nearest even")
+        #expect(back.tensors["flag"]!.scalars == [0, 1])
+        // 8 bytes per I64 element, 2 per F16/BF16, 1 per BOOL, plus the header.
+        let header = back.encoded().count - (3 * 8 + 2 * 2 + 2 * 2 + 2)
+        #expect(header > 8 && header % 8 == 0)
+    }
+}
