@@ -146,6 +146,8 @@ public struct DigitsExperiment {
         public var seed: UInt64
         /// Classification accuracy on the target domain's test set.
         public var targetAccuracy: Double
+        /// The same per digit `0…9`.
+        public var targetClassAccuracies: [Double]
         /// Accuracy on the source domain's test set of the model the method deploys on source
         /// images (ADDA's: `C(M_s)`, the pre-trained source model).
         public var sourceAccuracy: Double
@@ -155,12 +157,13 @@ public struct DigitsExperiment {
         public var finalTerms: [String: Float]
         public var curve: [CurvePoint]
 
-        public init(direction: Direction, method: Method, seed: UInt64, targetAccuracy: Double, sourceAccuracy: Double,
-                    seconds: Double, finalTerms: [String: Float], curve: [CurvePoint]) {
+        public init(direction: Direction, method: Method, seed: UInt64, targetAccuracy: Double, targetClassAccuracies: [Double] = [],
+                    sourceAccuracy: Double, seconds: Double, finalTerms: [String: Float], curve: [CurvePoint]) {
             self.direction = direction
             self.method = method
             self.seed = seed
             self.targetAccuracy = targetAccuracy
+            self.targetClassAccuracies = targetClassAccuracies
             self.sourceAccuracy = sourceAccuracy
             self.seconds = seconds
             self.finalTerms = finalTerms
@@ -238,10 +241,11 @@ public struct DigitsExperiment {
             let (summary, curve) = try train(task, steps: c.sourceSteps, batches: batches, label: "\(prefix) source",
                                              evaluate: { Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest) })
             let sourceAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: sourceTest)
-            let targetAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest)
+            let (targetAccuracy, perDigit) = Self.scores(Self.predictions(encoder: encoder, classifier: classifier, on: targetTest), targetTest)
             say("\(prefix) source only: target accuracy \(Self.format(targetAccuracy)) (source test \(Self.format(sourceAccuracy)))")
             if c.methods.contains(.sourceOnly) {
-                runs.append(Run(direction: direction, method: .sourceOnly, seed: seed, targetAccuracy: targetAccuracy, sourceAccuracy: sourceAccuracy,
+                runs.append(Run(direction: direction, method: .sourceOnly, seed: seed, targetAccuracy: targetAccuracy,
+                                targetClassAccuracies: perDigit, sourceAccuracy: sourceAccuracy,
                                 seconds: summary.seconds, finalTerms: Self.terms(summary), curve: curve))
             }
             if c.methods.contains(.adda) {
@@ -255,9 +259,10 @@ public struct DigitsExperiment {
                                             criticOptimizer: adam(transfer.criticParameters, c.criticLearningRate))
                 let (addaSummary, addaCurve) = try train(adda, steps: c.adaptationSteps, batches: batches, label: "\(prefix) adda",
                                                          evaluate: { Self.accuracy(encoder: targetEncoder, classifier: classifier, on: targetTest) })
-                let accuracy = Self.accuracy(encoder: targetEncoder, classifier: classifier, on: targetTest)
+                let (accuracy, perDigit) = Self.scores(Self.predictions(encoder: targetEncoder, classifier: classifier, on: targetTest), targetTest)
                 say("\(prefix) ADDA: target accuracy \(Self.format(accuracy))")
-                runs.append(Run(direction: direction, method: .adda, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
+                runs.append(Run(direction: direction, method: .adda, seed: seed, targetAccuracy: accuracy,
+                                targetClassAccuracies: perDigit, sourceAccuracy: sourceAccuracy,
                                 seconds: addaSummary.seconds, finalTerms: Self.terms(addaSummary), curve: addaCurve))
             }
         }
@@ -271,31 +276,43 @@ public struct DigitsExperiment {
                                       optimizer: adam(DigitsDANNTask.parameters(encoder: encoder, classifier: classifier, domain: domain), c.dannLearningRate))
             let (summary, curve) = try train(task, steps: c.dannSteps, batches: batches, label: "\(prefix) dann",
                                              evaluate: { Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest) })
-            let accuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: targetTest)
+            let (accuracy, perDigit) = Self.scores(Self.predictions(encoder: encoder, classifier: classifier, on: targetTest), targetTest)
             let sourceAccuracy = Self.accuracy(encoder: encoder, classifier: classifier, on: sourceTest)
             say("\(prefix) DANN: target accuracy \(Self.format(accuracy)) (source test \(Self.format(sourceAccuracy)))")
-            runs.append(Run(direction: direction, method: .dann, seed: seed, targetAccuracy: accuracy, sourceAccuracy: sourceAccuracy,
+            runs.append(Run(direction: direction, method: .dann, seed: seed, targetAccuracy: accuracy,
+                            targetClassAccuracies: perDigit, sourceAccuracy: sourceAccuracy,
                             seconds: summary.seconds, finalTerms: Self.terms(summary), curve: curve))
         }
         return runs
     }
 
-    /// Classification accuracy of `classifier(encoder(x))` on `set`, both in evaluation mode
-    /// (they are left in it), without a tape.
-    public static func accuracy(encoder: any FeatureExtractor, classifier: any Layer, on set: DigitSet, batchSize: Int = 500) -> Double {
+    /// The class `argmax classifier(encoder(x))` of every image of `set`, both modules in
+    /// evaluation mode (they are left in it), without a tape.
+    public static func predictions(encoder: any FeatureExtractor, classifier: any Layer, on set: DigitSet, batchSize: Int = 500) -> [Int] {
         encoder.eval()
         classifier.eval()
-        var correct = 0
-        withoutGradients {
-            var start = 0
-            while start < set.count {
-                let n = min(batchSize, set.count - start)
-                let predicted = classifier(encoder(set.images.narrowed(axis: 0, start: start, length: n))).argmax(alongAxis: 1)
-                for (i, p) in predicted.enumerated() where p == set.labels[start + i] { correct += 1 }
-                start += n
+        return withoutGradients {
+            stride(from: 0, to: set.count, by: batchSize).flatMap { start in
+                classifier(encoder(set.images.narrowed(axis: 0, start: start, length: min(batchSize, set.count - start)))).argmax(alongAxis: 1)
             }
         }
-        return Double(correct) / Double(set.count)
+    }
+
+    /// Classification accuracy of `classifier(encoder(x))` on `set` (see ``predictions(encoder:classifier:on:batchSize:)``).
+    public static func accuracy(encoder: any FeatureExtractor, classifier: any Layer, on set: DigitSet, batchSize: Int = 500) -> Double {
+        scores(predictions(encoder: encoder, classifier: classifier, on: set, batchSize: batchSize), set).accuracy
+    }
+
+    /// The accuracy of `predicted` classes against `set`'s labels, overall and per digit `0…9`
+    /// (`nan` for a digit without samples).
+    public static func scores(_ predicted: [Int], _ set: DigitSet) -> (accuracy: Double, perDigit: [Double]) {
+        precondition(predicted.count == set.count, "DigitsExperiment.scores: \(predicted.count) predictions for \(set.count) digits")
+        var correct = [Int](repeating: 0, count: 10), total = [Int](repeating: 0, count: 10)
+        for (p, label) in zip(predicted, set.labels) {
+            total[label] += 1
+            if p == label { correct[label] += 1 }
+        }
+        return (Double(correct.reduce(0, +)) / Double(set.count), (0..<10).map { Double(correct[$0]) / Double(total[$0]) })
     }
 
     /// Mean and sample standard deviation per direction and method, in configuration order.

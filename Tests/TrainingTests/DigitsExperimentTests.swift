@@ -47,6 +47,7 @@ func columnDigits(_ name: String, count: Int, shift: Float) -> DigitSet {
         for run in result.runs {
             #expect((0...1).contains(run.targetAccuracy) && (0...1).contains(run.sourceAccuracy))
             #expect(run.finalTerms.values.allSatisfy { $0.isFinite })
+            #expect(run.targetClassAccuracies.count == 10)
         }
         #expect(Set(result.runs[0].finalTerms.keys) == ["classification"])
         #expect(Set(result.runs[1].finalTerms.keys) == ["critic", "critic_accuracy", "adda"])
@@ -81,6 +82,17 @@ func columnDigits(_ name: String, count: Int, shift: Float) -> DigitSet {
         let reader = ColumnReader()
         #expect(DigitsExperiment.accuracy(encoder: reader, classifier: reader.head, on: set, batchSize: 3) == 0.8,
                 "labels 8 and 9 have their columns at 16 and 18 (wrapped to 0 and 2), read as 0 and 1")
+    }
+
+    @Test func scoresAreOverallAndPerDigit() {
+        let set = columnDigits("test", count: 20, shift: 0)   // two of each digit
+        var predicted = set.labels
+        predicted[3] = 0        // one of the two 3s wrong
+        predicted[7] = 1        // one 7 wrong
+        predicted[17] = 2       // the other 7 wrong
+        let (accuracy, perDigit) = DigitsExperiment.scores(predicted, set)
+        #expect(accuracy == 17.0 / 20)
+        #expect(perDigit == [1, 1, 1, 0.5, 1, 1, 1, 0, 1, 1])
     }
 
     @Test func badConfigurationsAreRejectedWithTheirName() {
