@@ -28,7 +28,8 @@ enum DigitsCommand {
                                          values: ["--output", "--seeds", "--data", "--config", "--directions", "--methods", "--curve"], help: help)
         if options.helpRequested { print(help); return }
         var configuration = options.flag("--quick") ? DigitsExperiment.Configuration.quick : DigitsExperiment.Configuration()
-        if let path = options.value("--config") { configuration = try loadConfiguration(path, over: configuration) }
+        if let path = options.value("--config") { configuration = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: configuration,
+                                                                                            layers: [ConfigurationLayer(contentsOf: path)]) }
         if let seeds = options.value("--seeds") {
             let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
             guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw CommandLineError("--seeds needs comma-separated non-negative integers, got '\(seeds)'") }
@@ -73,25 +74,5 @@ enum DigitsCommand {
             throw CommandLineError("\(flag): expected a comma-separated list of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
         }
         return values.map { $0! }
-    }
-
-    /// A JSON configuration: any subset of the keys of ``DigitsExperiment/Configuration``; absent
-    /// keys keep `defaults`, unknown keys are an error.
-    private static func loadConfiguration(_ path: String, over defaults: DigitsExperiment.Configuration) throws -> DigitsExperiment.Configuration {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandLineError("--config: cannot read \(path)") }
-        guard let overrides = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CommandLineError("--config: \(path) is not a JSON object")
-        }
-        var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as! [String: Any]
-        let unknown = Set(overrides.keys).subtracting(merged.keys)
-        guard unknown.isEmpty else {
-            throw CommandLineError("--config: \(path): unknown keys \(unknown.sorted().joined(separator: ", ")); known: \(merged.keys.sorted().joined(separator: ", "))")
-        }
-        merged.merge(overrides) { $1 }
-        do {
-            return try JSONDecoder().decode(DigitsExperiment.Configuration.self, from: JSONSerialization.data(withJSONObject: merged))
-        } catch {
-            throw CommandLineError("--config: \(path): \(error)")
-        }
     }
 }
