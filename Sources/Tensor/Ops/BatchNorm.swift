@@ -41,14 +41,8 @@ extension Tensor {
         let l = checkedLayout(input, weight, bias)
         precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
                      "batchNorm: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
-        let scale = TensorStorage(count: l.channels), shift = TensorStorage(count: l.channels)
-        let invstd = TensorStorage(count: l.channels)
-        for c in 0..<l.channels {
-            let inv = 1 / (variance.storage.base[c] + epsilon).squareRoot()
-            invstd.base[c] = inv
-            scale.base[c] = inv * (weight?.storage.base[c] ?? 1)
-            shift.base[c] = (bias?.storage.base[c] ?? 0) - mean.storage.base[c] * scale.base[c]
-        }
+        let (scale, shift, invstd) = foldedStatistics(mean: mean, variance: variance, weight: weight, bias: bias,
+                                                      epsilon: epsilon, channels: l.channels)
         let value = Tensor(shape: input.shape) { out in
             BatchNormKernel.affine(l.layout, x: input.storage.base, scale: scale.base, shift: shift.base, y: out.baseAddress!)
         }
@@ -116,14 +110,8 @@ extension Tensor {
         let perChannel = checkedSlope(slope, l)
         precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
                      "batchNormPReLU: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
-        let scale = TensorStorage(count: l.channels), shift = TensorStorage(count: l.channels)
-        let invstd = TensorStorage(count: l.channels)
-        for c in 0..<l.channels {
-            let inv = 1 / (variance.storage.base[c] + epsilon).squareRoot()
-            invstd.base[c] = inv
-            scale.base[c] = inv * (weight?.storage.base[c] ?? 1)
-            shift.base[c] = (bias?.storage.base[c] ?? 0) - mean.storage.base[c] * scale.base[c]
-        }
+        let (scale, shift, invstd) = foldedStatistics(mean: mean, variance: variance, weight: weight, bias: bias,
+                                                      epsilon: epsilon, channels: l.channels)
         let value = Tensor(shape: input.shape) { out in
             BatchNormPReLUKernel.inferenceForward(l.layout, x: input.storage.base, scale: scale.base, shift: shift.base,
                                                   slope: slope.storage.base, perChannelSlope: perChannel, y: out.baseAddress!)
@@ -143,6 +131,21 @@ extension Tensor {
             return affineGradients(dx, dGamma, dBeta, weight != nil, bias != nil, need.weight, need.bias, l.channels)
                 + [need.slope ? slopeGradient(dSlope, l.channels, perChannel) : nil]
         }
+    }
+
+    /// Running statistics and affine parameters folded into one per-channel affine map,
+    /// `y = scale·x + shift` with `invstd = 1/√(σ² + ε)`, `scale = γ·invstd`, `shift = β − μ·scale`.
+    private static func foldedStatistics(mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float,
+                                         channels: Int) -> (scale: TensorStorage, shift: TensorStorage, invstd: TensorStorage) {
+        let scale = TensorStorage(count: channels), shift = TensorStorage(count: channels)
+        let invstd = TensorStorage(count: channels)
+        for c in 0..<channels {
+            let inv = 1 / (variance.storage.base[c] + epsilon).squareRoot()
+            invstd.base[c] = inv
+            scale.base[c] = inv * (weight?.storage.base[c] ?? 1)
+            shift.base[c] = (bias?.storage.base[c] ?? 0) - mean.storage.base[c] * scale.base[c]
+        }
+        return (scale, shift, invstd)
     }
 
     /// Which inputs of a fused normalisation need gradients.
