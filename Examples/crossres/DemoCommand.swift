@@ -4,20 +4,22 @@ import Foundation
 /// `crossres demo`: the main job on the built-in synthetic faces — a teacher, students with
 /// and without each transfer family, the cross-resolution comparison, and a report folder.
 enum DemoCommand {
-    static let help = """
-        usage: crossres demo [--quick] [--output DIR] [--force] [--seeds 1,2,3] [--config FILE]
-                             [--data synthetic|yaleb[:PATH]|FOLDER|FILE.rec] [--test-identities N]
-          --quick        a run of about a minute (one seed, few steps): the CI smoke test
-          --data         the faces (default: the built-in synthetic set); yaleb = Extended Yale B
-                         (default PATH ../shared/data/extended_yale_b_cropped/CroppedYale, ambient images
-                         skipped); images are converted to RGB and resized to the study's input size
-          --test-identities N  identities held out for evaluation (default 40 synthetic, 20 otherwise)
-          --output DIR   run folder to create (default runs/demo-<date>); never overwritten without --force
-          --force        replace an existing run folder
-          --seeds LIST   student seeds, comma-separated (default 1,2,3)
-          --config FILE  a JSON study configuration (keys as in report.json's "configuration"; missing keys keep defaults)
-        The synthetic set: 140 identities (100 train / 40 test), 16 images each, 32×32 RGB.
-        """
+    static let options: [ConfigurationOption] = [
+        ConfigurationOption("quick", .flag, "", "a run of about a minute (one seed, few steps): the CI smoke test"),
+        ConfigurationOption("data", .text, "DATA", "synthetic (default), yaleb[:PATH] (Extended Yale B, cropped; default PATH ../shared/data/extended_yale_b_cropped/CroppedYale), an image FOLDER or FILE.rec; converted to RGB at the study's input size"),
+        ConfigurationOption("test-identities", .integer, "N", "identities held out for evaluation (default 40 synthetic, 20 otherwise)"),
+        ConfigurationOption("seeds", .integerList, "LIST", "student seeds, comma-separated (default 1,2,3)"),
+        ConfigurationOption("config", .text, "FILE", "a JSON study configuration (keys as in report.json's \"configuration\"; missing keys keep defaults)"),
+        ConfigurationOption("output", .text, "DIR", "run folder to create (default runs/demo-<date>); never overwritten without --force"),
+        ConfigurationOption("force", .flag, "", "replace an existing run folder"),
+    ]
+
+    static let help = CommandHelp.text(
+        "demo", synopsis: "[--quick] [--data DATA] [--seeds LIST] [--config FILE] [--output DIR] [--force]",
+        summary: "The main job: a teacher, students with and without each transfer family, the cross-resolution comparison and a report\nfolder (report.md, report.json, plots, samples.png).",
+        options: options,
+        notes: ["The synthetic set: 140 identities (100 train / 40 test), 16 images each, 32×32 RGB."],
+        example: "crossres demo --quick --output runs/demo-quick")
 
     /// The data set named by `--data`, at the study's input size, its name, and its default
     /// number of test identities.
@@ -37,26 +39,23 @@ enum DemoCommand {
     }
 
     static func run(_ arguments: [String]) throws {
-        let options = try CommandOptions(arguments, flags: ["--quick", "--force"],
-                                         values: ["--output", "--seeds", "--config", "--data", "--test-identities"], help: help)
-        if options.helpRequested { print(help); return }
-        var configuration = options.flag("--quick") ? CrossResolutionStudy.Configuration.quick : CrossResolutionStudy.Configuration()
-        if let path = options.value("--config") { configuration = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)]) }
-        if let seeds = options.value("--seeds") {
-            let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw CommandLineError("--seeds needs comma-separated non-negative integers, got '\(seeds)'") }
-            configuration.seeds = parsed.map { $0! }
+        let invocation = try Invocation(arguments, options: options, help: help)
+        if invocation.helpRequested { print(help); return }
+        var configuration = try invocation.bool("quick") ? CrossResolutionStudy.Configuration.quick : CrossResolutionStudy.Configuration()
+        if let path = try invocation.string("config") {
+            configuration = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)])
         }
-        let output = options.value("--output") ?? "runs/demo-" + ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
+        if let seeds = try invocation.seeds("seeds") { configuration.seeds = seeds }
+        let output = try invocation.string("output") ?? RunFolderOptions.dated("demo")
         let study = try CrossResolutionStudy(configuration: configuration)
-        let folder = try RunFolder(creating: output, overwrite: options.flag("--force"))
+        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"))
 
         let started = Date()
-        let (faces, name, defaultTestIdentities) = try dataset(options.value("--data"), size: configuration.imageSize)
+        let (faces, name, defaultTestIdentities) = try dataset(invocation.string("data"), size: configuration.imageSize)
         var testIdentities = defaultTestIdentities
-        if let text = options.value("--test-identities") {
-            guard let n = Int(text), n >= 2 * configuration.verificationFolds, n < faces.identityCount else {
-                throw CommandLineError("--test-identities needs an integer in \(2 * configuration.verificationFolds)..<\(faces.identityCount), got '\(text)'")
+        if let n = try invocation.integer("test-identities") {
+            guard n >= 2 * configuration.verificationFolds, n < faces.identityCount else {
+                throw CommandLineError("--test-identities needs an integer in \(2 * configuration.verificationFolds)..<\(faces.identityCount), got \(n)")
             }
             testIdentities = n
         }

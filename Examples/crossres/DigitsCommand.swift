@@ -4,41 +4,38 @@ import Foundation
 /// `crossres digits`: ADDA's MNIST ↔ USPS experiment (source only, ADDA, gradient reversal)
 /// with the table beside the paper's.
 enum DigitsCommand {
-    static let help = """
-        usage: crossres digits [--quick] [--seeds 1,2,3] [--output DIR] [--force] [--data DIR] [--config FILE]
-                               [--directions mnist-usps,usps-mnist] [--methods source-only,adda,dann] [--curve N]
-        ADDA's digits experiment (Tzeng et al., CVPR 2017, Table 2): LeNet on 2000 MNIST and 1800 USPS training
-        digits (drawn per seed; USPS 16x16 brought up to 28x28), tested on the target test set; source only,
-        ADDA and gradient reversal (DANN), mean ± std over the seeds beside the paper's numbers.
-          --quick            a smoke run well under a minute (one seed, a few dozen steps)
-          --seeds LIST       seeds, comma-separated (default 1,2,3)
-          --output DIR       run folder to create (default runs/digits-<date>); never overwritten without --force
-          --force            replace an existing run folder
-          --data DIR         folder with mnist/, mnist_5k/ and usps/ (default ../shared/data)
-          --config FILE      a JSON configuration (keys as in result.json's "configuration"; missing keys keep defaults)
-          --directions LIST  mnist-usps and/or usps-mnist (default both)
-          --methods LIST     source-only, adda and/or dann (default all)
-          --curve N          also evaluate the target test set every N steps (learning curves in result.json)
-        Writes report.md, result.json and logs/ (JSON lines per training stage) into the run folder.
-        Use a release build; CROSSRES_THREADS limits the threads.
-        """
+    static let options: [ConfigurationOption] = [
+        ConfigurationOption("quick", .flag, "", "a smoke run well under a minute (one seed, a few dozen steps)"),
+        ConfigurationOption("data", .text, "DIR", "folder with mnist/, mnist_5k/ and usps/ (default ../shared/data)"),
+        ConfigurationOption("directions", .text, "LIST", "mnist-usps and/or usps-mnist (default both)"),
+        ConfigurationOption("methods", .text, "LIST", "source-only, adda and/or dann (default all)"),
+        ConfigurationOption("curve", .integer, "N", "also evaluate the target test set every N steps (learning curves in result.json)"),
+        ConfigurationOption("seeds", .integerList, "LIST", "seeds, comma-separated (default 1,2,3)"),
+        ConfigurationOption("config", .text, "FILE", "a JSON configuration (keys as in result.json's \"configuration\"; missing keys keep defaults)"),
+        ConfigurationOption("output", .text, "DIR", "run folder to create (default runs/digits-<date>); never overwritten without --force"),
+        ConfigurationOption("force", .flag, "", "replace an existing run folder"),
+    ]
+
+    static let help = CommandHelp.text(
+        "digits", synopsis: "[--quick] [--data DIR] [--directions LIST] [--methods LIST] [--seeds LIST] [--output DIR] [options]",
+        summary: "ADDA's digits experiment (Tzeng et al., CVPR 2017, Table 2): LeNet on 2000 MNIST and 1800 USPS training digits (drawn\nper seed; USPS 16x16 brought up to 28x28), tested on the target test set; source only, ADDA and gradient reversal (DANN),\nmean ± std over the seeds beside the paper's numbers.",
+        options: options,
+        notes: ["Writes report.md, result.json and logs/ (JSON lines per training stage) into the run folder.",
+                "Use a release build; CROSSRES_THREADS limits the threads."],
+        example: "crossres digits --quick --output runs/digits-quick")
 
     static func run(_ arguments: [String]) throws {
-        let options = try CommandOptions(arguments, flags: ["--quick", "--force"],
-                                         values: ["--output", "--seeds", "--data", "--config", "--directions", "--methods", "--curve"], help: help)
-        if options.helpRequested { print(help); return }
-        var configuration = options.flag("--quick") ? DigitsExperiment.Configuration.quick : DigitsExperiment.Configuration()
-        if let path = options.value("--config") { configuration = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: configuration,
-                                                                                            layers: [ConfigurationLayer(contentsOf: path)]) }
-        if let seeds = options.value("--seeds") {
-            let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw CommandLineError("--seeds needs comma-separated non-negative integers, got '\(seeds)'") }
-            configuration.seeds = parsed.map { $0! }
+        let invocation = try Invocation(arguments, options: options, help: help)
+        if invocation.helpRequested { print(help); return }
+        var configuration = try invocation.bool("quick") ? DigitsExperiment.Configuration.quick : DigitsExperiment.Configuration()
+        if let path = try invocation.string("config") {
+            configuration = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)])
         }
-        if let list = options.value("--directions") { configuration.directions = try parseList(list, "--directions") }
-        if let list = options.value("--methods") { configuration.methods = try parseList(list, "--methods") }
-        if let text = options.value("--curve") {
-            guard let every = Int(text), every >= 1 else { throw CommandLineError("--curve needs a positive number of steps, got '\(text)'") }
+        if let seeds = try invocation.seeds("seeds") { configuration.seeds = seeds }
+        if let list = try invocation.string("directions") { configuration.directions = try parseList(list, "--directions") }
+        if let list = try invocation.string("methods") { configuration.methods = try parseList(list, "--methods") }
+        if let every = try invocation.integer("curve") {
+            guard every >= 1 else { throw CommandLineError("--curve needs a positive number of steps, got \(every)") }
             configuration.curveEvery = every
         }
         let experiment: DigitsExperiment
@@ -46,7 +43,7 @@ enum DigitsCommand {
             throw CommandLineError("\(error)")
         }
 
-        let dataFolder = options.value("--data") ?? "../shared/data"
+        let dataFolder = try invocation.string("data") ?? "../shared/data"
         let started = Date()
         let data: DigitsData
         do { data = try experiment.loadData(folder: dataFolder) } catch let error as DigitsDataError where error.kind == .missingFile {
@@ -55,8 +52,8 @@ enum DigitsCommand {
         print(String(format: "loaded digits from %@ in %.1f s: MNIST %d train / %d test, USPS %d train / %d test", dataFolder,
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
 
-        let output = options.value("--output") ?? "runs/digits-" + ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
-        let folder = try RunFolder(creating: output, overwrite: options.flag("--force"))
+        let output = try invocation.string("output") ?? RunFolderOptions.dated("digits")
+        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"))
         var runner = experiment
         runner.logFolder = folder.file("logs")
         try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)

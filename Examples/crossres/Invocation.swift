@@ -1,9 +1,11 @@
 import CrossRes
 import Foundation
 
-/// One subcommand's command line: `--key value` settings and `--switch` flags declared as
-/// ``ConfigurationOption``s, `--config FILE` (a JSON object with the same keys, overridden by
-/// the flags) and `--help`. Unknown flags and keys, missing values and repeated flags are
+/// One subcommand's command line — the only argument parser of `crossres`: `--key value`
+/// settings and `--switch` flags declared as ``ConfigurationOption``s, `--config FILE` (a JSON
+/// object with the same keys, overridden by the flags) and `--help`. A command that declares
+/// its own `config` option (an experiment configuration of other keys) gets `--config` as
+/// that option's value instead. Unknown flags and keys, missing values and repeated flags are
 /// usage errors that name them.
 struct Invocation {
     let helpRequested: Bool
@@ -19,7 +21,7 @@ struct Invocation {
         var configPath: String?
         while let argument = rest.popFirst() {
             if argument == "--help" || argument == "-h" { helpRequested = true; continue }
-            if argument == "--config" {
+            if argument == "--config" && !options.contains(where: { $0.key == "config" }) {
                 guard let path = rest.popFirst() else { throw CommandLineError("--config needs a FILE") }
                 guard configPath == nil else { throw CommandLineError("--config given twice") }
                 configPath = path
@@ -90,6 +92,15 @@ struct Invocation {
     /// A seed setting.
     func seed(_ key: String) throws -> UInt64? { try value(key) as? UInt64 }
 
+    /// A list of non-negative integers (seeds), if set.
+    func seeds(_ key: String) throws -> [UInt64]? {
+        guard let list = try value(key) as? [Int] else { return nil }
+        guard !list.isEmpty, list.allSatisfy({ $0 >= 0 }) else {
+            throw CommandLineError("\(option(key).flag) needs comma-separated non-negative integers, got \(list)")
+        }
+        return list.map(UInt64.init)
+    }
+
     /// A boolean setting or switch (`false` when absent).
     func bool(_ key: String) throws -> Bool { try value(key) as? Bool ?? false }
 }
@@ -107,7 +118,9 @@ enum CommandHelp {
             let left = option.flag + (option.kind == .flag ? "" : " " + option.placeholder)
             lines.append(line(left, option.help + (defaults(option.key).map { " (default \($0))" } ?? "")))
         }
-        lines.append(line("--config FILE", "a JSON object of these settings, keys without the dashes (flags override it)"))
+        if !options.contains(where: { $0.key == "config" }) {
+            lines.append(line("--config FILE", "a JSON object of these settings, keys without the dashes (flags override it)"))
+        }
         lines.append(line("--help", "this help"))
         if !notes.isEmpty { lines += [""] + notes }
         lines += ["", "example:", "  " + example]
@@ -122,6 +135,11 @@ enum RunFolderOptions {
         ConfigurationOption("resume", .flag, "", "continue the run in --output from its last checkpoint (ends bit-identical to an uninterrupted run)"),
         ConfigurationOption("force", .flag, "", "replace an existing run folder"),
     ]
+
+    /// `runs/<command>-<UTC date and time>`: the default run folder of the experiment commands.
+    static func dated(_ command: String) -> String {
+        "runs/\(command)-" + ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
+    }
 
     static let report: [ConfigurationOption] = [
         ConfigurationOption("output", .text, "DIR", "report folder to create (required); an existing one is replaced only with --force"),
