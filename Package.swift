@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "crossres", targets: ["crossres"]),
         .executable(name: "CustomTransferLoss", targets: ["CustomTransferLoss"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CLAPACKE", providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - Public API
         .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
@@ -30,19 +32,23 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Evaluation", dependencies: ["Tensor", "Layers", "Datasets"]),
         .target(name: "Training", dependencies: ["Tensor", "Layers", "Optim", "Losses", "Datasets", "Evaluation"]),
+        .target(name: "Distributed", dependencies: ["Tensor", "Layers", "Optim", "Datasets", "Training", "CMPI"]),
         .target(name: "CrossRes", dependencies: ["Tensor", "Layers", "Optim", "Losses", "Datasets", "Evaluation", "Training"]),
 
         // MARK: - Executables
-        .executableTarget(name: "crossres", dependencies: ["CrossRes", "CBLAS"], path: "Examples/crossres"),
+        .executableTarget(name: "crossres", dependencies: ["CrossRes", "CBLAS", "Distributed"], path: "Examples/crossres"),
+        .executableTarget(name: "DistributedCheck", dependencies: ["Tensor", "Layers", "Optim", "Training", "Distributed"], path: "Examples/DistributedCheck"),
         .executableTarget(name: "CustomTransferLoss", dependencies: ["Tensor", "Layers", "Losses"], path: "Examples/CustomTransferLoss"),
 
-        // MARK: - Unit test bundles
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "LayersTests", dependencies: ["Tensor", "Layers"]),
+        // MARK: - Unit test bundles (TestSupport: Python fixtures, processes, shared data)
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Tensor", "Layers", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Tensor", "Layers", "Optim"]),
         .testTarget(name: "LossesTests", dependencies: ["Tensor", "Layers", "Losses"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Tensor", "Datasets"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Tensor", "Layers", "Datasets", "Evaluation"]),
-        .testTarget(name: "TrainingTests", dependencies: ["CrossRes"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Tensor", "Datasets", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Tensor", "Layers", "Datasets", "Evaluation", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["CrossRes", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Tensor", "Layers", "Optim", "Training", "Distributed"]),
     ]
 )

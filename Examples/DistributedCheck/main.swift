@@ -1,0 +1,212 @@
+import Foundation
+import Tensor
+import Layers
+import Optim
+import Training
+import Distributed
+
+// DistributedCheck: a small BN-free data-parallel run for the Distributed module's tests and
+// benchmark. Start it directly (one process) or under `mpirun -np N`:
+//
+//   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
+//                          [--checkpoint-every K] [--stop-after K] [--resume]
+//   DistributedCheck bench --steps 30 --batch 64 [--width 256]
+//   DistributedCheck collectives          (prints the results of each collective)
+//   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
+//   DistributedCheck fail --rank R        (rank R throws at its second step: every rank must end)
+
+/// The run's settings, `--name value` pairs.
+struct Settings {
+    var values: [String: String] = [:]
+
+    init(_ arguments: ArraySlice<String>) throws {
+        var rest = arguments
+        while let flag = rest.popFirst() {
+            guard flag.hasPrefix("--") else { throw CheckError("unexpected argument '\(flag)'") }
+            let name = String(flag.dropFirst(2))
+            if name == "resume" { values[name] = "true"; continue }
+            guard let value = rest.popFirst() else { throw CheckError("\(flag) needs a value") }
+            values[name] = value
+        }
+    }
+
+    func integer(_ name: String, _ fallback: Int) throws -> Int {
+        guard let text = values[name] else { return fallback }
+        guard let value = Int(text) else { throw CheckError("--\(name) needs an integer, got '\(text)'") }
+        return value
+    }
+}
+
+struct CheckError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A two-layer tanh perceptron: no BatchNorm, so N shards of B/N rows give exactly the
+/// gradient of the global batch B.
+final class Perceptron: Module {
+    let hidden: Linear
+    let output: Linear
+
+    init(inputs: Int, width: Int, outputs: Int, using generator: inout RandomGenerator) {
+        hidden = Linear(inputs, width, using: &generator)
+        output = Linear(width, outputs, using: &generator)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { output(hidden(x).tanh()) }
+}
+
+/// A fixed regression problem: `count` inputs and targets of a random teacher function; each
+/// epoch visits the samples in a seeded permutation, `batch` per step.
+struct RegressionBatches: BatchProvider {
+    let inputs: Tensor, targets: Tensor
+    let batch: Int, seed: UInt64
+
+    init(count: Int, inputs width: Int, outputs: Int, batch: Int, seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        inputs = Tensor.randomNormal([count, width], using: &generator)
+        let projection = Tensor.randomNormal([width, outputs], using: &generator)
+        targets = (inputs.matmul(projection) * 0.5).sin()
+        self.batch = batch
+        self.seed = seed
+    }
+
+    var batchesPerEpoch: Int { inputs.shape[0] / batch }
+
+    func batch(atStep step: Int) throws -> TrainingBatch {
+        let epoch = step / batchesPerEpoch, index = step % batchesPerEpoch
+        var order = Array(0..<inputs.shape[0])
+        var generator = RandomGenerator(seed: seed &+ 0x9E37 &* UInt64(epoch + 1))
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        let rows = Array(order[(index * batch)..<((index + 1) * batch)])
+        let x = inputs.indexSelect(axis: 0, rows), y = targets.indexSelect(axis: 0, rows)
+        return TrainingBatch(highResolution: x.reshaped(to: [batch, x.shape[1], 1, 1]),
+                             lowResolution: y.reshaped(to: [batch, y.shape[1], 1, 1]), labels: rows, indices: rows)
+    }
+}
+
+/// Mean squared error of the perceptron on a batch (inputs in the HR view, targets in the LR view).
+final class RegressionTask: TrainingTask {
+    let model: Perceptron
+    let optimizer: any Optimizer
+    let failingRank: Int?, rank: Int
+    private var steps = 0
+
+    init(model: Perceptron, optimizer: any Optimizer, failingRank: Int? = nil, rank: Int = 0) {
+        self.model = model
+        self.optimizer = optimizer
+        self.failingRank = failingRank
+        self.rank = rank
+    }
+
+    var checkpointedModules: [(name: String, module: any Module)] { [("model", model)] }
+    var optimizers: [(name: String, optimizer: any Optimizer)] { [("optimizer", optimizer)] }
+
+    func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        steps += 1
+        if failingRank == rank && steps == 2 { throw CheckError("rank \(rank) fails on purpose at its step \(steps)") }
+        let x = batch.highResolution.flattened(), y = batch.lowResolution.flattened()
+        let loss = (model(x) - y).square().mean()
+        optimizer.step(loss.backward(retaining: .leaves))
+        return [("mse", loss.item)]
+    }
+}
+
+/// Builds the model, data and optimiser of a run, identical on every rank.
+func makeTask(_ settings: Settings, group: ProcessGroup, failingRank: Int? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
+    let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
+    let seed = UInt64(try settings.integer("seed", 7))
+    let features = 16, outputs = 4
+    var generator = RandomGenerator(seed: seed)
+    let model = Perceptron(inputs: features, width: width, outputs: outputs, using: &generator)
+    let sgd = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
+    let optimizer = try DistributedOptimizer(sgd, group: group)
+    let data = RegressionBatches(count: max(64, 4 * batch), inputs: features, outputs: outputs, batch: batch, seed: seed &+ 1)
+    return (RegressionTask(model: model, optimizer: optimizer, failingRank: failingRank, rank: group.rank),
+            try ShardedBatches(data, group: group), batch)
+}
+
+/// `train`: the acceptance runs (global batch B on N processes; checkpoint, stop, resume).
+func train(_ settings: Settings, group: ProcessGroup) throws {
+    let steps = try settings.integer("steps", 8)
+    let configuration = settings.values.filter { !["stop-after", "resume", "checkpoint-every", "weights"].contains($0.key) }
+        .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    try group.ensureSameConfiguration(configuration)
+    let (task, batches, _) = try makeTask(settings, group: group, failingRank: settings.values["fail-rank"].flatMap(Int.init))
+    let checkpoint = settings.values["checkpoint"]
+    var start = 0
+    if settings.values["resume"] != nil, let checkpoint, group.isRoot {
+        start = try TrainingLoop.resume(task, from: checkpoint)
+    }
+    start = try group.synchronise(task, step: start)
+    let stop = min(try settings.integer("stop-after", steps), steps)
+    let loop = TrainingLoop(steps: stop, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps))
+        .onRank(of: group)
+    let summary = try loop.run(task, batches: batches, startStep: start)
+    if group.isRoot, let weights = settings.values["weights"] {
+        try task.model.saveStateDict(to: URL(fileURLWithPath: weights))
+    }
+    if group.isRoot {
+        print("trained steps \(start)..<\(stop) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
+    }
+}
+
+/// `bench`: images (rows) per second of the whole job at a fixed global batch.
+func bench(_ settings: Settings, group: ProcessGroup) throws {
+    let steps = try settings.integer("steps", 30), warmup = 3
+    let (task, batches, batch) = try makeTask(settings, group: group)
+    _ = try group.synchronise(task, step: 0)
+    _ = try TrainingLoop(steps: warmup).run(task, batches: batches)
+    try group.barrier()
+    let started = Date()
+    _ = try TrainingLoop(steps: warmup + steps).run(task, batches: batches, startStep: warmup)
+    try group.barrier()
+    let seconds = Date().timeIntervalSince(started)
+    if group.isRoot {
+        print(String(format: "{\"processes\": %d, \"batch\": %d, \"width\": %@, \"steps\": %d, \"seconds\": %.4f, \"rowsPerSecond\": %.1f}",
+                     group.size, batch, settings.values["width"] ?? "32", steps, seconds, Double(steps * batch) / seconds))
+    }
+}
+
+/// `collectives`: each collective on rank-dependent data, results printed by rank 0.
+func collectives(group: ProcessGroup) throws {
+    var values: [Float] = [Float(group.rank + 1), 10]
+    try values.withUnsafeMutableBufferPointer { try group.allReduceSum($0) }
+    let broadcast = try group.broadcast(Tensor([Float(group.rank + 5), 1]))
+    let gathered = try group.allGather(Tensor(shape: [group.rank + 1, 2], scalars: Array(repeating: Float(group.rank), count: 2 * (group.rank + 1))))
+    try group.barrier()
+    try group.ensureSameConfiguration("same")
+    if group.isRoot {
+        print("size \(group.size)")
+        print("allReduceSum \(values)")
+        print("broadcast \(broadcast.scalars)")
+        print("allGather \(gathered.shape) \(gathered.scalars)")
+    }
+}
+
+let arguments = CommandLine.arguments
+let group: ProcessGroup
+do { group = try ProcessGroup.world() } catch {
+    FileHandle.standardError.write(Data("DistributedCheck: \(error)\n".utf8))
+    exit(1)
+}
+do {
+    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|collectives|mismatch|fail [--flag value]...") }
+    var settings = try Settings(arguments.dropFirst(2))
+    switch arguments[1] {
+    case "train": try train(settings, group: group)
+    case "bench": try bench(settings, group: group)
+    case "collectives": try collectives(group: group)
+    case "mismatch":
+        settings.values["seed"] = String(7 + group.rank)
+        try train(settings, group: group)
+    case "fail":
+        settings.values["fail-rank"] = settings.values["rank"] ?? "1"
+        settings.values["rank"] = nil
+        try train(settings, group: group)
+    default: throw CheckError("unknown mode '\(arguments[1])'")
+    }
+    try group.finalize()
+} catch {
+    group.abort("DistributedCheck: \(error)")
+}

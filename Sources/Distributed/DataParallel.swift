@@ -1,0 +1,43 @@
+import Foundation
+import Tensor
+import Training
+
+extension ProcessGroup {
+    /// Rank 0's integer on every rank.
+    public func broadcast(_ value: Int) throws -> Int {
+        let bytes = try broadcast(bytes: withUnsafeBytes(of: Int64(value).littleEndian) { Array($0) })
+        return Int(bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
+    }
+
+    /// Makes every rank's `task` identical to rank 0's — every parameter, buffer and optimiser
+    /// moment, as a ``Checkpoint`` of rank 0 broadcast and restored — and returns rank 0's
+    /// `step`. Call it after building the task (and after rank 0 resumed from a checkpoint),
+    /// before training: from then on identical averaged updates keep the ranks identical.
+    public func synchronise(_ task: any TrainingTask, step: Int) throws -> Int {
+        let tensors = isRoot ? Checkpoint(capturing: task, step: step).tensors : [:]
+        let received = try broadcast(tensors)
+        let rootStep = try broadcast(step)
+        if !isRoot {
+            var checkpoint = Checkpoint(capturing: task, step: rootStep)
+            checkpoint.tensors = received
+            try checkpoint.restore(task, path: "<rank 0's state>")
+        }
+        return rootStep
+    }
+}
+
+extension TrainingLoop {
+    /// This loop as rank `group.rank` runs it: rank 0 keeps the metrics log, progress,
+    /// evaluation and checkpoints; the other ranks only train (every rank holds the same
+    /// weights, so rank 0's checkpoint is the run's).
+    public func onRank(of group: ProcessGroup) -> TrainingLoop {
+        guard !group.isRoot else { return self }
+        var loop = self
+        loop.checkpointPath = nil
+        loop.log = nil
+        loop.progress = nil
+        loop.evaluate = nil
+        loop.evaluateEvery = nil
+        return loop
+    }
+}

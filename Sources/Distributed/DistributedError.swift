@@ -1,0 +1,25 @@
+/// What can go wrong in a data-parallel run.
+public enum DistributedError: Error, CustomStringConvertible, Equatable {
+    /// An MPI call returned an error code (the process group sets `MPI_ERRORS_RETURN`, so
+    /// errors come back as codes instead of aborting): the call, the code and MPI's string.
+    case mpi(call: String, code: Int32, message: String)
+    /// The ranks do not run the same configuration (rank 0's hash is the reference).
+    case configurationMismatch(ranks: [Int], detail: String)
+    /// The global batch does not split into equal shards.
+    case indivisibleBatch(batch: Int, processes: Int)
+    /// Data that should be identical on every rank is not (shapes, keys, counts).
+    case inconsistent(String)
+
+    public var description: String {
+        switch self {
+        case let .mpi(call, code, message):
+            return "MPI error in \(call) (code \(code)): \(message)"
+        case let .configurationMismatch(ranks, detail):
+            return "the processes run different configurations: rank(s) \(ranks.map(String.init).joined(separator: ", ")) differ from rank 0 (\(detail)); start every rank with the same settings"
+        case let .indivisibleBatch(batch, processes):
+            return "the global batch \(batch) does not split evenly over \(processes) processes; choose a batch that is a multiple of \(processes)"
+        case let .inconsistent(detail):
+            return "ranks disagree: \(detail)"
+        }
+    }
+}

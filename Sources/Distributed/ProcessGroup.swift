@@ -1,0 +1,262 @@
+import Foundation
+import CMPI
+import Tensor
+
+/// The processes of a data-parallel run: MPI's world communicator (Open MPI), with the
+/// collectives training needs — barrier, broadcast from rank 0, sum all-reduce and all-gather.
+///
+/// MPI is initialised once per process, on first use of ``world()`` (`MPI_Init_thread`,
+/// `MPI_THREAD_SERIALIZED`; calls are serialised by a lock, so any thread may call), and shut
+/// down by ``finalize()``, which a program must call before it exits normally (`mpirun`
+/// reports a rank that exits without it). A program started without `mpirun` is a world of
+/// one process (MPI's singleton start-up).
+///
+/// The error handler is `MPI_ERRORS_RETURN`: a failing call throws ``DistributedError/mpi(call:code:message:)``
+/// with MPI's error string instead of aborting the job. A rank that stops with an error
+/// should call ``abort(_:code:)``, which ends every rank instead of leaving them waiting in
+/// a collective.
+public final class ProcessGroup: Sendable {
+    /// This process's index, `0..<size`; rank 0 logs and writes checkpoints.
+    public let rank: Int
+    /// Number of processes.
+    public let size: Int
+    private let state = Mutex()
+
+    /// Whether this is rank 0.
+    public var isRoot: Bool { rank == 0 }
+
+    private static let shared = Result { () throws(DistributedError) in try ProcessGroup() }
+
+    /// The world of all processes of this job (initialises MPI on first use).
+    public static func world() throws -> ProcessGroup { try shared.get() }
+
+    private init() throws(DistributedError) {
+        var initialised: Int32 = 0
+        try Self.check(MPI_Initialized(&initialised), "MPI_Initialized")
+        if initialised == 0 {
+            var provided: Int32 = 0
+            try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_SERIALIZED), &provided), "MPI_Init_thread")
+            guard provided >= Int32(MPI_THREAD_SERIALIZED) else {
+                throw .mpi(call: "MPI_Init_thread", code: provided, message: "this MPI library does not support MPI_THREAD_SERIALIZED")
+            }
+        }
+        try Self.check(MPI_Comm_set_errhandler(crossres_mpi_comm_world(), crossres_mpi_errors_return()), "MPI_Comm_set_errhandler")
+        var rank: Int32 = 0, size: Int32 = 0
+        try Self.check(MPI_Comm_rank(crossres_mpi_comm_world(), &rank), "MPI_Comm_rank")
+        try Self.check(MPI_Comm_size(crossres_mpi_comm_world(), &size), "MPI_Comm_size")
+        self.rank = Int(rank)
+        self.size = Int(size)
+    }
+
+    // MARK: - Collectives
+
+    /// Blocks until every rank has called it.
+    public func barrier() throws {
+        try serialised("MPI_Barrier") { MPI_Barrier(crossres_mpi_comm_world()) }
+    }
+
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks (in place).
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try forChunks(of: buffer.count) { offset, count in
+            try serialised("MPI_Allreduce") {
+                MPI_Allreduce(crossres_mpi_in_place(), buffer.baseAddress! + offset, count, crossres_mpi_float(),
+                              crossres_mpi_sum(), crossres_mpi_comm_world())
+            }
+        }
+    }
+
+    /// The elementwise maximum over ranks of `values` (same count on every rank).
+    public func allReduceMax(_ values: [Int64]) throws -> [Int64] {
+        var result = values
+        try result.withUnsafeMutableBufferPointer { buffer in
+            try serialised("MPI_Allreduce") {
+                MPI_Allreduce(crossres_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), crossres_mpi_int64(),
+                              crossres_mpi_max(), crossres_mpi_comm_world())
+            }
+        }
+        return result
+    }
+
+    /// Overwrites `buffer` on every rank with rank 0's.
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try forChunks(of: buffer.count) { offset, count in
+            try serialised("MPI_Bcast") {
+                MPI_Bcast(buffer.baseAddress! + offset, count, crossres_mpi_float(), 0, crossres_mpi_comm_world())
+            }
+        }
+    }
+
+    /// Rank 0's bytes, on every rank (other ranks' `bytes` are ignored).
+    public func broadcast(bytes: [UInt8]) throws -> [UInt8] {
+        var count = [Int64(bytes.count)]
+        try count.withUnsafeMutableBufferPointer { buffer in
+            try serialised("MPI_Bcast") { MPI_Bcast(buffer.baseAddress, 1, crossres_mpi_int64(), 0, crossres_mpi_comm_world()) }
+        }
+        var result = isRoot ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
+        try result.withUnsafeMutableBufferPointer { buffer in
+            try forChunks(of: buffer.count) { offset, chunk in
+                try serialised("MPI_Bcast") {
+                    MPI_Bcast(buffer.baseAddress! + offset, chunk, crossres_mpi_byte(), 0, crossres_mpi_comm_world())
+                }
+            }
+        }
+        return result
+    }
+
+    /// Rank 0's tensors, on every rank: names and shapes travel first (other ranks' `tensors`
+    /// are ignored), then every value in one flat buffer in name order.
+    public func broadcast(_ tensors: [String: Tensor]) throws -> [String: Tensor] {
+        let names = tensors.keys.sorted()
+        let layout = try JSONEncoder().encode(names.map { TensorLayout(name: $0, shape: tensors[$0]!.shape) })
+        let received = try JSONDecoder().decode([TensorLayout].self, from: Data(try broadcast(bytes: Array(layout))))
+        let total = received.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let flat = TensorStorage(count: total)
+        if isRoot {
+            var offset = 0
+            for name in names {
+                tensors[name]!.withUnsafeBufferPointer { source in
+                    (flat.base + offset).update(from: source.baseAddress!, count: source.count)
+                    offset += source.count
+                }
+            }
+        }
+        try broadcast(UnsafeMutableBufferPointer(start: flat.base, count: total))
+        if isRoot { return tensors }
+        var result: [String: Tensor] = [:], offset = 0
+        for entry in received {
+            let count = entry.shape.reduce(1, *)
+            result[entry.name] = Tensor(shape: entry.shape) { $0.baseAddress!.update(from: flat.base + offset, count: count) }
+            offset += count
+        }
+        return result
+    }
+
+    /// Rank 0's tensor, on every rank.
+    public func broadcast(_ tensor: Tensor) throws -> Tensor {
+        try broadcast(["tensor": tensor])["tensor"]!
+    }
+
+    /// The rows of every rank's `[n_r, …]` tensor concatenated in rank order (`[Σ n_r, …]`) on
+    /// every rank — e.g. evaluation embeddings computed on shards. Row counts may differ; the
+    /// trailing shape must not.
+    public func allGather(_ tensor: Tensor) throws -> Tensor {
+        precondition(tensor.rank >= 1, "allGather: needs a tensor with a row axis, got shape \(tensor.shape)")
+        let rowShape = Array(tensor.shape.dropFirst())
+        let rowCount = rowShape.reduce(1, *)
+        let shapes = try allGather(values: [Int64(tensor.shape[0]), Int64(rowShape.count)] + rowShape.map(Int64.init), width: 2 + rowShape.count)
+        for (r, shape) in shapes.enumerated() where Array(shape.dropFirst()) != [Int64(rowShape.count)] + rowShape.map(Int64.init) {
+            throw DistributedError.inconsistent("allGather: rank \(r) has rows of shape \(shape.dropFirst(2).map { Int($0) }), rank \(rank) \(rowShape)")
+        }
+        let counts = shapes.map { Int32(Int($0[0]) * rowCount) }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<size { displacements[r] = displacements[r - 1] + counts[r - 1] }
+        let total = counts.reduce(0) { $0 + Int($1) }
+        let rows = total / max(rowCount, 1)
+        let gathered = TensorStorage(count: total)
+        try tensor.withUnsafeBufferPointer { local in
+            try serialised("MPI_Allgatherv") {
+                MPI_Allgatherv(UnsafeMutableRawPointer(mutating: local.baseAddress), Int32(local.count), crossres_mpi_float(),
+                               gathered.base, counts, displacements, crossres_mpi_float(), crossres_mpi_comm_world())
+            }
+        }
+        return Tensor(shape: [rows] + rowShape, storage: gathered)
+    }
+
+    /// Every rank's `values` (`width` each), in rank order.
+    func allGather(values: [Int64], width: Int) throws -> [[Int64]] {
+        precondition(values.count == width, "allGather: \(values.count) values, width \(width)")
+        var all = [Int64](repeating: 0, count: width * size)
+        try all.withUnsafeMutableBufferPointer { output in
+            try serialised("MPI_Allgather") {
+                MPI_Allgather(values, Int32(width), crossres_mpi_int64(), output.baseAddress, Int32(width), crossres_mpi_int64(),
+                              crossres_mpi_comm_world())
+            }
+        }
+        return (0..<size).map { Array(all[($0 * width)..<(($0 + 1) * width)]) }
+    }
+
+    /// Checks that every rank runs the same configuration: rank 0 broadcasts the hash of its
+    /// `text` (for example the run's settings as canonical JSON), every rank compares its own,
+    /// and if any differs every rank throws ``DistributedError/configurationMismatch(ranks:detail:)``
+    /// naming the differing ranks — nobody is left waiting.
+    public func ensureSameConfiguration(_ text: String) throws {
+        let hash = Int64(bitPattern: Self.fingerprint(text))
+        let rootHash = try broadcast(bytes: withUnsafeBytes(of: hash.littleEndian) { Array($0) })
+        let reference = rootHash.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+        let flags = try allGather(values: [hash == reference ? 0 : 1], width: 1)
+        let differing = flags.enumerated().filter { $0.element[0] != 0 }.map(\.offset)
+        guard differing.isEmpty else {
+            throw DistributedError.configurationMismatch(
+                ranks: differing, detail: String(format: "settings hash %016llx on rank 0, %016llx on rank %d", UInt64(bitPattern: reference), UInt64(bitPattern: hash), rank))
+        }
+    }
+
+    /// FNV-1a 64 of the UTF-8 bytes: the same on every process (Swift's `Hasher` is seeded per process).
+    static func fingerprint(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
+    }
+
+    // MARK: - Shut-down
+
+    /// Ends every rank of the job (`MPI_Abort`) after printing `message` to standard error:
+    /// what a rank that cannot continue must do, so no other rank hangs in a collective.
+    public func abort(_ message: String, code: Int32 = 1) -> Never {
+        FileHandle.standardError.write(Data("rank \(rank) of \(size): \(message)\n".utf8))
+        MPI_Abort(crossres_mpi_comm_world(), code)
+        exit(code)
+    }
+
+    /// Shuts MPI down (`MPI_Finalize`); later collectives throw. Call once, before exit.
+    public func finalize() throws {
+        try state.withLock { finalized throws in
+            guard !finalized else { return }
+            try Self.check(MPI_Finalize(), "MPI_Finalize")
+            finalized = true
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs one MPI call under the lock, turning its error code into a thrown error.
+    private func serialised(_ call: String, _ body: () -> Int32) throws {
+        try state.withLock { finalized throws in
+            guard !finalized else { throw DistributedError.mpi(call: call, code: -1, message: "called after ProcessGroup.finalize()") }
+            try Self.check(body(), call)
+        }
+    }
+
+    /// Splits `count` elements into MPI-sized (`Int32`) chunks.
+    private func forChunks(of count: Int, _ body: (Int, Int32) throws -> Void) throws {
+        let chunk = 1 << 30
+        for offset in stride(from: 0, to: count, by: chunk) { try body(offset, Int32(min(chunk, count - offset))) }
+    }
+
+    static func check(_ code: Int32, _ call: String) throws(DistributedError) {
+        guard code != MPI_SUCCESS else { return }
+        var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
+        var length: Int32 = 0
+        _ = MPI_Error_string(code, &text, &length)
+        throw .mpi(call: call, code: code, message: String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+}
+
+/// A name and a shape, broadcast ahead of tensor values.
+private struct TensorLayout: Codable {
+    let name: String
+    let shape: [Int]
+}
+
+/// A lock around the group's one piece of mutable state (whether MPI was shut down).
+private final class Mutex: @unchecked Sendable {
+    // `finalized` is only read or written while `lock` is held.
+    private let lock = NSLock()
+    private var finalized = false
+
+    func withLock<R>(_ body: (inout Bool) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&finalized)
+    }
+}

@@ -1,0 +1,74 @@
+import Tensor
+import Datasets
+import Training
+
+/// One rank's share of a global batch stream: at every step, rank `r` of `N` takes rows
+/// `r·B/N ..< (r+1)·B/N` of the global batch `B` of that step. All ranks build the same
+/// global stream (same seed), so the shards are disjoint and together cover exactly what a
+/// single process would train on — and since the global batch depends only on the global
+/// step, a checkpoint (which stores the step) resumes under any process count that divides
+/// `B` with the same schedule.
+///
+/// Over a ``LoaderBatches`` only the shard's samples are decoded and degraded (each sample's
+/// randomness is a function of the seed, epoch and sample index, so the rows are those of the
+/// global batch); any other provider is sliced after building the whole batch.
+public struct ShardedBatches: BatchProvider {
+    public let global: any BatchProvider
+    public let rank: Int
+    public let processes: Int
+
+    /// - Throws: ``DistributedError/indivisibleBatch(batch:processes:)`` when `global` is a
+    ///   ``LoaderBatches`` whose batch size `processes` does not divide (other providers are
+    ///   checked at each step).
+    public init(_ global: any BatchProvider, rank: Int, processes: Int) throws {
+        precondition(processes > 0 && rank >= 0 && rank < processes, "ShardedBatches: rank \(rank) outside 0..<\(processes)")
+        if let loader = (global as? LoaderBatches)?.loader, loader.options.batchSize % processes != 0 {
+            throw DistributedError.indivisibleBatch(batch: loader.options.batchSize, processes: processes)
+        }
+        self.global = global
+        self.rank = rank
+        self.processes = processes
+    }
+
+    /// This process's shard of `global` in `group`.
+    public init(_ global: any BatchProvider, group: ProcessGroup) throws {
+        try self.init(global, rank: group.rank, processes: group.size)
+    }
+
+    public var batchesPerEpoch: Int { global.batchesPerEpoch }
+
+    /// The rows of this rank in a global batch of `count` rows.
+    public func rows(ofGlobalBatch count: Int) throws -> Range<Int> {
+        guard count % processes == 0 else { throw DistributedError.indivisibleBatch(batch: count, processes: processes) }
+        let share = count / processes
+        return (rank * share)..<((rank + 1) * share)
+    }
+
+    public func batch(atStep step: Int) throws -> TrainingBatch {
+        if processes == 1 { return try global.batch(atStep: step) }
+        if let loader = (global as? LoaderBatches)?.loader { return try shard(of: loader, step: step) }
+        let batch = try global.batch(atStep: step)
+        let rows = try self.rows(ofGlobalBatch: batch.count)
+        return TrainingBatch(highResolution: batch.highResolution.narrowed(axis: 0, start: rows.lowerBound, length: rows.count),
+                             lowResolution: batch.lowResolution.narrowed(axis: 0, start: rows.lowerBound, length: rows.count),
+                             labels: Array(batch.labels[rows]), indices: Array(batch.indices[rows]))
+    }
+
+    /// The shard of step `step` of a loader, decoding only its samples.
+    private func shard(of loader: BatchLoader, step: Int) throws -> TrainingBatch {
+        let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
+        let size = loader.options.batchSize
+        let order = loader.order(epoch: epoch)
+        let globalRows = (index * size)..<min(order.count, (index + 1) * size)
+        let rows = try self.rows(ofGlobalBatch: globalRows.count)
+        let indices = Array(order[(globalRows.lowerBound + rows.lowerBound)..<(globalRows.lowerBound + rows.upperBound)])
+        let views = try indices.map { try loader.views(of: $0, epoch: epoch) }
+        for (k, view) in views.enumerated() where view.hr.width != views[0].hr.width || view.lr.width != views[0].lr.width
+            || view.hr.height != views[0].hr.height || view.lr.height != views[0].lr.height {
+            throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k]) differs in size from sample \(indices[0]) (set hrSize, or up= in the degradation)")
+        }
+        return TrainingBatch(highResolution: Image.batchTensor(views.map(\.hr), loader.options.normalization),
+                             lowResolution: Image.batchTensor(views.map(\.lr), loader.options.normalization),
+                             labels: views.map(\.label), indices: indices)
+    }
+}
