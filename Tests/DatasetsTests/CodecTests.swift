@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 /// Decoders against files written by Pillow, encoders read back by Pillow, and corrupt files.
 @Suite(.enabled(if: Fixtures.hasPillow, "python3 with pillow and numpy is not installed"))
@@ -38,7 +39,7 @@ struct CodecTests {
     @Test func decodesPillowFiles() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython(Self.script, in: dir)
+        try Python.run(Self.script, in: dir)
         for file in Self.files {
             let image = try Image(contentsOf: dir.appendingPathComponent(file.name))
             let expected = try Fixtures.floats(dir.appendingPathComponent(file.name + ".f32"))
@@ -61,7 +62,7 @@ struct CodecTests {
         try rgb.write(to: dir.appendingPathComponent("c.ppm"))
         try PNM.encode(grey, sixteenBit: true).write(to: dir.appendingPathComponent("d.pgm"))
         try rgb.write(to: dir.appendingPathComponent("e.jpg"), quality: 80)
-        try Fixtures.runPython("""
+        try Python.run("""
         import numpy as np
         from PIL import Image
         for name in ['a.png', 'b.pgm', 'c.ppm', 'd.pgm', 'e.jpg']:
@@ -81,7 +82,7 @@ struct CodecTests {
     @Test func corruptFilesThrowNamingTheFile() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython(Self.script, in: dir)
+        try Python.run(Self.script, in: dir)
         for file in Self.files {
             let bytes = try Fixtures.bytes(dir.appendingPathComponent(file.name))
             for (variant, cut) in [("half", bytes.count / 2), ("head", min(12, bytes.count - 1)), ("nearly", bytes.count - 16)] {
@@ -103,7 +104,7 @@ struct CodecTests {
     @Test func lyingHeadersDoNotAllocate() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython(Self.script + """
+        try Python.run(Self.script + """
 
         def lie_png(src, dst, w, h):
             b = bytearray(open(src, 'rb').read())

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 /// MNIST and USPS from `../shared/data`: counts and label histograms as PROVENANCE.txt and
 /// zip.info.txt state (the MNIST test-set histogram is the published one).
 struct DigitsTests {
-    @Test(.enabled(if: Fixtures.sharedData("mnist") != nil, "../shared/data/mnist is absent"))
+    @Test(.enabled(if: SharedData.url("mnist") != nil, "../shared/data/mnist is absent"))
     func mnistIDX() throws {
-        let root = Fixtures.sharedData("mnist")!
+        let root = SharedData.url("mnist")!
         let mnist = try Digits.mnistIDX(images: root.appendingPathComponent("t10k-images-idx3-ubyte.gz"),
                                         labels: root.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
         #expect(mnist.count == 10_000 && mnist.identityCount == 10)
@@ -17,17 +18,17 @@ struct DigitsTests {
         #expect(first.image.pixels.max() == 255)
     }
 
-    @Test(.enabled(if: Fixtures.sharedData("mnist_5k") != nil, "../shared/data/mnist_5k is absent"))
+    @Test(.enabled(if: SharedData.url("mnist_5k") != nil, "../shared/data/mnist_5k is absent"))
     func mnistCSV() throws {
-        let set = try Digits.mnistCSV(Fixtures.sharedData("mnist_5k")!.appendingPathComponent("mnist_5k.csv.gz"))
+        let set = try Digits.mnistCSV(SharedData.url("mnist_5k")!.appendingPathComponent("mnist_5k.csv.gz"))
         #expect(set.count == 5000)
         #expect(set.labelHistogram == [Int](repeating: 500, count: 10))
         #expect(try set.sample(at: 0).image.width == 28)
     }
 
-    @Test(.enabled(if: Fixtures.sharedData("usps") != nil, "../shared/data/usps is absent"))
+    @Test(.enabled(if: SharedData.url("usps") != nil, "../shared/data/usps is absent"))
     func usps() throws {
-        let root = Fixtures.sharedData("usps")!
+        let root = SharedData.url("usps")!
         let train = try Digits.usps(root.appendingPathComponent("zip.train.gz"))
         let test = try Digits.usps(root.appendingPathComponent("zip.test.gz"))
         #expect(train.count == 7291 && test.count == 2007)

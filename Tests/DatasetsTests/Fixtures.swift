@@ -1,52 +1,16 @@
 import Foundation
 import Testing
+import TestSupport
 
-/// Shared test helpers: temporary folders, Python fixture scripts and `../shared/data`.
+/// Datasets test helpers: temporary folders, raw file bytes, pillow fixtures (Python, shared
+/// data and processes come from TestSupport).
 enum Fixtures {
     /// A fresh temporary directory (removed by the caller with `cleanUp`).
-    static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crossres-datasets-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() -> URL { try! TemporaryDirectory.make("datasets") }
 
     static func cleanUp(_ url: URL) { try? FileManager.default.removeItem(at: url) }
 
-    /// Whether `python3` can import every module in `modules`.
-    static func pythonHas(_ modules: String...) -> Bool {
-        (try? runPython("import " + modules.joined(separator: ", "), in: FileManager.default.temporaryDirectory)) != nil
-    }
-
-    static let hasPillow = pythonHas("PIL", "numpy")
-
-    /// Runs a Python script with `directory` as working directory; returns its stdout.
-    @discardableResult
-    static func runPython(_ script: String, in directory: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonFailure(message: String(decoding: errors, as: UTF8.self))
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    struct PythonFailure: Error { let message: String }
-
-    /// `../shared/data/<name>` beside the package root, or `nil` when absent.
-    static func sharedData(_ name: String) -> URL? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let url = root.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
+    static let hasPillow = Python.has("PIL", "numpy")
 
     static func bytes(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 @Test func imageFolderLabelsSubfoldersAndSkipsPatterns() throws {
     let dir = Fixtures.temporaryDirectory()
@@ -24,9 +25,9 @@ import Testing
     #expect(throws: DatasetError.self) { try ImageFolderDataset(root: dir.appendingPathComponent("empty")) }
 }
 
-@Test(.enabled(if: Fixtures.sharedData("extended_yale_b_cropped/CroppedYale") != nil, "../shared/data/extended_yale_b_cropped is absent"))
+@Test(.enabled(if: SharedData.url("extended_yale_b_cropped/CroppedYale") != nil, "../shared/data/extended_yale_b_cropped is absent"))
 func extendedYaleB() throws {
-    let yale = try ImageFolderDataset.extendedYaleB(root: Fixtures.sharedData("extended_yale_b_cropped/CroppedYale")!)
+    let yale = try ImageFolderDataset.extendedYaleB(root: SharedData.url("extended_yale_b_cropped/CroppedYale")!)
     #expect(yale.identityCount == 38 && yale.count == 2414)
     #expect(yale.labelHistogram.allSatisfy { (59...64).contains($0) })
     #expect(!yale.files.contains { $0.lastPathComponent.contains("Ambient") || $0.pathExtension == "bad" })

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensor
 @testable import Datasets
+import TestSupport
 
 private func ramp(_ w: Int, _ h: Int, _ c: Int) -> Image {
     Image(width: w, height: h, channels: c, pixels: (0..<(w * h * c)).map { Float($0 % 256) })
@@ -33,12 +34,12 @@ private func ramp(_ w: Int, _ h: Int, _ c: Int) -> Image {
     #expect(Fixtures.maxDifference(back.pixels, image.pixels) < 1e-4)
 }
 
-@Suite(.enabled(if: Fixtures.pythonHas("scipy", "numpy"), "python3 with scipy and numpy is not installed"))
+@Suite(.enabled(if: Python.has("scipy", "numpy"), "python3 with scipy and numpy is not installed"))
 struct GaussianBlurTests {
     @Test func matchesSciPy() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython("""
+        try Python.run("""
         import numpy as np
         from scipy.ndimage import gaussian_filter
         rng = np.random.default_rng(1)

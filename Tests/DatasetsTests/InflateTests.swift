@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 /// The pure-Swift DEFLATE/gzip decoder against Python's zlib and gzip.
-@Suite(.enabled(if: Fixtures.pythonHas("gzip", "zlib"), "python3 is not installed"))
+@Suite(.enabled(if: Python.has("gzip", "zlib"), "python3 is not installed"))
 struct InflateTests {
     @Test func decodesZlibOutputAtEveryLevel() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython("""
+        try Python.run("""
         import gzip, zlib, random
         random.seed(4)
         text = b''.join(random.choice([b'face ', b'identity ', b'low resolution ', bytes([random.randrange(256)])]) for _ in range(20000))
@@ -32,7 +33,7 @@ struct InflateTests {
     @Test func corruptStreamsThrow() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython("""
+        try Python.run("""
         import gzip
         open('a.gz', 'wb').write(gzip.compress(bytes(range(256)) * 300, mtime=0))
         """, in: dir)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 @Test func recordIORoundTripInInsightfaceLayout() throws {
     let dir = Fixtures.temporaryDirectory()
@@ -39,7 +40,7 @@ import Testing
     #expect(try scanned.record(key: 1) == payloads[1])
 }
 
-@Suite(.enabled(if: Fixtures.pythonHas("struct"), "python3 is not installed"))
+@Suite(.enabled(if: Python.has("struct"), "python3 is not installed"))
 struct RecordIOPythonTests {
     /// A `.rec` written by a Python implementation of MXNet's `MXIndexedRecordIO` +
     /// `recordio.pack` (IRHeader 'IfQQ', label arrays, dmlc's magic splitting), and ours read
@@ -51,7 +52,7 @@ struct RecordIOPythonTests {
         try face.write(to: dir.appendingPathComponent("face.png"))
         try RecordIODataset.write(InMemoryDataset(samples: [Sample(image: face, label: 1), Sample(image: face, label: 0)]),
                                   rec: dir.appendingPathComponent("ours.rec"), format: .png)
-        let report = try Fixtures.runPython("""
+        let report = try Python.run("""
         import struct
         MAGIC = 0xced7230a
         M = struct.pack('<I', MAGIC)

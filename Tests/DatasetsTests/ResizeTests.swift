@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 /// `Image.resized` against Pillow's `Image.resize` (the reference it reproduces).
 @Suite(.enabled(if: Fixtures.hasPillow, "python3 with pillow and numpy is not installed"))
@@ -31,7 +32,7 @@ struct ResizeTests {
     @Test func matchesPillow() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython(Self.script, in: dir)
+        try Python.run(Self.script, in: dir)
         for (w, h, ow, oh) in Self.cases {
             let tag = "\(w)x\(h)-\(ow)x\(oh)"
             let grey = Image(width: w, height: h, channels: 1, pixels: try Fixtures.floats(dir.appendingPathComponent("src-\(tag).f32")))

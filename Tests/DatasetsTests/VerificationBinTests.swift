@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Datasets
+import TestSupport
 
 @Suite(.enabled(if: Fixtures.hasPillow, "python3 with pillow and numpy is not installed"))
 struct VerificationBinTests {
@@ -10,7 +11,7 @@ struct VerificationBinTests {
     @Test func readsPythonPickles() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }
-        try Fixtures.runPython(Fixtures.pillowPrelude + """
+        try Python.run(Fixtures.pillowPrelude + """
         import pickle, io
         bins = []
         for i in range(6):
@@ -59,7 +60,7 @@ struct VerificationBinTests {
         let url = dir.appendingPathComponent("ours.bin")
         try bin.write(to: url)
         #expect(try VerificationBin(contentsOf: url).images == bin.images)
-        let out = try Fixtures.runPython("""
+        let out = try Python.run("""
         import pickle, io
         from PIL import Image
         bins, issame = pickle.load(open('ours.bin', 'rb'), encoding='bytes')

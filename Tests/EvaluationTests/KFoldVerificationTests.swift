@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Evaluation
 import Tensor
 
@@ -77,7 +78,7 @@ struct KFoldVerificationTests {
 
 /// The Swift procedure against a numpy/scikit-learn transcription of insightface's
 /// `calculate_roc` + `calculate_accuracy`, on float32 unit embeddings of 605 pairs (uneven folds).
-@Test(.enabled(if: PythonFixture.available("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"),
+@Test(.enabled(if: Python.has("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"),
       arguments: [10, 3, 1])
 func kFoldReproducesInsightfaceCalculateRoc(folds: Int) throws {
     let fixture = try PythonFixture.run("""

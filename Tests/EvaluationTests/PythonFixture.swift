@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 
 /// Runs a Python 3 script that prints a JSON fixture, for reference values computed by numpy and
-/// scikit-learn at test time. Tests that use it are disabled with a message when `python3` or a
-/// module is missing.
+/// scikit-learn at test time (through TestSupport's `Python`; tests that use it are disabled
+/// with `Python.has`).
 ///
 /// Scripts print with `emit(dict)`, which writes every float as its `repr` string: Foundation's
 /// JSON number parser is not correctly rounded, `Double(String)` is, so values arrive bit-exact.
@@ -18,27 +19,10 @@ enum PythonFixture {
 
     """
 
-    /// Whether `python3` can import every module in `modules`.
-    static func available(_ modules: String...) -> Bool {
-        (try? run("import " + modules.joined(separator: ", ") + "\nemit({})")) != nil
-    }
-
     /// The JSON object printed by `script`.
     static func run(_ script: String) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", prelude + script]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError(message: String(decoding: message, as: UTF8.self))
-        }
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let output = try Python.run(prelude + script)
+        guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
             throw FixtureError(message: "the script did not print a JSON object")
         }
         return object

@@ -1,8 +1,9 @@
 import Testing
+import TestSupport
 @testable import Evaluation
 
 /// ROC and AUC against scikit-learn on random scores with many ties, generated at test time.
-@Test(.enabled(if: PythonFixture.available("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"))
+@Test(.enabled(if: Python.has("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"))
 func rocMatchesScikitLearn() throws {
     let fixture = try PythonFixture.run("""
     import numpy as np
@@ -32,7 +33,7 @@ func rocMatchesScikitLearn() throws {
 
 /// TAR@FAR under both rules against a numpy transcription on scikit-learn's ROC: the largest TPR
 /// with FPR ≤ target, and insightface `eval_ijbc.py`'s nearest-FPR point (ties → largest TPR).
-@Test(.enabled(if: PythonFixture.available("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"))
+@Test(.enabled(if: Python.has("numpy", "sklearn"), "python3 with numpy and scikit-learn is not installed"))
 func trueAcceptRatesMatchScikitLearnCurves() throws {
     let fixture = try PythonFixture.run("""
     import numpy as np

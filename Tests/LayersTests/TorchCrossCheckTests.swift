@@ -2,13 +2,13 @@ import Foundation
 import Testing
 import Tensor
 @testable import Layers
+import TestSupport
 
 /// The team's PyTorch reference definitions (`../shared/bench/pytorch/models.py` relative to the
 /// package root), read at test time.
-private let modelsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/bench/pytorch/models.py")
+private let modelsPath = SharedData.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/bench/pytorch/models.py")
 
-private let torchAvailable = Python.hasTorch && FileManager.default.fileExists(atPath: modelsPath.path)
+private let torchAvailable = Python.has("torch", "safetensors.torch") && FileManager.default.fileExists(atPath: modelsPath.path)
 
 /// Writes, for each network, its randomised state dict, an input, the eval-mode output, the
 /// training-mode output and the state dict after that training-mode step.
@@ -42,10 +42,9 @@ private func expectClose(_ a: Tensor, _ b: Tensor, _ what: String, tolerance: Fl
 
 @Test(.enabled(if: torchAvailable, "torch (or ../shared/bench/pytorch/models.py) is not available: skipping the PyTorch cross-check"))
 func pytorchStateDictsLoadStrictlyAndAgree() throws {
-    let directory = try Python.temporaryDirectory()
+    let directory = try TemporaryDirectory.make("layers")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let result = try Python.run(exportScript, arguments: [modelsPath.path, directory.path])
-    try #require(result.status == 0, "\(result.output)")
+    try Python.run(exportScript, arguments: [modelsPath.path, directory.path])
     var g = RandomGenerator(seed: 81)
     let models: [(String, any FeatureExtractor)] = [
         ("mbf32", MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, layout: .benchmark), using: &g)),

@@ -1,15 +1,11 @@
 import Testing
 import Foundation
 import Tensor
+import TestSupport
 
 /// safetensors: round trips, files written by Python, and rejection of malformed files.
 @Suite struct SafetensorsTests {
-    /// A fresh temporary directory.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crossres-safetensors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() throws -> URL { try TemporaryDirectory.make("safetensors") }
 
     static func sample() -> Safetensors {
         Safetensors(tensors: [
@@ -91,16 +87,7 @@ import Tensor
     // MARK: Files written by Python
 
     /// Whether `python3` with numpy and safetensors can run.
-    static let pythonAvailable: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import numpy, safetensors.numpy"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
+    static let pythonAvailable = Python.has("numpy", "safetensors.numpy")
 
     /// Writes every numpy-supported dtype with `safetensors.numpy.save_file`, and the expected
     /// float32 bit patterns (numpy's own conversion) as JSON.
@@ -133,12 +120,7 @@ import Tensor
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("python.safetensors"), json = directory.appendingPathComponent("expected.json")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.pythonScript, file.path, json.path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "the fixture script failed")
+        try Python.run(Self.pythonScript, arguments: [file.path, json.path])
 
         struct Expected: Decodable { let shape: [Int]; let bits: [UInt32] }
         let expected = try JSONDecoder().decode([String: Expected].self, from: Data(contentsOf: json))
@@ -171,14 +153,7 @@ import Tensor
             assert w.dtype == np.float32 and w.shape == (2, 3), (w.dtype, w.shape)
             print(" ".join(str(v) for v in w.reshape(-1).view(np.uint32).tolist()))
         """
-        let process = Process(), pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, file.path]
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "Python could not read our file")
+        let output = try Python.run(script, arguments: [file.path])
         #expect(output.split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == t.scalars.map(\.bitPattern))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CrossRes
+import TestSupport
 
 /// The built `crossres` executable, next to the test bundle (`nil` when it was not built).
 enum CrossResBinary {
@@ -12,17 +13,8 @@ enum CrossResBinary {
 
     /// Runs `crossres arguments` in `folder`; returns the exit status and standard output + error.
     static func run(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = url!
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try Subprocess.run(url!.path, arguments, in: URL(fileURLWithPath: folder))
+        return (result.status, result.combined)
     }
 }
 

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a finished child process left: its exit status, standard output and standard error.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let output: String
+    public let errors: String
+    /// Standard output followed by standard error (for checking messages wherever they went).
+    public var combined: String { output + errors }
+}
+
+/// Runs child processes for tests (Python fixtures, the built executables).
+public enum Subprocess {
+    /// Runs `executable` (a path, or a name looked up on `PATH`) with `arguments` in
+    /// `directory` and waits for it. Output goes to temporary files, so a child that writes a
+    /// lot to both streams cannot block on a full pipe.
+    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String]? = nil) throws -> ProcessResult {
+        let scratch = try TemporaryDirectory.make("subprocess")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outputURL = scratch.appendingPathComponent("stdout"), errorsURL = scratch.appendingPathComponent("stderr")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
+              FileManager.default.createFile(atPath: errorsURL.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: scratch.path])
+        }
+        let output = try FileHandle(forWritingTo: outputURL), errors = try FileHandle(forWritingTo: errorsURL)
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try output.close()
+        try errors.close()
+        return ProcessResult(status: process.terminationStatus,
+                             output: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
+                             errors: String(decoding: try Data(contentsOf: errorsURL), as: UTF8.self))
+    }
+}
