@@ -7,13 +7,28 @@ import Optim
 /// state, and the step — one safetensors file (PyTorch-readable) with JSON-able metadata.
 ///
 /// Tensor names are `<module>.<state-dict name>` (`student.conv1.weight`) and
-/// `<optimiser>.<key>` (`optimizer.0.3.exp_avg`); metadata keys `crossres.step` and any
-/// extra settings the caller records. Writes are atomic (temporary file, then rename), so a
-/// crash while saving leaves the previous checkpoint intact.
+/// `<optimiser>.<key>` (`optimizer.0.3.exp_avg`); metadata keys `crossres.step`,
+/// `crossres.checksum` (see ``CheckpointChecksum``) and any extra settings the caller records.
+///
+/// Crash safety: a write goes to a temporary file in the same folder, is flushed to disk
+/// (`fsync`), renamed over the destination, and the folder itself is flushed, so a crash or
+/// `SIGKILL` at any moment leaves either the previous checkpoint or the new one, never a mix.
+/// Reading verifies the checksum, so a truncated, bit-flipped or half-copied file is rejected
+/// with an error naming it instead of resuming from garbage.
 public struct Checkpoint {
     public var step: Int
     public var tensors: [String: Tensor]
     public var metadata: [String: String]
+
+    /// How a read treats the stored checksum.
+    public enum Verification: Sendable {
+        /// A file without `crossres.checksum` is rejected (the default: every checkpoint this
+        /// version writes has one, and a bit flip in the key's name must not disable the check).
+        case required
+        /// A file without a checksum (written before checksums existed) loads unverified; one
+        /// with a checksum is still verified.
+        case ifPresent
+    }
 
     /// The state of `task` after `step` completed steps.
     public init(capturing task: any TrainingTask, step: Int, metadata: [String: String] = [:]) {
@@ -29,11 +44,21 @@ public struct Checkpoint {
         self.metadata = metadata.merging(["crossres.step": String(step)]) { $1 }
     }
 
-    /// Reads a checkpoint file.
-    public init(contentsOf path: String) throws {
+    /// Reads a checkpoint file and verifies its checksum.
+    public init(contentsOf path: String, verification: Verification = .required) throws {
         let file: Safetensors
-        do { file = try Safetensors(contentsOf: URL(fileURLWithPath: path)) } catch {
+        do { file = try Safetensors(contentsOf: URL(fileURLWithPath: path)) } catch let error as SafetensorsError {
+            throw TrainingError.badCheckpoint(path: path, reason: "corrupt or unreadable: \(error.problem)")
+        } catch {
             throw TrainingError.badCheckpoint(path: path, reason: "\(error)")
+        }
+        if let stored = file.metadata[CheckpointChecksum.key] {
+            let actual = CheckpointChecksum.compute(tensors: file.tensors, metadata: file.metadata)
+            guard stored == actual else {
+                throw TrainingError.badCheckpoint(path: path, reason: "checksum mismatch (stored \(stored), content \(actual)): the file is corrupt; resume from an earlier copy")
+            }
+        } else if verification == .required {
+            throw TrainingError.badCheckpoint(path: path, reason: "no '\(CheckpointChecksum.key)' in its metadata, so its integrity cannot be verified (a file from an older CrossRes, or a damaged header); load it with verification .ifPresent if you trust it")
         }
         guard let text = file.metadata["crossres.step"], let step = Int(text), step >= 0 else {
             throw TrainingError.badCheckpoint(path: path, reason: "no valid 'crossres.step' in its metadata (not a CrossRes checkpoint?)")
@@ -43,9 +68,42 @@ public struct Checkpoint {
         metadata = file.metadata
     }
 
-    /// Writes the checkpoint atomically.
+    /// The first entry (in name order) holding a NaN or an infinity, if any.
+    public var firstNonFiniteEntry: String? {
+        tensors.keys.sorted().first { !isAllFinite(tensors[$0]!) }
+    }
+
+    /// Writes the checkpoint crash-safely (temporary file, `fsync`, rename, `fsync` of the
+    /// folder) with its checksum, then removes temporary files that killed saves left behind.
     public func write(to path: String) throws {
-        try Safetensors(tensors: tensors, metadata: metadata).write(to: URL(fileURLWithPath: path))
+        var metadata = self.metadata
+        metadata[CheckpointChecksum.key] = CheckpointChecksum.compute(tensors: tensors, metadata: metadata)
+        let url = URL(fileURLWithPath: path)
+        do {
+            try Safetensors(tensors: tensors, metadata: metadata).write(to: url)
+        } catch let error as SafetensorsError {
+            throw TrainingError.badCheckpoint(path: path, reason: "cannot write: \(error.problem)")
+        }
+        let folder = url.deletingLastPathComponent().path
+        Self.synchronizeFolder(folder)
+        Self.removeStaleTemporaryFiles(of: url.lastPathComponent, in: folder)
+    }
+
+    /// Flushes a folder's entries (the rename) to disk; file systems that cannot are ignored.
+    private static func synchronizeFolder(_ folder: String) {
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
+    }
+
+    /// Deletes `.<name>.*.tmp` in `folder`: what ``Safetensors/write(to:)`` leaves when the
+    /// process dies mid-save (one run writes a checkpoint at a time, so none is live here).
+    private static func removeStaleTemporaryFiles(of name: String, in folder: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix("." + name + ".") && entry.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(entry))
+        }
     }
 
     /// Restores `task` from this checkpoint, strictly: every module's state dict must fit

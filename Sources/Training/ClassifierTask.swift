@@ -24,7 +24,7 @@ public final class ClassifierTask: TrainingTask {
         let terms = [(name: "identity", value: loss.item)]
         try ensureFinite(terms)
         let gradients = loss.backward(retaining: .leaves)
-        try ensureFinite(gradients, of: backbone.namedParameters() + head.namedParameters())
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)
         return terms
     }

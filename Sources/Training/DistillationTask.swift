@@ -83,7 +83,9 @@ public final class DistillationTask: TrainingTask {
             let criticLoss = transfer.criticLoss(context)
             terms.append(("critic", criticLoss.item))
             try ensureFinite(terms)
-            criticOptimizer.step(criticLoss.backward(retaining: .leaves))
+            let criticGradients = criticLoss.backward(retaining: .leaves)
+            try ensureFinite(criticGradients, updatedBy: criticOptimizer, in: checkpointedModules)
+            criticOptimizer.step(criticGradients)
         }
 
         var total: Tensor? = nil
@@ -102,7 +104,7 @@ public final class DistillationTask: TrainingTask {
         try ensureFinite(terms)
         guard let total else { return terms }
         let gradients = total.backward(retaining: .leaves)
-        try ensureFinite(gradients, of: student.namedParameters())
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)
         return terms
     }

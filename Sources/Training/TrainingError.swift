@@ -2,6 +2,8 @@
 public enum TrainingError: Error, CustomStringConvertible {
     /// A loss term, gradient or statistic became NaN or infinite.
     case nonFinite(step: Int, what: String, lastCheckpoint: String?)
+    /// An ADDA critic collapsed and the run was set to stop on it (``CriticCollapseDetector/stops``).
+    case criticCollapse(step: Int, detail: String, lastCheckpoint: String?)
     /// The run folder exists and overwriting was not allowed.
     case runFolderExists(String)
     /// A checkpoint could not be read or does not fit the models.
@@ -14,6 +16,9 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .nonFinite(step, what, last):
             return "training stopped at step \(step): \(what) is not finite (NaN or Inf)"
                 + (last.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint was written yet")
+        case let .criticCollapse(step, detail, last):
+            return "training stopped at step \(step): \(detail)"
+                + (last.map { "; the last checkpoint is kept at \($0)" } ?? "; no checkpoint was written yet")
         case let .runFolderExists(path):
             return "run folder \(path) already exists; choose another --output or pass --force to overwrite it"
         case let .badCheckpoint(path, reason):

@@ -3,7 +3,15 @@ import Tensor
 
 /// Runs a ``TrainingTask`` for a number of steps over a ``BatchProvider``, with the callbacks
 /// every run wants: progress, a JSON-lines metrics log, periodic evaluation, periodic and final
-/// checkpoints, exact resume, and a NaN/Inf guard.
+/// checkpoints, exact resume, and numerical-health guards.
+///
+/// Health: a NaN or infinity in a loss term or a gradient (checked by the task before its
+/// optimiser steps), in a parameter or buffer after the step (a BatchNorm running statistic,
+/// named with its layer), or in the optimiser state about to be checkpointed stops the run with
+/// ``TrainingError/nonFinite(step:what:lastCheckpoint:)`` at that step, logged as a
+/// `"non-finite"` event. The checkpoint file is only ever written from a state that passed these
+/// checks, so the last good checkpoint is never overwritten by a bad one. A task reporting
+/// `critic_accuracy` is watched by ``criticCollapse``.
 ///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
 /// holds every parameter, buffer and optimiser moment (same thread count assumed).
@@ -21,10 +29,17 @@ public struct TrainingLoop {
     public var evaluate: ((Int) throws -> [String: Double])?
     /// Extra metadata stored in every checkpoint (configuration, seed).
     public var metadata: [String: String]
+    /// Watches the `critic_accuracy` term, if the task reports one (`nil`: not watched). A
+    /// collapse is logged as a `"critic-collapse"` event and passed to ``warn``; it stops the
+    /// run only when the detector ``CriticCollapseDetector/stops``.
+    public var criticCollapse: CriticCollapseDetector?
+    /// Where warnings go (default: standard error, one `warning:` line each).
+    public var warn: (String) -> Void
 
     public init(steps: Int, checkpointPath: String? = nil, checkpointEvery: Int? = nil, log: MetricsLog? = nil,
                 progress: ProgressReporter? = nil, evaluateEvery: Int? = nil, evaluate: ((Int) throws -> [String: Double])? = nil,
-                metadata: [String: String] = [:]) {
+                metadata: [String: String] = [:], criticCollapse: CriticCollapseDetector? = CriticCollapseDetector(),
+                warn: @escaping (String) -> Void = TrainingLoop.standardErrorWarning) {
         precondition(steps >= 0, "TrainingLoop: negative step count \(steps)")
         precondition(checkpointEvery.map { $0 > 0 } ?? true, "TrainingLoop: checkpointEvery must be positive")
         precondition(evaluateEvery.map { $0 > 0 } ?? true, "TrainingLoop: evaluateEvery must be positive")
@@ -36,6 +51,13 @@ public struct TrainingLoop {
         self.evaluateEvery = evaluateEvery
         self.evaluate = evaluate
         self.metadata = metadata
+        self.criticCollapse = criticCollapse
+        self.warn = warn
+    }
+
+    /// Writes `warning: <message>` to standard error, on its own line.
+    public static func standardErrorWarning(_ message: String) {
+        FileHandle.standardError.write(Data("\nwarning: \(message)\n".utf8))
     }
 
     /// What a finished run reports.
@@ -45,6 +67,8 @@ public struct TrainingLoop {
         /// The last evaluation's numbers.
         public var lastEvaluation: [String: Double]
         public var seconds: Double
+        /// The warnings of the run (critic collapses), as passed to ``warn``.
+        public var warnings: [String]
     }
 
     /// Trains from `startStep` (0, or the step of a restored checkpoint) to ``steps``.
@@ -56,6 +80,12 @@ public struct TrainingLoop {
         var lastEvaluation: [String: Double] = [:]
         var lastCheckpoint: String? = nil
         if let checkpointPath, startStep > 0 { lastCheckpoint = checkpointPath }
+        var collapse = criticCollapse
+        var warnings: [String] = []
+        func stop(_ step: Int, _ what: String) throws -> Never {
+            try log?.append(["step": step, "event": "non-finite", "what": what])
+            throw TrainingError.nonFinite(step: step, what: what, lastCheckpoint: lastCheckpoint)
+        }
         progress?.begin(atStep: startStep)
         for step in startStep..<steps {
             let batch = try batches.batch(atStep: step)
@@ -63,10 +93,10 @@ public struct TrainingLoop {
             do {
                 lastTerms = try task.step(batch, progress: min(progressFraction, 1))
             } catch TrainingError.nonFinite(_, let what, _) {
-                try log?.append(["step": step + 1, "event": "non-finite", "what": what])
-                throw TrainingError.nonFinite(step: step + 1, what: what, lastCheckpoint: lastCheckpoint)
+                try stop(step + 1, what)
             }
             let done = step + 1
+            if let what = nonFiniteState(of: task.checkpointedModules) { try stop(done, what) }
             progress?.update(step: done, batch: batch.count, terms: lastTerms.map { ($0.name, $0.value) })
             var record: [String: Any] = ["step": done]
             for (name, value) in lastTerms { record[name] = Double(value) }
@@ -75,12 +105,24 @@ public struct TrainingLoop {
                 for (name, value) in lastEvaluation { record["eval/" + name] = value }
             }
             try log?.append(record)
+            if let accuracy = lastTerms.first(where: { $0.name == "critic_accuracy" })?.value,
+               collapse?.observe(accuracy) == true, let detector = collapse {
+                let message = detector.describe(accuracy)
+                try log?.append(["step": done, "event": "critic-collapse", "critic_accuracy": Double(accuracy),
+                                 "window": detector.window, "message": message])
+                if detector.stops { throw TrainingError.criticCollapse(step: done, detail: message, lastCheckpoint: lastCheckpoint) }
+                warnings.append("step \(done): \(message)")
+                warn(warnings.last!)
+            }
             if let checkpointPath, done == steps || checkpointEvery.map({ done % $0 == 0 }) == true {
-                try Checkpoint(capturing: task, step: done, metadata: metadata).write(to: checkpointPath)
+                let checkpoint = Checkpoint(capturing: task, step: done, metadata: metadata)
+                if let bad = checkpoint.firstNonFiniteEntry { try stop(done, "checkpoint entry '\(bad)' (optimiser state)") }
+                try checkpoint.write(to: checkpointPath)
                 lastCheckpoint = checkpointPath
             }
         }
-        return Summary(lastTerms: lastTerms, lastEvaluation: lastEvaluation, seconds: Date().timeIntervalSince(started))
+        return Summary(lastTerms: lastTerms, lastEvaluation: lastEvaluation, seconds: Date().timeIntervalSince(started),
+                       warnings: warnings)
     }
 
     /// Restores `task` from the checkpoint at `path` and returns the step to continue from.

@@ -1,0 +1,125 @@
+import Foundation
+import Tensor
+import Layers
+import Optim
+
+// Numerical health of a run: non-finite values are caught at the step they appear and named
+// (loss term, parameter gradient, parameter, BatchNorm running statistic, optimiser state), and
+// an ADDA critic whose accuracy stays pinned at 0 or 1 is reported.
+
+/// Whether every element of `t` is finite. One pass with `SIMD8` accumulators of `x − x`,
+/// which is 0 for finite `x` and NaN for ±∞ and NaN, so a single NaN poisons the sum.
+func isAllFinite(_ t: Tensor) -> Bool {
+    t.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return true }
+        let n = buffer.count
+        var accumulator = SIMD8<Float>()
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i &+ 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            accumulator += v - v
+            i &+= 8
+        }
+        var tail: Float = 0
+        while i < n { tail += base[i] - base[i]; i &+= 1 }
+        return (accumulator.sum() + tail) == 0
+    }
+}
+
+/// Stops a step whose loss terms are not finite, naming the first bad term.
+func ensureFinite(_ terms: [(name: String, value: Float)]) throws {
+    if let bad = terms.first(where: { !$0.value.isFinite }) {
+        throw TrainingError.nonFinite(step: -1, what: "loss term '\(bad.name)' (\(bad.value))", lastCheckpoint: nil)
+    }
+}
+
+/// Stops a step whose gradients are not finite, naming the first bad parameter.
+func ensureFinite(_ gradients: Gradients, of parameters: [(name: String, parameter: Parameter)]) throws {
+    for (name, parameter) in parameters {
+        guard let g = gradients[parameter], !isAllFinite(g) else { continue }
+        throw TrainingError.nonFinite(step: -1, what: "gradient of '\(name)'", lastCheckpoint: nil)
+    }
+}
+
+/// Stops a step before `optimizer` applies `gradients` when the gradient of one of its
+/// parameters is not finite, naming it `<module>.<parameter>` from `modules` (the task's
+/// checkpointed modules, which name everything the step trains).
+func ensureFinite(_ gradients: Gradients, updatedBy optimizer: any Optimizer,
+                  in modules: [(name: String, module: any Module)]) throws {
+    var names: [ObjectIdentifier: String] = [:]
+    for (moduleName, module) in modules {
+        for (name, parameter) in module.namedParameters() where names[ObjectIdentifier(parameter)] == nil {
+            names[ObjectIdentifier(parameter)] = moduleName + "." + name
+        }
+    }
+    try ensureFinite(gradients, of: optimizer.allParameters.map { parameter in
+        (names[ObjectIdentifier(parameter)] ?? "an unnamed parameter of shape \(parameter.value.shape)", parameter)
+    })
+}
+
+/// After a step: the first parameter or buffer of `modules` (checkpointed modules) that is not
+/// finite, described with the layer it belongs to — e.g. a BatchNorm running statistic that a
+/// huge activation overflowed, or a weight that the optimiser's update overflowed.
+func nonFiniteState(of modules: [(name: String, module: any Module)]) -> String? {
+    for (moduleName, module) in modules {
+        for (name, buffer) in module.namedBuffers() where !isAllFinite(buffer.value) {
+            let full = moduleName + "." + name
+            let layer = full.split(separator: ".").dropLast().joined(separator: ".")
+            let isStatistic = name.hasSuffix("running_mean") || name.hasSuffix("running_var")
+            return (isStatistic ? "BatchNorm running statistic '\(full)' of layer '\(layer)'" : "buffer '\(full)' of layer '\(layer)'")
+                + " after the step"
+        }
+        for (name, parameter) in module.namedParameters() where !isAllFinite(parameter.value) {
+            return "parameter '\(moduleName).\(name)' after the optimiser step"
+        }
+    }
+    return nil
+}
+
+/// Watches an ADDA critic's batch accuracy for collapse: accuracy pinned at or below ``low`` (the
+/// encoder fools it completely) or at or above ``high`` (it separates the domains perfectly, so
+/// the encoder's adversarial gradient saturates) for ``window`` consecutive steps. Either way the
+/// adversarial term has stopped aligning the domains (Tzeng et al., *Adversarial Discriminative
+/// Domain Adaptation*, CVPR 2017, §4: the critic and encoder must stay in balance).
+///
+/// The defaults — 0.02 / 0.98 over 200 steps — sit outside what a balanced game shows: with a
+/// batch of 64 + 64 embeddings, 0.02 is 2 errors or fewer. A collapse is reported once when the
+/// run of pinned steps reaches ``window``, and again only after the accuracy has left the band.
+public struct CriticCollapseDetector: Sendable {
+    public var low: Float
+    public var high: Float
+    public var window: Int
+    /// Whether a collapse stops training (with ``TrainingError/criticCollapse(step:accuracy:steps:lastCheckpoint:)``)
+    /// instead of only being reported.
+    public var stops: Bool
+    /// Consecutive pinned steps so far, and on which side.
+    private(set) var pinnedSteps = 0
+    private var pinnedHigh = false
+
+    public init(low: Float = 0.02, high: Float = 0.98, window: Int = 200, stops: Bool = false) {
+        precondition(window > 0, "CriticCollapseDetector: window must be positive, got \(window)")
+        precondition(0 <= low && low < high && high <= 1, "CriticCollapseDetector: need 0 ≤ low < high ≤ 1, got \(low), \(high)")
+        self.low = low
+        self.high = high
+        self.window = window
+        self.stops = stops
+    }
+
+    /// Feeds one step's accuracy; returns `true` at the step the pinned run reaches ``window``.
+    public mutating func observe(_ accuracy: Float) -> Bool {
+        let isHigh = accuracy >= high, isLow = accuracy <= low
+        guard accuracy.isFinite, isHigh || isLow else { pinnedSteps = 0; return false }
+        if pinnedSteps > 0 && isHigh != pinnedHigh { pinnedSteps = 0 }
+        pinnedHigh = isHigh
+        pinnedSteps += 1
+        return pinnedSteps == window
+    }
+
+    /// The condition in words, for the warning and the error.
+    func describe(_ accuracy: Float) -> String {
+        let side = accuracy >= high ? "≥ \(high): the critic separates the domains perfectly"
+                                    : "≤ \(low): the encoder fools the critic completely"
+        return "ADDA critic collapse: critic_accuracy \(accuracy) has stayed \(side) for \(window) consecutive steps; the adversarial term no longer aligns the domains (try a lower critic learning rate, an encoder gate, or a smaller adversarial weight)"
+    }
+}
