@@ -13,7 +13,8 @@ import Distributed
 //   DistributedCheck bench --steps 30 --batch 64 [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
-//   DistributedCheck fail --rank R        (rank R throws at its second step: every rank must end)
+//   DistributedCheck fail --rank R [--how throw|kill]
+//                                         (rank R throws, or is killed, at its second step: every rank must end)
 
 /// The run's settings, `--name value` pairs.
 struct Settings {
@@ -89,13 +90,13 @@ struct RegressionBatches: BatchProvider {
 final class RegressionTask: TrainingTask {
     let model: Perceptron
     let optimizer: any Optimizer
-    let failingRank: Int?, rank: Int
+    let failure: (rank: Int, kill: Bool)?, rank: Int
     private var steps = 0
 
-    init(model: Perceptron, optimizer: any Optimizer, failingRank: Int? = nil, rank: Int = 0) {
+    init(model: Perceptron, optimizer: any Optimizer, failure: (rank: Int, kill: Bool)? = nil, rank: Int = 0) {
         self.model = model
         self.optimizer = optimizer
-        self.failingRank = failingRank
+        self.failure = failure
         self.rank = rank
     }
 
@@ -104,7 +105,10 @@ final class RegressionTask: TrainingTask {
 
     func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
         steps += 1
-        if failingRank == rank && steps == 2 { throw CheckError("rank \(rank) fails on purpose at its step \(steps)") }
+        if let failure, failure.rank == rank, steps == 2 {
+            if failure.kill { kill(getpid(), SIGKILL) }
+            throw CheckError("rank \(rank) fails on purpose at its step \(steps)")
+        }
         let x = batch.highResolution.flattened(), y = batch.lowResolution.flattened()
         let loss = (model(x) - y).square().mean()
         optimizer.step(loss.backward(retaining: .leaves))
@@ -113,7 +117,7 @@ final class RegressionTask: TrainingTask {
 }
 
 /// Builds the model, data and optimiser of a run, identical on every rank.
-func makeTask(_ settings: Settings, group: ProcessGroup, failingRank: Int? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
+func makeTask(_ settings: Settings, group: ProcessGroup, failure: (rank: Int, kill: Bool)? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
     let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
     let seed = UInt64(try settings.integer("seed", 7))
     let features = 16, outputs = 4
@@ -122,7 +126,7 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failingRank: Int? = nil
     let sgd = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
     let optimizer = try DistributedOptimizer(sgd, group: group)
     let data = RegressionBatches(count: max(64, 4 * batch), inputs: features, outputs: outputs, batch: batch, seed: seed &+ 1)
-    return (RegressionTask(model: model, optimizer: optimizer, failingRank: failingRank, rank: group.rank),
+    return (RegressionTask(model: model, optimizer: optimizer, failure: failure, rank: group.rank),
             try ShardedBatches(data, group: group), batch)
 }
 
@@ -132,7 +136,8 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
     let configuration = settings.values.filter { !["stop-after", "resume", "checkpoint-every", "weights"].contains($0.key) }
         .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     try group.ensureSameConfiguration(configuration)
-    let (task, batches, _) = try makeTask(settings, group: group, failingRank: settings.values["fail-rank"].flatMap(Int.init))
+    let failure = settings.values["fail-rank"].flatMap(Int.init).map { (rank: $0, kill: settings.values["how"] == "kill") }
+    let (task, batches, _) = try makeTask(settings, group: group, failure: failure)
     let checkpoint = settings.values["checkpoint"]
     var start = 0
     if settings.values["resume"] != nil, let checkpoint, group.isRoot {

@@ -175,19 +175,16 @@ public final class ProcessGroup: Sendable {
         return (0..<size).map { Array(all[($0 * width)..<(($0 + 1) * width)]) }
     }
 
-    /// Checks that every rank runs the same configuration: rank 0 broadcasts the hash of its
-    /// `text` (for example the run's settings as canonical JSON), every rank compares its own,
-    /// and if any differs every rank throws ``DistributedError/configurationMismatch(ranks:detail:)``
+    /// Checks that every rank runs the same configuration: the ranks exchange the hash of their
+    /// `text` (for example the run's settings as canonical JSON), and if any differs from rank
+    /// 0's, every rank throws ``DistributedError/configurationMismatch(ranks:detail:)``
     /// naming the differing ranks — nobody is left waiting.
     public func ensureSameConfiguration(_ text: String) throws {
-        let hash = Int64(bitPattern: Self.fingerprint(text))
-        let rootHash = try broadcast(bytes: withUnsafeBytes(of: hash.littleEndian) { Array($0) })
-        let reference = rootHash.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-        let flags = try allGather(values: [hash == reference ? 0 : 1], width: 1)
-        let differing = flags.enumerated().filter { $0.element[0] != 0 }.map(\.offset)
+        let hashes = try allGather(values: [Int64(bitPattern: Self.fingerprint(text))], width: 1).map { UInt64(bitPattern: $0[0]) }
+        let differing = hashes.indices.filter { hashes[$0] != hashes[0] }
         guard differing.isEmpty else {
-            throw DistributedError.configurationMismatch(
-                ranks: differing, detail: String(format: "settings hash %016llx on rank 0, %016llx on rank %d", UInt64(bitPattern: reference), UInt64(bitPattern: hash), rank))
+            let detail = ([0] + differing).map { String(format: "rank %d: %016llx", $0, hashes[$0]) }.joined(separator: ", ")
+            throw DistributedError.configurationMismatch(ranks: differing, detail: "settings hashes \(detail)")
         }
     }
 

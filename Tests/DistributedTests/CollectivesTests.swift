@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// Each collective of ``ProcessGroup`` on rank-dependent data (`DistributedCheck collectives`),
+/// in a world of one (started without mpirun: MPI's singleton mode) and of two.
+@Suite(.serialized, .enabled(if: MPIJob.available, "\(MPIJob.unavailable)"))
+struct CollectivesTests {
+    @Test func oneProcessWithoutMpirun() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["collectives"], processes: 1, in: folder, timeout: 30)
+        #expect(!outcome.timedOut && outcome.status == 0, "\(outcome.output)")
+        let lines = outcome.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("size 1"), "\(outcome.output)")
+        #expect(lines.contains("allReduceSum [1.0, 10.0]"))
+        #expect(lines.contains("broadcast [5.0, 1.0]"))
+        #expect(lines.contains("allGather [1, 2] [0.0, 0.0]"))
+    }
+
+    @Test func twoProcesses() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["collectives"], processes: 2, in: folder, timeout: 30)
+        #expect(!outcome.timedOut && outcome.status == 0, "\(outcome.output)")
+        let lines = outcome.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("size 2"), "\(outcome.output)")
+        // Σ (rank + 1) = 1 + 2, Σ 10 = 20; rank 0's [5, 1]; rows 1 (rank 0, zeros) + 2 (rank 1, ones).
+        #expect(lines.contains("allReduceSum [3.0, 20.0]"))
+        #expect(lines.contains("broadcast [5.0, 1.0]"))
+        #expect(lines.contains("allGather [3, 2] [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]"))
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// The acceptance runs of data-parallel training on this machine (loopback): `DistributedCheck
+/// train` (a BN-free perceptron, SGD with momentum, averaged gradients) on one and two processes.
+@Suite(.serialized, .enabled(if: MPIJob.available, "\(MPIJob.unavailable)"))
+struct DataParallelTrainingTests {
+    /// Float32 tolerance for a different reduction order (shard sums added by MPI).
+    static let tolerance: Float = 1e-5
+
+    func train(_ arguments: [String], processes: Int, in folder: URL) throws {
+        let outcome = try MPIJob.run(["train", "--batch", "8"] + arguments, processes: processes, in: folder)
+        #expect(!outcome.timedOut, "timed out: \(outcome.output)")
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("on \(processes) process(es)"), "\(outcome.output)")
+    }
+
+    @Test func twoProcessesWithGlobalBatchMatchOneProcess() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try train(["--steps", "6", "--weights", "one.safetensors"], processes: 1, in: folder)
+        try train(["--steps", "6", "--weights", "two.safetensors", "--checkpoint", "two.ckpt"], processes: 2, in: folder)
+        let difference = try MPIJob.maxDifference(folder.appendingPathComponent("one.safetensors"), folder.appendingPathComponent("two.safetensors"))
+        #expect(difference <= Self.tolerance, "2-process weights differ from 1-process ones by \(difference)")
+        // The weights did move: the comparison is not of two untouched initialisations.
+        try train(["--steps", "1", "--weights", "early.safetensors"], processes: 1, in: folder)
+        #expect(try MPIJob.maxDifference(folder.appendingPathComponent("one.safetensors"), folder.appendingPathComponent("early.safetensors")) > 1e-3)
+        // The 2-process checkpoint loads in one process (a resume at its last step is a no-op).
+        try train(["--steps", "6", "--checkpoint", "two.ckpt", "--resume", "--weights", "loaded.safetensors"], processes: 1, in: folder)
+        #expect(try MPIJob.maxDifference(folder.appendingPathComponent("two.safetensors"), folder.appendingPathComponent("loaded.safetensors")) == 0)
+    }
+
+    /// A run stopped after its step-4 checkpoint and resumed under another process count
+    /// continues the same global schedule: the final weights match the uninterrupted run.
+    @Test(arguments: [(2, 1), (1, 2)])
+    func resumeUnderAnotherProcessCount(first: Int, second: Int) throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try train(["--steps", "8", "--weights", "reference.safetensors"], processes: 1, in: folder)
+        try train(["--steps", "8", "--checkpoint", "run.ckpt", "--checkpoint-every", "4", "--stop-after", "4"], processes: first, in: folder)
+        try train(["--steps", "8", "--checkpoint", "run.ckpt", "--resume", "--weights", "resumed.safetensors"], processes: second, in: folder)
+        let difference = try MPIJob.maxDifference(folder.appendingPathComponent("reference.safetensors"), folder.appendingPathComponent("resumed.safetensors"))
+        #expect(difference <= Self.tolerance, "\(first)→\(second) processes: resumed weights differ by \(difference)")
+    }
+}

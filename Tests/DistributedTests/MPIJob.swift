@@ -1,0 +1,83 @@
+import Foundation
+import Tensor
+
+/// Runs the `DistributedCheck` executable (built next to the test bundle) directly or under
+/// `mpirun -np N`, with a bounded time: a job still running after its timeout is killed and
+/// reported, so a collective that hangs fails the test instead of blocking it.
+enum MPIJob {
+    /// The built check executable (`nil` when it was not built).
+    static let executable: URL? = {
+        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                          Bundle.main.bundleURL.deletingLastPathComponent()]
+        return candidates.map { $0.appendingPathComponent("DistributedCheck") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// `mpirun` on the `PATH` (`nil`: Open MPI's `openmpi-bin` is not installed).
+    static let mpirun: URL? = {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            .map { URL(fileURLWithPath: String($0)).appendingPathComponent("mpirun") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    static var available: Bool { executable != nil && mpirun != nil }
+    static let unavailable = "needs the DistributedCheck executable next to the test bundle and mpirun (apt-get install openmpi-bin)"
+
+    struct Outcome {
+        let status: Int32
+        let output: String
+        let timedOut: Bool
+    }
+
+    /// Runs `DistributedCheck arguments` on `processes` ranks (1: started directly, MPI's
+    /// singleton mode) in `folder`, killing it after `timeout` seconds.
+    static func run(_ arguments: [String], processes: Int, in folder: URL, timeout: TimeInterval = 60) throws -> Outcome {
+        let process = Process()
+        if processes == 1 {
+            process.executableURL = executable!
+            process.arguments = arguments
+        } else {
+            process.executableURL = mpirun!
+            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", executable!.path] + arguments
+        }
+        process.currentDirectoryURL = folder
+        // Each rank single-threaded, so two ranks do not fight over the test machine's cores.
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        environment["CROSSRES_THREADS"] = "1"
+        process.environment = environment
+        let log = folder.appendingPathComponent("job-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let timedOut = process.isRunning
+        if timedOut {
+            process.terminate()  // mpirun forwards SIGTERM to its ranks
+            let grace = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < grace { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        try handle.close()
+        let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+        return Outcome(status: process.terminationStatus, output: output, timedOut: timedOut)
+    }
+
+    /// The largest absolute difference between two weight files' tensors (same names).
+    static func maxDifference(_ a: URL, _ b: URL) throws -> Float {
+        let x = try Safetensors(contentsOf: a).tensors, y = try Safetensors(contentsOf: b).tensors
+        precondition(Set(x.keys) == Set(y.keys), "weight files with different tensors: \(x.keys.sorted()) vs \(y.keys.sorted())")
+        return x.keys.map { name in zip(x[name]!.scalars, y[name]!.scalars).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
+    /// A fresh temporary folder.
+    static func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crossres-distributed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
