@@ -3,7 +3,7 @@
 # (uses sudo only when not root). Python packages used by the test fixtures are
 # installed with --python.
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev)
+packages=(libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
