@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+import CrossRes
+@testable import Training
+
+/// A backbone whose extra parameter `spike` enters as √(c·spike): its gradient is infinite when
+/// c = 0, which happens on forward call `poisonCall` (0-based) only. The loss stays finite.
+final class SpikyEmbedder: FeatureExtractor {
+    let inner: TinyEmbedder
+    let spike = Parameter(Tensor([1]))
+    let poisonCall: Int
+    private var calls = 0
+    init(inputs: Int, seed: UInt64, poisonCall: Int) {
+        inner = TinyEmbedder(inputs: inputs, seed: seed)
+        self.poisonCall = poisonCall
+    }
+    func features(_ x: Tensor) -> Features {
+        defer { calls += 1 }
+        let c: Float = calls == poisonCall && isTraining ? 0 : 1
+        let f = inner.features(x)
+        return Features(embedding: f.embedding + (spike.value * c).sqrt() * 0.01, maps: f.maps)
+    }
+}
+
+/// One BatchNorm layer and a scalar weight: the smallest net with running statistics.
+final class NormProbe: Module {
+    let bn = BatchNorm2d(2)
+    let scale = Parameter(Tensor([1]))
+}
+
+/// A task that runs `loss(stepIndex, net)` and an optimiser step through the same guards as
+/// the library's tasks, and reports any extra terms the script adds.
+final class ScriptedTask: TrainingTask {
+    let net = NormProbe()
+    let optimizer: any Optimizer
+    let script: (Int, NormProbe) -> (loss: Tensor, extra: [(name: String, value: Float)])
+    private var index = 0
+    init(adam: Bool = false, _ script: @escaping (Int, NormProbe) -> (loss: Tensor, extra: [(name: String, value: Float)])) {
+        optimizer = adam ? Adam(parameters: net.parameters(), learningRate: 1e-3) as any Optimizer
+                         : SGD(parameters: net.parameters(), learningRate: 1e-3)
+        self.script = script
+    }
+    var checkpointedModules: [(name: String, module: any Module)] { [("net", net)] }
+    var optimizers: [(name: String, optimizer: any Optimizer)] { [("optimizer", optimizer)] }
+    func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        defer { index += 1 }
+        let (loss, extra) = script(index, net)
+        let terms = [(name: "loss", value: loss.item)] + extra
+        try ensureFinite(terms)
+        let gradients = loss.backward(retaining: .leaves)
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
+        optimizer.step(gradients)
+        return terms
+    }
+}
+
+/// Collects warnings from the loop's `warn` closure.
+final class WarningBox { var messages: [String] = [] }
+
+@Suite struct NumericalHealthTests {
+    /// Runs `loop` expecting a non-finite stop; returns (step, what, last checkpoint).
+    func expectNonFiniteStop(_ run: () throws -> Void) -> (step: Int, what: String, last: String?, message: String)? {
+        do {
+            try run()
+            Issue.record("expected the health guard to stop training")
+        } catch let error as TrainingError {
+            if case let .nonFinite(step, what, last) = error { return (step, what, last, "\(error)") }
+            Issue.record("wrong error \(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        return nil
+    }
+
+    /// A classifier task whose backbone's `spike` gradient is infinite on forward call `poisonCall`.
+    func spikyClassifier(poisonCall: Int) -> ClassifierTask {
+        var g = RandomGenerator(seed: 1)
+        let backbone = SpikyEmbedder(inputs: 16, seed: 3, poisonCall: poisonCall)
+        let head = MarginHead.cosFace(classes: 3, embeddingDimension: 8, scale: 8, using: &g)
+        return ClassifierTask(backbone: backbone, head: head,
+                              optimizer: Adam(parameters: backbone.parameters() + head.parameters(), learningRate: 1e-2))
+    }
+
+    @Test func nonFiniteGradientStopsAtItsStepAndNamesTheParameter() throws {
+        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let loop = TrainingLoop(steps: 8, checkpointPath: path, checkpointEvery: 1)
+        let stop = try #require(expectNonFiniteStop {
+            try loop.run(spikyClassifier(poisonCall: 4), batches: RandomBatches(seed: 5))
+        })
+        #expect(stop.step == 5)
+        #expect(stop.what == "gradient of 'backbone.spike'")
+        #expect(stop.last == path && stop.message.contains("last good checkpoint is kept at \(path)"))
+        // The kept checkpoint is exactly the state of a clean run after 4 steps.
+        let kept = try Checkpoint(contentsOf: path)
+        let clean = spikyClassifier(poisonCall: -1)
+        try TrainingLoop(steps: 4).run(clean, batches: RandomBatches(seed: 5))
+        let expected = Checkpoint(capturing: clean, step: 4).tensors
+        #expect(kept.step == 4 && Set(kept.tensors.keys) == Set(expected.keys))
+        for (name, tensor) in expected { #expect(kept.tensors[name]?.scalars == tensor.scalars, "\(name)") }
+    }
+
+    @Test func distillationGradientGuardNamesTheStudentParameter() throws {
+        var g = RandomGenerator(seed: 7)
+        let student = SpikyEmbedder(inputs: 16, seed: 2, poisonCall: 2)
+        let head = MarginHead.cosFace(classes: 3, embeddingDimension: 8, scale: 8, using: &g)
+        let transfer = WeightedTransferLoss([(5, FeatureL2Transfer())])
+        let task = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: head, transfer: transfer,
+                                    optimizer: Adam(parameters: DistillationTask.studentParameters(student: student, head: head, transfer: transfer),
+                                                    learningRate: 1e-2))
+        let log = try MetricsLog(path: temporaryFolder() + "/metrics.jsonl")
+        let stop = try #require(expectNonFiniteStop {
+            try TrainingLoop(steps: 5, log: log).run(task, batches: RandomBatches(seed: 1))
+        })
+        #expect(stop.step == 3 && stop.what == "gradient of 'student.spike'" && stop.last == nil)
+        let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n")
+        let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+        #expect(lines.count == 3)
+        #expect(last["event"] as? String == "non-finite" && last["step"] as? Int == 3)
+        #expect(last["what"] as? String == "gradient of 'student.spike'")
+    }
+
+    @Test func overflowingBatchNormStatisticStopsAndNamesTheLayer() throws {
+        let path = temporaryFolder() + "/checkpoint.safetensors"
+        // Step index 3 feeds activations of ±3·10¹⁹: their variance overflows float32, the
+        // normalised output (and so the loss) stays finite, the running variance becomes ∞.
+        let task = ScriptedTask { index, net in
+            var g = RandomGenerator(seed: UInt64(index))
+            let x = Tensor.randomNormal([4, 2, 3, 3], using: &g) * (index == 3 ? 3e19 : 1)
+            return (net.bn(x).mean() * net.scale.value, [])
+        }
+        let stop = try #require(expectNonFiniteStop {
+            try TrainingLoop(steps: 6, checkpointPath: path, checkpointEvery: 2).run(task, batches: RandomBatches(seed: 1))
+        })
+        #expect(stop.step == 4)
+        #expect(stop.what.contains("BatchNorm running statistic 'net.bn.running_var' of layer 'net.bn'"), "\(stop.what)")
+        #expect(stop.last == path)
+        let kept = try Checkpoint(contentsOf: path)
+        #expect(kept.step == 2 && kept.firstNonFiniteEntry == nil)
+    }
+
+    @Test func overflowedOptimiserStateIsNeverCheckpointed() throws {
+        let path = temporaryFolder() + "/checkpoint.safetensors"
+        // A finite gradient of 10³⁰ at step index 2: Adam's second moment g² overflows to ∞
+        // while the update m/√v stays finite, so only the optimiser state is bad.
+        let task = ScriptedTask(adam: true) { index, net in
+            (net.scale.value.sum() * (index == 2 ? 1e30 : 1), [])
+        }
+        let stop = try #require(expectNonFiniteStop {
+            try TrainingLoop(steps: 4, checkpointPath: path, checkpointEvery: 1).run(task, batches: RandomBatches(seed: 1))
+        })
+        #expect(stop.step == 3)
+        #expect(stop.what.contains("optimizer.") && stop.what.contains("exp_avg_sq"), "\(stop.what)")
+        let kept = try Checkpoint(contentsOf: path)
+        #expect(kept.step == 2 && kept.firstNonFiniteEntry == nil)
+    }
+
+    @Test func isAllFiniteFindsOneBadElementAnywhere() {
+        for count in [1, 7, 8, 9, 33] {
+            #expect(isAllFinite(Tensor.full([count], 3.4e38)))
+            for position in [0, count / 2, count - 1] {
+                for bad in [Float.nan, .infinity, -.infinity] {
+                    var values = [Float](repeating: 1, count: count)
+                    values[position] = bad
+                    #expect(!isAllFinite(Tensor(values)), "\(bad) at \(position) of \(count)")
+                }
+            }
+        }
+    }
+
+    @Test func criticCollapseDetectorCountsConsecutivePinnedSteps() {
+        var d = CriticCollapseDetector(window: 3)
+        #expect([0.5, 1, 1, 0.9, 1, 1, 1, 1, 1].map { d.observe($0) } == [false, false, false, false, false, false, true, false, false])
+        var sides = CriticCollapseDetector(window: 2)
+        // Jumping from one side to the other restarts the count; NaN is not pinned.
+        #expect([1, 0, 0.01, .nan, 0, 0].map { sides.observe($0) } == [false, false, true, false, false, true])
+    }
+
+    /// Steps report a scripted `critic_accuracy`: 0.5 for the first three, then 1.0.
+    func collapsingTask() -> ScriptedTask {
+        ScriptedTask { index, net in (net.scale.value.sum(), [("critic_accuracy", index < 3 ? 0.5 : 1.0)]) }
+    }
+
+    @Test func criticCollapseIsLoggedAndWarnedWithoutStopping() throws {
+        let folder = temporaryFolder()
+        let log = try MetricsLog(path: folder + "/metrics.jsonl")
+        let box = WarningBox()
+        let loop = TrainingLoop(steps: 10, log: log, criticCollapse: CriticCollapseDetector(window: 4), warn: { box.messages.append($0) })
+        let summary = try loop.run(collapsingTask(), batches: RandomBatches(seed: 1))
+        #expect(box.messages.count == 1 && summary.warnings == box.messages)
+        #expect(box.messages[0].hasPrefix("step 7: ADDA critic collapse: critic_accuracy 1.0"), "\(box.messages)")
+        let records = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let events = records.filter { $0["event"] as? String == "critic-collapse" }
+        #expect(events.count == 1 && events[0]["step"] as? Int == 7 && events[0]["window"] as? Int == 4)
+        #expect(records.filter { $0["event"] == nil }.count == 10, "training went on to the end")
+    }
+
+    @Test func criticCollapseCanStopTheRunKeepingTheCheckpoint() throws {
+        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let loop = TrainingLoop(steps: 10, checkpointPath: path, checkpointEvery: 2,
+                                criticCollapse: CriticCollapseDetector(window: 4, stops: true), warn: { _ in })
+        do {
+            try loop.run(collapsingTask(), batches: RandomBatches(seed: 1))
+            Issue.record("expected the collapse to stop training")
+        } catch let error as TrainingError {
+            guard case let .criticCollapse(step, detail, last) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(step == 7 && last == path && detail.contains("critic_accuracy"))
+            #expect("\(error)".contains("last checkpoint is kept at \(path)"))
+        }
+        #expect(try Checkpoint(contentsOf: path).step == 6)
+    }
+}
