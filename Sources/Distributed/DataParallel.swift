@@ -1,8 +1,20 @@
 import Foundation
 import Tensor
+import Optim
 import Training
 
-extension ProcessGroup {
+/// A process group is what a trainer needs to run data-parallel (`DistillationTraining.parallelism`).
+extension ProcessGroup: DataParallelism {
+    /// `optimizer` wrapped in a ``DistributedOptimizer`` of this group.
+    public func distribute(_ optimizer: any Optimizer) throws -> any Optimizer {
+        try DistributedOptimizer(optimizer, group: self)
+    }
+
+    /// This rank's ``ShardedBatches`` of `batches`.
+    public func shard(_ batches: any BatchProvider) throws -> any BatchProvider {
+        try ShardedBatches(batches, group: self)
+    }
+
     /// Rank 0's integer on every rank.
     public func broadcast(_ value: Int) throws -> Int {
         let bytes = try broadcast(bytes: withUnsafeBytes(of: Int64(value).littleEndian) { Array($0) })

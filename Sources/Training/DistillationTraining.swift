@@ -129,6 +129,9 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
 public struct DistillationTraining {
     public let configuration: DistillationConfiguration
     public var say: (String) -> Void = { print($0) }
+    /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
+    /// `nil`: one process. Only rank 0 touches the run folder.
+    public var parallelism: (any DataParallelism)?
 
     public init(configuration: DistillationConfiguration) throws {
         try configuration.validate()
@@ -177,7 +180,8 @@ public struct DistillationTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
-        if !resume { try RunFolder.checkCreatable(output, overwrite: overwrite) }
+        let isRoot = parallelism?.isRoot ?? true
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite) }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
@@ -209,8 +213,8 @@ public struct DistillationTraining {
         }
         let teacherMaps = try Self.checkFeatureMaps(transfer, teacher: teacher, student: student,
                                                     teacherInput: hr, studentInput: architecture.inputSize)
-        let optimizer = t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer))
-        let criticOptimizer = critic.map { Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8) as any Optimizer }
+        let optimizer = try distributed(t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer)))
+        let criticOptimizer = try critic.map { try distributed(Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8)) }
         var cache: TeacherFeatureCache?
         if c.cacheTeacher {
             let views = ResizedDataset(dataset, size: hr)
@@ -221,29 +225,50 @@ public struct DistillationTraining {
         }
         let task = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
                                     criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
-        let batches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
+        let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
+        let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
-        let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
-                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
-        let start = resume ? try run.restore(task) : 0
-        if start == t.steps, let finished = run.result(Result.self) {
-            say("\(run.path) is complete (step \(start) of \(t.steps)); nothing to resume")
+        let run = !isRoot ? nil : resume ? try TrainingRunFolder.reopen(output, configuration: c)
+                                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
+        var start = resume ? try run?.restore(task) ?? 0 : 0
+        start = try parallelism?.synchronise(task, step: start) ?? start
+        if start == t.steps, let finished = run?.result(Result.self) {
+            say("\(output) is complete (step \(start) of \(t.steps)); nothing to resume")
             return finished
         }
         say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
-            + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(run.path)")
-        let summary = try run.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
-                                    label: "student", metadata: ["crossres.command": "distill",
-                                                                 "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
-        let weights = run.folder.file(ModelFactory.backboneFileName)
-        try ModelFactory.save(student, configuration: architecture, to: weights)
+            + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(output)")
+        let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)]
+        let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
+                                     label: "student", metadata: metadata)
+            ?? TrainingLoop(steps: t.steps).run(task, batches: batches, startStep: start)
+        let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
+        if isRoot { try ModelFactory.save(student, configuration: architecture, to: weights) }
         let result = Result(student: architecture, teacher: teacherArchitecture, teacherWeights: teacherWeights,
                             transfer: transfer?.name ?? "none", degradation: degradationSpec, initialisation: c.initialisation,
                             data: source.description, images: dataset.count, identities: dataset.identityCount, steps: t.steps,
                             resumedFrom: resume ? start : nil, seconds: summary.seconds,
                             finalTerms: Dictionary(summary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), weights: weights)
-        try run.writeResult(result)
+        try run?.writeResult(result)
         say(String(format: "student trained in %.1f s; weights %@", summary.seconds, weights))
         return result
     }
+
+    /// `optimizer`, data-parallel when the run is.
+    private func distributed(_ optimizer: any Optimizer) throws -> any Optimizer {
+        try parallelism?.distribute(optimizer) ?? optimizer
+    }
+}
+
+/// How a run is spread over processes — implemented by the `Distributed` module's
+/// `ProcessGroup` (the Training module does not link MPI).
+public protocol DataParallelism {
+    /// Whether this process is rank 0, the one that logs and writes the run folder.
+    var isRoot: Bool { get }
+    /// `optimizer` with its gradients averaged over the processes before each step.
+    func distribute(_ optimizer: any Optimizer) throws -> any Optimizer
+    /// This process's shard of every global batch.
+    func shard(_ batches: any BatchProvider) throws -> any BatchProvider
+    /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.
+    func synchronise(_ task: any TrainingTask, step: Int) throws -> Int
 }
