@@ -11,5 +11,6 @@ enum BenchSuite {
             + BenchTransfer.w4()
             + BenchSmallNetworks.cases()
             + BenchLoader.cases()
+            + BenchMemory.cases()
     }
 }
