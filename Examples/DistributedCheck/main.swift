@@ -10,7 +10,7 @@ import Distributed
 //
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
 //                          [--checkpoint-every K] [--stop-after K] [--resume]
-//   DistributedCheck bench --steps 30 --batch 64 [--width 256]
+//   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
 //   DistributedCheck fail --rank R [--how throw|kill]
@@ -54,20 +54,20 @@ final class Perceptron: Module {
         output = Linear(width, outputs, using: &generator)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { output(hidden(x).tanh()) }
+    func callAsFunction(_ x: Tensor) -> Tensor { output(hidden(x.flattened()).tanh()) }
 }
 
-/// A fixed regression problem: `count` inputs and targets of a random teacher function; each
-/// epoch visits the samples in a seeded permutation, `batch` per step.
+/// A fixed regression problem: `count` inputs of shape `[C, H, W]` and `outputs` targets of a
+/// random teacher function; each epoch visits the samples in a seeded permutation, `batch` per step.
 struct RegressionBatches: BatchProvider {
     let inputs: Tensor, targets: Tensor
     let batch: Int, seed: UInt64
 
-    init(count: Int, inputs width: Int, outputs: Int, batch: Int, seed: UInt64) {
+    init(count: Int, inputs shape: [Int], outputs: Int, batch: Int, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
-        inputs = Tensor.randomNormal([count, width], using: &generator)
-        let projection = Tensor.randomNormal([width, outputs], using: &generator)
-        targets = (inputs.matmul(projection) * 0.5).sin()
+        inputs = Tensor.randomNormal([count] + shape, using: &generator)
+        let projection = Tensor.randomNormal([shape.reduce(1, *), outputs], using: &generator)
+        targets = (inputs.flattened().matmul(projection) * 0.5).sin()
         self.batch = batch
         self.seed = seed
     }
@@ -81,20 +81,21 @@ struct RegressionBatches: BatchProvider {
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
         let rows = Array(order[(index * batch)..<((index + 1) * batch)])
         let x = inputs.indexSelect(axis: 0, rows), y = targets.indexSelect(axis: 0, rows)
-        return TrainingBatch(highResolution: x.reshaped(to: [batch, x.shape[1], 1, 1]),
-                             lowResolution: y.reshaped(to: [batch, y.shape[1], 1, 1]), labels: rows, indices: rows)
+        return TrainingBatch(highResolution: x, lowResolution: y.reshaped(to: [batch, y.shape[1], 1, 1]), labels: rows, indices: rows)
     }
 }
 
-/// Mean squared error of the perceptron on a batch (inputs in the HR view, targets in the LR view).
+/// Mean squared error of a model on a batch (inputs in the HR view, targets in the LR view).
 final class RegressionTask: TrainingTask {
-    let model: Perceptron
+    let model: any Module
+    let forward: (Tensor) -> Tensor
     let optimizer: any Optimizer
     let failure: (rank: Int, kill: Bool)?, rank: Int
     private var steps = 0
 
-    init(model: Perceptron, optimizer: any Optimizer, failure: (rank: Int, kill: Bool)? = nil, rank: Int = 0) {
+    init(model: any Module, forward: @escaping (Tensor) -> Tensor, optimizer: any Optimizer, failure: (rank: Int, kill: Bool)? = nil, rank: Int = 0) {
         self.model = model
+        self.forward = forward
         self.optimizer = optimizer
         self.failure = failure
         self.rank = rank
@@ -109,8 +110,8 @@ final class RegressionTask: TrainingTask {
             if failure.kill { kill(getpid(), SIGKILL) }
             throw CheckError("rank \(rank) fails on purpose at its step \(steps)")
         }
-        let x = batch.highResolution.flattened(), y = batch.lowResolution.flattened()
-        let loss = (model(x) - y).square().mean()
+        model.isTraining = true
+        let loss = (forward(batch.highResolution) - batch.lowResolution.flattened()).square().mean()
         optimizer.step(loss.backward(retaining: .leaves))
         return [("mse", loss.item)]
     }
@@ -120,13 +121,21 @@ final class RegressionTask: TrainingTask {
 func makeTask(_ settings: Settings, group: ProcessGroup, failure: (rank: Int, kill: Bool)? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
     let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
     let seed = UInt64(try settings.integer("seed", 7))
-    let features = 16, outputs = 4
     var generator = RandomGenerator(seed: seed)
-    let model = Perceptron(inputs: features, width: width, outputs: outputs, using: &generator)
+    let model: any Module, forward: (Tensor) -> Tensor, inputs: [Int], outputs: Int
+    switch settings.values["model"] ?? "perceptron" {
+    case "perceptron":
+        let perceptron = Perceptron(inputs: 16, width: width, outputs: 4, using: &generator)
+        (model, forward, inputs, outputs) = (perceptron, { perceptron($0) }, [16, 1, 1], 4)
+    case "smallfacenet":  // has BatchNorm: per-rank statistics, for throughput only
+        let network = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)
+        (model, forward, inputs, outputs) = (network, { network.features($0).embedding }, [3, 32, 32], 32)
+    case let other: throw CheckError("unknown --model '\(other)' (perceptron or smallfacenet)")
+    }
     let sgd = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
     let optimizer = try DistributedOptimizer(sgd, group: group)
-    let data = RegressionBatches(count: max(64, 4 * batch), inputs: features, outputs: outputs, batch: batch, seed: seed &+ 1)
-    return (RegressionTask(model: model, optimizer: optimizer, failure: failure, rank: group.rank),
+    let data = RegressionBatches(count: max(64, 4 * batch), inputs: inputs, outputs: outputs, batch: batch, seed: seed &+ 1)
+    return (RegressionTask(model: model, forward: forward, optimizer: optimizer, failure: failure, rank: group.rank),
             try ShardedBatches(data, group: group), batch)
 }
 
@@ -168,8 +177,8 @@ func bench(_ settings: Settings, group: ProcessGroup) throws {
     try group.barrier()
     let seconds = Date().timeIntervalSince(started)
     if group.isRoot {
-        print(String(format: "{\"processes\": %d, \"batch\": %d, \"width\": %@, \"steps\": %d, \"seconds\": %.4f, \"rowsPerSecond\": %.1f}",
-                     group.size, batch, settings.values["width"] ?? "32", steps, seconds, Double(steps * batch) / seconds))
+        print(String(format: "{\"processes\": %d, \"model\": \"%@\", \"batch\": %d, \"steps\": %d, \"seconds\": %.4f, \"rowsPerSecond\": %.1f}",
+                     group.size, settings.values["model"] ?? "perceptron", batch, steps, seconds, Double(steps * batch) / seconds))
     }
 }
 

@@ -9,9 +9,10 @@ import Training
 /// step, a checkpoint (which stores the step) resumes under any process count that divides
 /// `B` with the same schedule.
 ///
-/// Over a ``LoaderBatches`` only the shard's samples are decoded and degraded (each sample's
-/// randomness is a function of the seed, epoch and sample index, so the rows are those of the
-/// global batch); any other provider is sliced after building the whole batch.
+/// Over a ``LoaderBatches`` only the shard's samples are decoded and degraded, in parallel on
+/// the calling thread's ``parallelFor`` threads (each sample's randomness is a function of the
+/// seed, epoch and sample index, so the rows are those of the global batch); any other
+/// provider is sliced after building the whole batch.
 public struct ShardedBatches: BatchProvider {
     public let global: any BatchProvider
     public let rank: Int
@@ -62,7 +63,13 @@ public struct ShardedBatches: BatchProvider {
         let globalRows = (index * size)..<min(order.count, (index + 1) * size)
         let rows = try self.rows(ofGlobalBatch: globalRows.count)
         let indices = Array(order[(globalRows.lowerBound + rows.lowerBound)..<(globalRows.lowerBound + rows.upperBound)])
-        let views = try indices.map { try loader.views(of: $0, epoch: epoch) }
+        var prepared = [Result<(hr: Image, lr: Image, label: Int), any Error>?](repeating: nil, count: indices.count)
+        prepared.withUnsafeMutableBufferPointer { slots in
+            parallelFor(indices.count) { range in
+                for k in range { slots[k] = Result { try loader.views(of: indices[k], epoch: epoch) } }
+            }
+        }
+        let views = try prepared.map { try $0!.get() }
         for (k, view) in views.enumerated() where view.hr.width != views[0].hr.width || view.lr.width != views[0].lr.width
             || view.hr.height != views[0].hr.height || view.lr.height != views[0].lr.height {
             throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k]) differs in size from sample \(indices[0]) (set hrSize, or up= in the degradation)")

@@ -6,11 +6,16 @@ import Tensor
 /// reported, so a collective that hangs fails the test instead of blocking it.
 enum MPIJob {
     /// The built check executable (`nil` when it was not built).
-    static let executable: URL? = {
+    static let executable = built("DistributedCheck")
+    /// The built `crossres` command line (`nil` when it was not built).
+    static let crossres = built("crossres")
+
+    /// An executable of the package, next to the test bundle.
+    static func built(_ name: String) -> URL? {
         let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
                           Bundle.main.bundleURL.deletingLastPathComponent()]
-        return candidates.map { $0.appendingPathComponent("DistributedCheck") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+        return candidates.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
 
     /// `mpirun` on the `PATH` (`nil`: Open MPI's `openmpi-bin` is not installed).
     static let mpirun: URL? = {
@@ -28,16 +33,17 @@ enum MPIJob {
         let timedOut: Bool
     }
 
-    /// Runs `DistributedCheck arguments` on `processes` ranks (1: started directly, MPI's
-    /// singleton mode) in `folder`, killing it after `timeout` seconds.
-    static func run(_ arguments: [String], processes: Int, in folder: URL, timeout: TimeInterval = 60) throws -> Outcome {
+    /// Runs `DistributedCheck arguments` (or another `program`) on `processes` ranks (1: started
+    /// directly, MPI's singleton mode) in `folder`, killing it after `timeout` seconds.
+    static func run(_ arguments: [String], processes: Int, in folder: URL, timeout: TimeInterval = 60,
+                    program: URL? = executable) throws -> Outcome {
         let process = Process()
         if processes == 1 {
-            process.executableURL = executable!
+            process.executableURL = program!
             process.arguments = arguments
         } else {
             process.executableURL = mpirun!
-            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", executable!.path] + arguments
+            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", program!.path] + arguments
         }
         process.currentDirectoryURL = folder
         // Each rank single-threaded, so two ranks do not fight over the test machine's cores.

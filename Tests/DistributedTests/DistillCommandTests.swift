@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// `crossres distill --distributed` under `mpirun -np 2`: rank 0 writes the run folder, and
+/// checkpoints move between process counts (SmallFaceNet has BatchNorm, whose per-rank
+/// statistics make 1- and 2-process weights differ, so this checks the wiring; the numerical
+/// equivalence is ``DataParallelTrainingTests``).
+@Suite(.serialized, .enabled(if: MPIJob.available && MPIJob.crossres != nil, "\(MPIJob.unavailable), and the crossres executable"))
+struct DistillCommandTests {
+    static let model = ["--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16", "--embedding-size", "8"]
+    static let data = model + ["--batch", "8"]
+    static let distill = ["distill", "--teacher", "teacher", "--transfer", "l2=5", "--degrade", "size=8,up=16"] + data
+
+    func crossres(_ arguments: [String], processes: Int, in folder: URL) throws -> String {
+        let outcome = try MPIJob.run(arguments, processes: processes, in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!outcome.timedOut, "timed out: \(outcome.output)")
+        #expect(outcome.status == 0, "\(outcome.output)")
+        return outcome.output
+    }
+
+    /// A checkpoint at step 2 of `source` put into the complete 4-step run `target` (whose
+    /// result is removed), so `--resume` continues `target` from step 2.
+    func rewind(_ target: String, to source: String, in folder: URL) throws {
+        let checkpoint = "checkpoint.safetensors"
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("\(target)/\(checkpoint)"))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("\(target)/result.json"))
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("\(source)/\(checkpoint)"),
+                                         to: folder.appendingPathComponent("\(target)/\(checkpoint)"))
+    }
+
+    @Test func twoProcessRunsWriteOneFolderAndResumeUnderOtherCounts() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try crossres(["train-teacher", "--steps", "2", "--output", "teacher"] + Self.data, processes: 1, in: folder)
+
+        let two = try crossres(Self.distill + ["--steps", "2", "--distributed", "--output", "two"], processes: 2, in: folder)
+        #expect(two.contains("data-parallel over 2 process(es): global batch 8, 4 per process"), "\(two)")
+        for name in ["settings.json", "metrics.jsonl", "checkpoint.safetensors", "backbone.safetensors", "result.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("two/\(name)").path), "\(name)")
+        }
+        let records = try String(contentsOf: folder.appendingPathComponent("two/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(records.count == 2, "rank 0 alone logs each step once: \(records)")
+
+        // 2 → 1: the 2-process checkpoint continues in one process.
+        _ = try crossres(Self.distill + ["--steps", "4", "--output", "one"], processes: 1, in: folder)
+        try rewind("one", to: "two", in: folder)
+        let resumed = try crossres(["distill", "--output", "one", "--resume"], processes: 1, in: folder)
+        #expect(resumed.contains("resuming at step 2 of 4"), "\(resumed)")
+
+        // 1 → 2: a 1-process checkpoint continues on two processes.
+        _ = try crossres(Self.distill + ["--steps", "2", "--output", "half"], processes: 1, in: folder)
+        _ = try crossres(Self.distill + ["--steps", "4", "--output", "more"], processes: 1, in: folder)
+        try rewind("more", to: "half", in: folder)
+        let spread = try crossres(["distill", "--output", "more", "--resume", "--distributed"], processes: 2, in: folder)
+        #expect(spread.contains("resuming at step 2 of 4"), "\(spread)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("more/result.json").path))
+    }
+
+    @Test func aBatchThatDoesNotSplitStopsEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try crossres(["train-teacher", "--steps", "1", "--output", "teacher"] + Self.data, processes: 1, in: folder)
+        let odd = ["distill", "--teacher", "teacher", "--transfer", "l2=5", "--degrade", "size=8,up=16", "--batch", "7"] + Self.model
+        let outcome = try MPIJob.run(odd + ["--steps", "2", "--distributed", "--output", "odd"], processes: 2,
+                                     in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes"), "\(outcome.output)")
+    }
+}
