@@ -22,7 +22,7 @@ enum BenchConvolution {
                 let (conv, x) = setup()
                 let input = x.trackingGradients()
                 return {
-                    let grads = conv(input).sum().backward()
+                    let grads = conv(input).sum().backward(retaining: .leaves)
                     withExtendedLifetime((grads[input], grads[conv.weight])) {}
                 }
             },

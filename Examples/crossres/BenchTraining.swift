@@ -37,7 +37,7 @@ enum BenchTraining {
         let optimizer = Adam(parameters: model.trainableParameters() + head.trainableParameters(), learningRate: 1e-3)
         return {
             let loss = head.loss(model(x), labels: labels)
-            optimizer.step(loss.backward())
+            optimizer.step(loss.backward(retaining: .leaves))
         }
     }
 

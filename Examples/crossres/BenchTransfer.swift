@@ -28,7 +28,7 @@ enum BenchTransfer {
             let s = student(lr)
             let transfer = (s.l2Normalized(axis: 1) - target).square().sum(alongAxes: [1]).mean()
             let loss = head.loss(s, labels: labels) + 5 * transfer
-            optimizer.step(loss.backward())
+            optimizer.step(loss.backward(retaining: .leaves))
         }
     }
 

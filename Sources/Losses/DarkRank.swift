@@ -87,8 +87,8 @@ public final class DarkRank: TransferLoss {
         let b = student.shape[0]
         precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
         precondition(b >= 2, "\(name): needs a batch of at least 2 samples, got \(b)")
-        let s = normalizesEmbeddings ? normalizedRows(student) : student
-        let t = withoutGradients { normalizesEmbeddings ? normalizedRows(teacher.detached()) : teacher.detached() }
+        let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
+        let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
         let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))
 
         // Teacher's ranking of the other samples for every query (nearest first).

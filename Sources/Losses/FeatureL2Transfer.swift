@@ -51,7 +51,7 @@ public final class FeatureL2Transfer: TransferLoss {
         let projected = projection.map { $0(student) } ?? student
         precondition(projected.shape[1] == teacher.shape[1],
                      "\(name): student dimension \(projected.shape[1]) differs from teacher dimension \(teacher.shape[1]); build the loss with init(distance:studentDimension:teacherDimension:using:) for a projection")
-        let s = normalizedRows(projected), t = normalizedRows(teacher.detached())
+        let s = projected.l2Normalized(axis: 1), t = teacher.detached().l2Normalized(axis: 1)
         switch distance {
         case .squared: return (s - t).square().sum(alongAxis: 1)
         case .euclidean: return ((s - t).square().sum(alongAxis: 1) + 1e-12).sqrt()

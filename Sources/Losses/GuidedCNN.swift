@@ -78,7 +78,7 @@ public final class GuidedCNN: TransferLoss {
         }
         if crossFeatureWeight > 0 {
             let guide = detachesGuide ? t.detached() : t
-            let pull = (normalizedRows(s) - normalizedRows(guide)).square().sum(alongAxis: 1).mean()
+            let pull = (s.l2Normalized(axis: 1) - guide.l2Normalized(axis: 1)).square().sum(alongAxis: 1).mean()
             total = total + pull * crossFeatureWeight
         }
         return total
@@ -87,7 +87,7 @@ public final class GuidedCNN: TransferLoss {
     /// The guide head's loss on learner features; its weights detached when `detachesGuide`.
     private func guideHeadLoss(_ s: Tensor, _ labels: [Int]) -> Tensor {
         guard detachesGuide else { return head.loss(s, labels: labels) }
-        let cosines = normalizedRows(s).matmul(normalizedRows(head.weight.value.detached()), transposeOther: true)
+        let cosines = s.l2Normalized(axis: 1).matmul(head.weight.value.detached().l2Normalized(axis: 1), transposeOther: true)
         let margin = head.margin
         return marginSoftmaxCrossEntropy(cosines: cosines, labels: labels, scale: head.scale) { margin($0) }
     }

@@ -27,8 +27,8 @@ public final class MMDTransfer: TransferLoss {
     public func discrepancy(source: Tensor, target: Tensor) -> Tensor {
         precondition(source.rank == 2 && target.rank == 2 && source.shape[1] == target.shape[1],
                      "\(name): embeddings must be [n, D] and [m, D] with one D, got source \(source.shape) and target \(target.shape)")
-        let s = normalizesEmbeddings ? normalizedRows(source) : source
-        let t = normalizesEmbeddings ? normalizedRows(target) : target
+        let s = normalizesEmbeddings ? source.l2Normalized(axis: 1) : source
+        let t = normalizesEmbeddings ? target.l2Normalized(axis: 1) : target
         return maximumMeanDiscrepancy(s, t, kernel: kernel)
     }
 

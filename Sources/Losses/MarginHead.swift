@@ -49,7 +49,7 @@ public final class MarginHead: Module {
     public func cosines(_ embedding: Tensor) -> Tensor {
         precondition(embedding.rank == 2 && embedding.shape[1] == embeddingDimension,
                      "MarginHead: embedding must be [B, \(embeddingDimension)], got shape \(embedding.shape)")
-        return normalizedRows(embedding).matmul(normalizedRows(weight.value), transposeOther: true)
+        return embedding.l2Normalized(axis: 1).matmul(weight.value.l2Normalized(axis: 1), transposeOther: true)
     }
 
     /// Logits `s·cos θ` with the margin applied to each sample's target class, `[B, classes]`

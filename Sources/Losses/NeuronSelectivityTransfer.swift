@@ -56,7 +56,7 @@ public final class NeuronSelectivityTransfer: TransferLoss {
         func selectivities(_ map: Tensor) -> Tensor {
             let pooled = adaptiveAveragePool2D(map, outputHeight: h, outputWidth: w)
             let rows = pooled.reshaped(to: [map.shape[0] * map.shape[1], h * w])
-            return normalizedRows(rows, eps: 1e-5).reshaped(to: [map.shape[0], map.shape[1], h * w])
+            return rows.l2Normalized(axis: 1, eps: 1e-5).reshaped(to: [map.shape[0], map.shape[1], h * w])
         }
         return maximumMeanDiscrepancy(selectivities(student), selectivities(teacher.detached()),
                                       kernel: kernel, includeTargetTerm: includeTeacherTerm)

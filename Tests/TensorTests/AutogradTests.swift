@@ -70,6 +70,25 @@ import Tensor
         #expect(leaves[x]!.scalars == all[x]!.scalars)
     }
 
+    /// With `.leaves` each operation's saved tensors are freed once its backward has run (the
+    /// intermediate `h`, saved by `h * h`, is gone after the backward); `.all` keeps them so
+    /// that the graph can be differentiated again.
+    @Test func leavesRetentionReleasesSavedTensors() {
+        for retention in [GradientRetention.all, .leaves] {
+            let x = Tensor([1, 2, 3]).trackingGradients()
+            weak var saved: TensorStorage?
+            let loss: Tensor = {
+                let h = x * 2
+                saved = h.storage
+                return (h * h).sum()
+            }()
+            #expect(saved != nil)
+            #expect(loss.backward(retaining: retention)[x]!.scalars == [8, 16, 24])
+            #expect((saved != nil) == (retention == .all))
+            if retention == .all { #expect(loss.backward(retaining: .leaves)[x]!.scalars == [8, 16, 24]) }
+        }
+    }
+
     @Test func withoutGradientsRecordsNothing() {
         let w = Parameter(Tensor([2, 3]))
         let y = withoutGradients { (w.value * w.value).sum() }

@@ -9,7 +9,7 @@ import Tensor
         case broadcastMismatch, matmulInnerDimensions, matmulBatchSizes, reshapeCount, inferredReshape
         case concatenateShapes, stackShapes, axisOutOfRange, repeatedAxis, nonScalarBackward, seedShape
         case customBackwardCount, preluSlope, scalarsCount, indexOutOfRange, gatherRowsShape, itemOfVector
-        case narrowOutOfBounds, broadcastTo, badPermutation, eigenNonSquare, solveRightHandSide
+        case narrowOutOfBounds, broadcastTo, badPermutation, eigenNonSquare, solveRightHandSide, releasedGraph
 
         /// The message the failure must print.
         var message: String {
@@ -36,6 +36,7 @@ import Tensor
             case .badPermutation: "permuted: [0, 0] is not a permutation of the 2 axes of [2, 3]"
             case .eigenNonSquare: "symmetricEigen: needs a square matrix, got shape [2, 3]"
             case .solveRightHandSide: "solve: right-hand side of shape [3] does not match the matrix [2, 2] (need [2] or [2, k])"
+            case .releasedGraph: "backward: the graph through 'exp' was already differentiated with retaining: .leaves"
             }
         }
 
@@ -57,7 +58,7 @@ import Tensor
             case .customBackwardCount:
                 let x = Tensor([1]).trackingGradients()
                 _ = Tensor.recordOperation("broken", value: x.detached(), inputs: [x]) { g in [g, g] }.sum().backward()
-            case .preluSlope: _ = Tensor.zeros([1, 3, 4]).prelu(Tensor.zeros([2]))
+            case .preluSlope: _ = Tensor.zeros([1, 3, 4]).prelu(slope: Tensor.zeros([2]))
             case .scalarsCount: _ = Tensor(shape: [2, 2], scalars: [1, 2, 3])
             case .indexOutOfRange: _ = m23.indexSelect(axis: 1, [0, 5])
             case .gatherRowsShape: _ = m23.gatherRows([0, 1, 2])
@@ -67,6 +68,10 @@ import Tensor
             case .badPermutation: _ = m23.permuted([0, 0])
             case .eigenNonSquare: _ = try? Linalg.symmetricEigen(m23)
             case .solveRightHandSide: _ = try? Linalg.solve(Tensor.ones([2, 2]), Tensor.ones([3]))
+            case .releasedGraph:
+                let h = Tensor([1, 2]).trackingGradients().exp()
+                _ = h.sum().backward(retaining: .leaves)
+                _ = (h * 2).sum().backward()
             }
         }
     }

@@ -35,6 +35,21 @@ import Tensor
         let y = random([4, 5], seed: 44).l2Normalized(axis: 1)
         expectClose(y.square().sum(alongAxis: 1), .ones([4]))
     }
+
+    /// The fused normalisation against its formula `x / max(‖x‖, eps)` along an inner axis, and
+    /// its gradient on a zero vector: `g / eps` (PyTorch's `F.normalize`), not NaN.
+    @Test func l2NormalizedFusedAgainstFormula() {
+        let x = random([2, 3, 4], seed: 45)
+        let norm = x.square().sum(alongAxis: 1, keepingDimensions: true).sqrt()
+        expectClose(x.l2Normalized(axis: 1), shape: [2, 3, 4], (x / norm).scalars)
+        expectGradients([random([3, 20], seed: 46)]) { $0[0].l2Normalized(axis: 1) }
+        expectGradients([random([5, 2, 3], seed: 47)]) { $0[0].l2Normalized(axis: 0) }
+
+        let zero = Tensor.zeros([2, 3]).trackingGradients()
+        let g = Tensor([[1, -2, 3], [0.5, 0, -1]])
+        let dx = zero.l2Normalized(axis: 1, eps: 0.5).backward(gradient: g)[zero]!
+        expectClose(dx, shape: [2, 3], (g * 2).scalars)
+    }
 }
 
 import Foundation

@@ -42,13 +42,13 @@ import Tensor
 
     @Test(arguments: [[2, 3], [2, 3, 2, 2]]) func preluPerChannel(_ shape: [Int]) {
         expectGradients([randomAwayFromZero(shape, seed: 25), random([3], seed: 26, low: 0.05, high: 0.5)]) {
-            $0[0].prelu($0[1])
+            $0[0].prelu(slope: $0[1])
         }
     }
 
     @Test func preluSharedSlope() {
-        expectGradients([randomAwayFromZero([2, 3, 2], seed: 27), Tensor([0.25])]) { $0[0].prelu($0[1]) }
-        let y = Tensor([[-2, 3], [4, -8]]).prelu(Tensor([0.5, 0.25]))
+        expectGradients([randomAwayFromZero([2, 3, 2], seed: 27), Tensor([0.25])]) { $0[0].prelu(slope: $0[1]) }
+        let y = Tensor([[-2, 3], [4, -8]]).prelu(slope: Tensor([0.5, 0.25]))
         expectClose(y, shape: [2, 2], [-1, 3, 4, -2])
     }
 

@@ -3,7 +3,10 @@ public enum GradientRetention: Sendable {
     /// Every tracked tensor's gradient (leaves and intermediates).
     case all
     /// Only leaves (parameters and ``Tensor/trackingGradients()`` tensors): intermediate
-    /// gradients are freed as soon as they have been propagated, which halves peak memory.
+    /// gradients are freed as soon as they have been propagated, and each operation's saved
+    /// tensors as soon as its backward has run (PyTorch's default `retain_graph=False`), which
+    /// more than halves peak memory. The graph can then be differentiated only once: a later
+    /// backward through it stops with a precondition failure.
     case leaves
 }
 
@@ -31,9 +34,14 @@ extension Tensor {
         gradients.accumulate(seed, for: root)
         withoutGradients {
             for current in Self.topologicalOrder(from: root).reversed() {
-                guard let backward = current.backward else { continue }
+                guard let backward = current.backward else {
+                    precondition(!current.isReleased || gradients[current] == nil,
+                                 "backward: the graph through '\(current.name)' was already differentiated with retaining: .leaves, which frees it; use retaining: .all to differentiate it again")
+                    continue
+                }
                 guard let outputGradient = retention == .all ? gradients[current] : gradients.remove(current) else { continue }
                 let inputGradients = backward(outputGradient)
+                if retention == .leaves { current.release() }
                 precondition(inputGradients.count == current.inputs.count,
                              "backward of '\(current.name)' returned \(inputGradients.count) gradients for \(current.inputs.count) inputs")
                 for (input, inputGradient) in zip(current.inputs, inputGradients) {

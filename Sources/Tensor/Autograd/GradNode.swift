@@ -13,6 +13,9 @@ public final class GradNode {
     private(set) var backward: ((Tensor) -> [Tensor?])?
     /// A label for error messages and graph dumps.
     public let name: String
+    /// Whether a ``Tensor/backward(gradient:retaining:)`` with ``GradientRetention/leaves`` has
+    /// run `backward` and dropped it (with the tensors it saved).
+    private(set) var isReleased = false
 
     init(shape: [Int], inputs: [GradNode?], name: String, backward: ((Tensor) -> [Tensor?])?) {
         self.shape = shape
@@ -35,7 +38,13 @@ public final class GradNode {
     }
 
     /// Whether this node is a leaf (no recorded inputs).
-    public var isLeaf: Bool { backward == nil }
+    public var isLeaf: Bool { backward == nil && !isReleased }
+
+    /// Drops the backward closure and with it the tensors the operation saved for its gradient.
+    func release() {
+        backward = nil
+        isReleased = true
+    }
 }
 
 extension Tensor {

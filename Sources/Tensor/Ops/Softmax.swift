@@ -20,11 +20,4 @@ extension Tensor {
             [g - y.exp() * g.sum(alongAxis: a, keepingDimensions: true)]
         }
     }
-
-    /// `x / max(‖x‖₂, eps)` along `axis` (PyTorch `F.normalize`).
-    public func l2Normalized(axis: Int = -1, eps: Float = 1e-12) -> Tensor {
-        let a = Shape.normalize(axis: axis, rank: rank, "l2Normalized")
-        let norm = square().sum(alongAxis: a, keepingDimensions: true).sqrt()
-        return self / Tensor.maximum(norm, Tensor(eps))
-    }
 }

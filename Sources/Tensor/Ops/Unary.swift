@@ -100,9 +100,6 @@ extension Tensor {
 
     /// Non-finite elements replaced by `value` (a constant; used for stable log-sum-exp).
     func replacingNonFinite(with value: Float) -> Tensor { Elementwise.map(detached(), Elementwise.ReplaceNonFinite(value: value)) }
-
-    /// Parametric ReLU with a learnable slope per channel: the fused ``prelu(slope:)``.
-    public func prelu(_ slope: Tensor) -> Tensor { prelu(slope: slope) }
 }
 
 import Foundation
