@@ -190,11 +190,16 @@ func collectives(group: ProcessGroup) throws {
     let gathered = try group.allGather(Tensor(shape: [group.rank + 1, 2], scalars: Array(repeating: Float(group.rank), count: 2 * (group.rank + 1))))
     try group.barrier()
     try group.ensureSameConfiguration("same")
+    var invalid: [Float] = [0]
+    let error = invalid.withUnsafeMutableBufferPointer { buffer in
+        Result { try group.broadcast(buffer, root: group.size) }  // no such rank: MPI_ERR_ROOT, returned as an error
+    }
     if group.isRoot {
         print("size \(group.size)")
         print("allReduceSum \(values)")
         print("broadcast \(broadcast.scalars)")
         print("allGather \(gathered.shape) \(gathered.scalars)")
+        if case .failure(let error) = error { print("invalid root: \(error)") }
     }
 }
 

@@ -77,11 +77,11 @@ public final class ProcessGroup: Sendable {
         return result
     }
 
-    /// Overwrites `buffer` on every rank with rank 0's.
-    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+    /// Overwrites `buffer` on every rank with rank `root`'s (same count on every rank).
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws {
         try forChunks(of: buffer.count) { offset, count in
             try serialised("MPI_Bcast") {
-                MPI_Bcast(buffer.baseAddress! + offset, count, crossres_mpi_float(), 0, crossres_mpi_comm_world())
+                MPI_Bcast(buffer.baseAddress! + offset, count, crossres_mpi_float(), Int32(truncatingIfNeeded: root), crossres_mpi_comm_world())
             }
         }
     }

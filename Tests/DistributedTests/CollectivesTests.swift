@@ -28,5 +28,7 @@ struct CollectivesTests {
         #expect(lines.contains("allReduceSum [3.0, 20.0]"))
         #expect(lines.contains("broadcast [5.0, 1.0]"))
         #expect(lines.contains("allGather [3, 2] [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]"))
+        // MPI_ERRORS_RETURN: a bad call comes back as a thrown error with MPI's message.
+        #expect(lines.contains { $0.hasPrefix("invalid root: MPI error in MPI_Bcast (code ") && $0.contains("MPI_ERR_ROOT") }, "\(outcome.output)")
     }
 }
