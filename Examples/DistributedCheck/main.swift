@@ -9,12 +9,12 @@ import Distributed
 // benchmark. Start it directly (one process) or under `mpirun -np N`:
 //
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
-//                          [--checkpoint-every K] [--stop-after K] [--resume]
+//                          [--checkpoint-every K] [--resume]
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
-//   DistributedCheck fail --rank R [--how throw|kill]
-//                                         (rank R throws, or is killed, at its second step: every rank must end)
+//   DistributedCheck fail --rank R [--how throw|kill] [--at-step S] [train flags]
+//                                         (rank R throws, or is killed, at its step S (default 2): every rank must end)
 
 /// The run's settings, `--name value` pairs.
 struct Settings {
@@ -85,15 +85,20 @@ struct RegressionBatches: BatchProvider {
     }
 }
 
+/// A failure on purpose: rank `rank` throws (or is killed) when it starts its `step`-th step.
+struct Failure {
+    let rank: Int, kill: Bool, step: Int
+}
+
 /// Mean squared error of a model on a batch (inputs in the HR view, targets in the LR view).
 final class RegressionTask: TrainingTask {
     let model: any Module
     let forward: (Tensor) -> Tensor
     let optimizer: any Optimizer
-    let failure: (rank: Int, kill: Bool)?, rank: Int
+    let failure: Failure?, rank: Int
     private var steps = 0
 
-    init(model: any Module, forward: @escaping (Tensor) -> Tensor, optimizer: any Optimizer, failure: (rank: Int, kill: Bool)? = nil, rank: Int = 0) {
+    init(model: any Module, forward: @escaping (Tensor) -> Tensor, optimizer: any Optimizer, failure: Failure? = nil, rank: Int = 0) {
         self.model = model
         self.forward = forward
         self.optimizer = optimizer
@@ -106,7 +111,7 @@ final class RegressionTask: TrainingTask {
 
     func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
         steps += 1
-        if let failure, failure.rank == rank, steps == 2 {
+        if let failure, failure.rank == rank, steps == failure.step {
             if failure.kill { kill(getpid(), SIGKILL) }
             throw CheckError("rank \(rank) fails on purpose at its step \(steps)")
         }
@@ -118,7 +123,7 @@ final class RegressionTask: TrainingTask {
 }
 
 /// Builds the model, data and optimiser of a run, identical on every rank.
-func makeTask(_ settings: Settings, group: ProcessGroup, failure: (rank: Int, kill: Bool)? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
+func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
     let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
     let seed = UInt64(try settings.integer("seed", 7))
     var generator = RandomGenerator(seed: seed)
@@ -139,13 +144,15 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: (rank: Int, ki
             try ShardedBatches(data, group: group), batch)
 }
 
-/// `train`: the acceptance runs (global batch B on N processes; checkpoint, stop, resume).
+/// `train`: the acceptance runs (global batch B on N processes; checkpoints; resume).
 func train(_ settings: Settings, group: ProcessGroup) throws {
     let steps = try settings.integer("steps", 8)
-    let configuration = settings.values.filter { !["stop-after", "resume", "checkpoint-every", "weights"].contains($0.key) }
+    let configuration = settings.values.filter { !["resume", "checkpoint-every", "weights"].contains($0.key) }
         .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     try group.ensureSameConfiguration(configuration)
-    let failure = settings.values["fail-rank"].flatMap(Int.init).map { (rank: $0, kill: settings.values["how"] == "kill") }
+    let failure = try settings.values["fail-rank"].flatMap(Int.init).map {
+        Failure(rank: $0, kill: settings.values["how"] == "kill", step: try settings.integer("at-step", 2))
+    }
     let (task, batches, _) = try makeTask(settings, group: group, failure: failure)
     let checkpoint = settings.values["checkpoint"]
     var start = 0
@@ -153,15 +160,14 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
         start = try TrainingLoop.resume(task, from: checkpoint)
     }
     start = try group.synchronise(task, step: start)
-    let stop = min(try settings.integer("stop-after", steps), steps)
-    let loop = TrainingLoop(steps: stop, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps))
+    let loop = TrainingLoop(steps: steps, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps))
         .onRank(of: group)
     let summary = try loop.run(task, batches: batches, startStep: start)
     if group.isRoot, let weights = settings.values["weights"] {
         try task.model.saveStateDict(to: URL(fileURLWithPath: weights))
     }
     if group.isRoot {
-        print("trained steps \(start)..<\(stop) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
+        print("trained steps \(start)..<\(steps) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
     }
 }
 

@@ -8,11 +8,13 @@ struct DataParallelTrainingTests {
     /// Float32 tolerance for a different reduction order (shard sums added by MPI).
     static let tolerance: Float = 1e-5
 
-    func train(_ arguments: [String], processes: Int, in folder: URL) throws {
+    @discardableResult
+    func train(_ arguments: [String], processes: Int, in folder: URL) throws -> String {
         let outcome = try MPIJob.run(["train", "--batch", "8"] + arguments, processes: processes, in: folder)
         #expect(!outcome.timedOut, "timed out: \(outcome.output)")
         #expect(outcome.status == 0, "\(outcome.output)")
         #expect(outcome.output.contains("on \(processes) process(es)"), "\(outcome.output)")
+        return outcome.output
     }
 
     @Test func twoProcessesWithGlobalBatchMatchOneProcess() throws {
@@ -30,15 +32,19 @@ struct DataParallelTrainingTests {
         #expect(try MPIJob.maxDifference(folder.appendingPathComponent("two.safetensors"), folder.appendingPathComponent("loaded.safetensors")) == 0)
     }
 
-    /// A run stopped after its step-4 checkpoint and resumed under another process count
-    /// continues the same global schedule: the final weights match the uninterrupted run.
+    /// A run killed (SIGKILL of its last rank at step 6, after the step-4 checkpoint) and
+    /// resumed under another process count continues the same global schedule: the final
+    /// weights match the uninterrupted run.
     @Test(arguments: [(2, 1), (1, 2)])
-    func resumeUnderAnotherProcessCount(first: Int, second: Int) throws {
+    func killedRunResumesUnderAnotherProcessCount(first: Int, second: Int) throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try train(["--steps", "8", "--weights", "reference.safetensors"], processes: 1, in: folder)
-        try train(["--steps", "8", "--checkpoint", "run.ckpt", "--checkpoint-every", "4", "--stop-after", "4"], processes: first, in: folder)
-        try train(["--steps", "8", "--checkpoint", "run.ckpt", "--resume", "--weights", "resumed.safetensors"], processes: second, in: folder)
+        let killed = try MPIJob.run(["fail", "--rank", String(first - 1), "--how", "kill", "--at-step", "6", "--batch", "8", "--steps", "8",
+                                     "--checkpoint", "run.ckpt", "--checkpoint-every", "4"], processes: first, in: folder)
+        #expect(!killed.timedOut && killed.status != 0, "the run was not killed: \(killed.output)")
+        let resumed = try train(["--steps", "8", "--checkpoint", "run.ckpt", "--resume", "--weights", "resumed.safetensors"], processes: second, in: folder)
+        #expect(resumed.contains("trained steps 4..<8"), "\(resumed)")
         let difference = try MPIJob.maxDifference(folder.appendingPathComponent("reference.safetensors"), folder.appendingPathComponent("resumed.safetensors"))
         #expect(difference <= Self.tolerance, "\(first)→\(second) processes: resumed weights differ by \(difference)")
     }
