@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CrossRes
+import TestSupport
 @testable import Training
 
 /// Checkpoints carry a CRC-64 of their content; truncated, bit-flipped and unverifiable files
@@ -57,6 +58,40 @@ import CrossRes
         #expect(stored.hasPrefix("crc64-xz:") && stored.count == "crc64-xz:".count + 16)
         #expect(stored == CheckpointChecksum.compute(tensors: file.tensors, metadata: file.metadata))
         #expect(try Checkpoint(contentsOf: path).step == 3)
+    }
+
+    /// The documented formula, implemented again in Python (bitwise CRC-64/XZ, tensors read by
+    /// the `safetensors` package), gives the stored checksum: the file is verifiable outside CrossRes.
+    @Test(.enabled(if: Python.has("numpy", "safetensors"), "python3 with numpy and safetensors is needed"))
+    func checksumFormulaIsReproducedIndependentlyInPython() throws {
+        let (path, _, _) = try writtenCheckpoint()
+        let script = """
+            import sys, struct
+            from safetensors import safe_open
+            table = []
+            for b in range(256):
+                c = b
+                for _ in range(8):
+                    c = (c >> 1) ^ 0xC96C5795D7870F42 if c & 1 else c >> 1
+                table.append(c)
+            def update(c, data):
+                for byte in data:
+                    c = (c >> 8) ^ table[(c ^ byte) & 0xFF]
+                return c
+            c = (1 << 64) - 1
+            with safe_open(sys.argv[1], framework="numpy") as f:
+                meta = f.metadata()
+                for name in sorted(f.keys(), key=lambda s: s.encode()):
+                    t = f.get_tensor(name).astype("<f4")
+                    c = update(c, name.encode() + b"\\0" + struct.pack("<Q", t.ndim) + b"".join(struct.pack("<Q", d) for d in t.shape) + t.tobytes())
+            for key in sorted(meta, key=lambda s: s.encode()):
+                if key != "crossres.checksum":
+                    c = update(c, key.encode() + b"\\0" + meta[key].encode() + b"\\0")
+            print("crc64-xz:%016x" % (c ^ ((1 << 64) - 1)))
+            print(meta["crossres.checksum"])
+            """
+        let lines = try Python.run(script, arguments: [path]).split(separator: "\n")
+        #expect(lines.count == 2 && lines[0] == lines[1], "Python: \(lines)")
     }
 
     @Test func truncatedCheckpointsAreRejectedNamingTheFile() throws {
