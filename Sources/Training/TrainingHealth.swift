@@ -44,37 +44,44 @@ func ensureFinite(_ gradients: Gradients, of parameters: [(name: String, paramet
 
 /// Stops a step before `optimizer` applies `gradients` when the gradient of one of its
 /// parameters is not finite, naming it `<module>.<parameter>` from `modules` (the task's
-/// checkpointed modules, which name everything the step trains).
+/// checkpointed modules, which name everything the step trains; looked up only on failure).
 func ensureFinite(_ gradients: Gradients, updatedBy optimizer: any Optimizer,
-                  in modules: [(name: String, module: any Module)]) throws {
-    var names: [ObjectIdentifier: String] = [:]
-    for (moduleName, module) in modules {
-        for (name, parameter) in module.namedParameters() where names[ObjectIdentifier(parameter)] == nil {
-            names[ObjectIdentifier(parameter)] = moduleName + "." + name
+                  in modules: @autoclosure () -> [(name: String, module: any Module)]) throws {
+    for parameter in optimizer.allParameters {
+        guard let g = gradients[parameter], !isAllFinite(g) else { continue }
+        let named = modules().lazy.flatMap { module in
+            module.module.namedParameters().lazy.map { (name: module.name + "." + $0.name, parameter: $0.parameter) }
         }
+        let name = named.first { $0.parameter === parameter }?.name ?? "an unnamed parameter of shape \(parameter.value.shape)"
+        throw TrainingError.nonFinite(step: -1, what: "gradient of '\(name)'", lastCheckpoint: nil)
     }
-    try ensureFinite(gradients, of: optimizer.allParameters.map { parameter in
-        (names[ObjectIdentifier(parameter)] ?? "an unnamed parameter of shape \(parameter.value.shape)", parameter)
-    })
 }
 
-/// After a step: the first parameter or buffer of `modules` (checkpointed modules) that is not
-/// finite, described with the layer it belongs to — e.g. a BatchNorm running statistic that a
-/// huge activation overflowed, or a weight that the optimiser's update overflowed.
-func nonFiniteState(of modules: [(name: String, module: any Module)]) -> String? {
-    for (moduleName, module) in modules {
-        for (name, buffer) in module.namedBuffers() where !isAllFinite(buffer.value) {
-            let full = moduleName + "." + name
-            let layer = full.split(separator: ".").dropLast().joined(separator: ".")
-            let isStatistic = name.hasSuffix("running_mean") || name.hasSuffix("running_var")
-            return (isStatistic ? "BatchNorm running statistic '\(full)' of layer '\(layer)'" : "buffer '\(full)' of layer '\(layer)'")
+/// The parameters and buffers of a task's checkpointed modules, listed once per run (module
+/// reflection is not free) and checked after every step: the first non-finite one is described
+/// with the layer it belongs to — e.g. a BatchNorm running statistic that a huge activation
+/// overflowed, or a weight that the optimiser's update overflowed.
+struct StateWatch {
+    private let buffers: [(name: String, buffer: Buffer)]
+    private let parameters: [(name: String, parameter: Parameter)]
+
+    init(_ modules: [(name: String, module: any Module)]) {
+        buffers = modules.flatMap { m in m.module.namedBuffers().map { (m.name + "." + $0.name, $0.buffer) } }
+        parameters = modules.flatMap { m in m.module.namedParameters().map { (m.name + "." + $0.name, $0.parameter) } }
+    }
+
+    func firstNonFinite() -> String? {
+        if let (name, _) = buffers.first(where: { !isAllFinite($0.buffer.value) }) {
+            let layer = name.split(separator: ".").dropLast().joined(separator: ".")
+            let isStatistic = name.hasSuffix(".running_mean") || name.hasSuffix(".running_var")
+            return (isStatistic ? "BatchNorm running statistic '\(name)' of layer '\(layer)'" : "buffer '\(name)' of layer '\(layer)'")
                 + " after the step"
         }
-        for (name, parameter) in module.namedParameters() where !isAllFinite(parameter.value) {
-            return "parameter '\(moduleName).\(name)' after the optimiser step"
+        if let (name, _) = parameters.first(where: { !isAllFinite($0.parameter.value) }) {
+            return "parameter '\(name)' after the optimiser step"
         }
+        return nil
     }
-    return nil
 }
 
 /// Watches an ADDA critic's batch accuracy for collapse: accuracy pinned at or below ``low`` (the

@@ -80,6 +80,7 @@ public struct TrainingLoop {
         var lastEvaluation: [String: Double] = [:]
         var lastCheckpoint: String? = nil
         if let checkpointPath, startStep > 0 { lastCheckpoint = checkpointPath }
+        let state = StateWatch(task.checkpointedModules)
         var collapse = criticCollapse
         var warnings: [String] = []
         func stop(_ step: Int, _ what: String) throws -> Never {
@@ -96,7 +97,7 @@ public struct TrainingLoop {
                 try stop(step + 1, what)
             }
             let done = step + 1
-            if let what = nonFiniteState(of: task.checkpointedModules) { try stop(done, what) }
+            if let what = state.firstNonFinite() { try stop(done, what) }
             progress?.update(step: done, batch: batch.count, terms: lastTerms.map { ($0.name, $0.value) })
             var record: [String: Any] = ["step": done]
             for (name, value) in lastTerms { record[name] = Double(value) }
