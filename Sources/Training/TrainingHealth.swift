@@ -125,8 +125,8 @@ public struct CriticCollapseDetector: Sendable {
 
     /// The condition in words, for the warning and the error.
     func describe(_ accuracy: Float) -> String {
-        let side = accuracy >= high ? "≥ \(high): the critic separates the domains perfectly"
-                                    : "≤ \(low): the encoder fools the critic completely"
+        let side = accuracy >= high ? "≥ \(high) (the critic separates the domains perfectly)"
+                                    : "≤ \(low) (the encoder fools the critic completely)"
         return "ADDA critic collapse: critic_accuracy \(accuracy) has stayed \(side) for \(window) consecutive steps; the adversarial term no longer aligns the domains (try a lower critic learning rate, an encoder gate, or a smaller adversarial weight)"
     }
 }
