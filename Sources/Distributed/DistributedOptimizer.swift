@@ -2,7 +2,7 @@ import Tensor
 import Optim
 
 /// Any optimiser made data-parallel: before each step, the gradients of its parameters are
-/// summed over the ranks and scaled by `1/N`, so every rank applies the same update — the
+/// summed over the ranks and scaled, `g = (1/N) Σ_r g_r`, so every rank applies the same update — the
 /// mean of the per-shard gradients, which for a loss that is a mean over the batch equals the
 /// gradient of the global batch (Goyal et al., "Accurate, Large Minibatch SGD", 2017).
 ///
