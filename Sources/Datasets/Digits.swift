@@ -1,7 +1,8 @@
 import Foundation
 
 /// Digit data sets (classes 0–9 as labels), for the MNIST ↔ USPS adaptation benchmark of ADDA
-/// (Tzeng et al., CVPR 2017). Files may be gzip-compressed (detected by content).
+/// (Tzeng et al., CVPR 2017). Files may be gzip-compressed (detected by content); sizes are
+/// checked against ``ParserLimits`` before anything is allocated.
 ///
 /// - MNIST IDX (LeCun et al.): big-endian header `0x0000_0803, n, rows, cols` + `n·rows·cols`
 ///   bytes for images, `0x0000_0801, n` + `n` bytes for labels; pixels 0…255.
@@ -10,13 +11,14 @@ import Foundation
 ///   then 256 values in `[−1, 1]` (16 × 16, row-major), mapped to pixels by `(v + 1) · 127.5`.
 public enum Digits {
     /// MNIST from IDX image and label files.
-    public static func mnistIDX(images: URL, labels: URL) throws -> InMemoryDataset {
-        let (imageDims, pixels) = try readIDX(images, expectedRank: 3)
-        let (labelDims, labelBytes) = try readIDX(labels, expectedRank: 1)
+    public static func mnistIDX(images: URL, labels: URL, limits: ParserLimits = .standard) throws -> InMemoryDataset {
+        let (imageDims, pixels) = try readIDX(images, expectedRank: 3, limits: limits)
+        let (labelDims, labelBytes) = try readIDX(labels, expectedRank: 1, limits: limits)
         guard imageDims[0] == labelDims[0] else {
             throw DatasetError(labels.path, "\(labelDims[0]) labels for \(imageDims[0]) images in \(images.path)")
         }
         let (rows, cols) = (imageDims[1], imageDims[2])
+        try limits.checkImage(width: cols, height: rows, name: images.path)
         let samples = try (0..<imageDims[0]).map { i -> Sample in
             guard labelBytes[i] < 10 else { throw DatasetError(labels.path, "label \(labelBytes[i]) of item \(i) is not a digit") }
             let image = pixels.withUnsafeBufferPointer {
@@ -27,9 +29,10 @@ public enum Digits {
         return InMemoryDataset(samples: samples, identityCount: 10)
     }
 
-    /// An IDX file of unsigned bytes (type `0x08`): its dimensions and data.
-    public static func readIDX(_ url: URL, expectedRank: Int) throws -> (dimensions: [Int], data: [UInt8]) {
-        let bytes = try contents(url)
+    /// An IDX file of unsigned bytes (type `0x08`): its dimensions and data. The first
+    /// dimension is bounded by `limits.maximumIDXItems`; the data must fill the rest exactly.
+    public static func readIDX(_ url: URL, expectedRank: Int, limits: ParserLimits = .standard) throws -> (dimensions: [Int], data: [UInt8]) {
+        let bytes = try contents(url, limits: limits)
         let name = url.path
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { throw DatasetError(name, "not an IDX file (bad magic)") }
         guard bytes[2] == 0x08 else { throw DatasetError(name, "IDX element type 0x\(String(bytes[2], radix: 16)) unsupported (only unsigned bytes, 0x08)") }
@@ -37,16 +40,23 @@ public enum Digits {
         guard rank == expectedRank else { throw DatasetError(name, "IDX rank \(rank), expected \(expectedRank)") }
         guard bytes.count >= 4 + 4 * rank else { throw DatasetError(name, "truncated IDX header") }
         let dims = (0..<rank).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
-        let total = dims.reduce(1, *)
-        guard bytes.count - (4 + 4 * rank) == total else {
+        guard dims.first.map({ $0 <= limits.maximumIDXItems }) ?? true else {
+            throw DatasetError(name, "IDX item count \(dims[0]) exceeds the limit of \(limits.maximumIDXItems)")
+        }
+        // Dimensions are below 2³², so a product that overflows cannot match the file anyway.
+        let (total, overflow) = dims.reduce((1, false)) { product, d in
+            let (value, wrapped) = product.0.multipliedReportingOverflow(by: d)
+            return (value, product.1 || wrapped)
+        }
+        guard !overflow, bytes.count - (4 + 4 * rank) == total else {
             throw DatasetError(name, "IDX dimensions \(dims) need \(total) bytes of data, file has \(bytes.count - 4 - 4 * rank)")
         }
         return (dims, Array(bytes[(4 + 4 * rank)...]))
     }
 
     /// MNIST digits in CSV rows (`side·side` pixels 0…255, then the label).
-    public static func mnistCSV(_ url: URL, side: Int = 28) throws -> InMemoryDataset {
-        let rows = try TextTable.rows(try contents(url), separator: UInt8(ascii: ","), name: url.path)
+    public static func mnistCSV(_ url: URL, side: Int = 28, limits: ParserLimits = .standard) throws -> InMemoryDataset {
+        let rows = try TextTable.rows(try contents(url, limits: limits), separator: UInt8(ascii: ","), name: url.path)
         let samples = try rows.enumerated().map { line, values -> Sample in
             guard values.count == side * side + 1 else {
                 throw DatasetError(url.path, "line \(line + 1) has \(values.count) values, expected \(side * side + 1)")
@@ -59,8 +69,8 @@ public enum Digits {
     }
 
     /// USPS digits in text rows (label, then 256 values in `[−1, 1]`).
-    public static func usps(_ url: URL) throws -> InMemoryDataset {
-        let rows = try TextTable.rows(try contents(url), separator: UInt8(ascii: " "), name: url.path)
+    public static func usps(_ url: URL, limits: ParserLimits = .standard) throws -> InMemoryDataset {
+        let rows = try TextTable.rows(try contents(url, limits: limits), separator: UInt8(ascii: " "), name: url.path)
         let samples = try rows.enumerated().map { line, values -> Sample in
             guard values.count == 257 else { throw DatasetError(url.path, "line \(line + 1) has \(values.count) values, expected 257") }
             guard let label = digit(values[0]) else { throw DatasetError(url.path, "line \(line + 1): label \(values[0]) is not a digit") }
@@ -73,10 +83,10 @@ public enum Digits {
 
     private static func digit(_ v: Float) -> Int? { v == v.rounded() && v >= 0 && v <= 9 ? Int(v) : nil }
 
-    /// File contents, gunzipped when they are gzip data.
-    static func contents(_ url: URL) throws -> [UInt8] {
+    /// File contents, gunzipped (up to `limits.maximumDecompressedBytes`) when they are gzip data.
+    static func contents(_ url: URL, limits: ParserLimits) throws -> [UInt8] {
         let bytes = try readFile(url)
-        return Inflate.isGzip(bytes) ? try Inflate.gunzip(bytes, name: url.path) : bytes
+        return Inflate.isGzip(bytes) ? try Inflate.gunzip(bytes, name: url.path, limit: limits.maximumDecompressedBytes) : bytes
     }
 }
 

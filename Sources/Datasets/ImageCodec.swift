@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The encoded image formats the library reads and writes.
 public enum ImageFormat: String, Sendable, CaseIterable {
@@ -34,22 +39,22 @@ public enum ImageFormat: String, Sendable, CaseIterable {
 
 extension Image {
     /// Decodes encoded bytes of any supported format, recognised by content (not by name);
-    /// `name` is used in error messages.
-    public init(decoding bytes: [UInt8], name: String) throws {
+    /// `name` is used in error messages; the header's size is checked against `limits`.
+    public init(decoding bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws {
         guard let format = ImageFormat(sniffing: bytes) else {
             let start = bytes.prefix(4).map { String($0, radix: 16) }.joined(separator: " ")
             throw DatasetError(name, bytes.isEmpty ? "empty file" : "not a PGM/PPM, PNG or JPEG file (starts with \(start))")
         }
         switch format {
-        case .pnm: self = try PNM.decode(bytes, name: name)
-        case .png: self = try PNG.decode(bytes, name: name)
-        case .jpeg: self = try JPEG.decode(bytes, name: name)
+        case .pnm: self = try PNM.decode(bytes, name: name, limits: limits)
+        case .png: self = try PNG.decode(bytes, name: name, limits: limits)
+        case .jpeg: self = try JPEG.decode(bytes, name: name, limits: limits)
         }
     }
 
     /// Reads and decodes an image file.
-    public init(contentsOf url: URL) throws {
-        try self.init(decoding: try readFile(url), name: url.path)
+    public init(contentsOf url: URL, limits: ParserLimits = .standard) throws {
+        try self.init(decoding: try readFile(url), name: url.path, limits: limits)
     }
 
     /// The image encoded as `format` (`quality` 1…100 applies to JPEG).
@@ -75,13 +80,26 @@ extension Image {
     }
 }
 
-/// The bytes of a file, or an error naming it.
+/// The bytes of a file, or an error naming it. Read with POSIX calls straight into the array
+/// (Foundation's `Data(contentsOf:)` leaks a buffer on some short files, found by fuzzing).
 func readFile(_ url: URL) throws -> [UInt8] {
-    do {
-        return [UInt8](try Data(contentsOf: url, options: .mappedIfSafe))
-    } catch {
-        throw DatasetError(url.path, "cannot read: \(error.localizedDescription)")
+    func failure() -> DatasetError { DatasetError(url.path, "cannot read: \(String(cString: strerror(errno)))") }
+    let fd = open(url.path, O_RDONLY)
+    guard fd >= 0 else { throw failure() }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw failure() }
+    guard info.st_mode & S_IFMT != S_IFDIR else { throw DatasetError(url.path, "cannot read: is a directory") }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { throw failure() }
+        guard n > 0 else { throw DatasetError(url.path, "cannot read: the file shrank while it was read") }
+        done += n
     }
+    return bytes
 }
 
 /// Writes `bytes` to a temporary file beside `url` and renames it into place.

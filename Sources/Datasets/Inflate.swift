@@ -10,6 +10,7 @@ public enum Inflate {
     public static func gunzip(_ data: [UInt8], name: String, limit: Int = 1 << 31) throws -> [UInt8] {
         try data.withUnsafeBufferPointer { input in
             var output = OutputBuffer(limit: limit, name: name)
+            defer { output.free() }
             var position = 0
             repeat {
                 let start = output.count
@@ -37,6 +38,7 @@ public enum Inflate {
     public static func inflate(_ data: [UInt8], name: String, limit: Int = 1 << 31) throws -> [UInt8] {
         try data.withUnsafeBufferPointer { input in
             var output = OutputBuffer(limit: limit, name: name)
+            defer { output.free() }
             var reader = BitReader(data: input, position: 0, name: name)
             try inflate(&reader, into: &output)
             return output.bytes()
@@ -321,11 +323,11 @@ public enum Inflate {
             body(UnsafeBufferPointer(start: storage + start, count: count - start))
         }
 
-        /// The bytes; frees the buffer.
-        mutating func bytes() -> [UInt8] {
-            defer { storage.deallocate() }
-            return Array(UnsafeBufferPointer(start: storage, count: count))
-        }
+        /// A copy of the bytes.
+        func bytes() -> [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+        /// Frees the buffer (on success and on every error path).
+        func free() { storage.deallocate() }
     }
 }
 

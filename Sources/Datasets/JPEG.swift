@@ -8,8 +8,9 @@ import CTurboJPEG
 /// Warnings such as "premature end of data" (a truncated file) are treated as errors.
 /// Encoding: grey, or RGB with 4:2:0 chroma subsampling (Pillow's default), at a quality 1…100.
 public enum JPEG {
-    /// Decodes JPEG bytes; `name` is used in error messages.
-    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
+    /// Decodes JPEG bytes; `name` is used in error messages. The header's size is checked
+    /// against `limits` before the raster is allocated.
+    public static func decode(_ bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws -> Image {
         guard let handle = tjInitDecompress() else { throw DatasetError(name, "cannot create a TurboJPEG decompressor") }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
@@ -18,9 +19,7 @@ public enum JPEG {
         }
         guard headerStatus == 0 else { throw DatasetError(name, "JPEG error: \(errorText(handle))") }
         let w = Int(width), h = Int(height)
-        guard w >= 1, h >= 1, w <= Image.maximumSide, h <= Image.maximumSide, w * h <= Image.maximumPixelCount else {
-            throw DatasetError(name, "unsupported image size \(w)x\(h) (limit \(Image.maximumSide) per side, \(Image.maximumPixelCount) pixels)")
-        }
+        try limits.checkImage(width: w, height: h, name: name)
         // Even optimally coded, a JPEG spends bits on every 8×8 block; far more pixels than
         // this per byte means a lying header.
         guard w * h <= 2048 * bytes.count + (1 << 20) else {

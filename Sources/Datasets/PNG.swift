@@ -8,18 +8,16 @@ import CPNG
 /// `PNG_IMAGE_FLAG_16BIT_sRGB` flag) and scaled to 8 bits; files with a `gAMA`/`sRGB` chunk
 /// are converted to sRGB by libpng. Writing: 8-bit grey or RGB, no gamma conversion.
 public enum PNG {
-    /// Decodes PNG bytes; `name` is used in error messages.
-    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
+    /// Decodes PNG bytes; `name` is used in error messages. The header's size is checked
+    /// against `limits` before the raster is allocated.
+    public static func decode(_ bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws -> Image {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
         let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw DatasetError(name, "PNG error: \(message(of: &image))") }
         let width = Int(image.width), height = Int(image.height)
-        guard width >= 1, height >= 1, width <= Image.maximumSide, height <= Image.maximumSide,
-              width * height <= Image.maximumPixelCount else {
-            throw DatasetError(name, "unsupported image size \(width)x\(height) (limit \(Image.maximumSide) per side, \(Image.maximumPixelCount) pixels)")
-        }
+        try limits.checkImage(width: width, height: height, name: name)
         // DEFLATE expands at most ~1032:1, so a header claiming more raw bytes than that lies.
         let rawBytes = (width * 8 + 1) * height
         guard rawBytes <= 1100 * bytes.count + (1 << 16) else {

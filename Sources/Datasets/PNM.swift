@@ -4,12 +4,13 @@
 ///
 /// Reference: the Netpbm format specifications (netpbm.sourceforge.net/doc/pgm.html, ppm.html).
 public enum PNM {
-    /// Decodes a PGM/PPM file's bytes; `name` is used in error messages.
-    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
-        try bytes.withUnsafeBufferPointer { try decode($0, name: name) }
+    /// Decodes a PGM/PPM file's bytes; `name` is used in error messages. The header's size is
+    /// checked against `limits` before the raster is allocated.
+    public static func decode(_ bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws -> Image {
+        try bytes.withUnsafeBufferPointer { try decode($0, name: name, limits: limits) }
     }
 
-    static func decode(_ data: UnsafeBufferPointer<UInt8>, name: String) throws -> Image {
+    static func decode(_ data: UnsafeBufferPointer<UInt8>, name: String, limits: ParserLimits) throws -> Image {
         var reader = HeaderReader(data: data, name: name)
         guard data.count >= 2, data[0] == UInt8(ascii: "P") else {
             throw DatasetError(name, "not a PGM/PPM file (no 'P' magic)")
@@ -28,10 +29,7 @@ public enum PNM {
         let width = try reader.integer("width")
         let height = try reader.integer("height")
         let maxval = try reader.integer("maxval")
-        guard width >= 1, height >= 1, width <= Image.maximumSide, height <= Image.maximumSide,
-              width * height <= Image.maximumPixelCount else {
-            throw DatasetError(name, "unsupported image size \(width)x\(height) (limit \(Image.maximumSide) per side, \(Image.maximumPixelCount) pixels)")
-        }
+        try limits.checkImage(width: width, height: height, name: name)
         guard maxval >= 1, maxval <= 65_535 else {
             throw DatasetError(name, "maxval \(maxval) outside 1...65535")
         }

@@ -4,7 +4,9 @@
 ///
 /// Python 3 pickles `bytes` at protocol 2 as `_codecs.encode(str, "latin1")`; that one global
 /// call is understood. Any other opcode or global (class instances, numpy arrays, …) fails
-/// with an error naming it and its byte offset — nothing is ever executed.
+/// with an error naming it and its byte offset — nothing is ever executed. Nesting depth, the
+/// number of lists and the number of list items copied into the value are bounded by
+/// ``ParserLimits`` (a self-containing list or a memo "billion laughs" is an error, not a hang).
 enum Pickle {
     /// A decoded value.
     indirect enum Value: Equatable {
@@ -17,10 +19,10 @@ enum Pickle {
         case list([Value])
     }
 
-    /// A stack slot: a value, a mark, a global reference, or a list under construction
-    /// (a reference, because the memo and the stack share lists).
+    /// A stack slot: a value (with its nesting depth), a mark, a global reference, or a list
+    /// under construction (a reference, because the memo and the stack share lists).
     private enum Slot {
-        case value(Value)
+        case value(Value, depth: Int)
         case mark
         case global(module: String, name: String)
         case list(ListBox)
@@ -30,11 +32,28 @@ enum Pickle {
         var items: [Slot] = []
     }
 
-    static func load(_ bytes: [UInt8], name: String) throws -> Value {
+    static func load(_ bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws -> Value {
         var stack: [Slot] = []
         var memo: [Int: Slot] = [:]
         var p = 0
+        var resolver = Resolver(limits: limits, name: name)
+        // Every list made, emptied at the end: breaks the reference cycles a list that
+        // contains itself forms, and frees nested lists without deep recursion.
+        var lists: [ListBox] = []
+        defer { for list in lists { list.items.removeAll() } }
         func fail(_ why: String) -> DatasetError { DatasetError(name, "pickle: \(why)") }
+        func newList() throws -> ListBox {
+            guard lists.count < limits.maximumPickleLists else { throw fail("more than the limit of \(limits.maximumPickleLists) lists") }
+            lists.append(ListBox())
+            return lists[lists.count - 1]
+        }
+        func resolve(_ slot: Slot) throws -> (value: Value, depth: Int) { try resolver.resolve(slot, depth: 0) }
+        func pushTuple(_ slots: [Slot]) throws {
+            let items = try slots.map(resolve)
+            let depth = 1 + (items.map(\.depth).max() ?? 0)
+            guard depth <= limits.maximumPickleDepth else { throw fail("nesting deeper than the limit of \(limits.maximumPickleDepth) at byte \(p)") }
+            stack.append(.value(.tuple(items.map(\.value)), depth: depth))
+        }
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
             guard n >= 0, bytes.count - p >= n else { throw fail("truncated at byte \(p) (needs \(n) more bytes)") }
             defer { p += n }
@@ -58,7 +77,7 @@ enum Pickle {
             defer { stack.removeSubrange(mark...) }
             return Array(stack[(mark + 1)...])
         }
-        func push(_ v: Value) { stack.append(.value(v)) }
+        func push(_ v: Value) { stack.append(.value(v, depth: 0)) }
         func append(_ items: [Slot]) throws {
             guard case .list(let box)? = stack.last else { throw fail("append to a non-list at byte \(p)") }
             box.items.append(contentsOf: items)
@@ -74,21 +93,21 @@ enum Pickle {
             case 0x95: _ = try take(8)                               // FRAME
             case 0x2E:                                               // STOP
                 guard stack.count == 1 else { throw fail("\(stack.count) values on the stack at STOP") }
-                return try resolve(stack[0], fail)
+                return try resolve(stack[0]).value
             case 0x28: stack.append(.mark)                           // MARK
-            case 0x5D: stack.append(.list(ListBox()))                // EMPTY_LIST
-            case 0x29: push(.tuple([]))                              // EMPTY_TUPLE
+            case 0x5D: stack.append(.list(try newList()))            // EMPTY_LIST
+            case 0x29: stack.append(.value(.tuple([]), depth: 1))    // EMPTY_TUPLE
             case 0x6C:                                               // LIST
-                let box = ListBox()
+                let box = try newList()
                 box.items = try popToMark()
                 stack.append(.list(box))
-            case 0x74: push(.tuple(try popToMark().map { try resolve($0, fail) }))          // TUPLE
+            case 0x74: try pushTuple(try popToMark())                // TUPLE
             case 0x85, 0x86, 0x87:                                   // TUPLE1/2/3
                 let n = Int(op - 0x84)
                 guard stack.count >= n else { throw fail("stack underflow at byte \(at)") }
-                let items = try stack.suffix(n).map { try resolve($0, fail) }
+                let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                push(.tuple(items))
+                try pushTuple(items)
             case 0x61: try append([try pop()])                       // APPEND
             case 0x65: try append(try popToMark())                   // APPENDS
             case 0x70: memo[Int(try line()) ?? -1] = stack.last      // PUT
@@ -121,14 +140,14 @@ enum Pickle {
                 let module = try line(), global = try line()
                 stack.append(.global(module: module, name: global))
             case 0x93:                                               // STACK_GLOBAL
-                guard case .value(.string(let global)) = try pop(), case .value(.string(let module)) = try pop() else {
+                guard case .value(.string(let global), _) = try pop(), case .value(.string(let module), _) = try pop() else {
                     throw fail("STACK_GLOBAL without two strings at byte \(at)")
                 }
                 stack.append(.global(module: module, name: global))
             case 0x52:                                               // REDUCE
                 let arguments = try pop(), callable = try pop()
                 guard case .global(let module, let global) = callable else { throw fail("REDUCE of a non-global at byte \(at)") }
-                guard module == "_codecs", global == "encode", case .value(.tuple(let args)) = arguments,
+                guard module == "_codecs", global == "encode", case .value(.tuple(let args), _) = arguments,
                       args.count == 2, case .string(let text) = args[0], case .string(let encoding) = args[1],
                       encoding == "latin1" || encoding == "latin-1" else {
                     throw fail("unsupported global \(module).\(global) at byte \(at) (only byte strings, booleans and lists are read)")
@@ -167,12 +186,38 @@ enum Pickle {
         return String(scalars)
     }
 
-    private static func resolve(_ slot: Slot, _ fail: (String) -> DatasetError) throws -> Value {
-        switch slot {
-        case .value(let v): return v
-        case .list(let box): return .list(try box.items.map { try resolve($0, fail) })
-        case .mark: throw fail("unexpected mark in a value")
-        case .global(let module, let name): throw fail("unsupported global \(module).\(name) used as a value")
+    /// Turns slots into values, counting the list items it copies against the limit and
+    /// refusing nesting deeper than the limit (which also ends a list that contains itself).
+    private struct Resolver {
+        let limits: ParserLimits
+        let name: String
+        var copied = 0
+
+        mutating func resolve(_ slot: Slot, depth: Int) throws -> (value: Value, depth: Int) {
+            func fail(_ why: String) -> DatasetError { DatasetError(name, "pickle: \(why)") }
+            switch slot {
+            case .value(let v, let d):
+                guard depth + d <= limits.maximumPickleDepth else { throw fail("nesting deeper than the limit of \(limits.maximumPickleDepth)") }
+                return (v, d)
+            case .list(let box):
+                guard depth < limits.maximumPickleDepth else {
+                    throw fail("nesting deeper than the limit of \(limits.maximumPickleDepth) (or a list that contains itself)")
+                }
+                copied += box.items.count
+                guard copied <= limits.maximumPickleElements else {
+                    throw fail("lists hold more than the limit of \(limits.maximumPickleElements) items (counting each reference to a shared list)")
+                }
+                var items: [Value] = [], deepest = 0
+                items.reserveCapacity(box.items.count)
+                for item in box.items {
+                    let (value, d) = try resolve(item, depth: depth + 1)
+                    items.append(value)
+                    deepest = max(deepest, d)
+                }
+                return (.list(items), deepest + 1)
+            case .mark: throw fail("unexpected mark in a value")
+            case .global(let module, let global): throw fail("unsupported global \(module).\(global) used as a value")
+            }
         }
     }
 

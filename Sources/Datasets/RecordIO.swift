@@ -84,13 +84,16 @@ public final class RecordIOFile: @unchecked Sendable {
     /// Record keys in index order, and the byte offset of each.
     public let keys: [Int]
     public let offsets: [Int: Int]
+    /// The record-length limit reads are checked against.
+    public let limits: ParserLimits
     private let base: UnsafeRawPointer?
     private let size: Int
 
     /// Maps `rec` and reads `idx`; without an index, scans the file and numbers the records
-    /// `0, 1, 2, …` in file order.
-    public init(rec: URL, idx: URL?) throws {
+    /// `0, 1, 2, …` in file order. A record longer than `limits.maximumRecordBytes` is an error.
+    public init(rec: URL, idx: URL?, limits: ParserLimits = .standard) throws {
         url = rec
+        self.limits = limits
         let fd = open(rec.path, O_RDONLY)
         guard fd >= 0 else { throw DatasetError(rec.path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -121,7 +124,7 @@ public final class RecordIOFile: @unchecked Sendable {
             while position < size {
                 offsets[keys.count] = position
                 keys.append(keys.count)
-                position = try Self.readRecord(base: base, size: size, name: rec.path, at: position).next
+                position = try Self.readRecord(base: base, size: size, name: rec.path, limit: limits.maximumRecordBytes, at: position).next
             }
         }
         self.keys = keys
@@ -143,10 +146,10 @@ public final class RecordIOFile: @unchecked Sendable {
 
     /// The (re-assembled) payload at byte `offset` and the offset of the next record.
     public func readRecord(at offset: Int) throws -> (payload: [UInt8], next: Int) {
-        try Self.readRecord(base: base, size: size, name: url.path, at: offset)
+        try Self.readRecord(base: base, size: size, name: url.path, limit: limits.maximumRecordBytes, at: offset)
     }
 
-    private static func readRecord(base: UnsafeRawPointer?, size: Int, name: String, at offset: Int) throws -> (payload: [UInt8], next: Int) {
+    private static func readRecord(base: UnsafeRawPointer?, size: Int, name: String, limit: Int, at offset: Int) throws -> (payload: [UInt8], next: Int) {
         var payload: [UInt8] = []
         var position = offset
         while true {
@@ -159,6 +162,9 @@ public final class RecordIOFile: @unchecked Sendable {
             let flag = lrecord >> 29, length = Int(lrecord & ((1 << 29) - 1))
             guard size - position - 8 >= length else {
                 throw DatasetError(name, "record at byte \(position) claims \(length) bytes, file has \(size - position - 8) left")
+            }
+            guard payload.count + length + (flag == 0 || flag == 3 ? 0 : 4) <= limit else {
+                throw DatasetError(name, "record at byte \(offset) is longer than the limit of \(limit) bytes")
             }
             payload.append(contentsOf: UnsafeRawBufferPointer(start: base + position + 8, count: length))
             position += 8 + (length + 3) / 4 * 4

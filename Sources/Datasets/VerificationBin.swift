@@ -17,10 +17,15 @@ public struct VerificationBin: Sendable {
         self.isSame = isSame
     }
 
-    /// Reads a `.bin` file without Python.
-    public init(contentsOf url: URL) throws {
-        let name = url.path
-        let value = try Pickle.load(try readFile(url), name: name)
+    /// Reads a `.bin` file without Python; the pickle's nesting and sizes are checked against
+    /// `limits`.
+    public init(contentsOf url: URL, limits: ParserLimits = .standard) throws {
+        try self.init(bytes: try readFile(url), name: url.path, limits: limits)
+    }
+
+    /// Reads the bytes of a `.bin` file; `name` is used in error messages.
+    public init(bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws {
+        let value = try Pickle.load(bytes, name: name, limits: limits)
         guard case .tuple(let parts) = value, parts.count == 2 else {
             throw DatasetError(name, "expected a pickled (images, issame) tuple")
         }
@@ -75,8 +80,11 @@ public struct VerificationBin: Sendable {
         self.init(images: images, isSame: pairs.pairs.map(\.isSame))
     }
 
+    /// The file's bytes: a protocol-4 pickle that Python's `pickle.load` reads.
+    public func encoded() -> [UInt8] { Pickle.dumpBytesAndBools(images, isSame) }
+
     /// Writes the pickle (protocol 4) atomically; Python's `pickle.load` reads it.
     public func write(to url: URL) throws {
-        try writeFileAtomically(Pickle.dumpBytesAndBools(images, isSame), to: url)
+        try writeFileAtomically(encoded(), to: url)
     }
 }

@@ -64,6 +64,16 @@ public enum TransferSpec {
             return value
         }
 
+        /// A finite number in `range` (bounds included unless `openAbove`).
+        func float(_ key: String, _ fallback: Float, in range: ClosedRange<Float>, openAbove: Bool = false) throws -> Float {
+            guard let text = values[key] else { return fallback }
+            guard let value = Float(text), range.contains(value), !(openAbove && value == range.upperBound) else {
+                let bounds = "\(range.lowerBound)...\(openAbove ? "<" : "")\(range.upperBound)"
+                throw TransferSpecError(token: token, message: "option '\(key)' needs a number in \(bounds), got '\(text)'")
+            }
+            return value
+        }
+
         func int(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
             guard let text = values[key] else { return fallback }
             guard let value = Int(text), range.contains(value) else {
@@ -128,21 +138,28 @@ public enum TransferSpec {
             guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
                 throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions, got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
             }
+            let weights = 0...Float.greatestFiniteMagnitude
+            let scale = try options.float("s", 64, positive: true), margin = try options.float("m", 0.5, in: 0...Float.pi, openAbove: true)
+            let guide = try options.float("guide", 1, in: weights), learner = try options.float("learner", 1, in: weights)
+            let feature = try options.float("feature", 5, in: weights)
             let head = MarginHead.arcFace(classes: classes, embeddingDimension: configuration.teacherEmbeddingDimension,
-                                          scale: try options.float("s", 64, positive: true), margin: try options.float("m", 0.5),
-                                          using: &configuration.generator)
-            return GuidedCNN(head: head, guideIdentityWeight: try options.float("guide", 1), learnerIdentityWeight: try options.float("learner", 1),
-                             crossFeatureWeight: try options.float("feature", 5))
+                                          scale: scale, margin: margin, using: &configuration.generator)
+            return GuidedCNN(head: head, guideIdentityWeight: guide, learnerIdentityWeight: learner, crossFeatureWeight: feature)
         },
         Method(name: "dann", defaultWeight: DANN.defaultWeight,
                options: [("lambda", "fixed reversal strength (default: DANN schedule)"), ("gamma", "schedule γ (10)")]) { options, configuration in
             let strength: DANN.Strength = options.string("lambda") != nil
-                ? .constant(try options.float("lambda", 1)) : .schedule(gamma: try options.float("gamma", 10, positive: true))
+                ? .constant(try options.float("lambda", 1, in: 0...Float.greatestFiniteMagnitude))
+                : .schedule(gamma: try options.float("gamma", 10, positive: true))
             return DANN(embeddingDimension: configuration.teacherEmbeddingDimension, strength: strength, using: &configuration.generator)
         },
         Method(name: "adda", defaultWeight: ADDA.defaultWeight,
                options: [("hidden", "hidden widths, e.g. 512x512"), ("activation", "prelu|relu|leakyRelu")]) { options, configuration in
             let hidden = try widths(options, "hidden", [512, 512])
+            let weights = zip([configuration.teacherEmbeddingDimension] + hidden, hidden + [1]).reduce(0) { $0 + $1.0 * $1.1 }
+            guard weights <= Limits.maximumCriticWeights else {
+                throw TransferSpecError(token: options.token, message: "hidden widths \(hidden.map(String.init).joined(separator: "x")) make a critic of \(weights) weights, above the limit of \(Limits.maximumCriticWeights)")
+            }
             let activation = try options.choice("activation", DomainDiscriminator.Activation.prelu,
                                                 DomainDiscriminator.Activation.allCases.map { ($0.rawValue, $0) })
             guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
@@ -194,6 +211,15 @@ public enum TransferSpec {
         return WeightedTransferLoss(terms)
     }
 
+    /// Bounds on what a spec may ask for, checked before anything is allocated.
+    public enum Limits {
+        /// Most weights an `adda` critic may have (2²⁴, 64 MiB of floats; the default
+        /// 512×512 critic over 512-d embeddings has 0.5 M).
+        public static let maximumCriticWeights = 1 << 24
+        /// Widest hidden layer an `adda` critic may have.
+        public static let maximumCriticWidth = 1 << 16
+    }
+
     /// The known method names, comma-separated.
     public static var knownNames: String { methods.map(\.name).joined(separator: ", ") }
 
@@ -214,8 +240,8 @@ public enum TransferSpec {
     private static func widths(_ options: Options, _ key: String, _ fallback: [Int]) throws -> [Int] {
         guard let text = options.string(key) else { return fallback }
         let values = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw TransferSpecError(token: options.token, message: "option '\(key)' needs positive widths separated by 'x', got '\(text)'")
+        guard !values.isEmpty, values.count <= 64, values.allSatisfy({ (1...Limits.maximumCriticWidth).contains($0 ?? 0) }) else {
+            throw TransferSpecError(token: options.token, message: "option '\(key)' needs at most 64 widths in 1...\(Limits.maximumCriticWidth) separated by 'x', got '\(text)'")
         }
         return values.map { $0! }
     }

@@ -55,13 +55,31 @@ public struct Safetensors {
 
     /// Reads and validates the file at `url`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw SafetensorsError(file: url.path, problem: "cannot read the file (\(error.localizedDescription))")
+        try self.init(data: try Self.contents(of: url), source: url.path)
+    }
+
+    /// The file's bytes, read with POSIX calls (Foundation's `Data(contentsOf:)` leaks a buffer
+    /// on some short files, found by fuzzing the data-set readers).
+    private static func contents(of url: URL) throws -> Data {
+        func failure(_ why: String = String(cString: strerror(errno))) -> SafetensorsError {
+            SafetensorsError(file: url.path, problem: "cannot read the file (\(why))")
         }
-        try self.init(data: data, source: url.path)
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure() }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw failure("it is a directory") }
+        var data = Data(count: Int(info.st_size))
+        var done = 0
+        while done < data.count {
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure() }
+            guard n > 0 else { throw failure("the file shrank while it was read") }
+            done += n
+        }
+        return data
     }
 
     /// Decodes an in-memory file; `source` names it in errors.
@@ -200,6 +218,9 @@ public struct Safetensors {
             }
             func append<I: FixedWidthInteger>(integer: I.Type) {
                 append { v -> I in
+                    // `Float(I.max)` rounds up past `I.max` for 32- and 64-bit types: it is the
+                    // value a file's `I.max` reads as, so it is written back as `I.max`.
+                    if v == Float(I.max) { return I.max }
                     guard let x = I(exactly: v.rounded()) else { preconditionFailure("Safetensors: \(v) cannot be written as \(dtype.rawValue)") }
                     return x
                 }
