@@ -9,7 +9,8 @@ import Distributed
 // benchmark. Start it directly (one process) or under `mpirun -np N`:
 //
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
-//                          [--checkpoint-every K] [--resume]
+//                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet]
+//                          [--replicas PREFIX]   (every rank writes PREFIX.<rank>.safetensors)
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
@@ -147,13 +148,14 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
 /// `train`: the acceptance runs (global batch B on N processes; checkpoints; resume).
 func train(_ settings: Settings, group: ProcessGroup) throws {
     let steps = try settings.integer("steps", 8)
-    let configuration = settings.values.filter { !["resume", "checkpoint-every", "weights"].contains($0.key) }
+    let configuration = settings.values.filter { !["resume", "checkpoint-every", "weights", "replicas"].contains($0.key) }
         .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     try group.ensureSameConfiguration(configuration)
     let failure = try settings.values["fail-rank"].flatMap(Int.init).map {
         Failure(rank: $0, kill: settings.values["how"] == "kill", step: try settings.integer("at-step", 2))
     }
-    let (task, batches, _) = try makeTask(settings, group: group, failure: failure)
+    let (regression, batches, _) = try makeTask(settings, group: group, failure: failure)
+    let task = DataParallelTask(regression, group: group)
     let checkpoint = settings.values["checkpoint"]
     var start = 0
     if settings.values["resume"] != nil, let checkpoint, group.isRoot {
@@ -164,7 +166,10 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
         .onRank(of: group)
     let summary = try loop.run(task, batches: batches, startStep: start)
     if group.isRoot, let weights = settings.values["weights"] {
-        try task.model.saveStateDict(to: URL(fileURLWithPath: weights))
+        try regression.model.saveStateDict(to: URL(fileURLWithPath: weights))
+    }
+    if let prefix = settings.values["replicas"] {
+        try regression.model.saveStateDict(to: URL(fileURLWithPath: "\(prefix).\(group.rank).safetensors"))
     }
     if group.isRoot {
         print("trained steps \(start)..<\(steps) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
@@ -174,7 +179,8 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
 /// `bench`: images (rows) per second of the whole job at a fixed global batch.
 func bench(_ settings: Settings, group: ProcessGroup) throws {
     let steps = try settings.integer("steps", 30), warmup = 3
-    let (task, batches, batch) = try makeTask(settings, group: group)
+    let (regression, batches, batch) = try makeTask(settings, group: group)
+    let task = DataParallelTask(regression, group: group)
     _ = try group.synchronise(task, step: 0)
     _ = try TrainingLoop(steps: warmup).run(task, batches: batches)
     try group.barrier()

@@ -10,6 +10,11 @@ extension ProcessGroup: DataParallelism {
         try DistributedOptimizer(optimizer, group: self)
     }
 
+    /// `task` wrapped in a ``DataParallelTask`` of this group.
+    public func distribute(_ task: any TrainingTask) -> any TrainingTask {
+        DataParallelTask(task, group: self)
+    }
+
     /// This rank's ``ShardedBatches`` of `batches`.
     public func shard(_ batches: any BatchProvider) throws -> any BatchProvider {
         try ShardedBatches(batches, group: self)

@@ -223,8 +223,9 @@ public struct DistillationTraining {
                 Image.batchTensor(try range.map { try views.sample(at: $0).image })
             }
         }
-        let task = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
-                                    criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
+        let distillation = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
+                                            criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
+        let task = parallelism?.distribute(distillation) ?? distillation
         let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
         let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
@@ -267,6 +268,8 @@ public protocol DataParallelism {
     var isRoot: Bool { get }
     /// `optimizer` with its gradients averaged over the processes before each step.
     func distribute(_ optimizer: any Optimizer) throws -> any Optimizer
+    /// `task` with its buffers (BatchNorm statistics) and loss terms averaged after each step.
+    func distribute(_ task: any TrainingTask) -> any TrainingTask
     /// This process's shard of every global batch.
     func shard(_ batches: any BatchProvider) throws -> any BatchProvider
     /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.

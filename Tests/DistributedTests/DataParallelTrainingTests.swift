@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tensor
 
 /// The acceptance runs of data-parallel training on this machine (loopback): `DistributedCheck
 /// train` (a BN-free perceptron, SGD with momentum, averaged gradients) on one and two processes.
@@ -20,8 +21,11 @@ struct DataParallelTrainingTests {
     @Test func twoProcessesWithGlobalBatchMatchOneProcess() throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        try train(["--steps", "6", "--weights", "one.safetensors"], processes: 1, in: folder)
-        try train(["--steps", "6", "--weights", "two.safetensors", "--checkpoint", "two.ckpt"], processes: 2, in: folder)
+        let one = try train(["--steps", "6", "--weights", "one.safetensors"], processes: 1, in: folder)
+        let two = try train(["--steps", "6", "--weights", "two.safetensors", "--checkpoint", "two.ckpt"], processes: 2, in: folder)
+        // Rank 0 reports the mean of the ranks' losses: the global batch's loss.
+        let losses = try [one, two].map { output in try #require(output.split(separator: " ").last.flatMap { Float($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) }
+        #expect(abs(losses[0] - losses[1]) <= Self.tolerance, "last-step loss \(losses[0]) on one process, \(losses[1]) on two")
         let difference = try MPIJob.maxDifference(folder.appendingPathComponent("one.safetensors"), folder.appendingPathComponent("two.safetensors"))
         #expect(difference <= Self.tolerance, "2-process weights differ from 1-process ones by \(difference)")
         // The weights did move: the comparison is not of two untouched initialisations.
@@ -30,6 +34,19 @@ struct DataParallelTrainingTests {
         // The 2-process checkpoint loads in one process (a resume at its last step is a no-op).
         try train(["--steps", "6", "--checkpoint", "two.ckpt", "--resume", "--weights", "loaded.safetensors"], processes: 1, in: folder)
         #expect(try MPIJob.maxDifference(folder.appendingPathComponent("two.safetensors"), folder.appendingPathComponent("loaded.safetensors")) == 0)
+    }
+
+    /// With BatchNorm (SmallFaceNet) the ranks normalise with their own shard's statistics, but
+    /// averaged gradients and averaged running statistics keep the replicas identical.
+    @Test func replicasStayIdenticalWithBatchNorm() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try train(["--model", "smallfacenet", "--steps", "3", "--replicas", "replica"], processes: 2, in: folder)
+        let replicas = (0..<2).map { folder.appendingPathComponent("replica.\($0).safetensors") }
+        #expect(try MPIJob.maxDifference(replicas[0], replicas[1]) == 0)
+        let tensors = try Safetensors(contentsOf: replicas[0]).tensors
+        let means = try #require(tensors.first { $0.key.hasSuffix("running_mean") }?.value)
+        #expect(means.scalars.contains { $0 != 0 }, "running statistics were updated")
     }
 
     /// A run killed (SIGKILL of its last rank at step 6, after the step-4 checkpoint) and
