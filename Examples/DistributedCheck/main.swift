@@ -200,6 +200,7 @@ func collectives(group: ProcessGroup) throws {
     try values.withUnsafeMutableBufferPointer { try group.allReduceSum($0) }
     let broadcast = try group.broadcast(Tensor([Float(group.rank + 5), 1]))
     let gathered = try group.allGather(Tensor(shape: [group.rank + 1, 2], scalars: Array(repeating: Float(group.rank), count: 2 * (group.rank + 1))))
+    let squares = try group.computeRows(5) { range in Tensor(shape: [range.count, 1], scalars: range.map { Float($0 * $0) }) }
     try group.barrier()
     try group.ensureSameConfiguration("same")
     var invalid: [Float] = [0]
@@ -211,6 +212,7 @@ func collectives(group: ProcessGroup) throws {
         print("allReduceSum \(values)")
         print("broadcast \(broadcast.scalars)")
         print("allGather \(gathered.shape) \(gathered.scalars)")
+        print("computeRows \(squares.shape) \(squares.scalars)")
         if case .failure(let error) = error { print("invalid root: \(error)") }
     }
 }

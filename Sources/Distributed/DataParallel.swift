@@ -43,6 +43,27 @@ extension ProcessGroup: DataParallelism {
     }
 }
 
+extension ProcessGroup {
+    /// This rank's part of `count` rows split as evenly as possible (the first `count mod N`
+    /// ranks take one row more): rank r gets `r·⌊count/N⌋ + min(r, count mod N)` onwards.
+    public func rows(of count: Int) -> Range<Int> {
+        precondition(count >= 0, "ProcessGroup.rows: negative count \(count)")
+        let share = count / size, extra = count % size
+        let start = rank * share + min(rank, extra)
+        return start..<(start + share + (rank < extra ? 1 : 0))
+    }
+
+    /// `body` of all `count` rows on every rank, each rank computing only its ``rows(of:)`` —
+    /// e.g. the embeddings of an evaluation set: `body(range)` returns `[range.count, …]`, and
+    /// the parts are gathered in rank order (``allGather(_:)``), so the result is `body(0..<count)`.
+    public func computeRows(_ count: Int, _ body: (Range<Int>) throws -> Tensor) throws -> Tensor {
+        let part = try body(rows(of: count))
+        precondition(part.rank >= 1 && part.shape[0] == rows(of: count).count,
+                     "ProcessGroup.computeRows: rows \(rows(of: count)) gave a tensor of shape \(part.shape)")
+        return try allGather(part)
+    }
+}
+
 extension TrainingLoop {
     /// This loop as rank `group.rank` runs it: rank 0 keeps the metrics log, progress,
     /// evaluation and checkpoints; the other ranks only train (every rank holds the same

@@ -15,6 +15,7 @@ struct CollectivesTests {
         #expect(lines.contains("allReduceSum [1.0, 10.0]"))
         #expect(lines.contains("broadcast [5.0, 1.0]"))
         #expect(lines.contains("allGather [1, 2] [0.0, 0.0]"))
+        #expect(lines.contains("computeRows [5, 1] [0.0, 1.0, 4.0, 9.0, 16.0]"))
     }
 
     @Test func twoProcesses() throws {
@@ -28,6 +29,8 @@ struct CollectivesTests {
         #expect(lines.contains("allReduceSum [3.0, 20.0]"))
         #expect(lines.contains("broadcast [5.0, 1.0]"))
         #expect(lines.contains("allGather [3, 2] [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]"))
+        // Rows 0..<3 on rank 0, 3..<5 on rank 1, gathered.
+        #expect(lines.contains("computeRows [5, 1] [0.0, 1.0, 4.0, 9.0, 16.0]"))
         // MPI_ERRORS_RETURN: a bad call comes back as a thrown error with MPI's message.
         #expect(lines.contains { $0.hasPrefix("invalid root: MPI error in MPI_Bcast (code ") && $0.contains("MPI_ERR_ROOT") }, "\(outcome.output)")
     }
