@@ -49,6 +49,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
 
     static let defaultDegradationTemplate = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=<input size>"
 
+    public static let pathKeys = ["teacher"] + TrainingConfiguration.pathKeys
+
     public static let options: [ConfigurationOption] = [
         ConfigurationOption("teacher", .text, "PATH", "teacher weights: a train-teacher run folder or a .safetensors file (required)"),
         ConfigurationOption("teacher-model", .text, "NAME", "teacher model, for weights without CrossRes metadata"),

@@ -113,6 +113,9 @@ public protocol RunConfiguration: Codable, Equatable {
     static var options: [ConfigurationOption] { get }
     /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first bad value.
     func validate() throws
+    /// Keys whose values may be file or folder paths (data, teacher weights): a run folder
+    /// stores them absolute (see ``withAbsolutePaths(relativeTo:)``). Default: none.
+    static var pathKeys: [String] { get }
 }
 
 /// One layer of settings: where it came from (for errors) and its JSON values.
@@ -190,6 +193,22 @@ public enum ConfigurationLayers {
 extension RunConfiguration {
     /// The JSON keys, in help order.
     public static var keys: [String] { options.map(\.key) }
+
+    public static var pathKeys: [String] { [] }
+
+    /// This configuration with every relative ``pathKeys`` value that names an existing file
+    /// or folder under `directory` (default: the working directory) made absolute, so that a
+    /// run folder's `settings.json` — and a `--resume` from it — works from any directory.
+    /// Values that are not paths there (`synthetic:…`) are left as they are.
+    public func withAbsolutePaths(relativeTo directory: String = FileManager.default.currentDirectoryPath) throws -> Self {
+        var values = jsonObject
+        for key in Self.pathKeys {
+            guard let path = values[key] as? String, !path.isEmpty, !path.hasPrefix("/") else { continue }
+            let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+            if FileManager.default.fileExists(atPath: absolute) { values[key] = absolute }
+        }
+        return try Self.layered([ConfigurationLayer(source: "settings", values: values)])
+    }
 
     /// The defaults overlaid by `layers`, validated. Values are checked against their options'
     /// kinds; string values of non-text settings are parsed as on the command line (so

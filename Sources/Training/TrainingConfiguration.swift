@@ -48,6 +48,8 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         case checkpointEvery = "checkpoint-every", workers
     }
 
+    public static let pathKeys = ["data"]
+
     public static let options: [ConfigurationOption] = [
         ConfigurationOption("data", .text, "DATA", "training faces: a folder of identity sub-folders, a .rec file, or synthetic[:identities=N,images=M,size=S,seed=K]"),
         ConfigurationOption("model", .text, "NAME", "backbone: \(ModelFactory.names)"),

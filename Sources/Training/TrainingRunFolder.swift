@@ -25,15 +25,17 @@ public struct TrainingRunFolder {
     public var path: String { folder.path }
     public var checkpointPath: String { folder.file(Self.checkpointName) }
 
-    /// Creates the folder (an existing one is an error unless `overwrite`) and writes the settings.
+    /// Creates the folder (an existing one is an error unless `overwrite`) and writes the
+    /// settings, their paths made absolute (a resume may run from another directory).
     public static func create<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool) throws -> TrainingRunFolder {
         let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite))
-        try run.folder.write(try configuration.jsonData(), to: settingsName)
+        try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
         return run
     }
 
     /// The configuration a resumed run continues with: the folder's stored settings with
-    /// `layers` applied. A layer may repeat a stored value; changing any setting except
+    /// `layers` applied, paths absolute. A layer may repeat a stored value (a relative path
+    /// meaning the stored one counts as the same); changing any setting except
     /// ``settingsChangeableOnResume`` is an error naming it (start a new run instead).
     public static func resumedConfiguration<C: RunConfiguration>(_ path: String, as type: C.Type,
                                                                  layers: [ConfigurationLayer]) throws -> C {
@@ -41,8 +43,8 @@ public struct TrainingRunFolder {
         guard FileManager.default.fileExists(atPath: settings) else {
             throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
         }
-        let stored = try C.layered([ConfigurationLayer(contentsOf: settings)])
-        let resumed = try C.layered([ConfigurationLayer(contentsOf: settings)] + layers)
+        let stored = try C.layered([ConfigurationLayer(contentsOf: settings)]).withAbsolutePaths()
+        let resumed = try C.layered([ConfigurationLayer(contentsOf: settings)] + layers).withAbsolutePaths()
         let changed = resumed.changedKeys(comparedTo: stored).filter { !settingsChangeableOnResume.contains($0) }
         guard changed.isEmpty else {
             let stored = stored.jsonObject, now = resumed.jsonObject
@@ -55,7 +57,7 @@ public struct TrainingRunFolder {
     /// Reopens an existing run folder, rewriting its settings (only changeable ones may differ).
     public static func reopen<C: RunConfiguration>(_ path: String, configuration: C) throws -> TrainingRunFolder {
         let run = TrainingRunFolder(folder: try RunFolder(existing: path))
-        try run.folder.write(try configuration.jsonData(), to: settingsName)
+        try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
         return run
     }
 

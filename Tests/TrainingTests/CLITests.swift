@@ -56,4 +56,23 @@ struct CLITests {
         #expect(bad.status != 0 && bad.output.contains("unknown key 'stepz'"))
         #expect(!FileManager.default.fileExists(atPath: folder + "/other"))
     }
+
+    /// A run started with relative paths (`--teacher teacher`) resumes from any directory:
+    /// its settings.json stores them absolute.
+    @Test func resumeWorksFromAnotherDirectory() throws {
+        let folder = temporaryFolder(), elsewhere = temporaryFolder()
+        let teacher = try CrossResBinary.run(["train-teacher", "--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16",
+                                              "--embedding-size", "8", "--steps", "2", "--batch", "8", "--output", "teacher"], in: folder)
+        #expect(teacher.status == 0, "\(teacher.output)")
+        let student = try CrossResBinary.run(["distill", "--teacher", "teacher", "--data", "synthetic:identities=4,images=4,size=16",
+                                              "--input-size", "16", "--embedding-size", "8", "--steps", "2", "--batch", "8", "--output", "student"], in: folder)
+        #expect(student.status == 0, "\(student.output)")
+        let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/student/settings.json"))) as? [String: Any]
+        #expect(settings?["teacher"] as? String == URL(fileURLWithPath: folder + "/teacher").standardizedFileURL.path)
+        #expect(settings?["data"] as? String == "synthetic:identities=4,images=4,size=16")
+        let resumed = try CrossResBinary.run(["distill", "--output", folder + "/student", "--resume"], in: elsewhere)
+        #expect(resumed.status == 0 && resumed.output.contains("nothing to resume"), "\(resumed.output)")
+        let repeated = try CrossResBinary.run(["distill", "--output", "student", "--resume", "--teacher", "teacher"], in: folder)
+        #expect(repeated.status == 0, "a relative path naming the stored one is no change: \(repeated.output)")
+    }
 }
