@@ -32,6 +32,11 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     /// Precompute the teacher's features once (``TeacherFeatureCache``) instead of running it
     /// every step; needs a deterministic HR view (`flip` off).
     public var cacheTeacher = false
+    /// Consecutive steps with the critic's accuracy pinned at ≤ 0.02 or ≥ 0.98 that count as
+    /// an ADDA critic collapse (``CriticCollapseDetector``), and whether one stops the run
+    /// (otherwise a warning in the log and on standard error).
+    public var criticCollapseWindow = 200
+    public var stopOnCriticCollapse = false
 
     public init() {}
 
@@ -39,6 +44,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         case teacher, teacherModel = "teacher-model", teacherEmbeddingSize = "teacher-embedding-size", teacherInputSize = "teacher-input-size"
         case transfer, degrade, initialisation = "init", gate, criticLr = "critic-lr", featureMap = "feature-map"
         case cacheTeacher = "cache-teacher"
+        case criticCollapseWindow = "critic-collapse-window", stopOnCriticCollapse = "stop-on-critic-collapse"
     }
 
     /// The student's LR view when none is given: 8–20 pixels, bicubic, mild blur and noise,
@@ -63,6 +69,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("critic-lr", .number, "X", "critic learning rate (Adam, betas 0.5, 0.9)"),
         ConfigurationOption("feature-map", .text, "NAME", "feature map for nst terms without :map= (default: the student model's middle stage)"),
         ConfigurationOption("cache-teacher", .boolean, "BOOL", "compute the teacher's features once, not every step (needs --flip false)"),
+        ConfigurationOption("critic-collapse-window", .integer, "N", "steps with the critic's accuracy pinned at <= 0.02 or >= 0.98 reported as a collapse (adda)"),
+        ConfigurationOption("stop-on-critic-collapse", .boolean, "BOOL", "stop the run at a critic collapse instead of warning"),
     ] + TrainingConfiguration.options
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +87,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         criticLr = try container.decode(Float.self, forKey: .criticLr)
         featureMap = try container.decodeIfPresent(String.self, forKey: .featureMap)
         cacheTeacher = try container.decode(Bool.self, forKey: .cacheTeacher)
+        criticCollapseWindow = try container.decode(Int.self, forKey: .criticCollapseWindow)
+        stopOnCriticCollapse = try container.decode(Bool.self, forKey: .stopOnCriticCollapse)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -95,6 +105,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         try container.encode(criticLr, forKey: .criticLr)
         try container.encodeIfPresent(featureMap, forKey: .featureMap)
         try container.encode(cacheTeacher, forKey: .cacheTeacher)
+        try container.encode(criticCollapseWindow, forKey: .criticCollapseWindow)
+        try container.encode(stopOnCriticCollapse, forKey: .stopOnCriticCollapse)
     }
 
     /// Whether the spec asks for no transfer (the baseline).
@@ -115,6 +127,9 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         }
         if let gate, !(gate >= 0 && gate <= 1) {
             throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")
+        }
+        guard criticCollapseWindow >= 1 else {
+            throw TrainingError.invalidConfiguration("'critic-collapse-window' must be at least 1 step, got \(criticCollapseWindow)")
         }
         guard criticLr > 0 && criticLr.isFinite else { throw TrainingError.invalidConfiguration("'critic-lr' must be positive, got \(criticLr)") }
         if cacheTeacher && training.flip {
@@ -243,7 +258,8 @@ public struct DistillationTraining {
             + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(output)")
         let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)]
         let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
-                                     label: "student", metadata: metadata)
+                                     label: "student", metadata: metadata,
+                                     criticCollapse: CriticCollapseDetector(window: c.criticCollapseWindow, stops: c.stopOnCriticCollapse))
             ?? TrainingLoop(steps: t.steps).run(task, batches: batches, startStep: start)
         let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
         if isRoot { try ModelFactory.save(student, configuration: architecture, to: weights) }

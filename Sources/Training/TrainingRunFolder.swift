@@ -20,7 +20,7 @@ public struct TrainingRunFolder {
     public static let resultName = "result.json"
 
     /// Settings that a resumed run may change (they do not affect the numbers).
-    public static let settingsChangeableOnResume: Set<String> = ["checkpoint-every", "workers"]
+    public static let settingsChangeableOnResume: Set<String> = ["checkpoint-every", "workers", "critic-collapse-window", "stop-on-critic-collapse"]
 
     public var path: String { folder.path }
     public var checkpointPath: String { folder.file(Self.checkpointName) }
@@ -82,13 +82,15 @@ public struct TrainingRunFolder {
         try folder.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: Self.metricsName)
     }
 
-    /// Runs `task` from `startStep` to `steps` with progress, the metrics log and checkpoints.
+    /// Runs `task` from `startStep` to `steps` with progress, the metrics log, checkpoints and
+    /// the critic-collapse watch.
     @discardableResult
     public func train(_ task: any TrainingTask, batches: any BatchProvider, steps: Int, startStep: Int, checkpointEvery: Int,
-                      label: String, metadata: [String: String] = [:]) throws -> TrainingLoop.Summary {
+                      label: String, metadata: [String: String] = [:],
+                      criticCollapse: CriticCollapseDetector? = CriticCollapseDetector()) throws -> TrainingLoop.Summary {
         let loop = TrainingLoop(steps: steps, checkpointPath: checkpointPath, checkpointEvery: checkpointEvery,
                                 log: try MetricsLog(path: folder.file(Self.metricsName)),
-                                progress: ProgressReporter(label: label, total: steps), metadata: metadata)
+                                progress: ProgressReporter(label: label, total: steps), metadata: metadata, criticCollapse: criticCollapse)
         return try loop.run(task, batches: batches, startStep: startStep)
     }
 

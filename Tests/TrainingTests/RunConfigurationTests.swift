@@ -73,6 +73,8 @@ import CrossRes
         #expect(distill.contains("'teacher' is required"))
         let gate = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "gate": 1.5])]) }
         #expect(gate.contains("'gate' is a critic accuracy"))
+        let window = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "critic-collapse-window": 0])]) }
+        #expect(window.contains("'critic-collapse-window' must be at least 1"))
         let degrade = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "degrade": "size=8,bogus=1"])]) }
         #expect(degrade.contains("bogus"))
         let evaluation = message { _ = try EvaluationConfiguration.layered([layer(["weights": "w"])]) }
