@@ -10,7 +10,7 @@
 # target…       e.g. fuzz-png fuzz-pickle (default: every Fuzz/Sources/fuzz-* but fuzz-seeds)
 #
 # A finding is written to $FUZZ_ARTIFACTS/<target>/ (default .build/fuzz); replay it with
-# `<build>/release/<target> <file>`. Docs/Reliability.md describes the targets.
+# `<build>/release/<target> <file>`. FUZZ_BIN=<folder> runs already built targets from there. Docs/Reliability.md describes the targets.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=60 rss=2048 scratch=.build/fuzz-build build=1 seeds=0 targets=()
@@ -36,7 +36,7 @@ if [ "$build" = 1 ]; then
     swift build "${flags[@]}" 2>&1 | grep -Ev "Cannot export local symbol '__asan_extra_spill_area'" || true
     [ "${PIPESTATUS[0]}" = 0 ] || { echo "fuzz: build FAILED"; exit 1; }
 fi
-bin=$(swift build "${flags[@]}" --show-bin-path)
+bin=${FUZZ_BIN:-$(swift build "${flags[@]}" --show-bin-path)}
 if [ "$seeds" = 1 ]; then
     ASAN_OPTIONS=detect_leaks=0 "$bin/fuzz-seeds" Fuzz/Corpus || { echo "fuzz: seed generation FAILED"; exit 1; }
     # gzip seeds (the project reads gzip but does not write it): text, an image, IDX files.

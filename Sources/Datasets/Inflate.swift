@@ -277,7 +277,8 @@ public enum Inflate {
         init(limit: Int, name: String) {
             self.limit = limit
             self.name = name
-            capacity = 1 << 16
+            // Never above the limit, so that the first growth past it is caught.
+            capacity = max(1, min(1 << 16, limit))
             storage = .allocate(capacity: capacity)
         }
 

@@ -241,7 +241,7 @@ public enum TransferSpec {
         guard let text = options.string(key) else { return fallback }
         let values = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
         guard !values.isEmpty, values.count <= 64, values.allSatisfy({ (1...Limits.maximumCriticWidth).contains($0 ?? 0) }) else {
-            throw TransferSpecError(token: options.token, message: "option '\(key)' needs at most 64 widths in 1...\(Limits.maximumCriticWidth) separated by 'x', got '\(text)'")
+            throw TransferSpecError(token: options.token, message: "option '\(key)' needs at most 64 positive widths (each at most \(Limits.maximumCriticWidth)) separated by 'x', got '\(text)'")
         }
         return values.map { $0! }
     }
