@@ -35,6 +35,10 @@ let convCases: [ConvCase] = [
     ConvCase(c: 2, h: 5, w: 5, o: 2, kh: 3, kw: 3, padding: 3, groups: 2),               // padding > (k − 1)·d
     ConvCase(n: 1, c: 16, h: 40, w: 64, o: 4, kh: 3, kw: 3, stride: Size2D(2, 1), padding: 1), // several im2col bands
     ConvCase(n: 1, c: 4, h: 12, w: 21, o: 4, kh: 3, kw: 3, stride: Size2D(1, 3), padding: 1, dilation: Size2D(2, 1), groups: 4),
+    ConvCase(c: 16, h: 9, w: 21, o: 16, kh: 3, kw: 3, padding: 1),                     // Winograd: vector + edge tiles, odd rows
+    ConvCase(n: 3, c: 17, h: 6, w: 5, o: 20, kh: 3, kw: 3, bias: false),                // Winograd unpadded, 2 images per chunk
+    ConvCase(n: 1, c: 16, h: 4, w: 36, o: 16, kh: 3, kw: 3, padding: Size2D(2, 1)),     // Winograd: padding 2, two vector groups
+    ConvCase(c: 3, h: 7, w: 6, o: 4, kh: 5, kw: 3, padding: Size2D(2, 0)),             // correlation input gradient, 5×3
 ]
 
 /// Naive double-precision convolution and its gradients for a cotangent `g`.
@@ -89,7 +93,7 @@ func convMatchesNaiveReference(_ k: ConvCase) {
 
 @Test func convGradientCheck() {
     var rng = RandomGenerator(seed: 3)
-    for k in [convCases[1], convCases[6], convCases[12]] {
+    for k in [convCases[1], convCases[6], convCases[12], convCases[19]] {
         let x = Tensor.randomNormal([1, k.c, k.h, k.w], using: &rng)
         let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
         let b = Tensor.randomNormal([k.o], using: &rng)

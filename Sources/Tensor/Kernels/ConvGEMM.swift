@@ -40,8 +40,9 @@ enum ConvGEMM {
         let bandList = bands(g)
         let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratchCount, 1))
-            defer { col.deallocate() }
+            let scratch = TensorStorage(count: scratchCount)  // from the buffer pool
+            let col = scratch.base
+            defer { withExtendedLifetime(scratch) {} }
             for chunk in range {
                 for n in images(chunk: chunk, of: chunks, batch: g.batch) {
                     let xn = x + n &* g.inChannels &* g.inPlane
@@ -74,6 +75,39 @@ enum ConvGEMM {
         }
     }
 
+    /// The input gradient of a stride-1, undilated convolution with padding `p < k` as a forward
+    /// correlation of `dY` with the kernel flipped and its channel axes swapped,
+    ///
+    ///     dx[n, c, y, x] = Σ_{o, u, v} w'[c, o, u, v] · dy[n, o, y + u − p', x + v − p']
+    ///     w'[c, o, u, v] = w[o, c, kH − 1 − u, kW − 1 − v],   p' = k − 1 − p
+    ///
+    /// (per group). Its GEMMs have the forward's depth `O/g·kH·kW` instead of the `O/g` of
+    /// `Wᵀ·dY`, and no col2im scatter-add is needed. Returns `false` (writing nothing) when the
+    /// geometry does not allow it.
+    static func backwardInputByCorrelation(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                           dx: UnsafeMutablePointer<Float>) -> Bool {
+        guard !g.isPointwise, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
+              g.padHeight < g.kernelHeight, g.padWidth < g.kernelWidth else { return false }
+        let cg = g.inPerGroup, og = g.outPerGroup, kh = g.kernelHeight, kw = g.kernelWidth, area = g.kernelArea
+        let flippedGeometry = ConvGeometry(input: g.outputShape, weight: [g.inChannels, og, kh, kw], bias: nil, stride: 1,
+                                           padding: Size2D(kh &- 1 &- g.padHeight, kw &- 1 &- g.padWidth), dilation: 1,
+                                           groups: g.groups)
+        precondition(flippedGeometry.outputShape == g.inputShape, "conv2d backward: correlation geometry \(flippedGeometry.outputShape) ≠ input \(g.inputShape)")
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels &* og &* area)
+        defer { flipped.deallocate() }
+        for group in 0..<g.groups {
+            for c in 0..<cg {
+                for o in 0..<og {
+                    let src = w + ((group &* og &+ o) &* cg &+ c) &* area
+                    let dst = flipped + ((group &* cg &+ c) &* og &+ o) &* area
+                    for i in 0..<area { dst[i] = src[area &- 1 &- i] }
+                }
+            }
+        }
+        flippedGeometry.forward(x: dy, w: flipped, bias: nil, y: dx)
+        return true
+    }
+
     /// Writes every element of `dx` and `dw` that is non-nil.
     static func backward(_ g: ConvGeometry, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
@@ -89,8 +123,9 @@ enum ConvGEMM {
         let bandList = bands(g)
         let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratchCount, 1))
-            defer { col.deallocate() }
+            let scratch = TensorStorage(count: scratchCount)  // from the buffer pool
+            let col = scratch.base
+            defer { withExtendedLifetime(scratch) {} }
             for chunk in range {
                 let dwPart = partials.map { $0 + chunk &* weightCount }
                 for n in images(chunk: chunk, of: chunks, batch: g.batch) {

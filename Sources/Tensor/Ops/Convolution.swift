@@ -24,18 +24,15 @@ extension Tensor {
     ///
     /// Kernels: grouped convolutions with at most ``ConvGeometry/directGroupLimit`` channels per
     /// group (depthwise) run a direct SIMD kernel; 1×1 stride-1 convolutions are plain GEMMs;
-    /// everything else is im2col + GEMM. Forward and backward are parallel over the batch
+    /// wide 3×3 stride-1 convolutions use Winograd's F(2×2, 3×3) (forward, and the input
+    /// gradient as a correlation with the flipped kernel); everything else is im2col + GEMM. Forward and backward are parallel over the batch
     /// (or over channels for the direct kernel).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
                               padding: Size2D = 0, dilation: Size2D = 1, groups: Int = 1) -> Tensor {
         let g = ConvGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
                              padding: padding, dilation: dilation, groups: groups)
         let value = Tensor(shape: g.outputShape) { out in
-            if g.usesDirectKernel {
-                ConvDirect.forward(g, x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base, y: out.baseAddress!)
-            } else {
-                ConvGEMM.forward(g, x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base, y: out.baseAddress!)
-            }
+            g.forward(x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base, y: out.baseAddress!)
         }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return value }
@@ -50,8 +47,9 @@ extension Tensor {
                 }
                 if let dw { ConvDirect.backwardWeight(g, dy: dy.storage.base, x: x.storage.base, dw: dw.storage.base) }
             } else {
+                let inputDone = dx.map { ConvGEMM.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: $0.storage.base) } ?? false
                 ConvGEMM.backward(g, dy: dy.storage.base, x: x.storage.base, w: w.storage.base,
-                                  dx: dx?.storage.base, dw: dw?.storage.base)
+                                  dx: inputDone ? nil : dx?.storage.base, dw: dw?.storage.base)
             }
             var result: [Tensor?] = [dx, dw]
             if bias != nil {
@@ -117,6 +115,17 @@ struct ConvGeometry {
 
     var usesDirectKernel: Bool {
         groups > 1 && inPerGroup <= Self.directGroupLimit && outPerGroup <= Self.directGroupLimit
+    }
+
+    /// The forward convolution with the kernel that suits this geometry.
+    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        if usesDirectKernel {
+            ConvDirect.forward(self, x: x, w: w, bias: bias, y: y)
+        } else if ConvWinograd.supports(self) {
+            ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
+        } else {
+            ConvGEMM.forward(self, x: x, w: w, bias: bias, y: y)
+        }
     }
 
     /// Output columns `lo...hi` whose input column `j·s + offset` lies inside `0..<width`
