@@ -52,10 +52,12 @@ public final class DataParallelTask: TrainingTask {
         try group.allReduceSum(UnsafeMutableBufferPointer(start: flat.base, count: total))
         let scale = 1 / Float(group.size)
         offset = 0
-        for buffer in buffers {
-            let start = flat.base + offset, count = buffer.value.count
-            buffer.value = Tensor(shape: buffer.shape) { for i in 0..<count { $0[i] = start[i] * scale } }
-            offset += count
+        withExtendedLifetime(flat) {  // `start` points into it
+            for buffer in buffers {
+                let start = flat.base + offset, count = buffer.value.count
+                buffer.value = Tensor(shape: buffer.shape) { for i in 0..<count { $0[i] = start[i] * scale } }
+                offset += count
+            }
         }
     }
 

@@ -62,10 +62,12 @@ public final class DistributedOptimizer: Optimizer {
             layout = (identifiers, buckets, buckets.bucketSizes.map { TensorStorage(count: $0) })
         }
         let (_, buckets, storages) = layout!
-        let buffers = storages.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
-        buckets.pack(parameters.map { gradients[$0] }, into: buffers)
-        for buffer in buffers { try group.allReduceSum(buffer) }
-        let means = buckets.unpack(buffers, shapes: parameters.map(\.shape), scale: 1 / Float(group.size))
+        let means = try withExtendedLifetime(storages) {  // the buffers point into them
+            let buffers = storages.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
+            buckets.pack(parameters.map { gradients[$0] }, into: buffers)
+            for buffer in buffers { try group.allReduceSum(buffer) }
+            return buckets.unpack(buffers, shapes: parameters.map(\.shape), scale: 1 / Float(group.size))
+        }
         return Self.store(zip(parameters, means).compactMap { parameter, mean in mean.map { (parameter, $0) } })
     }
 

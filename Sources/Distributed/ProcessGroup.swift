@@ -120,7 +120,7 @@ public final class ProcessGroup: Sendable {
                 }
             }
         }
-        try broadcast(UnsafeMutableBufferPointer(start: flat.base, count: total))
+        try withExtendedLifetime(flat) { try broadcast(UnsafeMutableBufferPointer(start: flat.base, count: total)) }
         if isRoot { return tensors }
         var result: [String: Tensor] = [:], offset = 0
         for entry in received {

@@ -27,11 +27,15 @@ struct GradientBucketsTests {
         let rank1: [Tensor?] = [Tensor([[3, 2], [1, 0]]), nil, nil]
         let buffers = [rank0, rank1].map { gradients in
             let storages = layout.bucketSizes.map { TensorStorage(count: $0) }
-            layout.pack(gradients, into: storages.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) })
+            withExtendedLifetime(storages) {
+                layout.pack(gradients, into: storages.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) })
+            }
             return storages
         }
         for (a, b) in zip(buffers[0], buffers[1]) { for i in 0..<a.count { a.base[i] += b.base[i] } }
-        let means = layout.unpack(buffers[0].map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }, shapes: shapes, scale: 0.5)
+        let means = withExtendedLifetime(buffers) {  // the buffer pointers point into these storages
+            layout.unpack(buffers[0].map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }, shapes: shapes, scale: 0.5)
+        }
         #expect(means[0]?.shape == [2, 2])
         #expect(means[0]?.scalars == [2, 2, 2, 2])
         #expect(means[1]?.scalars == [0.5, 0.5, 0.5])
