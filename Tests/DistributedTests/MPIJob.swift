@@ -43,7 +43,9 @@ enum MPIJob {
             process.arguments = arguments
         } else {
             process.executableURL = mpirun!
-            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", program!.path] + arguments
+            // Unbound ranks that yield while waiting: the test machine runs other work too.
+            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", "--bind-to", "none",
+                                 "--mca", "mpi_yield_when_idle", "1", program!.path] + arguments
         }
         process.currentDirectoryURL = folder
         // Each rank single-threaded, so two ranks do not fight over the test machine's cores.
