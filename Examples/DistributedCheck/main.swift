@@ -9,7 +9,7 @@ import Distributed
 // benchmark. Start it directly (one process) or under `mpirun -np N`:
 //
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
-//                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet]
+//                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet] [--optimizer sgd|adam]
 //                          [--replicas PREFIX]   (every rank writes PREFIX.<rank>.safetensors)
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
@@ -138,8 +138,13 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
         (model, forward, inputs, outputs) = (network, { network.features($0).embedding }, [3, 32, 32], 32)
     case let other: throw CheckError("unknown --model '\(other)' (perceptron or smallfacenet)")
     }
-    let sgd = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
-    let optimizer = try DistributedOptimizer(sgd, group: group)
+    let inner: any Optimizer
+    switch settings.values["optimizer"] ?? "sgd" {
+    case "sgd": inner = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
+    case "adam": inner = Adam(parameters: model.parameters(), learningRate: 1e-2)
+    case let other: throw CheckError("unknown --optimizer '\(other)' (sgd or adam)")
+    }
+    let optimizer = try DistributedOptimizer(inner, group: group)
     let data = RegressionBatches(count: max(64, 4 * batch), inputs: inputs, outputs: outputs, batch: batch, seed: seed &+ 1)
     return (RegressionTask(model: model, forward: forward, optimizer: optimizer, failure: failure, rank: group.rank),
             try ShardedBatches(data, group: group), batch)

@@ -18,21 +18,22 @@ struct DataParallelTrainingTests {
         return outcome.output
     }
 
-    @Test func twoProcessesWithGlobalBatchMatchOneProcess() throws {
+    @Test(arguments: ["sgd", "adam"])
+    func twoProcessesWithGlobalBatchMatchOneProcess(optimizer: String) throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let one = try train(["--steps", "6", "--weights", "one.safetensors"], processes: 1, in: folder)
-        let two = try train(["--steps", "6", "--weights", "two.safetensors", "--checkpoint", "two.ckpt"], processes: 2, in: folder)
+        let one = try train(["--optimizer", optimizer, "--steps", "6", "--weights", "one.safetensors"], processes: 1, in: folder)
+        let two = try train(["--optimizer", optimizer, "--steps", "6", "--weights", "two.safetensors", "--checkpoint", "two.ckpt"], processes: 2, in: folder)
         // Rank 0 reports the mean of the ranks' losses: the global batch's loss.
         let losses = try [one, two].map { output in try #require(output.split(separator: " ").last.flatMap { Float($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) }
         #expect(abs(losses[0] - losses[1]) <= Self.tolerance, "last-step loss \(losses[0]) on one process, \(losses[1]) on two")
         let difference = try MPIJob.maxDifference(folder.appendingPathComponent("one.safetensors"), folder.appendingPathComponent("two.safetensors"))
         #expect(difference <= Self.tolerance, "2-process weights differ from 1-process ones by \(difference)")
         // The weights did move: the comparison is not of two untouched initialisations.
-        try train(["--steps", "1", "--weights", "early.safetensors"], processes: 1, in: folder)
+        try train(["--optimizer", optimizer, "--steps", "1", "--weights", "early.safetensors"], processes: 1, in: folder)
         #expect(try MPIJob.maxDifference(folder.appendingPathComponent("one.safetensors"), folder.appendingPathComponent("early.safetensors")) > 1e-3)
         // The 2-process checkpoint loads in one process (a resume at its last step is a no-op).
-        try train(["--steps", "6", "--checkpoint", "two.ckpt", "--resume", "--weights", "loaded.safetensors"], processes: 1, in: folder)
+        try train(["--optimizer", optimizer, "--steps", "6", "--checkpoint", "two.ckpt", "--resume", "--weights", "loaded.safetensors"], processes: 1, in: folder)
         #expect(try MPIJob.maxDifference(folder.appendingPathComponent("two.safetensors"), folder.appendingPathComponent("loaded.safetensors")) == 0)
     }
 
