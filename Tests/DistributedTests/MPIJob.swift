@@ -78,7 +78,9 @@ enum MPIJob {
     /// The largest absolute difference between two weight files' tensors (same names).
     static func maxDifference(_ a: URL, _ b: URL) throws -> Float {
         let x = try Safetensors(contentsOf: a).tensors, y = try Safetensors(contentsOf: b).tensors
-        precondition(Set(x.keys) == Set(y.keys), "weight files with different tensors: \(x.keys.sorted()) vs \(y.keys.sorted())")
+        guard Set(x.keys) == Set(y.keys), x.keys.allSatisfy({ x[$0]!.shape == y[$0]!.shape }) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "\(a.lastPathComponent) and \(b.lastPathComponent) hold different tensors"])
+        }
         return x.keys.map { name in zip(x[name]!.scalars, y[name]!.scalars).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
     }
 
