@@ -9,12 +9,9 @@
 
 static inline MPI_Comm crossres_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype crossres_mpi_float(void) { return MPI_FLOAT; }
-static inline MPI_Datatype crossres_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype crossres_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype crossres_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Op crossres_mpi_sum(void) { return MPI_SUM; }
-static inline MPI_Op crossres_mpi_max(void) { return MPI_MAX; }
-static inline MPI_Op crossres_mpi_min(void) { return MPI_MIN; }
 static inline MPI_Errhandler crossres_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline void *crossres_mpi_in_place(void) { return MPI_IN_PLACE; }
 

@@ -65,18 +65,6 @@ public final class ProcessGroup: Sendable {
         }
     }
 
-    /// The elementwise maximum over ranks of `values` (same count on every rank).
-    public func allReduceMax(_ values: [Int64]) throws -> [Int64] {
-        var result = values
-        try result.withUnsafeMutableBufferPointer { buffer in
-            try serialised("MPI_Allreduce") {
-                MPI_Allreduce(crossres_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), crossres_mpi_int64(),
-                              crossres_mpi_max(), crossres_mpi_comm_world())
-            }
-        }
-        return result
-    }
-
     /// Overwrites `buffer` on every rank with rank `root`'s (same count on every rank).
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws {
         try forChunks(of: buffer.count) { offset, count in
