@@ -278,18 +278,3 @@ public struct DistillationTraining {
         try parallelism?.distribute(optimizer) ?? optimizer
     }
 }
-
-/// How a run is spread over processes — implemented by the `Distributed` module's
-/// `ProcessGroup` (the Training module does not link MPI).
-public protocol DataParallelism {
-    /// Whether this process is rank 0, the one that logs and writes the run folder.
-    var isRoot: Bool { get }
-    /// `optimizer` with its gradients averaged over the processes before each step.
-    func distribute(_ optimizer: any Optimizer) throws -> any Optimizer
-    /// `task` with its buffers (BatchNorm statistics) and loss terms averaged after each step.
-    func distribute(_ task: any TrainingTask) -> any TrainingTask
-    /// This process's shard of every global batch.
-    func shard(_ batches: any BatchProvider) throws -> any BatchProvider
-    /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.
-    func synchronise(_ task: any TrainingTask, step: Int) throws -> Int
-}
