@@ -35,16 +35,6 @@ enum ConvWinograd {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    }
-
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels
@@ -138,23 +128,39 @@ enum ConvWinograd {
         }
     }
 
-    typealias Row8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+    typealias Row4 = (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
 
-    /// Columns `d[·][0…3]` of 8 consecutive tiles' patch row at `r` (even/odd halves of two
-    /// 16-wide loads).
     @inline(__always)
-    static func patchRow(_ r: UnsafePointer<Float>) -> Row8 {
-        let a = load16(r), b = load16(r + 2)
+    static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// `(a0, b0, a1, b1, a2, b2, a3, b3)`.
+    @inline(__always)
+    static func interleaved(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+    }
+
+    /// Columns `d[·][0…3]` of 4 consecutive tiles' patch row at `r` (even/odd halves of two
+    /// 8-wide loads). Four tiles per step keep a patch's live values in the 16 SSE registers.
+    @inline(__always)
+    static func patchRow(_ r: UnsafePointer<Float>) -> Row4 {
+        let a = load8(r), b = load8(r + 2)
         return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
     }
 
     /// Stores row `t` of `Bᵀ d` times `B`: `V[i][·] = (t0 − t2, t1 + t2, t2 − t1, t1 − t3)`.
     @inline(__always)
-    static func storeTransformed(_ t: Row8, _ base: UnsafeMutablePointer<Float>, _ stride: Int) {
-        store8(t.0 - t.2, base)
-        store8(t.1 + t.2, base + stride)
-        store8(t.2 - t.1, base + 2 &* stride)
-        store8(t.1 - t.3, base + 3 &* stride)
+    static func storeTransformed(_ t: Row4, _ base: UnsafeMutablePointer<Float>, _ stride: Int) {
+        store4(t.0 - t.2, base)
+        store4(t.1 + t.2, base + stride)
+        store4(t.2 - t.1, base + 2 &* stride)
+        store4(t.1 - t.3, base + 3 &* stride)
     }
 
     /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile of one padded plane; `v` points at the plane's
@@ -166,16 +172,17 @@ enum ConvWinograd {
             let r0 = p + 2 &* ty &* paddedWidth, r1 = r0 + paddedWidth, r2 = r1 + paddedWidth, r3 = r2 + paddedWidth
             let out = v + ty &* tilesX
             var tx = 0
-            while tx &+ 8 <= tilesX {
-                let col = 2 &* tx
-                let d0 = patchRow(r0 + col), d1 = patchRow(r1 + col), d2 = patchRow(r2 + col), d3 = patchRow(r3 + col)
-                // t = Bᵀ d over rows, then each row of t times B.
-                let base = out + tx
-                storeTransformed((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), base, stride)
+            while tx &+ 4 <= tilesX {
+                let col = 2 &* tx, base = out + tx
+                // Rows of t = Bᵀ d in the order that keeps the fewest patch rows live.
+                let d1 = patchRow(r1 + col), d2 = patchRow(r2 + col)
                 storeTransformed((d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3), base + 4 &* stride, stride)
                 storeTransformed((d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3), base + 8 &* stride, stride)
+                let d0 = patchRow(r0 + col)
+                storeTransformed((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), base, stride)
+                let d3 = patchRow(r3 + col)
                 storeTransformed((d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3), base + 12 &* stride, stride)
-                tx &+= 8
+                tx &+= 4
             }
             while tx < tilesX {
                 let col = 2 &* tx
@@ -209,32 +216,26 @@ enum ConvWinograd {
     static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tilesY: Int, tilesX: Int, bias: Float,
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
         let ho = g.outHeight, wo = g.outWidth
-        let b8 = SIMD8<Float>(repeating: bias)
+        let b4 = SIMD4<Float>(repeating: bias)
         for ty in 0..<tilesY {
             let row0 = plane + 2 &* ty &* wo
             let hasSecondRow = 2 &* ty &+ 1 < ho
             let src = m + ty &* tilesX
             var tx = 0
-            // Full vector groups: 8 tiles whose 16 output columns lie inside the plane.
-            while tx &+ 8 <= tilesX && 2 &* tx &+ 16 <= wo {
-                @inline(__always) func r(_ xi: Int) -> SIMD8<Float> { load8(src + (tx &+ xi &* stride)) }
-                // s = Aᵀ m (2×4), then y = s A (2×2).
-                let s00 = r(0) + r(4) + r(8), s01 = r(1) + r(5) + r(9), s02 = r(2) + r(6) + r(10), s03 = r(3) + r(7) + r(11)
-                let s10 = r(4) - r(8) - r(12), s11 = r(5) - r(9) - r(13), s12 = r(6) - r(10) - r(14), s13 = r(7) - r(11) - r(15)
-                let y00 = s00 + s01 + s02 + b8, y01 = s01 - s02 - s03 + b8
-                let y10 = s10 + s11 + s12 + b8, y11 = s11 - s12 - s13 + b8
-                let d0 = row0 + 2 &* tx, d1 = d0 + wo
-                for k in 0..<8 {
-                    d0[2 &* k] = y00[k]
-                    d0[2 &* k &+ 1] = y01[k]
-                }
+            // Vector steps: 4 tiles whose 8 output columns lie inside the plane.
+            while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
+                @inline(__always) func r(_ xi: Int) -> SIMD4<Float> { load4(src + (tx &+ xi &* stride)) }
+                // s = Aᵀ m (2×4), then y = s A (2×2), one output row at a time.
+                let m1 = (r(4), r(5), r(6), r(7)), m2 = (r(8), r(9), r(10), r(11))
+                let s00 = r(0) + m1.0 + m2.0, s01 = r(1) + m1.1 + m2.1, s02 = r(2) + m1.2 + m2.2, s03 = r(3) + m1.3 + m2.3
+                let d0 = row0 + 2 &* tx
+                UnsafeMutableRawPointer(d0).storeBytes(of: interleaved(s00 + s01 + s02 + b4, s01 - s02 - s03 + b4), as: SIMD8<Float>.self)
                 if hasSecondRow {
-                    for k in 0..<8 {
-                        d1[2 &* k] = y10[k]
-                        d1[2 &* k &+ 1] = y11[k]
-                    }
+                    let s10 = m1.0 - m2.0 - r(12), s11 = m1.1 - m2.1 - r(13), s12 = m1.2 - m2.2 - r(14), s13 = m1.3 - m2.3 - r(15)
+                    UnsafeMutableRawPointer(d0 + wo).storeBytes(of: interleaved(s10 + s11 + s12 + b4, s11 - s12 - s13 + b4),
+                                                                as: SIMD8<Float>.self)
                 }
-                tx &+= 8
+                tx &+= 4
             }
             while tx < tilesX {
                 @inline(__always) func r(_ xi: Int) -> Float { src[tx &+ xi &* stride] }
