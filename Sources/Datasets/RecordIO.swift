@@ -108,7 +108,23 @@ public final class RecordIOFile: @unchecked Sendable {
         } else {
             base = nil
         }
+        // A throwing initialiser of a class does not run `deinit`: unmap here when the index
+        // or the scan fails (found by fuzzing: every bad index leaked a mapping until `mmap`
+        // itself failed).
         var keys: [Int] = [], offsets: [Int: Int] = [:]
+        do {
+            try Self.index(rec: rec, idx: idx, base: base, size: size, limits: limits, keys: &keys, offsets: &offsets)
+        } catch {
+            if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+            throw error
+        }
+        self.keys = keys
+        self.offsets = offsets
+    }
+
+    /// Reads the `.idx` lines, or scans the records when there is no index.
+    private static func index(rec: URL, idx: URL?, base: UnsafeRawPointer?, size: Int, limits: ParserLimits,
+                              keys: inout [Int], offsets: inout [Int: Int]) throws {
         if let idx {
             let text = String(decoding: try readFile(idx), as: UTF8.self)
             for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() {
@@ -124,11 +140,9 @@ public final class RecordIOFile: @unchecked Sendable {
             while position < size {
                 offsets[keys.count] = position
                 keys.append(keys.count)
-                position = try Self.readRecord(base: base, size: size, name: rec.path, limit: limits.maximumRecordBytes, at: position).next
+                position = try readRecord(base: base, size: size, name: rec.path, limit: limits.maximumRecordBytes, at: position).next
             }
         }
-        self.keys = keys
-        self.offsets = offsets
     }
 
     deinit {

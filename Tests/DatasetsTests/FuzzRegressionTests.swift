@@ -52,3 +52,28 @@ struct FuzzRegressionTests {
         expectDatasetError { _ = try readFile(dir.appendingPathComponent("missing")) }
     }
 }
+
+/// fuzz-recordio: a `.rec` with a bad `.idx` (or a bad record found while scanning) threw from
+/// `RecordIOFile.init` after mapping the file, and a throwing class initialiser runs no
+/// `deinit`: every failure leaked a mapping until `mmap` failed. Thousands of failing opens
+/// must leave the process's mapping count where it was.
+struct RecordIOMappingRegressionTests {
+    private func mappingCount() -> Int? {
+        (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)).map { $0.split(separator: "\n").count }
+    }
+
+    @Test func failedOpensDoNotLeakMappings() throws {
+        let dir = Fixtures.temporaryDirectory()
+        defer { Fixtures.cleanUp(dir) }
+        let rec = dir.appendingPathComponent("a.rec"), idx = dir.appendingPathComponent("a.idx")
+        try Data([0x0A, 0x23, 0xD7, 0xCE, 4, 0, 0, 0, 1, 2, 3, 4, 0xFF]).write(to: rec)   // one record, then garbage
+        try Data("0\t0\nnot an index line\n".utf8).write(to: idx)
+        guard let before = mappingCount() else { return }   // no /proc: nothing to measure
+        for _ in 0..<2000 {
+            #expect(throws: DatasetError.self) { _ = try RecordIOFile(rec: rec, idx: idx) }
+            #expect(throws: DatasetError.self) { _ = try RecordIOFile(rec: rec, idx: nil) }
+        }
+        let after = try #require(mappingCount())
+        #expect(after < before + 100, "\(after - before) mappings leaked")
+    }
+}
