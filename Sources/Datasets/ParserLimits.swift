@@ -21,9 +21,10 @@ public struct ParserLimits: Sendable, Equatable {
     public var maximumPickleDepth = 32
     /// Most lists one pickle may create (default 1,024; a verification set has 2).
     public var maximumPickleLists = 1024
-    /// Most list items copied while building a pickle's value (default 2²⁴; shared lists count
-    /// once per reference, so a pickle cannot expand exponentially through its memo).
-    public var maximumPickleElements = 1 << 24
+    /// Most list items copied while building a pickle's value (default 2²⁰; a verification set
+    /// of 7,000 pairs has 21,000; shared lists count once per reference, so a pickle cannot
+    /// expand exponentially through its memo).
+    public var maximumPickleElements = 1 << 20
     /// Most items (the first dimension) of an MNIST IDX file (default 2²⁴; MNIST has 70,000).
     public var maximumIDXItems = 1 << 24
     /// Most bytes gzip data may decompress to (default 1 GiB).
