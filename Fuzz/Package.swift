@@ -30,6 +30,7 @@ let package = Package(
         fuzzTarget("fuzz-transfer-spec", ["Tensor", "Losses"]),
         fuzzTarget("fuzz-run-config", ["Training"]),
         fuzzTarget("fuzz-study-config", ["Datasets", "Losses", "Training"]),
+        fuzzTarget("fuzz-arguments", ["Training"]),
         .executableTarget(name: "fuzz-seeds", dependencies: ["Tensor", "Datasets", "Training"].map { .product(name: $0, package: root) }),
     ]
 )

@@ -82,7 +82,7 @@ extension Image {
 
 /// The bytes of a file, or an error naming it. Read with POSIX calls straight into the array
 /// (Foundation's `Data(contentsOf:)` leaks a buffer on some short files, found by fuzzing).
-func readFile(_ url: URL) throws -> [UInt8] {
+package func readFile(_ url: URL) throws -> [UInt8] {
     func failure() -> DatasetError { DatasetError(url.path, "cannot read: \(String(cString: strerror(errno)))") }
     let fd = open(url.path, O_RDONLY)
     guard fd >= 0 else { throw failure() }

@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 
 /// One setting of a run: its JSON key (also the command-line flag, `--` + key), how its text
 /// form is read, and a help line.
@@ -130,11 +131,12 @@ public struct ConfigurationLayer {
 
     /// The JSON object in the file at `path`.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let bytes: [UInt8]
+        do { bytes = try readFile(URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
         }
         let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+        do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): not valid JSON (\(error.localizedDescription))")
         }
         guard let values = object as? [String: Any] else {

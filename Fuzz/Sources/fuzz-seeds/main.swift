@@ -125,6 +125,11 @@ student.degrade = "size=8..16,up=hr"
 try seed("fuzz-run-config", "student.json", [UInt8](try student.jsonData()))
 try seed("fuzz-run-config", "flags.json", #"{"steps": "100", "sizes": "8,12,16", "lr": 0.002, "flip": "no", "data": "synthetic"}"#)
 
+// Command lines, NUL-separated.
+try seed("fuzz-arguments", "distill", ["--teacher", "runs/teacher", "--data", "synthetic:identities=4,images=2,size=16",
+                                       "--transfer", "l2=5,adda", "--steps", "10", "--batch", "8", "--distributed"].joined(separator: "\0"))
+try seed("fuzz-arguments", "demo", ["--quick", "--seeds", "1,2,3", "--output", "runs/demo", "--help"].joined(separator: "\0"))
+
 // The study configuration.
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.sortedKeys]

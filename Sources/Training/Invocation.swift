@@ -1,19 +1,19 @@
-import CrossRes
 import Foundation
 
-/// One subcommand's command line — the only argument parser of `crossres`: `--key value`
+/// One subcommand's command line — the argument parser of `crossres` and of programs built on
+/// the library: `--key value`
 /// settings and `--switch` flags declared as ``ConfigurationOption``s, `--config FILE` (a JSON
 /// object with the same keys, overridden by the flags) and `--help`. A command that declares
 /// its own `config` option (an experiment configuration of other keys) gets `--config` as
 /// that option's value instead. Unknown flags and keys, missing values and repeated flags are
 /// usage errors that name them.
-struct Invocation {
-    let helpRequested: Bool
+public struct Invocation {
+    public let helpRequested: Bool
     /// The config file's values (if any), then the command line's: later layers win.
-    let layers: [ConfigurationLayer]
+    public let layers: [ConfigurationLayer]
     private let options: [ConfigurationOption]
 
-    init(_ arguments: [String], options: [ConfigurationOption], help: String) throws {
+    public init(_ arguments: [String], options: [ConfigurationOption], help: String) throws {
         self.options = options
         var rest = arguments[...]
         var helpRequested = false
@@ -56,7 +56,7 @@ struct Invocation {
     }
 
     /// The layers restricted to `keys` (a library configuration's settings).
-    func layers(keeping keys: [String]) -> [ConfigurationLayer] {
+    public func layers(keeping keys: [String]) -> [ConfigurationLayer] {
         layers.map { ConfigurationLayer(source: $0.source, values: $0.values.filter { keys.contains($0.key) }) }
     }
 
@@ -78,22 +78,22 @@ struct Invocation {
     }
 
     /// A text setting.
-    func string(_ key: String) throws -> String? { try value(key) as? String }
+    public func string(_ key: String) throws -> String? { try value(key) as? String }
 
     /// A text setting that must be given.
-    func required(_ key: String) throws -> String {
+    public func required(_ key: String) throws -> String {
         guard let text = try string(key), !text.isEmpty else { throw CommandLineError("\(option(key).flag) \(option(key).placeholder) is required (see --help)") }
         return text
     }
 
     /// An integer setting.
-    func integer(_ key: String) throws -> Int? { try value(key) as? Int }
+    public func integer(_ key: String) throws -> Int? { try value(key) as? Int }
 
     /// A seed setting.
-    func seed(_ key: String) throws -> UInt64? { try value(key) as? UInt64 }
+    public func seed(_ key: String) throws -> UInt64? { try value(key) as? UInt64 }
 
     /// A list of non-negative integers (seeds), if set.
-    func seeds(_ key: String) throws -> [UInt64]? {
+    public func seeds(_ key: String) throws -> [UInt64]? {
         guard let list = try value(key) as? [Int] else { return nil }
         guard !list.isEmpty, list.allSatisfy({ $0 >= 0 }) else {
             throw CommandLineError("\(option(key).flag) needs comma-separated non-negative integers, got \(list)")
@@ -102,58 +102,13 @@ struct Invocation {
     }
 
     /// A boolean setting or switch (`false` when absent).
-    func bool(_ key: String) throws -> Bool { try value(key) as? Bool ?? false }
+    public func bool(_ key: String) throws -> Bool { try value(key) as? Bool ?? false }
 }
 
-/// `--help` text generated from the options, so flags, config keys and help never disagree.
-enum CommandHelp {
-    static func text(_ command: String, synopsis: String, summary: String, options: [ConfigurationOption],
-                     defaults: (String) -> String? = { _ in nil }, notes: [String] = [], example: String) -> String {
-        func line(_ left: String, _ right: String) -> String {
-            let padded = left.count < 30 ? left.padding(toLength: 30, withPad: " ", startingAt: 0) : left + "\n" + String(repeating: " ", count: 30)
-            return "  " + padded + right
-        }
-        var lines = ["usage: crossres \(command) \(synopsis)", "", summary, "", "options:"]
-        for option in options {
-            let left = option.flag + (option.kind == .flag ? "" : " " + option.placeholder)
-            lines.append(line(left, option.help + (defaults(option.key).map { " (default \($0))" } ?? "")))
-        }
-        if !options.contains(where: { $0.key == "config" }) {
-            lines.append(line("--config FILE", "a JSON object of these settings, keys without the dashes (flags override it)"))
-        }
-        lines.append(line("--help", "this help"))
-        if !notes.isEmpty { lines += [""] + notes }
-        lines += ["", "example:", "  " + example]
-        return lines.joined(separator: "\n")
-    }
-}
-
-/// The run-folder flags of the training commands.
-enum RunFolderOptions {
-    static let training: [ConfigurationOption] = [
-        ConfigurationOption("output", .text, "DIR", "run folder to create (required); an existing one is replaced only with --force"),
-        ConfigurationOption("resume", .flag, "", "continue the run in --output from its last checkpoint (ends bit-identical to an uninterrupted run)"),
-        ConfigurationOption("force", .flag, "", "replace an existing run folder"),
-    ]
-
-    /// `runs/<command>-<UTC date and time>`: the default run folder of the experiment commands.
-    static func dated(_ command: String) -> String {
-        "runs/\(command)-" + ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
-    }
-
-    static let report: [ConfigurationOption] = [
-        ConfigurationOption("output", .text, "DIR", "report folder to create (required); an existing one is replaced only with --force"),
-        ConfigurationOption("force", .flag, "", "replace an existing report folder"),
-    ]
-
-    /// The configuration of a training command: from the layers, or, with `--resume`, from the
-    /// run folder's settings (which the layers may only repeat).
-    static func trainingRun<C: RunConfiguration>(_ type: C.Type, _ invocation: Invocation) throws -> (configuration: C, output: String, resume: Bool, force: Bool) {
-        let output = try invocation.required("output")
-        let resume = try invocation.bool("resume"), force = try invocation.bool("force")
-        guard !(resume && force) else { throw CommandLineError("--resume continues a run and --force replaces it: give one of them") }
-        let layers = invocation.layers(keeping: C.keys)
-        let configuration = resume ? try TrainingRunFolder.resumedConfiguration(output, as: C.self, layers: layers) : try C.layered(layers)
-        return (configuration, output, resume, force)
-    }
+/// A usage error: unknown flag, bad value, missing file. `crossres` prints it without a stack
+/// and exits with status 2.
+public struct CommandLineError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
