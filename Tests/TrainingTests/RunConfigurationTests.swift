@@ -115,6 +115,19 @@ import CrossRes
         #expect(DistillationConfiguration.keys.count == Set(DistillationConfiguration.keys).count, "a key is declared twice")
     }
 
+    /// Config files are read with POSIX reads (fuzz-arguments found Foundation's read leaking
+    /// on a short file): short, empty, missing and folder paths are clear errors.
+    @Test func unreadableOrShortConfigFilesAreClearErrors() throws {
+        let folder = temporaryFolder()
+        for (bytes, expected) in [("k", "not valid JSON"), ("", "not valid JSON"), ("[1]", "must hold a JSON object")] {
+            let path = folder + "/short.json"
+            try Data(bytes.utf8).write(to: URL(fileURLWithPath: path))
+            #expect(message { _ = try ConfigurationLayer(contentsOf: path) }.contains(expected), "\(bytes)")
+        }
+        #expect(message { _ = try ConfigurationLayer(contentsOf: folder) }.contains("cannot read it"))
+        #expect(message { _ = try ConfigurationLayer(contentsOf: folder + "/missing.json") }.contains("cannot read it"))
+    }
+
     @Test func settingsFileRoundTrips() throws {
         var c = DistillationConfiguration()
         c.training.data = "synthetic:identities=4"
