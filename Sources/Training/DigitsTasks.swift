@@ -32,7 +32,7 @@ public final class DigitsSourceTask: TrainingTask {
         let terms = [(name: "classification", value: loss.item)]
         try ensureFinite(terms)
         let gradients = loss.backward(retaining: .leaves)
-        try ensureFinite(gradients, of: encoder.namedParameters() + classifier.namedParameters())
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)
         return terms
     }
@@ -87,7 +87,7 @@ public final class DigitsDANNTask: TrainingTask {
                      (name: "lambda", value: domain.lambda(progress: progress))]
         try ensureFinite(terms)
         let gradients = (classification + domainWeight * domainLoss).backward(retaining: .leaves)
-        try ensureFinite(gradients, of: encoder.namedParameters() + classifier.namedParameters() + domain.namedParameters())
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)
         return terms
     }

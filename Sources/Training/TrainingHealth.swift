@@ -34,14 +34,6 @@ func ensureFinite(_ terms: [(name: String, value: Float)]) throws {
     }
 }
 
-/// Stops a step whose gradients are not finite, naming the first bad parameter.
-func ensureFinite(_ gradients: Gradients, of parameters: [(name: String, parameter: Parameter)]) throws {
-    for (name, parameter) in parameters {
-        guard let g = gradients[parameter], !isAllFinite(g) else { continue }
-        throw TrainingError.nonFinite(step: -1, what: "gradient of '\(name)'", lastCheckpoint: nil)
-    }
-}
-
 /// Stops a step before `optimizer` applies `gradients` when the gradient of one of its
 /// parameters is not finite, naming it `<module>.<parameter>` from `modules` (the task's
 /// checkpointed modules, which name everything the step trains; looked up only on failure).
