@@ -1,6 +1,7 @@
 import Foundation
 import CMPI
 import Tensor
+import Training
 
 /// The processes of a data-parallel run: MPI's world communicator (Open MPI), with the
 /// collectives training needs — barrier, broadcast from rank 0, sum all-reduce and all-gather.
@@ -176,11 +177,12 @@ public final class ProcessGroup: Sendable {
         }
     }
 
-    /// FNV-1a 64 of the UTF-8 bytes: the same on every process (Swift's `Hasher` is seeded per process).
+    /// CRC-64/XZ of the UTF-8 bytes (the checkpoint checksum's CRC): the same on every process
+    /// (Swift's `Hasher` is seeded per process).
     static func fingerprint(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return hash
+        var crc = CRC64()
+        crc.update(bytes: text.utf8)
+        return crc.value
     }
 
     // MARK: - Shut-down

@@ -7,8 +7,10 @@ import Tensor
 ///
 /// Table-driven with slicing-by-8 (eight bytes per round through eight 256-entry tables,
 /// table `k` being the CRC of a byte followed by `k` zero bytes).
-struct CRC64 {
+package struct CRC64 {
     private(set) var state: UInt64 = ~0
+
+    package init() {}
 
     /// `tables[k · 256 + b]`.
     private static let tables: [UInt64] = {
@@ -29,9 +31,9 @@ struct CRC64 {
     }()
 
     /// The checksum of everything fed so far.
-    var value: UInt64 { ~state }
+    package var value: UInt64 { ~state }
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         var crc = state, i = 0
         let n = bytes.count
@@ -52,12 +54,12 @@ struct CRC64 {
         state = crc
     }
 
-    mutating func update<S: Sequence>(bytes: S) where S.Element == UInt8 {
+    package mutating func update<S: Sequence>(bytes: S) where S.Element == UInt8 {
         let array = Array(bytes)
         array.withUnsafeBytes { update($0) }
     }
 
-    mutating func update(_ integer: UInt64) {
+    package mutating func update(_ integer: UInt64) {
         withUnsafeBytes(of: integer.littleEndian) { update($0) }
     }
 }
