@@ -10,39 +10,51 @@
 enum BatchNormPReLUKernel {
     typealias Layout = BatchNormKernel.Layout
 
+    /// `dst = prelu((src − m)·s + b, a)` over one plane (training: `m = μ`, `b = β`, the
+    /// `z` that the backward pass recomputes; evaluation: `m = 0` with the folded shift).
     @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-    }
-
-    /// `dst = prelu(src·s + t, a)` over one plane.
-    @inline(__always)
-    static func affinePReLU(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float, _ t: Float, _ a: Float) {
-        for i in 0..<n {
-            let z = src[i] * s + t
+    static func affinePReLU(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ m: Float, _ s: Float,
+                            _ b: Float, _ a: Float) {
+        let m8 = SIMD8<Float>(repeating: m), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
+        let a8 = SIMD8<Float>(repeating: a), zero = SIMD8<Float>()
+        var i = 0
+        while i &+ 8 <= n {
+            let z = (BatchNormKernel.load8(src, i) - m8) * s8 + b8
+            BatchNormKernel.store8((a8 * z).replacing(with: z, where: z .> zero), dst, i)
+            i &+= 8
+        }
+        while i < n {
+            let z = (src[i] - m) * s + b
             dst[i] = z > 0 ? z : a * z
+            i &+= 1
         }
     }
 
-    /// Training forward: batch statistics (written to `mean`, `variance`, `invstd`), then `y`.
+    /// Training forward: batch statistics (written to `mean`, `variance`, `invstd`) in one pass
+    /// (``BatchNormKernel/rangeStatistics(_:_:_:_:)``), then `y` in a second.
     static func trainingForward(_ l: Layout, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                 slope: UnsafePointer<Float>, perChannelSlope: Bool, epsilon: Float, y: UnsafeMutablePointer<Float>,
                                 mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>, invstd: UnsafeMutablePointer<Float>) {
-        parallelFor(l.channels, grain: BatchNormKernel.channelGrain(l)) { range in
-            for c in range {
-                var total = 0.0
-                for n in 0..<l.batch { total += Double(Reduce.sum(x + l.plane(n, c), l.inner)) }
-                let mu = Float(total / Double(l.count))
-                var squares = 0.0
-                for n in 0..<l.batch { squares += Double(BatchNormKernel.centredSquares(x + l.plane(n, c), l.inner, mu)) }
-                let v = Float(squares / Double(l.count))
+        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
+            BatchNormKernel.rangeStatistics(l, x, channels, scratch)
+            let acc = scratch.baseAddress!
+            var j = 0
+            for c in channels {
+                let mu = Float(acc[j]), v = Float(acc[j &+ 1])
                 let inv = 1 / (v + epsilon).squareRoot()
                 mean[c] = mu
                 variance[c] = v
                 invstd[c] = inv
-                let s = inv * (gamma?[c] ?? 1), t = (beta?[c] ?? 0) - mu * s
-                let a = slope[perChannelSlope ? c : 0]
-                for n in 0..<l.batch { affinePReLU(x + l.plane(n, c), y + l.plane(n, c), l.inner, s, t, a) }
+                acc[j] = Double(inv * (gamma?[c] ?? 1))
+                j &+= 2
+            }
+            for n in 0..<l.batch {
+                var j = 0
+                for c in channels {
+                    let offset = l.plane(n, c)
+                    affinePReLU(x + offset, y + offset, l.inner, mean[c], Float(acc[j]), beta?[c] ?? 0, slope[perChannelSlope ? c : 0])
+                    j &+= 2
+                }
             }
         }
     }
@@ -53,73 +65,105 @@ enum BatchNormPReLUKernel {
         parallelFor(l.batch &* l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.inner, 1))) { range in
             for p in range {
                 let c = p % l.channels
-                affinePReLU(x + p &* l.inner, y + p &* l.inner, l.inner, scale[c], shift[c], slope[perChannelSlope ? c : 0])
+                affinePReLU(x + p &* l.inner, y + p &* l.inner, l.inner, 0, scale[c], shift[c], slope[perChannelSlope ? c : 0])
             }
         }
     }
 
-    /// Sums of one plane: `Σ dz`, `Σ dz·(x − μ)`, `Σ dy·min(z, 0)`.
+    /// Sums of one plane: `Σ dz`, `Σ dz·(x − μ)`, `Σ dy·min(z, 0)` with `z = (x − μ)·s + b`.
     @inline(__always)
-    static func planeSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mu: Float, _ s: Float, _ t: Float,
+    static func planeSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mu: Float, _ s: Float, _ b: Float,
                           _ a: Float) -> (Float, Float, Float) {
-        let m8 = SIMD8<Float>(repeating: mu), s8 = SIMD8<Float>(repeating: s), t8 = SIMD8<Float>(repeating: t)
+        let m8 = SIMD8<Float>(repeating: mu), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
         let a8 = SIMD8<Float>(repeating: a), zero = SIMD8<Float>()
         var sumDz = SIMD8<Float>(), sumDzXc = SIMD8<Float>(), sumNeg = SIMD8<Float>()
         var i = 0
         while i &+ 8 <= n {
-            let xv = load8(x, i), g = load8(dy, i)
-            let z = xv * s8 + t8
+            let xc = BatchNormKernel.load8(x, i) - m8, g = BatchNormKernel.load8(dy, i)
+            let z = xc * s8 + b8
             let positive = z .> zero
             let dz = (a8 * g).replacing(with: g, where: positive)
             sumDz += dz
-            sumDzXc += dz * (xv - m8)
+            sumDzXc += dz * xc
             sumNeg += (g * z).replacing(with: 0, where: positive)
             i &+= 8
         }
         var r0 = sumDz.sum(), r1 = sumDzXc.sum(), r2 = sumNeg.sum()
         while i < n {
-            let z = x[i] * s + t
+            let xc = x[i] - mu, z = xc * s + b
             let dz = z > 0 ? dy[i] : a * dy[i]
             r0 += dz
-            r1 += dz * (x[i] - mu)
+            r1 += dz * xc
             if z <= 0 { r2 += dy[i] * z }
             i &+= 1
         }
         return (r0, r1, r2)
     }
 
-    /// Gradients of the fused training transform. `dSlope` receives per-channel sums (the
-    /// caller adds them up for a shared slope).
+    /// `dst = k·dz − (x − μ)·q + r` over one plane with `dz` recomputed from `x` and `dy`
+    /// (`z = (x − μ)·s + b`).
+    @inline(__always)
+    static func inputGradientPlane(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                                   _ mu: Float, _ s: Float, _ b: Float, _ a: Float, _ k: Float, _ q: Float, _ r: Float) {
+        let m8 = SIMD8<Float>(repeating: mu), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
+        let a8 = SIMD8<Float>(repeating: a), k8 = SIMD8<Float>(repeating: k), q8 = SIMD8<Float>(repeating: q)
+        let r8 = SIMD8<Float>(repeating: r), zero = SIMD8<Float>()
+        var i = 0
+        while i &+ 8 <= n {
+            let xc = BatchNormKernel.load8(x, i) - m8, gv = BatchNormKernel.load8(g, i)
+            let dz = (a8 * gv).replacing(with: gv, where: xc * s8 + b8 .> zero)
+            BatchNormKernel.store8(k8 * dz - xc * q8 + r8, dst, i)
+            i &+= 8
+        }
+        while i < n {
+            let xc = x[i] - mu
+            let dz = xc * s + b > 0 ? g[i] : a * g[i]
+            dst[i] = k * dz - xc * q + r
+            i &+= 1
+        }
+    }
+
+    /// Gradients of the fused training transform, in two passes over each channel range (the sums,
+    /// then `dx`). `dSlope` receives per-channel sums (the caller adds them up for a shared slope).
     static func trainingBackward(_ l: Layout, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
                                  invstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                  slope: UnsafePointer<Float>, perChannelSlope: Bool, dx: UnsafeMutablePointer<Float>?,
                                  dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                  dSlope: UnsafeMutablePointer<Float>) {
-        parallelFor(l.channels, grain: BatchNormKernel.channelGrain(l)) { range in
-            for c in range {
-                let mu = mean[c], inv = invstd[c], gm = gamma?[c] ?? 1
-                let s = inv * gm, t = (beta?[c] ?? 0) - mu * s
-                let a = slope[perChannelSlope ? c : 0]
-                var sumDz = 0.0, sumDzXc = 0.0, sumNeg = 0.0
-                for n in 0..<l.batch {
-                    let (p, q, r) = planeSums(dy + l.plane(n, c), x + l.plane(n, c), l.inner, mu, s, t, a)
-                    sumDz += Double(p)
-                    sumDzXc += Double(q)
-                    sumNeg += Double(r)
+        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
+            let acc = scratch.baseAddress!
+            for j in 0..<(3 &* channels.count) { acc[j] = 0 }
+            for n in 0..<l.batch {
+                var j = 0
+                for c in channels {
+                    let offset = l.plane(n, c)
+                    let (p, q, r) = planeSums(dy + offset, x + offset, l.inner, mean[c], invstd[c] * (gamma?[c] ?? 1), beta?[c] ?? 0,
+                                              slope[perChannelSlope ? c : 0])
+                    acc[j] += Double(p)
+                    acc[j &+ 1] += Double(q)
+                    acc[j &+ 2] += Double(r)
+                    j &+= 3
                 }
-                dBeta[c] = Float(sumDz)
-                dGamma[c] = Float(sumDzXc) * inv
-                dSlope[c] = Float(sumNeg)
-                guard let dx else { continue }
-                let m = Float(l.count)
-                let k = gm * inv, meanDz = Float(sumDz) / m, coefficient = Float(sumDzXc) * inv * inv / m
-                for n in 0..<l.batch {
-                    let g = dy + l.plane(n, c), src = x + l.plane(n, c), dst = dx + l.plane(n, c)
-                    for i in 0..<l.inner {
-                        let z = src[i] * s + t
-                        let dz = z > 0 ? g[i] : a * g[i]
-                        dst[i] = k * (dz - meanDz - (src[i] - mu) * coefficient)
-                    }
+            }
+            var j = 0
+            for c in channels {
+                dBeta[c] = Float(acc[j])
+                dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
+                dSlope[c] = Float(acc[j &+ 2])
+                j &+= 3
+            }
+            guard let dx else { return }
+            let m = Float(l.count)
+            for n in 0..<l.batch {
+                var j = 0
+                for c in channels {
+                    let inv = invstd[c], k = inv * (gamma?[c] ?? 1)
+                    // dx = k·(dz − dβ/M − (x − μ)·invstd·dγ/M), z = (x − μ)·k + β as in the forward pass
+                    let q = k * Float(acc[j &+ 1]) * inv * inv / m, r = -k * Float(acc[j]) / m
+                    let offset = l.plane(n, c)
+                    inputGradientPlane(dy + offset, x + offset, dx + offset, l.inner, mean[c], k, beta?[c] ?? 0,
+                                       slope[perChannelSlope ? c : 0], k, q, r)
+                    j &+= 3
                 }
             }
         }
@@ -132,27 +176,35 @@ enum BatchNormPReLUKernel {
                                   slope: UnsafePointer<Float>, perChannelSlope: Bool, dx: UnsafeMutablePointer<Float>?,
                                   dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                   dSlope: UnsafeMutablePointer<Float>) {
-        parallelFor(l.channels, grain: BatchNormKernel.channelGrain(l)) { range in
-            for c in range {
-                let s = scale[c], t = shift[c], a = slope[perChannelSlope ? c : 0], mu = mean[c]
-                var sumDz = 0.0, sumDzXc = 0.0, sumNeg = 0.0
-                for n in 0..<l.batch {
-                    let g = dy + l.plane(n, c), src = x + l.plane(n, c)
-                    let (p, q, r) = planeSums(g, src, l.inner, mu, s, t, a)
-                    sumDz += Double(p)
-                    sumDzXc += Double(q)
-                    sumNeg += Double(r)
+        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
+            let acc = scratch.baseAddress!
+            for j in 0..<(3 &* channels.count) { acc[j] = 0 }
+            for n in 0..<l.batch {
+                var j = 0
+                for c in channels {
+                    let s = scale[c], t = shift[c], a = slope[perChannelSlope ? c : 0], mu = mean[c]
+                    let offset = l.plane(n, c)
+                    // z = (x − μ)·s + (t + μ·s): the forward's x·s + t up to rounding.
+                    let (p, q, r) = planeSums(dy + offset, x + offset, l.inner, mu, s, t + mu * s, a)
+                    acc[j] += Double(p)
+                    acc[j &+ 1] += Double(q)
+                    acc[j &+ 2] += Double(r)
                     if let dx {
-                        let dst = dx + l.plane(n, c)
+                        let g = dy + offset, src = x + offset, dst = dx + offset
                         for i in 0..<l.inner {
                             let z = src[i] * s + t
                             dst[i] = (z > 0 ? g[i] : a * g[i]) * s
                         }
                     }
+                    j &+= 3
                 }
-                dBeta[c] = Float(sumDz)
-                dGamma[c] = Float(sumDzXc) * invstd[c]
-                dSlope[c] = Float(sumNeg)
+            }
+            var j = 0
+            for c in channels {
+                dBeta[c] = Float(acc[j])
+                dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
+                dSlope[c] = Float(acc[j &+ 2])
+                j &+= 3
             }
         }
     }
