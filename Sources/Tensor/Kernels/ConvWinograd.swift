@@ -20,10 +20,11 @@ import Darwin
 /// per thread, as in ``ConvGEMM``; a chunk transforms a block of whole images at a time.
 enum ConvWinograd {
     /// Whether `g` is a convolution this kernel computes: 3×3, stride 1, undilated, ungrouped,
+    /// padded by at most 2 (so that its input gradient is a correlation this kernel computes too),
     /// and wide enough that the GEMMs dominate the transforms.
     static func supports(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
-            && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
+            && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1 && g.padHeight <= 2 && g.padWidth <= 2
             && g.inChannels >= 16 && g.outChannels >= 16
     }
 
@@ -35,55 +36,149 @@ enum ConvWinograd {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
+    /// The transformed input `V` of a whole batch, written by a forward that will be
+    /// differentiated and read back by ``backwardWeight(_:dy:dw:transformed:)`` (which so skips
+    /// a second input transform): 16 floats per tile and input channel, four times the input. Blocks
+    /// are laid out as the forward made them, so the chunk count is kept with them.
+    final class TransformedInput {
+        let storage: TensorStorage
+        let chunks: Int
+
+        init(_ g: ConvGeometry) {
+            storage = TensorStorage(count: 16 &* g.inChannels &* Tiling(g).tiles &* g.batch)
+            chunks = ConvGEMM.chunkCount(g)
+        }
+    }
+
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels, o = g.outChannels
-        let tilesY = (g.outHeight &+ 1) / 2, tilesX = (g.outWidth &+ 1) / 2, tiles = tilesY &* tilesX
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, keeping kept: TransformedInput? = nil) {
+        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g), tiles = tiling.tiles
         // U_ξ = (G g Gᵀ)_ξ, stored [16][O][C].
         let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 &* o &* c)
         defer { u.deallocate() }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
+        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, images, v, vStride, m, columns in
+            for xi in 0..<16 {
+                BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: images.count &* tiles, k: c, a: u + xi &* o &* c,
+                           lda: c, b: v + xi &* c &* vStride, ldb: vStride, c: m + xi &* o &* columns, ldc: columns)
+            }
+            for (slot, image) in images.enumerated() {
+                let yn = y + image &* o &* g.outPlane
+                for channel in 0..<o {
+                    transformOutput(m + (channel &* columns &+ slot &* tiles), stride: o &* columns, tiling: tiling,
+                                    bias: bias?[channel] ?? 0, g: g, plane: yn + channel &* g.outPlane)
+                }
+            }
+        }
+    }
 
-        let chunks = ConvGEMM.chunkCount(g)
-        let imagesPerBlock = Swift.max(1, blockFloats / Swift.max(16 &* (c &+ o) &* tiles, 1))
-        // The zero-padded input plane every tile reads from: rows 2·tilesY + 2, columns
-        // 2·tilesX + 2 (+ 16 so that vector loads of the last tiles stay inside).
-        let paddedHeight = 2 &* tilesY &+ 2, paddedWidth = 2 &* tilesX &+ 2 &+ 16
+    /// The weight gradient `dw = Σ_{n, tiles} ∂L/∂g`, by the same tiles (Lavin & Gray's F(3×3, 2×2)
+    /// form): with `Y = Aᵀ[(G g Gᵀ) ⊙ V]A`,
+    ///
+    ///     dU_ξ [O × C] = Σ_tiles (A dY Aᵀ)_ξ [O × T] · V_ξ [C × T]ᵀ,    dg = Gᵀ dU G,
+    ///
+    /// 16 GEMMs per block of images whose depth is the block's tile count (the im2col form has
+    /// depth `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
+    /// an odd-sized output take `dY = 0` there. Each thread accumulates its own `dU`; the
+    /// partials are summed in thread order (deterministic for a fixed thread count).
+    static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               transformed kept: TransformedInput) {
+        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g), tiles = tiling.tiles
+        let partialCount = 16 &* o &* c, chunks = kept.chunks
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
+        defer { partials.deallocate() }
+        partials.update(repeating: 0, count: chunks &* partialCount)
+        forEachBlock(g, tiling, input: .kept(kept)) { chunk, images, v, vStride, m, columns in
+            for (slot, image) in images.enumerated() {
+                let dyn = dy + image &* o &* g.outPlane
+                for channel in 0..<o {
+                    transformOutputGradient(dyn + channel &* g.outPlane, g: g, tiling: tiling,
+                                            m: m + (channel &* columns &+ slot &* tiles), stride: o &* columns)
+                }
+            }
+            let du = partials + chunk &* partialCount
+            for xi in 0..<16 {
+                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: images.count &* tiles, a: m + xi &* o &* columns,
+                           lda: columns, b: v + xi &* c &* vStride, ldb: vStride, c: du + xi &* o &* c, ldc: c, accumulate: true)
+            }
+        }
+        for chunk in 1..<Swift.max(chunks, 1) {
+            let part = partials + chunk &* partialCount
+            for i in 0..<partialCount { partials[i] += part[i] }
+        }
+        inverseTransformWeights(partials, outChannels: o, inChannels: c, dw: dw)
+    }
+
+    /// Tile counts, the zero-padded plane every input tile reads from, and how many images one
+    /// thread transforms at a time.
+    struct Tiling {
+        let tilesY, tilesX, tiles: Int
+        /// Rows 2·tilesY + 2, columns 2·tilesX + 2 (+ 16 so that vector loads of the last tiles
+        /// stay inside).
+        let paddedHeight, paddedWidth: Int
+        let imagesPerBlock: Int
+
+        init(_ g: ConvGeometry) {
+            tilesY = (g.outHeight &+ 1) / 2
+            tilesX = (g.outWidth &+ 1) / 2
+            tiles = tilesY &* tilesX
+            paddedHeight = 2 &* tilesY &+ 2
+            paddedWidth = 2 &* tilesX &+ 2 &+ 16
+            imagesPerBlock = Swift.max(1, blockFloats / Swift.max(16 &* (g.inChannels &+ g.outChannels) &* tiles, 1))
+        }
+    }
+
+    /// Where a pass gets its transformed input from.
+    enum BlockInput {
+        /// Transform `x`, into per-thread scratch or, when given, into the kept whole-batch `V`.
+        case transforming(UnsafePointer<Float>, into: TransformedInput?)
+        /// Read the `V` a forward kept.
+        case kept(TransformedInput)
+    }
+
+    /// Splits the batch into contiguous chunks (one per thread, or as many as the kept `V` was
+    /// made with) and calls `body(chunk, images, v, vStride, m, columns)` for each block of
+    /// images of a chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored
+    /// [16][C][vStride], image-major within a row) and the output-side scratch `m`
+    /// ([16][O][columns]).
+    static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, input: BlockInput,
+                             _ body: (_ chunk: Int, _ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ vStride: Int,
+                                      _ m: UnsafeMutablePointer<Float>, _ columns: Int) -> Void) {
+        let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles
+        let (x, kept): (UnsafePointer<Float>?, TransformedInput?)
+        switch input {
+        case let .transforming(source, into: target): (x, kept) = (source, target)
+        case let .kept(source): (x, kept) = (nil, source)
+        }
+        let chunks = kept?.chunks ?? ConvGEMM.chunkCount(g)
+        let paddedCount = x == nil ? 0 : tiling.paddedHeight &* tiling.paddedWidth
         parallelFor(chunks) { range in
             for chunk in range {
                 let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
-                let block = Swift.min(imagesPerBlock, images.count)
-                let columns = block &* tiles
+                let columns = Swift.min(tiling.imagesPerBlock, images.count) &* tiles
                 // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
-                let vStorage = TensorStorage(count: 16 &* c &* columns), mStorage = TensorStorage(count: 16 &* o &* columns)
-                let paddedStorage = TensorStorage(count: paddedHeight &* paddedWidth)
-                let v = vStorage.base, m = mStorage.base, padded = paddedStorage.base
-                padded.update(repeating: 0, count: paddedHeight &* paddedWidth)
+                let vStorage = TensorStorage(count: kept == nil ? 16 &* c &* columns : 0)
+                let mStorage = TensorStorage(count: 16 &* o &* columns)
+                let paddedStorage = TensorStorage(count: paddedCount)
+                let padded = paddedStorage.base
+                padded.update(repeating: 0, count: paddedCount)
                 var first = images.lowerBound
                 while first < images.upperBound {
-                    let count = Swift.min(block, images.upperBound &- first)
-                    let t = count &* tiles
-                    for image in 0..<count {
-                        let xn = x + (first &+ image) &* c &* g.inPlane
-                        for channel in 0..<c {
-                            fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, paddedHeight: paddedHeight,
-                                       paddedWidth: paddedWidth)
-                            transformInput(padded, paddedWidth: paddedWidth, tilesY: tilesY, tilesX: tilesX,
-                                           v: v + (channel &* columns &+ image &* tiles), stride: c &* columns)
+                    let block = first..<Swift.min(first &+ tiling.imagesPerBlock, images.upperBound)
+                    let v = kept.map { $0.storage.base + block.lowerBound &* 16 &* c &* tiles } ?? vStorage.base
+                    let vStride = kept == nil ? columns : block.count &* tiles
+                    if let x {
+                        for (slot, image) in block.enumerated() {
+                            let xn = x + image &* c &* g.inPlane
+                            for channel in 0..<c {
+                                fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling)
+                                transformInput(padded, tiling: tiling, v: v + (channel &* vStride &+ slot &* tiles),
+                                               stride: c &* vStride)
+                            }
                         }
                     }
-                    for xi in 0..<16 {
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: t, k: c, a: u + xi &* o &* c, lda: c,
-                                   b: v + xi &* c &* columns, ldb: columns, c: m + xi &* o &* columns, ldc: columns)
-                    }
-                    for image in 0..<count {
-                        let yn = y + (first &+ image) &* o &* g.outPlane
-                        for channel in 0..<o {
-                            transformOutput(m + (channel &* columns &+ image &* tiles), stride: o &* columns, tilesY: tilesY,
-                                            tilesX: tilesX, bias: bias?[channel] ?? 0, g: g, plane: yn + channel &* g.outPlane)
-                        }
-                    }
-                    first &+= count
+                    body(chunk, block, v, vStride, mStorage.base, columns)
+                    first = block.upperBound
                 }
                 withExtendedLifetime((vStorage, mStorage, paddedStorage)) {}
             }
@@ -119,7 +214,8 @@ enum ConvWinograd {
     /// the caller zeroed once, stays zero: the interior is the same region for every plane).
     @inline(__always)
     static func fillPadded(_ g: ConvGeometry, plane: UnsafePointer<Float>, padded: UnsafeMutablePointer<Float>,
-                           paddedHeight: Int, paddedWidth: Int) {
+                           tiling: Tiling) {
+        let paddedHeight = tiling.paddedHeight, paddedWidth = tiling.paddedWidth
         // Padded row r, column q hold input row r − padH, column q − padW.
         let rows = Swift.min(g.height, paddedHeight &- g.padHeight)
         let width = Swift.min(g.width, paddedWidth &- g.padWidth)
@@ -166,8 +262,8 @@ enum ConvWinograd {
     /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile of one padded plane; `v` points at the plane's
     /// first tile in row ξ = 0, rows ξ are `stride` floats apart.
     @inline(__always)
-    static func transformInput(_ p: UnsafePointer<Float>, paddedWidth: Int, tilesY: Int, tilesX: Int,
-                               v: UnsafeMutablePointer<Float>, stride: Int) {
+    static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, v: UnsafeMutablePointer<Float>, stride: Int) {
+        let paddedWidth = tiling.paddedWidth, tilesY = tiling.tilesY, tilesX = tiling.tilesX
         for ty in 0..<tilesY {
             let r0 = p + 2 &* ty &* paddedWidth, r1 = r0 + paddedWidth, r2 = r1 + paddedWidth, r3 = r2 + paddedWidth
             let out = v + ty &* tilesX
@@ -213,8 +309,9 @@ enum ConvWinograd {
     /// first tile in row ξ = 0, rows ξ are `stride` floats apart. Tiles past an odd edge write
     /// only their rows and columns inside the plane.
     @inline(__always)
-    static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tilesY: Int, tilesX: Int, bias: Float,
+    static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiling: Tiling, bias: Float,
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
+        let tilesY = tiling.tilesY, tilesX = tiling.tilesX
         let ho = g.outHeight, wo = g.outWidth
         let b4 = SIMD4<Float>(repeating: bias)
         for ty in 0..<tilesY {
@@ -251,6 +348,81 @@ enum ConvWinograd {
                 }
                 tx &+= 1
             }
+        }
+    }
+
+    /// `M_ξ[tile] = (A dY Aᵀ)_ξ` for every tile of one output-gradient plane (`dY = 0` outside
+    /// the plane), with `A = Aᵀᵀ`: a row `(a, b)` becomes `(a, a + b, a − b, −b)`. `m` points at
+    /// the plane's first tile in row ξ = 0, rows ξ are `stride` floats apart.
+    @inline(__always)
+    static func transformOutputGradient(_ plane: UnsafePointer<Float>, g: ConvGeometry, tiling: Tiling,
+                                        m: UnsafeMutablePointer<Float>, stride: Int) {
+        let ho = g.outHeight, wo = g.outWidth, tilesX = tiling.tilesX
+        /// Rows ξ = 4i … 4i + 3 from row i of `A dY` (`a` its first, `b` its second column).
+        @inline(__always) func store(_ a: SIMD4<Float>, _ b: SIMD4<Float>, row i: Int, _ base: UnsafeMutablePointer<Float>) {
+            store4(a, base + (4 &* i) &* stride)
+            store4(a + b, base + (4 &* i &+ 1) &* stride)
+            store4(a - b, base + (4 &* i &+ 2) &* stride)
+            store4(-b, base + (4 &* i &+ 3) &* stride)
+        }
+        for ty in 0..<tiling.tilesY {
+            let row0 = plane + 2 &* ty &* wo
+            let hasSecondRow = 2 &* ty &+ 1 < ho
+            let out = m + ty &* tilesX
+            var tx = 0
+            // Vector steps: 4 tiles whose 8 columns lie inside the plane.
+            while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
+                let top = load8(row0 + 2 &* tx)
+                let bottom = hasSecondRow ? load8(row0 + (wo &+ 2 &* tx)) : SIMD8<Float>()
+                let p = top.evenHalf, q = top.oddHalf, r = bottom.evenHalf, t = bottom.oddHalf
+                let base = out + tx
+                store(p, q, row: 0, base)
+                store(p + r, q + t, row: 1, base)
+                store(p - r, q - t, row: 2, base)
+                store(-r, -t, row: 3, base)
+                tx &+= 4
+            }
+            while tx < tilesX {
+                let column = 2 &* tx, hasSecondColumn = column &+ 1 < wo
+                let p = row0[column], q = hasSecondColumn ? row0[column &+ 1] : 0
+                let r = hasSecondRow ? row0[wo &+ column] : 0
+                let t = hasSecondRow && hasSecondColumn ? row0[wo &+ column &+ 1] : 0
+                @inline(__always) func storeTile(_ a: Float, _ b: Float, row i: Int) {
+                    let base = out + (tx &+ (4 &* i) &* stride)
+                    base[0] = a
+                    base[stride] = a + b
+                    base[2 &* stride] = a - b
+                    base[3 &* stride] = -b
+                }
+                storeTile(p, q, row: 0)
+                storeTile(p + r, q + t, row: 1)
+                storeTile(p - r, q - t, row: 2)
+                storeTile(-r, -t, row: 3)
+                tx &+= 1
+            }
+        }
+    }
+
+    /// `dw[o][c] = Gᵀ dU_{o,c} G` from `dU` stored [16][O][C]; with
+    /// `Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]` a 4-vector `u` maps to
+    /// `(u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3)`.
+    static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+                                        dw: UnsafeMutablePointer<Float>) {
+        let plane = o &* c
+        @inline(__always) func reduce(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {
+            (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+        }
+        for oc in 0..<plane {
+            @inline(__always) func entry(_ i: Int, _ j: Int) -> Float { du[(i &* 4 &+ j) &* plane &+ oc] }
+            // Columns of Gᵀ dU (3 × 4), then each of its rows times G.
+            let c0 = reduce(entry(0, 0), entry(1, 0), entry(2, 0), entry(3, 0))
+            let c1 = reduce(entry(0, 1), entry(1, 1), entry(2, 1), entry(3, 1))
+            let c2 = reduce(entry(0, 2), entry(1, 2), entry(2, 2), entry(3, 2))
+            let c3 = reduce(entry(0, 3), entry(1, 3), entry(2, 3), entry(3, 3))
+            let k = dw + oc &* 9
+            (k[0], k[1], k[2]) = reduce(c0.0, c1.0, c2.0, c3.0)
+            (k[3], k[4], k[5]) = reduce(c0.1, c1.1, c2.1, c3.1)
+            (k[6], k[7], k[8]) = reduce(c0.2, c1.2, c2.2, c3.2)
         }
     }
 }
