@@ -1,5 +1,5 @@
 import Testing
-import Tensor
+@testable import Tensor
 @testable import Layers
 
 /// One convolution configuration: input [n, c, h, w], weight [o, c/groups, kh, kw].
@@ -39,6 +39,8 @@ let convCases: [ConvCase] = [
     ConvCase(n: 3, c: 17, h: 6, w: 5, o: 20, kh: 3, kw: 3, bias: false),                // Winograd unpadded, 2 images per chunk
     ConvCase(n: 1, c: 16, h: 4, w: 36, o: 16, kh: 3, kw: 3, padding: Size2D(2, 1)),     // Winograd: padding 2, two vector groups
     ConvCase(c: 3, h: 7, w: 6, o: 4, kh: 5, kw: 3, padding: Size2D(2, 0)),             // correlation input gradient, 5×3
+    ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
+    ConvCase(n: 5, c: 32, h: 47, w: 55, o: 6, kh: 3, kw: 3, stride: 2, padding: 1, bias: false), // the same, stride 2
 ]
 
 /// Naive double-precision convolution and its gradients for a cotangent `g`.
@@ -89,6 +91,17 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     #expect(maxDifference(grads[x]!.scalars, ref.dx) < 1e-4, "input gradient \(k)")
     #expect(maxDifference(grads[w]!.scalars, ref.dw) < 1e-4, "weight gradient \(k)")
     if let b { #expect(maxDifference(grads[b]!.scalars, ref.db) < 1e-4, "bias gradient \(k)") }
+}
+
+/// The last two cases run the small-plane path with several images per GEMM and several
+/// blocks per thread's chunk (whatever the thread count, up to 2).
+@Test func smallPlaneCasesCoverSeveralImageBlocks() {
+    for k in convCases.suffix(2) {
+        let g = ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c, k.kh, k.kw], bias: nil, stride: k.stride,
+                             padding: k.padding, dilation: k.dilation, groups: k.groups)
+        #expect(!ConvWinograd.supports(g) && !g.usesDirectKernel, "\(k)")
+        #expect(ConvGEMM.imagesPerBlock(g) == 2, "\(k): \(ConvGEMM.imagesPerBlock(g)) images per block")
+    }
 }
 
 @Test func convGradientCheck() {

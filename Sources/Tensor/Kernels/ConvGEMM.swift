@@ -1,5 +1,5 @@
 /// Convolution as GEMMs over im2col matrices (or over the input planes themselves for 1×1
-/// stride-1 convolutions), one image at a time.
+/// stride-1 convolutions).
 ///
 /// Per image and group, with `X` the `[C/g·kH·kW, H'·W']` column matrix:
 ///
@@ -7,16 +7,34 @@
 ///     weight    dW_g += dY_g · X_gᵀ        (summed over the batch)
 ///     input     dX_g  = col2im(W_gᵀ · dY_g)
 ///
-/// The column matrix is built for bands of output rows (about ``bandFloats`` elements) so
-/// that it is still in cache when the GEMM reads it. The batch is split into one contiguous
-/// chunk per thread; each chunk owns its scratch matrix and its partial `dW`, and the partials
-/// are summed in chunk order (deterministic for a fixed thread count). With a single chunk
-/// (batch 1) the GEMMs themselves use every BLAS thread.
+/// Large planes: the column matrix is built for bands of output rows (about ``bandFloats``
+/// elements) so that it is still in cache when the GEMM reads it, one image at a time. Small
+/// planes (under ``smallPlane`` positions, ungrouped, kernels larger than 1×1): the column
+/// matrices of a block of images stand side by side (about ``imageBlockFloats`` elements), so
+/// that one GEMM covers them all.
+/// Per-image GEMMs would be narrow there, and the weight gradient's would have the depth of one
+/// small plane while reading and writing all of `dW` (2.4 MB for a 256→256 3×3 kernel, per
+/// 16-position image). The batch is split into one contiguous chunk per thread; each chunk owns
+/// its scratch matrices and its partial `dW`, and the partials are summed in chunk order
+/// (deterministic for a fixed thread count). With a single chunk (batch 1) the GEMMs themselves
+/// use every BLAS thread.
 enum ConvGEMM {
     /// Target size of one band's column matrix (512 KB).
     static let bandFloats = 1 << 17
+    /// Target size of the column matrix of a block of small-plane images (2 MB).
+    static let imageBlockFloats = 1 << 19
+    /// Output planes below this many positions are computed a block of images at a time.
+    static let smallPlane = 1024
 
     static func chunkCount(_ g: ConvGeometry) -> Int { Swift.max(1, Swift.min(Parallel.threadCount, g.batch)) }
+
+    /// Images per GEMM: 1 (with bands of rows), or several for small ungrouped planes of kernels
+    /// larger than 1×1 (a 1×1 kernel's shallow GEMMs gain less than the copies into and out of
+    /// the block cost).
+    static func imagesPerBlock(_ g: ConvGeometry) -> Int {
+        guard g.groups == 1, g.outPlane < smallPlane, g.kernelArea > 1 else { return 1 }
+        return Swift.max(1, imageBlockFloats / Swift.max(g.patch &* g.outPlane, 1))
+    }
 
     /// Output rows per band.
     static func bandRows(_ g: ConvGeometry) -> Int {
@@ -34,9 +52,28 @@ enum ConvGEMM {
         (batch &* chunk / chunks)..<(batch &* (chunk &+ 1) / chunks)
     }
 
+    /// `images` cut into consecutive blocks of at most `size`.
+    static func blocks(of images: Range<Int>, size: Int) -> [Range<Int>] {
+        Swift.stride(from: images.lowerBound, to: images.upperBound, by: size).map {
+            $0..<Swift.min($0 &+ size, images.upperBound)
+        }
+    }
+
+    /// The column matrices of the images `block` side by side: `[patch × block.count·H'W']`,
+    /// image `j`'s columns at offset `j·H'W'` of every row.
+    @inline(__always)
+    static func imageBlockColumns(_ g: ConvGeometry, block: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
+        let width = block.count &* g.outPlane
+        for (slot, n) in block.enumerated() {
+            ConvIm2col.im2col(g, rows: 0..<g.outHeight, x: x + n &* g.inChannels &* g.inPlane, col: col + slot &* g.outPlane,
+                              rowStride: width)
+        }
+    }
+
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let chunks = chunkCount(g)
+        if imagesPerBlock(g) > 1 { return forwardImageBlocks(g, x: x, w: w, bias: bias, y: y) }
         let bandList = bands(g)
         let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
@@ -68,6 +105,38 @@ enum ConvGEMM {
                         for o in 0..<g.outChannels {
                             let plane = yn + o &* g.outPlane, value = bias[o]
                             for j in 0..<g.outPlane { plane[j] += value }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``forward`` a block of small-plane images per GEMM: `Y_block = W · [X_1 … X_b]` into
+    /// scratch, then each image's rows copied to its planes (with the bias).
+    static func forwardImageBlocks(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let chunks = chunkCount(g), perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels
+        parallelFor(chunks) { range in
+            let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
+            let outStorage = TensorStorage(count: o &* perBlock &* plane)
+            let col = colStorage.base, out = outStorage.base
+            defer { withExtendedLifetime((colStorage, outStorage)) {} }
+            for chunk in range {
+                for block in blocks(of: images(chunk: chunk, of: chunks, batch: g.batch), size: perBlock) {
+                    let width = block.count &* plane
+                    imageBlockColumns(g, block: block, x: x, col: col)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: width, k: g.patch, a: w, lda: g.patch,
+                               b: col, ldb: width, c: out, ldc: width)
+                    for (slot, n) in block.enumerated() {
+                        for channel in 0..<o {
+                            let src = out + (channel &* width &+ slot &* plane), dst = y + (n &* o &+ channel) &* plane
+                            if let bias {
+                                let value = bias[channel]
+                                for j in 0..<plane { dst[j] = src[j] + value }
+                            } else {
+                                dst.update(from: src, count: plane)
+                            }
                         }
                     }
                 }
@@ -120,51 +189,15 @@ enum ConvGEMM {
             p.update(repeating: 0, count: (chunks == 1 ? 1 : chunks) &* weightCount)
             return p
         }
-        let bandList = bands(g)
-        let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
+        let blockGradients = imagesPerBlock(g) > 1
         parallelFor(chunks) { range in
-            let scratch = TensorStorage(count: scratchCount)  // from the buffer pool
-            let col = scratch.base
-            defer { withExtendedLifetime(scratch) {} }
             for chunk in range {
+                let images = images(chunk: chunk, of: chunks, batch: g.batch)
                 let dwPart = partials.map { $0 + chunk &* weightCount }
-                for n in images(chunk: chunk, of: chunks, batch: g.batch) {
-                    let xn = x + n &* g.inChannels &* g.inPlane
-                    let dyn = dy + n &* g.outChannels &* g.outPlane
-                    let dxn = dx.map { $0 + n &* g.inChannels &* g.inPlane }
-                    if let dxn, !g.isPointwise { dxn.update(repeating: 0, count: g.inChannels &* g.inPlane) }
-                    for group in 0..<g.groups {
-                        let xg = xn + group &* g.inPerGroup &* g.inPlane
-                        let dyg = dyn + group &* g.outPerGroup &* g.outPlane
-                        let wg = w + group &* g.outPerGroup &* g.patch
-                        let dwg = dwPart.map { $0 + group &* g.outPerGroup &* g.patch }
-                        let dxg = dxn.map { $0 + group &* g.inPerGroup &* g.inPlane }
-                        if g.isPointwise {
-                            if let dwg {
-                                BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: g.outPlane,
-                                           a: dyg, lda: g.outPlane, b: xg, ldb: g.outPlane, c: dwg, ldc: g.patch, accumulate: true)
-                            }
-                            if let dxg {
-                                BLAS.sgemm(transposeA: true, transposeB: false, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup,
-                                           a: wg, lda: g.patch, b: dyg, ldb: g.outPlane, c: dxg, ldc: g.inPlane)
-                            }
-                            continue
-                        }
-                        for band in bandList {
-                            let columns = band.count &* g.outWidth
-                            let dyBand = dyg + band.lowerBound &* g.outWidth
-                            if let dwg {
-                                ConvIm2col.im2col(g, rows: band, x: xg, col: col)
-                                BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: columns,
-                                           a: dyBand, lda: g.outPlane, b: col, ldb: columns, c: dwg, ldc: g.patch, accumulate: true)
-                            }
-                            if let dxg {
-                                BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
-                                           a: wg, lda: g.patch, b: dyBand, ldb: g.outPlane, c: col, ldc: columns)
-                                ConvIm2col.col2im(g, rows: band, col: col, dx: dxg)
-                            }
-                        }
-                    }
+                if blockGradients {
+                    backwardImageBlocks(g, images: images, dy: dy, x: x, w: w, dx: dx, dw: dwPart)
+                } else {
+                    backwardPerImage(g, images: images, dy: dy, x: x, w: w, dx: dx, dw: dwPart)
                 }
             }
         }
@@ -177,6 +210,88 @@ enum ConvGEMM {
                 }
             }
             partials.deallocate()
+        }
+    }
+
+    /// ``backward`` of one chunk of images, one image (and band of rows) at a time; `dw`
+    /// accumulates.
+    static func backwardPerImage(_ g: ConvGeometry, images: Range<Int>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                 w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        let bandList = bands(g)
+        let scratch = TensorStorage(count: g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth)  // from the buffer pool
+        let col = scratch.base
+        defer { withExtendedLifetime(scratch) {} }
+        for n in images {
+            let xn = x + n &* g.inChannels &* g.inPlane
+            let dyn = dy + n &* g.outChannels &* g.outPlane
+            let dxn = dx.map { $0 + n &* g.inChannels &* g.inPlane }
+            if let dxn, !g.isPointwise { dxn.update(repeating: 0, count: g.inChannels &* g.inPlane) }
+            for group in 0..<g.groups {
+                let xg = xn + group &* g.inPerGroup &* g.inPlane
+                let dyg = dyn + group &* g.outPerGroup &* g.outPlane
+                let wg = w + group &* g.outPerGroup &* g.patch
+                let dwg = dw.map { $0 + group &* g.outPerGroup &* g.patch }
+                let dxg = dxn.map { $0 + group &* g.inPerGroup &* g.inPlane }
+                if g.isPointwise {
+                    if let dwg {
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: g.outPlane,
+                                   a: dyg, lda: g.outPlane, b: xg, ldb: g.outPlane, c: dwg, ldc: g.patch, accumulate: true)
+                    }
+                    if let dxg {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup,
+                                   a: wg, lda: g.patch, b: dyg, ldb: g.outPlane, c: dxg, ldc: g.inPlane)
+                    }
+                    continue
+                }
+                for band in bandList {
+                    let columns = band.count &* g.outWidth
+                    let dyBand = dyg + band.lowerBound &* g.outWidth
+                    if let dwg {
+                        ConvIm2col.im2col(g, rows: band, x: xg, col: col)
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: columns,
+                                   a: dyBand, lda: g.outPlane, b: col, ldb: columns, c: dwg, ldc: g.patch, accumulate: true)
+                    }
+                    if let dxg {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
+                                   a: wg, lda: g.patch, b: dyBand, ldb: g.outPlane, c: col, ldc: columns)
+                        ConvIm2col.col2im(g, rows: band, col: col, dx: dxg)
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``backward`` of one chunk of images, a block of small-plane images per GEMM (ungrouped):
+    /// `dY` of the block gathered side by side, `dW += dY_block · X_blockᵀ` of depth
+    /// `block·H'W'`, `dX_block = col2im(Wᵀ · dY_block)`; `dw` accumulates.
+    static func backwardImageBlocks(_ g: ConvGeometry, images: Range<Int>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                    w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        let perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels, inCount = g.inChannels &* g.inPlane
+        let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
+        let dyStorage = TensorStorage(count: o &* perBlock &* plane)
+        let col = colStorage.base, dyBlock = dyStorage.base
+        defer { withExtendedLifetime((colStorage, dyStorage)) {} }
+        for block in blocks(of: images, size: perBlock) {
+            let width = block.count &* plane
+            for (slot, n) in block.enumerated() {
+                for channel in 0..<o {
+                    (dyBlock + (channel &* width &+ slot &* plane)).update(from: dy + (n &* o &+ channel) &* plane, count: plane)
+                }
+            }
+            if let dw {
+                imageBlockColumns(g, block: block, x: x, col: col)
+                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: g.patch, k: width, a: dyBlock, lda: width,
+                           b: col, ldb: width, c: dw, ldc: g.patch, accumulate: true)
+            }
+            if let dx {
+                BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: o, a: w, lda: g.patch,
+                           b: dyBlock, ldb: width, c: col, ldc: width)
+                for (slot, n) in block.enumerated() {
+                    let dxn = dx + n &* inCount
+                    dxn.update(repeating: 0, count: inCount)
+                    ConvIm2col.col2im(g, rows: 0..<g.outHeight, col: col + slot &* plane, dx: dxn, rowStride: width)
+                }
+            }
         }
     }
 }

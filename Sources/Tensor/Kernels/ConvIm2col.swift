@@ -9,11 +9,14 @@ import Darwin
 /// The column matrix has `C/groups · kH · kW` rows (channel-major, then kernel row and column)
 /// and one column per output position of the band `rows` (`rows.count · W'` columns); row
 /// `(c, u, v)` holds `x[c, i·s + u·d − p, j·s + v·d − p]` (0 outside). Bands keep the matrix
-/// small enough to stay in cache between im2col and the GEMM that reads it.
+/// small enough to stay in cache between im2col and the GEMM that reads it. Rows of the matrix
+/// are `rowStride` floats apart (default: exactly the band's columns), so that the matrices of
+/// several images can stand side by side in one wider matrix.
 enum ConvIm2col {
     /// Writes the column matrix of the `C/groups` planes at `x` for output rows `rows` into `col`.
-    static func im2col(_ g: ConvGeometry, rows: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
-        let wo = g.outWidth, h = g.height, w = g.width, columns = rows.count &* wo
+    static func im2col(_ g: ConvGeometry, rows: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>,
+                       rowStride: Int? = nil) {
+        let wo = g.outWidth, h = g.height, w = g.width, columns = rowStride ?? rows.count &* wo
         let sh = g.strideHeight, sw = g.strideWidth
         var row = 0
         for c in 0..<g.inPerGroup {
@@ -49,8 +52,9 @@ enum ConvIm2col {
 
     /// Adds the column matrix `col` of output rows `rows` back onto the `C/groups` planes at
     /// `dx` (which the caller has initialised).
-    static func col2im(_ g: ConvGeometry, rows: Range<Int>, col: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let wo = g.outWidth, h = g.height, w = g.width, columns = rows.count &* wo
+    static func col2im(_ g: ConvGeometry, rows: Range<Int>, col: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                       rowStride: Int? = nil) {
+        let wo = g.outWidth, h = g.height, w = g.width, columns = rowStride ?? rows.count &* wo
         let sh = g.strideHeight, sw = g.strideWidth
         var row = 0
         for c in 0..<g.inPerGroup {
