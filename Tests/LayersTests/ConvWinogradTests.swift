@@ -1,18 +1,19 @@
 import Testing
 @testable import Tensor
 
-/// Winograd F(2×2, 3×3) at sizes where one thread's chunk holds several blocks of images (the
-/// naive reference of `ConvolutionTests` is too slow there), against the im2col + GEMM kernels,
-/// which `convMatchesNaiveReference` checks.
+/// Winograd F(2×2, 3×3) at sizes where one thread's chunk holds several blocks (of tile rows, or
+/// of whole images; the naive reference of `ConvolutionTests` is too slow there), against the
+/// im2col + GEMM kernels, which `convMatchesNaiveReference` checks.
 struct WinogradCase: CustomStringConvertible, Sendable {
     var n: Int, c: Int, h: Int, w: Int, o: Int, padding: Size2D
     var description: String { "x[\(n),\(c),\(h),\(w)] o\(o) p\(padding)" }
 }
 
 let winogradCases: [WinogradCase] = [
-    WinogradCase(n: 5, c: 16, h: 127, w: 125, o: 24, padding: 1),  // 1 image per block, odd edges
-    WinogradCase(n: 7, c: 20, h: 64, w: 66, o: 16, padding: 0),    // 3 images per block, last block short
-    WinogradCase(n: 5, c: 16, h: 126, w: 60, o: 16, padding: Size2D(2, 1)),  // 2 images per block
+    WinogradCase(n: 5, c: 16, h: 127, w: 125, o: 24, padding: 1),  // blocks of 3 tile rows, odd edges, last block 1 row
+    WinogradCase(n: 7, c: 20, h: 64, w: 66, o: 16, padding: 0),    // blocks of 7 tile rows, last block short
+    WinogradCase(n: 5, c: 16, h: 126, w: 60, o: 16, padding: Size2D(2, 1)),  // tile rows, padding 2
+    WinogradCase(n: 11, c: 16, h: 16, w: 15, o: 16, padding: 1),   // 4 whole images per block, last block short
 ]
 
 func largestMagnitude(_ a: [Float]) -> Float { a.reduce(0) { Swift.max($0, abs($1)) } }
@@ -28,7 +29,9 @@ func winogradMatchesIm2colGEMM(_ k: WinogradCase) {
     let w = Tensor.randomNormal([k.o, k.c, 3, 3], using: &rng).trackingGradients()
     let g = ConvGeometry(input: x.shape, weight: w.shape, bias: nil, stride: 1, padding: k.padding, dilation: 1, groups: 1)
     #expect(ConvWinograd.supports(g))
-    #expect(ConvWinograd.Tiling(g).imagesPerBlock < (k.n + 1) / 2, "\(k): every chunk must hold several blocks")
+    let tiling = ConvWinograd.Tiling(g)
+    #expect(tiling.blocks(of: ConvGEMM.images(chunk: 0, of: 2, batch: k.n)).count > 1, "\(k): every chunk must hold several blocks")
+    #expect(tiling.tileRowsPerBlock < tiling.tilesY || tiling.imagesPerBlock > 1, "\(k)")
 
     let y = Tensor.conv2d(x, weight: w, padding: k.padding)
     let dy = Tensor.randomNormal(y.shape, using: &rng)

@@ -17,7 +17,9 @@ import Darwin
 /// Summed over input channels, the elementwise product becomes 16 GEMMs per block of tiles,
 /// `M_ξ [O × T] = U_ξ [O × C] · V_ξ [C × T]`, with 16 multiplications per tile and channel pair
 /// instead of the 36 of the direct (im2col) form. The batch is split into one contiguous chunk
-/// per thread, as in ``ConvGEMM``; a chunk transforms a block of whole images at a time.
+/// per thread, as in ``ConvGEMM``; a chunk transforms and multiplies one block of tiles at a
+/// time (several whole images, or a range of tile rows of one image), sized so that its
+/// transformed input and output stay in the core's L2 cache between the transforms and the GEMMs.
 enum ConvWinograd {
     /// Whether `g` is a convolution this kernel computes: 3×3, stride 1, undilated, ungrouped,
     /// padded by at most 2 (so that its input gradient is a correlation this kernel computes too),
@@ -28,8 +30,8 @@ enum ConvWinograd {
             && g.inChannels >= 16 && g.outChannels >= 16
     }
 
-    /// Floats of the transformed input and output blocks of one thread (about 8 MB).
-    static let blockFloats = 1 << 21
+    /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2).
+    static let blockFloats = 1 << 17
 
     @inline(__always)
     static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -52,21 +54,22 @@ enum ConvWinograd {
 
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, keeping kept: TransformedInput? = nil) {
-        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g), tiles = tiling.tiles
+        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         // U_ξ = (G g Gᵀ)_ξ, stored [16][O][C].
         let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 &* o &* c)
         defer { u.deallocate() }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
-        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, images, v, vStride, m, columns in
+        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, block, v, vStride, m, columns in
             for xi in 0..<16 {
-                BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: images.count &* tiles, k: c, a: u + xi &* o &* c,
+                BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: block.tiles, k: c, a: u + xi &* o &* c,
                            lda: c, b: v + xi &* c &* vStride, ldb: vStride, c: m + xi &* o &* columns, ldc: columns)
             }
-            for (slot, image) in images.enumerated() {
+            for (slot, image) in block.images.enumerated() {
                 let yn = y + image &* o &* g.outPlane
                 for channel in 0..<o {
-                    transformOutput(m + (channel &* columns &+ slot &* tiles), stride: o &* columns, tiling: tiling,
-                                    bias: bias?[channel] ?? 0, g: g, plane: yn + channel &* g.outPlane)
+                    transformOutput(m + (channel &* columns &+ slot &* block.tilesPerImage), stride: o &* columns,
+                                    tiling: tiling, rows: block.tileRows, bias: bias?[channel] ?? 0, g: g,
+                                    plane: yn + channel &* g.outPlane)
                 }
             }
         }
@@ -77,28 +80,28 @@ enum ConvWinograd {
     ///
     ///     dU_ξ [O × C] = Σ_tiles (A dY Aᵀ)_ξ [O × T] · V_ξ [C × T]ᵀ,    dg = Gᵀ dU G,
     ///
-    /// 16 GEMMs per block of images whose depth is the block's tile count (the im2col form has
-    /// depth `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
+    /// 16 GEMMs per block whose depth is the block's tile count (the im2col form has depth
+    /// `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
     /// an odd-sized output take `dY = 0` there. Each thread accumulates its own `dU`; the
     /// partials are summed in thread order (deterministic for a fixed thread count).
     static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                transformed kept: TransformedInput) {
-        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g), tiles = tiling.tiles
+        let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         let partialCount = 16 &* o &* c, chunks = kept.chunks
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
         partials.update(repeating: 0, count: chunks &* partialCount)
-        forEachBlock(g, tiling, input: .kept(kept)) { chunk, images, v, vStride, m, columns in
-            for (slot, image) in images.enumerated() {
+        forEachBlock(g, tiling, input: .kept(kept)) { chunk, block, v, vStride, m, columns in
+            for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
                 for channel in 0..<o {
-                    transformOutputGradient(dyn + channel &* g.outPlane, g: g, tiling: tiling,
-                                            m: m + (channel &* columns &+ slot &* tiles), stride: o &* columns)
+                    transformOutputGradient(dyn + channel &* g.outPlane, g: g, tiling: tiling, rows: block.tileRows,
+                                            m: m + (channel &* columns &+ slot &* block.tilesPerImage), stride: o &* columns)
                 }
             }
             let du = partials + chunk &* partialCount
             for xi in 0..<16 {
-                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: images.count &* tiles, a: m + xi &* o &* columns,
+                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m + xi &* o &* columns,
                            lda: columns, b: v + xi &* c &* vStride, ldb: vStride, c: du + xi &* o &* c, ldc: c, accumulate: true)
             }
         }
@@ -109,14 +112,17 @@ enum ConvWinograd {
         inverseTransformWeights(partials, outChannels: o, inChannels: c, dw: dw)
     }
 
-    /// Tile counts, the zero-padded plane every input tile reads from, and how many images one
-    /// thread transforms at a time.
+    /// Tile counts, the zero-padded plane every input tile reads from, and the blocks one
+    /// thread transforms and multiplies at a time.
     struct Tiling {
         let tilesY, tilesX, tiles: Int
         /// Rows 2·tilesY + 2, columns 2·tilesX + 2 (+ 16 so that vector loads of the last tiles
         /// stay inside).
         let paddedHeight, paddedWidth: Int
+        /// Whole images per block when one image's transforms fit in ``blockFloats`` (else 1)…
         let imagesPerBlock: Int
+        /// …and tile rows per block otherwise (else `tilesY`).
+        let tileRowsPerBlock: Int
 
         init(_ g: ConvGeometry) {
             tilesY = (g.outHeight &+ 1) / 2
@@ -124,8 +130,44 @@ enum ConvWinograd {
             tiles = tilesY &* tilesX
             paddedHeight = 2 &* tilesY &+ 2
             paddedWidth = 2 &* tilesX &+ 2 &+ 16
-            imagesPerBlock = Swift.max(1, blockFloats / Swift.max(16 &* (g.inChannels &+ g.outChannels) &* tiles, 1))
+            let perTile = 16 &* (g.inChannels &+ g.outChannels)
+            let fitting = blockFloats / Swift.max(perTile &* tiles, 1)
+            imagesPerBlock = Swift.max(1, fitting)
+            tileRowsPerBlock = fitting >= 1 ? tilesY : Swift.max(1, blockFloats / Swift.max(perTile &* tilesX, 1))
         }
+
+        /// The most tiles a block holds.
+        var maximumBlockTiles: Int { imagesPerBlock &* Swift.min(tileRowsPerBlock, tilesY) &* tilesX }
+
+        /// The blocks of a chunk's images, in order.
+        func blocks(of images: Range<Int>) -> [Block] {
+            if tileRowsPerBlock >= tilesY {
+                return Swift.stride(from: images.lowerBound, to: images.upperBound, by: imagesPerBlock).map {
+                    Block(images: $0..<Swift.min($0 &+ imagesPerBlock, images.upperBound), tileRows: 0..<tilesY, tilesX: tilesX)
+                }
+            }
+            return images.flatMap { image in
+                Swift.stride(from: 0, to: tilesY, by: tileRowsPerBlock).map {
+                    Block(images: image..<image &+ 1, tileRows: $0..<Swift.min($0 &+ tileRowsPerBlock, tilesY), tilesX: tilesX)
+                }
+            }
+        }
+    }
+
+    /// Tiles one thread transforms and multiplies at a time: the tile rows `tileRows` of each of
+    /// `images`, stored image by image.
+    struct Block {
+        let images: Range<Int>
+        let tileRows: Range<Int>
+        let tilesPerImage: Int
+
+        init(images: Range<Int>, tileRows: Range<Int>, tilesX: Int) {
+            self.images = images
+            self.tileRows = tileRows
+            tilesPerImage = tileRows.count &* tilesX
+        }
+
+        var tiles: Int { images.count &* tilesPerImage }
     }
 
     /// Where a pass gets its transformed input from.
@@ -137,12 +179,12 @@ enum ConvWinograd {
     }
 
     /// Splits the batch into contiguous chunks (one per thread, or as many as the kept `V` was
-    /// made with) and calls `body(chunk, images, v, vStride, m, columns)` for each block of
-    /// images of a chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored
-    /// [16][C][vStride], image-major within a row) and the output-side scratch `m`
-    /// ([16][O][columns]).
+    /// made with) and calls `body(chunk, block, v, vStride, m, columns)` for each block of a
+    /// chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored [16][C][vStride],
+    /// image-major within a row) and the output-side scratch `m` ([16][O][columns]). The kept `V`
+    /// of a whole batch holds each block where its tiles lie in the batch.
     static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, input: BlockInput,
-                             _ body: (_ chunk: Int, _ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ vStride: Int,
+                             _ body: (_ chunk: Int, _ block: Block, _ v: UnsafeMutablePointer<Float>, _ vStride: Int,
                                       _ m: UnsafeMutablePointer<Float>, _ columns: Int) -> Void) {
         let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles
         let (x, kept): (UnsafePointer<Float>?, TransformedInput?)
@@ -155,30 +197,28 @@ enum ConvWinograd {
         parallelFor(chunks) { range in
             for chunk in range {
                 let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
-                let columns = Swift.min(tiling.imagesPerBlock, images.count) &* tiles
+                let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
                 // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
                 let vStorage = TensorStorage(count: kept == nil ? 16 &* c &* columns : 0)
                 let mStorage = TensorStorage(count: 16 &* o &* columns)
                 let paddedStorage = TensorStorage(count: paddedCount)
                 let padded = paddedStorage.base
                 padded.update(repeating: 0, count: paddedCount)
-                var first = images.lowerBound
-                while first < images.upperBound {
-                    let block = first..<Swift.min(first &+ tiling.imagesPerBlock, images.upperBound)
-                    let v = kept.map { $0.storage.base + block.lowerBound &* 16 &* c &* tiles } ?? vStorage.base
-                    let vStride = kept == nil ? columns : block.count &* tiles
+                for block in tiling.blocks(of: images) {
+                    let firstTile = block.images.lowerBound &* tiles &+ block.tileRows.lowerBound &* tiling.tilesX
+                    let v = kept.map { $0.storage.base + 16 &* c &* firstTile } ?? vStorage.base
+                    let vStride = kept == nil ? columns : block.tiles
                     if let x {
-                        for (slot, image) in block.enumerated() {
+                        for (slot, image) in block.images.enumerated() {
                             let xn = x + image &* c &* g.inPlane
                             for channel in 0..<c {
-                                fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling)
-                                transformInput(padded, tiling: tiling, v: v + (channel &* vStride &+ slot &* tiles),
-                                               stride: c &* vStride)
+                                fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
+                                transformInput(padded, tiling: tiling, rows: block.tileRows,
+                                               v: v + (channel &* vStride &+ slot &* block.tilesPerImage), stride: c &* vStride)
                             }
                         }
                     }
                     body(chunk, block, v, vStride, mStorage.base, columns)
-                    first = block.upperBound
                 }
                 withExtendedLifetime((vStorage, mStorage, paddedStorage)) {}
             }
@@ -210,17 +250,21 @@ enum ConvWinograd {
         }
     }
 
-    /// Copies one input plane into the interior of the zero-padded plane (the border, which
+    /// Copies the input rows that the tile rows `rows` read (padded rows `2·rows.lowerBound` to
+    /// `2·rows.upperBound + 1`) into the interior of the zero-padded plane (the border, which
     /// the caller zeroed once, stays zero: the interior is the same region for every plane).
     @inline(__always)
     static func fillPadded(_ g: ConvGeometry, plane: UnsafePointer<Float>, padded: UnsafeMutablePointer<Float>,
-                           tiling: Tiling) {
-        let paddedHeight = tiling.paddedHeight, paddedWidth = tiling.paddedWidth
+                           tiling: Tiling, rows: Range<Int>) {
+        let paddedWidth = tiling.paddedWidth
         // Padded row r, column q hold input row r − padH, column q − padW.
-        let rows = Swift.min(g.height, paddedHeight &- g.padHeight)
+        let first = Swift.max(0, 2 &* rows.lowerBound &- g.padHeight)
+        let end = Swift.min(g.height, 2 &* rows.upperBound &+ 2 &- g.padHeight)
         let width = Swift.min(g.width, paddedWidth &- g.padWidth)
-        for r in 0..<rows {
+        var r = first
+        while r < end {
             memcpy(padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), plane + r &* g.width, width &* 4)
+            r &+= 1
         }
     }
 
@@ -259,14 +303,15 @@ enum ConvWinograd {
         store4(t.1 - t.3, base + 3 &* stride)
     }
 
-    /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile of one padded plane; `v` points at the plane's
-    /// first tile in row ξ = 0, rows ξ are `stride` floats apart.
+    /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile in the tile rows `rows` of one padded plane; `v`
+    /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart.
     @inline(__always)
-    static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, v: UnsafeMutablePointer<Float>, stride: Int) {
-        let paddedWidth = tiling.paddedWidth, tilesY = tiling.tilesY, tilesX = tiling.tilesX
-        for ty in 0..<tilesY {
+    static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, rows: Range<Int>, v: UnsafeMutablePointer<Float>,
+                               stride: Int) {
+        let paddedWidth = tiling.paddedWidth, tilesX = tiling.tilesX
+        for ty in rows {
             let r0 = p + 2 &* ty &* paddedWidth, r1 = r0 + paddedWidth, r2 = r1 + paddedWidth, r3 = r2 + paddedWidth
-            let out = v + ty &* tilesX
+            let out = v + (ty &- rows.lowerBound) &* tilesX
             var tx = 0
             while tx &+ 4 <= tilesX {
                 let col = 2 &* tx, base = out + tx
@@ -305,19 +350,19 @@ enum ConvWinograd {
         }
     }
 
-    /// `Y = Aᵀ M A (+ bias)` for every tile of one output plane; `m` points at the plane's
-    /// first tile in row ξ = 0, rows ξ are `stride` floats apart. Tiles past an odd edge write
-    /// only their rows and columns inside the plane.
+    /// `Y = Aᵀ M A (+ bias)` for every tile in the tile rows `rows` of one output plane; `m`
+    /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart. Tiles
+    /// past an odd edge write only their rows and columns inside the plane.
     @inline(__always)
-    static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiling: Tiling, bias: Float,
+    static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiling: Tiling, rows: Range<Int>, bias: Float,
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
-        let tilesY = tiling.tilesY, tilesX = tiling.tilesX
+        let tilesX = tiling.tilesX
         let ho = g.outHeight, wo = g.outWidth
         let b4 = SIMD4<Float>(repeating: bias)
-        for ty in 0..<tilesY {
+        for ty in rows {
             let row0 = plane + 2 &* ty &* wo
             let hasSecondRow = 2 &* ty &+ 1 < ho
-            let src = m + ty &* tilesX
+            let src = m + (ty &- rows.lowerBound) &* tilesX
             var tx = 0
             // Vector steps: 4 tiles whose 8 output columns lie inside the plane.
             while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
@@ -351,11 +396,12 @@ enum ConvWinograd {
         }
     }
 
-    /// `M_ξ[tile] = (A dY Aᵀ)_ξ` for every tile of one output-gradient plane (`dY = 0` outside
-    /// the plane), with `A = Aᵀᵀ`: a row `(a, b)` becomes `(a, a + b, a − b, −b)`. `m` points at
-    /// the plane's first tile in row ξ = 0, rows ξ are `stride` floats apart.
+    /// `M_ξ[tile] = (A dY Aᵀ)_ξ` for every tile in the tile rows `rows` of one output-gradient
+    /// plane (`dY = 0` outside the plane), with `A = Aᵀᵀ`: a row `(a, b)` becomes
+    /// `(a, a + b, a − b, −b)`. `m` points at the first of those tiles in row ξ = 0, rows ξ are
+    /// `stride` floats apart.
     @inline(__always)
-    static func transformOutputGradient(_ plane: UnsafePointer<Float>, g: ConvGeometry, tiling: Tiling,
+    static func transformOutputGradient(_ plane: UnsafePointer<Float>, g: ConvGeometry, tiling: Tiling, rows: Range<Int>,
                                         m: UnsafeMutablePointer<Float>, stride: Int) {
         let ho = g.outHeight, wo = g.outWidth, tilesX = tiling.tilesX
         /// Rows ξ = 4i … 4i + 3 from row i of `A dY` (`a` its first, `b` its second column).
@@ -365,10 +411,10 @@ enum ConvWinograd {
             store4(a - b, base + (4 &* i &+ 2) &* stride)
             store4(-b, base + (4 &* i &+ 3) &* stride)
         }
-        for ty in 0..<tiling.tilesY {
+        for ty in rows {
             let row0 = plane + 2 &* ty &* wo
             let hasSecondRow = 2 &* ty &+ 1 < ho
-            let out = m + ty &* tilesX
+            let out = m + (ty &- rows.lowerBound) &* tilesX
             var tx = 0
             // Vector steps: 4 tiles whose 8 columns lie inside the plane.
             while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
