@@ -76,6 +76,13 @@ func maxDifference(_ a: [Float], _ b: [Double]) -> Double {
     zip(a, b).map { abs(Double($0) - $1) }.max() ?? 0
 }
 
+/// Whether `a` matches the double-precision `reference` to 1e-5 of its largest magnitude (at
+/// least 1e-4): Winograd F(4×4, 3×3) rounds at about 1e-6 of it (its transforms scale by up to
+/// 8 · 5), and every kernel sums up to a few hundred products.
+func matches(_ a: [Float], _ reference: [Double]) -> Bool {
+    maxDifference(a, reference) < 1e-5 * Swift.max(10, reference.map(abs).max() ?? 0)
+}
+
 @Test(arguments: convCases)
 func convMatchesNaiveReference(_ k: ConvCase) {
     var rng = RandomGenerator(seed: 42)
@@ -86,11 +93,11 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     let g = Tensor.randomNormal(y.shape, using: &rng)
     let ref = referenceConv(k, x: x.scalars, w: w.scalars, b: b?.scalars, g: g.scalars)
     #expect(y.shape == [k.n, k.o, ref.ho, ref.wo], "\(k)")
-    #expect(maxDifference(y.scalars, ref.y) < 1e-4, "forward \(k)")
+    #expect(matches(y.scalars, ref.y), "forward \(k)")
     let grads = y.backward(gradient: g)
-    #expect(maxDifference(grads[x]!.scalars, ref.dx) < 1e-4, "input gradient \(k)")
-    #expect(maxDifference(grads[w]!.scalars, ref.dw) < 1e-4, "weight gradient \(k)")
-    if let b { #expect(maxDifference(grads[b]!.scalars, ref.db) < 1e-4, "bias gradient \(k)") }
+    #expect(matches(grads[x]!.scalars, ref.dx), "input gradient \(k)")
+    #expect(matches(grads[w]!.scalars, ref.dw), "weight gradient \(k)")
+    if let b { #expect(matches(grads[b]!.scalars, ref.db), "bias gradient \(k)") }
 }
 
 /// The last two cases run the small-plane path with several images per GEMM and several
@@ -104,13 +111,16 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     }
 }
 
+/// A convolution is linear in each element the check perturbs, so central differences are exact
+/// for any step; a step of 0.1 keeps the forward's rounding (larger for Winograd's transforms)
+/// from dominating them.
 @Test func convGradientCheck() {
     var rng = RandomGenerator(seed: 3)
     for k in [convCases[1], convCases[6], convCases[12], convCases[19]] {
         let x = Tensor.randomNormal([1, k.c, k.h, k.w], using: &rng)
         let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
         let b = Tensor.randomNormal([k.o], using: &rng)
-        let report = GradientCheck.run([x, w, b], maxElementsPerInput: 24) { t in
+        let report = GradientCheck.run([x, w, b], epsilon: 0.1, maxElementsPerInput: 24) { t in
             Tensor.conv2d(t[0], weight: t[1], bias: t[2], stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
         }
         #expect(report.passed, "\(k): \(report)")

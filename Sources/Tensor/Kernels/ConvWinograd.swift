@@ -4,19 +4,21 @@ import Glibc
 import Darwin
 #endif
 
-/// 3×3 stride-1 convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
-/// Algorithms for Convolutional Neural Networks", CVPR 2016): each 2×2 output tile is
+/// 3×3 stride-1 convolutions by Winograd's minimal filtering F(4×4, 3×3) (Lavin & Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", CVPR 2016): each 4×4 output tile is
 ///
 ///     Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 ///
-/// for the 4×4 input patch `d` and the 3×3 kernel `g`, with
+/// for the 6×6 input patch `d` and the 3×3 kernel `g`, with (interpolation points 0, ±1, ±2, ∞)
 ///
-///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
-///     Aᵀ = [1 1 1 0; 0 1 −1 −1].
+///     Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+///     G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1],
+///     Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
 ///
-/// Summed over input channels, the elementwise product becomes 16 GEMMs per block of tiles,
-/// `M_ξ [O × T] = U_ξ [O × C] · V_ξ [C × T]`, with 16 multiplications per tile and channel pair
-/// instead of the 36 of the direct (im2col) form. The batch is split into one contiguous chunk
+/// Summed over input channels, the elementwise product becomes 36 GEMMs per block of tiles,
+/// `M_ξ [O × T] = U_ξ [O × C] · V_ξ [C × T]`, with 36 multiplications per tile and channel pair
+/// instead of the 144 of the direct (im2col) form (F(2×2, 3×3) needs 64), and a transformed
+/// input 2.25 times the input (F(2×2, 3×3): 4 times). The batch is split into one contiguous chunk
 /// per thread, as in ``ConvGEMM``; a chunk transforms and multiplies one block of tiles at a
 /// time (several whole images, or a range of tile rows of one image), sized so that its
 /// transformed input and output stay in the core's L2 cache between the transforms and the GEMMs.
@@ -38,16 +40,19 @@ enum ConvWinograd {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
+    /// Transformed values per tile: the 6×6 points ξ.
+    static let points = 36
+
     /// The transformed input `V` of a whole batch, written by a forward that will be
     /// differentiated and read back by ``backwardWeight(_:dy:dw:transformed:)`` (which so skips
-    /// a second input transform): 16 floats per tile and input channel, four times the input. Blocks
-    /// are laid out as the forward made them, so the chunk count is kept with them.
+    /// a second input transform): 36 floats per tile and input channel, 2.25 times the input.
+    /// Blocks are laid out as the forward made them, so the chunk count is kept with them.
     final class TransformedInput {
         let storage: TensorStorage
         let chunks: Int
 
         init(_ g: ConvGeometry) {
-            storage = TensorStorage(count: 16 &* g.inChannels &* Tiling(g).tiles &* g.batch)
+            storage = TensorStorage(count: points &* g.inChannels &* Tiling(g).tiles &* g.batch)
             chunks = ConvGEMM.chunkCount(g)
         }
     }
@@ -55,12 +60,12 @@ enum ConvWinograd {
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, keeping kept: TransformedInput? = nil) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
-        // U_ξ = (G g Gᵀ)_ξ, stored [16][O][C].
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 &* o &* c)
+        // U_ξ = (G g Gᵀ)_ξ, stored [36][O][C].
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: points &* o &* c)
         defer { u.deallocate() }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
         forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, block, v, vStride, m, columns in
-            for xi in 0..<16 {
+            for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: block.tiles, k: c, a: u + xi &* o &* c,
                            lda: c, b: v + xi &* c &* vStride, ldb: vStride, c: m + xi &* o &* columns, ldc: columns)
             }
@@ -75,19 +80,19 @@ enum ConvWinograd {
         }
     }
 
-    /// The weight gradient `dw = Σ_{n, tiles} ∂L/∂g`, by the same tiles (Lavin & Gray's F(3×3, 2×2)
-    /// form): with `Y = Aᵀ[(G g Gᵀ) ⊙ V]A`,
+    /// The weight gradient `dw = Σ_{n, tiles} ∂L/∂g`, by the same tiles (the F(3×3, 4×4) form of
+    /// Lavin & Gray): with `Y = Aᵀ[(G g Gᵀ) ⊙ V]A`,
     ///
     ///     dU_ξ [O × C] = Σ_tiles (A dY Aᵀ)_ξ [O × T] · V_ξ [C × T]ᵀ,    dg = Gᵀ dU G,
     ///
-    /// 16 GEMMs per block whose depth is the block's tile count (the im2col form has depth
+    /// 36 GEMMs per block whose depth is the block's tile count (the im2col form has depth
     /// `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
-    /// an odd-sized output take `dY = 0` there. Each thread accumulates its own `dU`; the
+    /// an output whose size is not a multiple of 4 take `dY = 0` there. Each thread accumulates its own `dU`; the
     /// partials are summed in thread order (deterministic for a fixed thread count).
     static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                transformed kept: TransformedInput) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
-        let partialCount = 16 &* o &* c, chunks = kept.chunks
+        let partialCount = points &* o &* c, chunks = kept.chunks
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
         partials.update(repeating: 0, count: chunks &* partialCount)
@@ -100,7 +105,7 @@ enum ConvWinograd {
                 }
             }
             let du = partials + chunk &* partialCount
-            for xi in 0..<16 {
+            for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m + xi &* o &* columns,
                            lda: columns, b: v + xi &* c &* vStride, ldb: vStride, c: du + xi &* o &* c, ldc: c, accumulate: true)
             }
@@ -116,7 +121,7 @@ enum ConvWinograd {
     /// thread transforms and multiplies at a time.
     struct Tiling {
         let tilesY, tilesX, tiles: Int
-        /// Rows 2·tilesY + 2, columns 2·tilesX + 2 (+ 16 so that vector loads of the last tiles
+        /// Rows 4·tilesY + 2, columns 4·tilesX + 2 (+ 16 so that vector loads of the last tiles
         /// stay inside).
         let paddedHeight, paddedWidth: Int
         /// Whole images per block when one image's transforms fit in ``blockFloats`` (else 1)…
@@ -125,12 +130,12 @@ enum ConvWinograd {
         let tileRowsPerBlock: Int
 
         init(_ g: ConvGeometry) {
-            tilesY = (g.outHeight &+ 1) / 2
-            tilesX = (g.outWidth &+ 1) / 2
+            tilesY = (g.outHeight &+ 3) / 4
+            tilesX = (g.outWidth &+ 3) / 4
             tiles = tilesY &* tilesX
-            paddedHeight = 2 &* tilesY &+ 2
-            paddedWidth = 2 &* tilesX &+ 2 &+ 16
-            let perTile = 16 &* (g.inChannels &+ g.outChannels)
+            paddedHeight = 4 &* tilesY &+ 2
+            paddedWidth = 4 &* tilesX &+ 2 &+ 16
+            let perTile = points &* (g.inChannels &+ g.outChannels)
             let fitting = blockFloats / Swift.max(perTile &* tiles, 1)
             imagesPerBlock = Swift.max(1, fitting)
             tileRowsPerBlock = fitting >= 1 ? tilesY : Swift.max(1, blockFloats / Swift.max(perTile &* tilesX, 1))
@@ -180,8 +185,8 @@ enum ConvWinograd {
 
     /// Splits the batch into contiguous chunks (one per thread, or as many as the kept `V` was
     /// made with) and calls `body(chunk, block, v, vStride, m, columns)` for each block of a
-    /// chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored [16][C][vStride],
-    /// image-major within a row) and the output-side scratch `m` ([16][O][columns]). The kept `V`
+    /// chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored [36][C][vStride],
+    /// image-major within a row) and the output-side scratch `m` ([36][O][columns]). The kept `V`
     /// of a whole batch holds each block where its tiles lie in the batch.
     static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, input: BlockInput,
                              _ body: (_ chunk: Int, _ block: Block, _ v: UnsafeMutablePointer<Float>, _ vStride: Int,
@@ -194,81 +199,120 @@ enum ConvWinograd {
         }
         let chunks = kept?.chunks ?? ConvGEMM.chunkCount(g)
         let paddedCount = x == nil ? 0 : tiling.paddedHeight &* tiling.paddedWidth
+        let rowsCount = x == nil ? 0 : 6 &* tiling.paddedWidth
         parallelFor(chunks) { range in
             for chunk in range {
                 let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
                 let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
                 // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
-                let vStorage = TensorStorage(count: kept == nil ? 16 &* c &* columns : 0)
-                let mStorage = TensorStorage(count: 16 &* o &* columns)
-                let paddedStorage = TensorStorage(count: paddedCount)
+                let vStorage = TensorStorage(count: kept == nil ? points &* c &* columns : 0)
+                let mStorage = TensorStorage(count: points &* o &* columns)
+                let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: rowsCount)
                 let padded = paddedStorage.base
                 padded.update(repeating: 0, count: paddedCount)
                 for block in tiling.blocks(of: images) {
                     let firstTile = block.images.lowerBound &* tiles &+ block.tileRows.lowerBound &* tiling.tilesX
-                    let v = kept.map { $0.storage.base + 16 &* c &* firstTile } ?? vStorage.base
+                    let v = kept.map { $0.storage.base + points &* c &* firstTile } ?? vStorage.base
                     let vStride = kept == nil ? columns : block.tiles
                     if let x {
                         for (slot, image) in block.images.enumerated() {
                             let xn = x + image &* c &* g.inPlane
                             for channel in 0..<c {
                                 fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
-                                transformInput(padded, tiling: tiling, rows: block.tileRows,
+                                transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
                                                v: v + (channel &* vStride &+ slot &* block.tilesPerImage), stride: c &* vStride)
                             }
                         }
                     }
                     body(chunk, block, v, vStride, mStorage.base, columns)
                 }
-                withExtendedLifetime((vStorage, mStorage, paddedStorage)) {}
+                withExtendedLifetime((vStorage, mStorage, paddedStorage, rowsStorage)) {}
             }
         }
     }
 
-    /// `U_ξ[o][c] = (G g_{o,c} Gᵀ)_ξ`.
+    /// `U_ξ[o][c] = (G g_{o,c} Gᵀ)_ξ`, stored [36][O][C].
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, u: UnsafeMutablePointer<Float>) {
         let plane = o &* c
         for oc in 0..<plane {
             let k = w + oc &* 9
-            for i in 0..<4 {
-                // Row i of t = G g, column by column.
-                @inline(__always) func t(_ j: Int) -> Float {
-                    let g0 = k[j], g1 = k[3 &+ j], g2 = k[6 &+ j]
-                    switch i {
-                    case 0: return g0
-                    case 1: return 0.5 * (g0 + g1 + g2)
-                    case 2: return 0.5 * (g0 - g1 + g2)
-                    default: return g2
-                    }
-                }
-                let t0 = t(0), t1 = t(1), t2 = t(2)
-                u[(i &* 4) &* plane &+ oc] = t0
-                u[(i &* 4 &+ 1) &* plane &+ oc] = 0.5 * (t0 + t1 + t2)
-                u[(i &* 4 &+ 2) &* plane &+ oc] = 0.5 * (t0 - t1 + t2)
-                u[(i &* 4 &+ 3) &* plane &+ oc] = t2
+            // Columns of G g (6 × 3), then each of its rows times Gᵀ.
+            let c0 = kernelPoints(k[0], k[3], k[6]), c1 = kernelPoints(k[1], k[4], k[7]), c2 = kernelPoints(k[2], k[5], k[8])
+            @inline(__always) func store(_ i: Int, _ row: Six<Float>) {
+                let base = u + ((6 &* i) &* plane &+ oc)
+                base[0] = row.0; base[plane] = row.1; base[2 &* plane] = row.2
+                base[3 &* plane] = row.3; base[4 &* plane] = row.4; base[5 &* plane] = row.5
             }
+            store(0, kernelPoints(c0.0, c1.0, c2.0))
+            store(1, kernelPoints(c0.1, c1.1, c2.1))
+            store(2, kernelPoints(c0.2, c1.2, c2.2))
+            store(3, kernelPoints(c0.3, c1.3, c2.3))
+            store(4, kernelPoints(c0.4, c1.4, c2.4))
+            store(5, kernelPoints(c0.5, c1.5, c2.5))
         }
     }
 
-    /// Copies the input rows that the tile rows `rows` read (padded rows `2·rows.lowerBound` to
-    /// `2·rows.upperBound + 1`) into the interior of the zero-padded plane (the border, which
-    /// the caller zeroed once, stays zero: the interior is the same region for every plane).
+    /// `dw[o][c] = Gᵀ dU_{o,c} G` from `dU` stored [36][O][C].
+    static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+                                        dw: UnsafeMutablePointer<Float>) {
+        let plane = o &* c
+        for oc in 0..<plane {
+            @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
+                let base = du + (j &* plane &+ oc), step = 6 &* plane
+                return kernelGradient((base[0], base[step], base[2 &* step], base[3 &* step], base[4 &* step], base[5 &* step]))
+            }
+            // Columns of Gᵀ dU (3 × 6), then each of its rows times G.
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            let k = dw + oc &* 9
+            (k[0], k[1], k[2]) = kernelGradient((c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+            (k[3], k[4], k[5]) = kernelGradient((c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+            (k[6], k[7], k[8]) = kernelGradient((c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+        }
+    }
+
+    /// Six values: a row or column of a 6×6 transformed tile.
+    typealias Six<T> = (T, T, T, T, T, T)
+
+    /// `G·(g0, g1, g2)`.
     @inline(__always)
-    static func fillPadded(_ g: ConvGeometry, plane: UnsafePointer<Float>, padded: UnsafeMutablePointer<Float>,
-                           tiling: Tiling, rows: Range<Int>) {
-        let paddedWidth = tiling.paddedWidth
-        // Padded row r, column q hold input row r − padH, column q − padW.
-        let first = Swift.max(0, 2 &* rows.lowerBound &- g.padHeight)
-        let end = Swift.min(g.height, 2 &* rows.upperBound &+ 2 &- g.padHeight)
-        let width = Swift.min(g.width, paddedWidth &- g.padWidth)
-        var r = first
-        while r < end {
-            memcpy(padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), plane + r &* g.width, width &* 4)
-            r &+= 1
-        }
+    static func kernelPoints(_ g0: Float, _ g1: Float, _ g2: Float) -> Six<Float> {
+        let even = g0 + g2, a = g0 / 24 + g2 / 6, b = g1 / 12
+        return (g0 / 4, -(even + g1) / 6, -(even - g1) / 6, a + b, a - b, g2)
     }
 
-    typealias Row4 = (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+    /// `Gᵀ·u`.
+    @inline(__always)
+    static func kernelGradient(_ u: Six<Float>) -> (Float, Float, Float) {
+        let s12 = u.1 + u.2, s34 = u.3 + u.4
+        return (u.0 / 4 - s12 / 6 + s34 / 24, (u.2 - u.1) / 6 + (u.3 - u.4) / 12, (s34 - s12) / 6 + u.5)
+    }
+
+    /// `Bᵀ·d` (on rows or columns of patches, several at once).
+    @inline(__always)
+    static func inputPoints<V: SIMD>(_ d0: V, _ d1: V, _ d2: V, _ d3: V, _ d4: V, _ d5: V) -> Six<V> where V.Scalar == Float {
+        let a = d4 - d2, b = d3 - d1
+        return (4 * d0 - 5 * d2 + d4, (d3 + d4) - 4 * (d1 + d2), (d4 - d3) + 4 * (d1 - d2), a + 2 * b, a - 2 * b,
+                4 * d1 - 5 * d3 + d5)
+    }
+
+    /// `Aᵀ·m`.
+    @inline(__always)
+    static func outputPoints<V: SIMD>(_ m: Six<V>) -> (V, V, V, V) where V.Scalar == Float {
+        let a = m.1 + m.2, b = m.1 - m.2, c = m.3 + m.4, d = m.3 - m.4
+        return (m.0 + a + c, b + 2 * d, a + 4 * c, b + 8 * d + m.5)
+    }
+
+    /// `A·dy` (a 4-row or column of an output gradient to its 6 points).
+    @inline(__always)
+    static func gradientPoints<V: SIMD>(_ y0: V, _ y1: V, _ y2: V, _ y3: V) -> Six<V> where V.Scalar == Float {
+        let e = y0 + y2, f = y1 + y3, g = y0 + 4 * y2, h = 2 * y1 + 8 * y3
+        return (y0, e + f, e - f, g + h, g - h, y3)
+    }
+
+    @inline(__always)
+    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
 
     @inline(__always)
     static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
@@ -280,195 +324,214 @@ enum ConvWinograd {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
     }
 
-    /// `(a0, b0, a1, b1, a2, b2, a3, b3)`.
+    /// Columns 0…3 of 4 consecutive 4-wide groups at `p` (16 floats), one vector per column:
+    /// `(p[j], p[4 + j], p[8 + j], p[12 + j])` for j = 0…3.
     @inline(__always)
-    static func interleaved(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+    static func columns(_ p: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let a = load8(p), b = load8(p + 8)
+        let even = SIMD8(lowHalf: a.evenHalf, highHalf: b.evenHalf), odd = SIMD8(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+        return (even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
     }
 
-    /// Columns `d[·][0…3]` of 4 consecutive tiles' patch row at `r` (even/odd halves of two
-    /// 8-wide loads). Four tiles per step keep a patch's live values in the 16 SSE registers.
+    /// Copies the input rows that the tile rows `rows` read (padded rows `4·rows.lowerBound` to
+    /// `4·rows.upperBound + 1`) into the interior of the zero-padded plane (the border, which
+    /// the caller zeroed once, stays zero: the interior is the same region for every plane).
     @inline(__always)
-    static func patchRow(_ r: UnsafePointer<Float>) -> Row4 {
-        let a = load8(r), b = load8(r + 2)
-        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+    static func fillPadded(_ g: ConvGeometry, plane: UnsafePointer<Float>, padded: UnsafeMutablePointer<Float>,
+                           tiling: Tiling, rows: Range<Int>) {
+        let paddedWidth = tiling.paddedWidth
+        // Padded row r, column q hold input row r − padH, column q − padW.
+        let first = Swift.max(0, 4 &* rows.lowerBound &- g.padHeight)
+        let end = Swift.min(g.height, 4 &* rows.upperBound &+ 2 &- g.padHeight)
+        let width = Swift.min(g.width, paddedWidth &- g.padWidth)
+        var r = first
+        while r < end {
+            memcpy(padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), plane + r &* g.width, width &* 4)
+            r &+= 1
+        }
     }
 
-    /// Stores row `t` of `Bᵀ d` times `B`: `V[i][·] = (t0 − t2, t1 + t2, t2 − t1, t1 − t3)`.
+    /// Four values, one per tile of a group of 4 tiles (or per column of a 4-wide row).
+    typealias Four = (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+
+    /// Copies lanes `0..<count` of the 36 vectors stored 4 floats apart at `src` to 36 rows
+    /// `stride` floats apart at `dst` (a partial group of tiles).
     @inline(__always)
-    static func storeTransformed(_ t: Row4, _ base: UnsafeMutablePointer<Float>, _ stride: Int) {
-        store4(t.0 - t.2, base)
-        store4(t.1 + t.2, base + stride)
-        store4(t.2 - t.1, base + 2 &* stride)
-        store4(t.1 - t.3, base + 3 &* stride)
+    static func scatterLanes(_ src: UnsafePointer<Float>, count: Int, to dst: UnsafeMutablePointer<Float>, stride: Int) {
+        for xi in 0..<points {
+            for t in 0..<count { dst[xi &* stride &+ t] = src[xi &* 4 &+ t] }
+        }
     }
 
     /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile in the tile rows `rows` of one padded plane; `v`
     /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart.
+    /// Per tile row: `Bᵀ` down the columns of the 6 padded rows, 8 columns at a time, into
+    /// `scratch` (6 rows of the padded width), then `B` along each of those rows, 4 tiles at a
+    /// time.
     @inline(__always)
-    static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, rows: Range<Int>, v: UnsafeMutablePointer<Float>,
-                               stride: Int) {
-        let paddedWidth = tiling.paddedWidth, tilesX = tiling.tilesX
-        for ty in rows {
-            let r0 = p + 2 &* ty &* paddedWidth, r1 = r0 + paddedWidth, r2 = r1 + paddedWidth, r3 = r2 + paddedWidth
-            let out = v + (ty &- rows.lowerBound) &* tilesX
-            var tx = 0
-            while tx &+ 4 <= tilesX {
-                let col = 2 &* tx, base = out + tx
-                // Rows of t = Bᵀ d in the order that keeps the fewest patch rows live.
-                let d1 = patchRow(r1 + col), d2 = patchRow(r2 + col)
-                storeTransformed((d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3), base + 4 &* stride, stride)
-                storeTransformed((d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3), base + 8 &* stride, stride)
-                let d0 = patchRow(r0 + col)
-                storeTransformed((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), base, stride)
-                let d3 = patchRow(r3 + col)
-                storeTransformed((d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3), base + 12 &* stride, stride)
-                tx &+= 4
+    static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, rows: Range<Int>, scratch t: UnsafeMutablePointer<Float>,
+                               v: UnsafeMutablePointer<Float>, stride: Int) {
+        let pw = tiling.paddedWidth, tilesX = tiling.tilesX, width = 4 &* tilesX &+ 2
+        /// Tiles tx…tx + 3 of the scratch rows to 36 rows `step` floats apart at `out`.
+        @inline(__always) func group(_ tx: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int) {
+            for i in 0..<6 {
+                // Columns 0…5 of the 4 tiles (column 4 + j of a tile is column j of the next).
+                let row = t + (i &* pw &+ 4 &* tx)
+                let (c0, c1, c2, c3) = columns(row), (c4, c5, _, _) = columns(row + 4)
+                let h = inputPoints(c0, c1, c2, c3, c4, c5)
+                let base = out + (6 &* i) &* step
+                store4(h.0, base); store4(h.1, base + step); store4(h.2, base + 2 &* step)
+                store4(h.3, base + 3 &* step); store4(h.4, base + 4 &* step); store4(h.5, base + 5 &* step)
             }
-            while tx < tilesX {
-                let col = 2 &* tx
-                for i in 0..<4 {
-                    // Row i of t = Bᵀ d, column by column.
-                    @inline(__always) func t(_ j: Int) -> Float {
-                        let a = r0[col &+ j], b = r1[col &+ j], c = r2[col &+ j], d = r3[col &+ j]
-                        switch i {
-                        case 0: return a - c
-                        case 1: return b + c
-                        case 2: return c - b
-                        default: return b - d
-                        }
-                    }
-                    let t0 = t(0), t1 = t(1), t2 = t(2), t3 = t(3)
-                    let base = out + (tx &+ (i &* 4) &* stride)
-                    base[0] = t0 - t2
-                    base[stride] = t1 + t2
-                    base[2 &* stride] = t2 - t1
-                    base[3 &* stride] = t1 - t3
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 &* points) { partial in
+            for ty in rows {
+                let r = p + 4 &* ty &* pw
+                var x = 0
+                while x < width {
+                    let q = r + x
+                    let h = inputPoints(load8(q), load8(q + pw), load8(q + 2 &* pw), load8(q + 3 &* pw), load8(q + 4 &* pw),
+                                        load8(q + 5 &* pw))
+                    let o = t + x
+                    store8(h.0, o); store8(h.1, o + pw); store8(h.2, o + 2 &* pw)
+                    store8(h.3, o + 3 &* pw); store8(h.4, o + 4 &* pw); store8(h.5, o + 5 &* pw)
+                    x &+= 8
                 }
-                tx &+= 1
+                let out = v + (ty &- rows.lowerBound) &* tilesX
+                var tx = 0
+                while tx &+ 4 <= tilesX {
+                    group(tx, out + tx, stride)
+                    tx &+= 4
+                }
+                if tx < tilesX {
+                    // The scratch rows are wide enough for a whole group; only its tiles are kept.
+                    group(tx, partial.baseAddress!, 4)
+                    scatterLanes(partial.baseAddress!, count: tilesX &- tx, to: out + tx, stride: stride)
+                }
             }
         }
     }
 
     /// `Y = Aᵀ M A (+ bias)` for every tile in the tile rows `rows` of one output plane; `m`
     /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart. Tiles
-    /// past an odd edge write only their rows and columns inside the plane.
+    /// past the plane's edge write only their rows and columns inside it.
     @inline(__always)
     static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiling: Tiling, rows: Range<Int>, bias: Float,
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
-        let tilesX = tiling.tilesX
-        let ho = g.outHeight, wo = g.outWidth
+        let tilesX = tiling.tilesX, ho = g.outHeight, wo = g.outWidth
         let b4 = SIMD4<Float>(repeating: bias)
-        for ty in rows {
-            let row0 = plane + 2 &* ty &* wo
-            let hasSecondRow = 2 &* ty &+ 1 < ho
-            let src = m + (ty &- rows.lowerBound) &* tilesX
-            var tx = 0
-            // Vector steps: 4 tiles whose 8 output columns lie inside the plane.
-            while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
-                @inline(__always) func r(_ xi: Int) -> SIMD4<Float> { load4(src + (tx &+ xi &* stride)) }
-                // s = Aᵀ m (2×4), then y = s A (2×2), one output row at a time.
-                let m1 = (r(4), r(5), r(6), r(7)), m2 = (r(8), r(9), r(10), r(11))
-                let s00 = r(0) + m1.0 + m2.0, s01 = r(1) + m1.1 + m2.1, s02 = r(2) + m1.2 + m2.2, s03 = r(3) + m1.3 + m2.3
-                let d0 = row0 + 2 &* tx
-                UnsafeMutableRawPointer(d0).storeBytes(of: interleaved(s00 + s01 + s02 + b4, s01 - s02 - s03 + b4), as: SIMD8<Float>.self)
-                if hasSecondRow {
-                    let s10 = m1.0 - m2.0 - r(12), s11 = m1.1 - m2.1 - r(13), s12 = m1.2 - m2.2 - r(14), s13 = m1.3 - m2.3 - r(15)
-                    UnsafeMutableRawPointer(d0 + wo).storeBytes(of: interleaved(s10 + s11 + s12 + b4, s11 - s12 - s13 + b4),
-                                                                as: SIMD8<Float>.self)
-                }
-                tx &+= 4
+        /// Output rows 0…3 of the 4 tiles whose 36 points are `step` floats apart at `src`, each
+        /// as the 4 columns of the row (lane t: tile t).
+        @inline(__always) func group(_ src: UnsafePointer<Float>, _ step: Int) -> (Four, Four, Four, Four) {
+            @inline(__always) func column(_ j: Int) -> Four {
+                @inline(__always) func r(_ i: Int) -> SIMD4<Float> { load4(src + (6 &* i &+ j) &* step) }
+                return outputPoints((r(0), r(1), r(2), r(3), r(4), r(5)))
             }
-            while tx < tilesX {
-                @inline(__always) func r(_ xi: Int) -> Float { src[tx &+ xi &* stride] }
-                let s00 = r(0) + r(4) + r(8), s01 = r(1) + r(5) + r(9), s02 = r(2) + r(6) + r(10), s03 = r(3) + r(7) + r(11)
-                let s10 = r(4) - r(8) - r(12), s11 = r(5) - r(9) - r(13), s12 = r(6) - r(10) - r(14), s13 = r(7) - r(11) - r(15)
-                let d0 = row0 + 2 &* tx, d1 = d0 + wo
-                let hasSecondColumn = 2 &* tx &+ 1 < wo
-                d0[0] = s00 + s01 + s02 + bias
-                if hasSecondColumn { d0[1] = s01 - s02 - s03 + bias }
-                if hasSecondRow {
-                    d1[0] = s10 + s11 + s12 + bias
-                    if hasSecondColumn { d1[1] = s11 - s12 - s13 + bias }
+            // S = Aᵀ M (4 × 6), column by column; then each row of S times A.
+            let s0 = column(0), s1 = column(1), s2 = column(2), s3 = column(3), s4 = column(4), s5 = column(5)
+            return (outputPoints((s0.0, s1.0, s2.0, s3.0, s4.0, s5.0)), outputPoints((s0.1, s1.1, s2.1, s3.1, s4.1, s5.1)),
+                    outputPoints((s0.2, s1.2, s2.2, s3.2, s4.2, s5.2)), outputPoints((s0.3, s1.3, s2.3, s3.3, s4.3, s5.3)))
+        }
+        /// Output row `y` of the group's 4 tiles as 16 consecutive columns at `d`.
+        @inline(__always) func store(_ y: Four, _ d: UnsafeMutablePointer<Float>) {
+            // Lane t of y.c is column c of tile t: transpose.
+            let p = interleaved(y.0 + b4, y.2 + b4), s = interleaved(y.1 + b4, y.3 + b4)
+            store8(interleaved(p.lowHalf, s.lowHalf), d)
+            store8(interleaved(p.highHalf, s.highHalf), d + 8)
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 &* points) { scratch in
+            let buffer = scratch.baseAddress!
+            for ty in rows {
+                let src = m + (ty &- rows.lowerBound) &* tilesX
+                let rowsInside = Swift.min(4, ho &- 4 &* ty)
+                var tx = 0
+                while tx < tilesX {
+                    let count = Swift.min(4, tilesX &- tx)
+                    let y: (Four, Four, Four, Four)
+                    if count == 4 {
+                        y = group(src + tx, stride)
+                    } else {
+                        buffer.update(repeating: 0, count: 4 &* points)
+                        for xi in 0..<points {
+                            for t in 0..<count { buffer[xi &* 4 &+ t] = src[tx &+ t &+ xi &* stride] }
+                        }
+                        y = group(buffer, 4)
+                    }
+                    let d = plane + (4 &* ty &* wo &+ 4 &* tx)
+                    if 4 &* tx &+ 16 <= wo {
+                        store(y.0, d)
+                        if rowsInside > 1 { store(y.1, d + wo) }
+                        if rowsInside > 2 { store(y.2, d + 2 &* wo) }
+                        if rowsInside > 3 { store(y.3, d + 3 &* wo) }
+                    } else {
+                        // Through the scratch: the group's 4 rows of 16 columns, then the part inside.
+                        store(y.0, buffer); store(y.1, buffer + 16); store(y.2, buffer + 32); store(y.3, buffer + 48)
+                        let columnsInside = wo &- 4 &* tx
+                        for q in 0..<rowsInside { (d + q &* wo).update(from: buffer + 16 &* q, count: columnsInside) }
+                    }
+                    tx &+= 4
                 }
-                tx &+= 1
             }
         }
     }
 
     /// `M_ξ[tile] = (A dY Aᵀ)_ξ` for every tile in the tile rows `rows` of one output-gradient
-    /// plane (`dY = 0` outside the plane), with `A = Aᵀᵀ`: a row `(a, b)` becomes
-    /// `(a, a + b, a − b, −b)`. `m` points at the first of those tiles in row ξ = 0, rows ξ are
-    /// `stride` floats apart.
+    /// plane (`dY = 0` outside the plane). `m` points at the first of those tiles in row ξ = 0,
+    /// rows ξ are `stride` floats apart.
     @inline(__always)
     static func transformOutputGradient(_ plane: UnsafePointer<Float>, g: ConvGeometry, tiling: Tiling, rows: Range<Int>,
                                         m: UnsafeMutablePointer<Float>, stride: Int) {
         let ho = g.outHeight, wo = g.outWidth, tilesX = tiling.tilesX
-        /// Rows ξ = 4i … 4i + 3 from row i of `A dY` (`a` its first, `b` its second column).
-        @inline(__always) func store(_ a: SIMD4<Float>, _ b: SIMD4<Float>, row i: Int, _ base: UnsafeMutablePointer<Float>) {
-            store4(a, base + (4 &* i) &* stride)
-            store4(a + b, base + (4 &* i &+ 1) &* stride)
-            store4(a - b, base + (4 &* i &+ 2) &* stride)
-            store4(-b, base + (4 &* i &+ 3) &* stride)
-        }
-        for ty in rows {
-            let row0 = plane + 2 &* ty &* wo
-            let hasSecondRow = 2 &* ty &+ 1 < ho
-            let out = m + (ty &- rows.lowerBound) &* tilesX
-            var tx = 0
-            // Vector steps: 4 tiles whose 8 columns lie inside the plane.
-            while tx &+ 4 <= tilesX && 2 &* tx &+ 8 <= wo {
-                let top = load8(row0 + 2 &* tx)
-                let bottom = hasSecondRow ? load8(row0 + (wo &+ 2 &* tx)) : SIMD8<Float>()
-                let p = top.evenHalf, q = top.oddHalf, r = bottom.evenHalf, t = bottom.oddHalf
-                let base = out + tx
-                store(p, q, row: 0, base)
-                store(p + r, q + t, row: 1, base)
-                store(p - r, q - t, row: 2, base)
-                store(-r, -t, row: 3, base)
-                tx &+= 4
+        /// The 36 points of the 4 tiles whose `dY` rows (16 columns each) are `rowStep` floats
+        /// apart at `src`, to rows `step` floats apart at `out`.
+        @inline(__always) func group(_ src: UnsafePointer<Float>, _ rowStep: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int) {
+            @inline(__always) func row(_ q: Int) -> Six<SIMD4<Float>> {
+                let (c0, c1, c2, c3) = columns(src + q &* rowStep)
+                return gradientPoints(c0, c1, c2, c3)
             }
-            while tx < tilesX {
-                let column = 2 &* tx, hasSecondColumn = column &+ 1 < wo
-                let p = row0[column], q = hasSecondColumn ? row0[column &+ 1] : 0
-                let r = hasSecondRow ? row0[wo &+ column] : 0
-                let t = hasSecondRow && hasSecondColumn ? row0[wo &+ column &+ 1] : 0
-                @inline(__always) func storeTile(_ a: Float, _ b: Float, row i: Int) {
-                    let base = out + (tx &+ (4 &* i) &* stride)
-                    base[0] = a
-                    base[stride] = a + b
-                    base[2 &* stride] = a - b
-                    base[3 &* stride] = -b
+            // dY Aᵀ row by row (4 × 6), then A down each of its columns.
+            let h0 = row(0), h1 = row(1), h2 = row(2), h3 = row(3)
+            @inline(__always) func store(_ j: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
+                let q = gradientPoints(a, b, c, d), base = out + j &* step
+                store4(q.0, base); store4(q.1, base + 6 &* step); store4(q.2, base + 12 &* step)
+                store4(q.3, base + 18 &* step); store4(q.4, base + 24 &* step); store4(q.5, base + 30 &* step)
+            }
+            store(0, h0.0, h1.0, h2.0, h3.0); store(1, h0.1, h1.1, h2.1, h3.1); store(2, h0.2, h1.2, h2.2, h3.2)
+            store(3, h0.3, h1.3, h2.3, h3.3); store(4, h0.4, h1.4, h2.4, h3.4); store(5, h0.5, h1.5, h2.5, h3.5)
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 64 &+ 4 &* points) { scratch in
+            let rowsBuffer = scratch.baseAddress!, pointsBuffer = rowsBuffer + 64
+            for ty in rows {
+                let out = m + (ty &- rows.lowerBound) &* tilesX
+                let first = plane + 4 &* ty &* wo, rowsInside = Swift.min(4, ho &- 4 &* ty)
+                var tx = 0
+                while tx < tilesX {
+                    let count = Swift.min(4, tilesX &- tx)
+                    if count == 4 && rowsInside == 4 && 4 &* tx &+ 16 <= wo {
+                        group(first + 4 &* tx, wo, out + tx, stride)
+                    } else {
+                        // The part of the group's 4 × 16 block inside the plane, zeros elsewhere.
+                        rowsBuffer.update(repeating: 0, count: 64)
+                        let columnsInside = Swift.min(16, wo &- 4 &* tx)
+                        for q in 0..<rowsInside {
+                            (rowsBuffer + 16 &* q).update(from: first + (q &* wo &+ 4 &* tx), count: columnsInside)
+                        }
+                        if count == 4 {
+                            group(rowsBuffer, 16, out + tx, stride)
+                        } else {
+                            group(rowsBuffer, 16, pointsBuffer, 4)
+                            scatterLanes(pointsBuffer, count: count, to: out + tx, stride: stride)
+                        }
+                    }
+                    tx &+= 4
                 }
-                storeTile(p, q, row: 0)
-                storeTile(p + r, q + t, row: 1)
-                storeTile(p - r, q - t, row: 2)
-                storeTile(-r, -t, row: 3)
-                tx &+= 1
             }
         }
     }
 
-    /// `dw[o][c] = Gᵀ dU_{o,c} G` from `dU` stored [16][O][C]; with
-    /// `Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]` a 4-vector `u` maps to
-    /// `(u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3)`.
-    static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
-                                        dw: UnsafeMutablePointer<Float>) {
-        let plane = o &* c
-        @inline(__always) func reduce(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {
-            (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
-        }
-        for oc in 0..<plane {
-            @inline(__always) func entry(_ i: Int, _ j: Int) -> Float { du[(i &* 4 &+ j) &* plane &+ oc] }
-            // Columns of Gᵀ dU (3 × 4), then each of its rows times G.
-            let c0 = reduce(entry(0, 0), entry(1, 0), entry(2, 0), entry(3, 0))
-            let c1 = reduce(entry(0, 1), entry(1, 1), entry(2, 1), entry(3, 1))
-            let c2 = reduce(entry(0, 2), entry(1, 2), entry(2, 2), entry(3, 2))
-            let c3 = reduce(entry(0, 3), entry(1, 3), entry(2, 3), entry(3, 3))
-            let k = dw + oc &* 9
-            (k[0], k[1], k[2]) = reduce(c0.0, c1.0, c2.0, c3.0)
-            (k[3], k[4], k[5]) = reduce(c0.1, c1.1, c2.1, c3.1)
-            (k[6], k[7], k[8]) = reduce(c0.2, c1.2, c2.2, c3.2)
-        }
+    /// `(a0, b0, a1, b1, a2, b2, a3, b3)`.
+    @inline(__always)
+    static func interleaved(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
     }
 }
