@@ -29,8 +29,9 @@ enum ConvWinograd {
     static func supports(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1 && g.padHeight <= 2 && g.padWidth <= 2
-            && g.inChannels >= 16 && g.outChannels >= 16
+            && g.inChannels >= 16 && g.outChannels >= 16 && g.outWidth >= minW
     }
+    static let minW: Int = { if let t = getenv("XMINW") { return Int(String(cString: t))! } else { return 0 } }()
 
     /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2).
     static let blockFloats = 1 << 17
@@ -231,42 +232,67 @@ enum ConvWinograd {
         }
     }
 
+    /// Kernels a weight transform stages at a time: the 36 rows of `U` are a multiple of 4 KB
+    /// apart for many layer sizes, so writing (or reading) them one kernel at a time makes every
+    /// access miss the same cache set; 16 kernels make each access a whole cache line.
+    static let stagedKernels = 16
+
     /// `U_ξ[o][c] = (G g_{o,c} Gᵀ)_ξ`, stored [36][O][C].
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, u: UnsafeMutablePointer<Float>) {
-        let plane = o &* c
-        for oc in 0..<plane {
-            let k = w + oc &* 9
-            // Columns of G g (6 × 3), then each of its rows times Gᵀ.
-            let c0 = kernelPoints(k[0], k[3], k[6]), c1 = kernelPoints(k[1], k[4], k[7]), c2 = kernelPoints(k[2], k[5], k[8])
-            @inline(__always) func store(_ i: Int, _ row: Six<Float>) {
-                let base = u + ((6 &* i) &* plane &+ oc)
-                base[0] = row.0; base[plane] = row.1; base[2 &* plane] = row.2
-                base[3 &* plane] = row.3; base[4 &* plane] = row.4; base[5 &* plane] = row.5
+        let plane = o &* c, n = stagedKernels
+        parallelFor((plane &+ n &- 1) / n, grain: 64) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: points &* n) { buffer in
+                let stage = buffer.baseAddress!
+                for group in range {
+                    let first = group &* n, count = Swift.min(n, plane &- first)
+                    for j in 0..<count {
+                        let k = w + (first &+ j) &* 9
+                        // Columns of G g (6 × 3), then each of its rows times Gᵀ.
+                        let c0 = kernelPoints(k[0], k[3], k[6]), c1 = kernelPoints(k[1], k[4], k[7])
+                        let c2 = kernelPoints(k[2], k[5], k[8])
+                        @inline(__always) func store(_ i: Int, _ row: Six<Float>) {
+                            let base = stage + (6 &* i &* n &+ j)
+                            base[0] = row.0; base[n] = row.1; base[2 &* n] = row.2
+                            base[3 &* n] = row.3; base[4 &* n] = row.4; base[5 &* n] = row.5
+                        }
+                        store(0, kernelPoints(c0.0, c1.0, c2.0))
+                        store(1, kernelPoints(c0.1, c1.1, c2.1))
+                        store(2, kernelPoints(c0.2, c1.2, c2.2))
+                        store(3, kernelPoints(c0.3, c1.3, c2.3))
+                        store(4, kernelPoints(c0.4, c1.4, c2.4))
+                        store(5, kernelPoints(c0.5, c1.5, c2.5))
+                    }
+                    for xi in 0..<points { copy(stage + xi &* n, to: u + (xi &* plane &+ first), count: count) }
+                }
             }
-            store(0, kernelPoints(c0.0, c1.0, c2.0))
-            store(1, kernelPoints(c0.1, c1.1, c2.1))
-            store(2, kernelPoints(c0.2, c1.2, c2.2))
-            store(3, kernelPoints(c0.3, c1.3, c2.3))
-            store(4, kernelPoints(c0.4, c1.4, c2.4))
-            store(5, kernelPoints(c0.5, c1.5, c2.5))
         }
     }
 
     /// `dw[o][c] = Gᵀ dU_{o,c} G` from `dU` stored [36][O][C].
     static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
                                         dw: UnsafeMutablePointer<Float>) {
-        let plane = o &* c
-        for oc in 0..<plane {
-            @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
-                let base = du + (j &* plane &+ oc), step = 6 &* plane
-                return kernelGradient((base[0], base[step], base[2 &* step], base[3 &* step], base[4 &* step], base[5 &* step]))
+        let plane = o &* c, n = stagedKernels
+        parallelFor((plane &+ n &- 1) / n, grain: 64) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: points &* n) { buffer in
+                let stage = buffer.baseAddress!
+                for group in range {
+                    let first = group &* n, count = Swift.min(n, plane &- first)
+                    for xi in 0..<points { copy(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
+                    for j in 0..<count {
+                        @inline(__always) func column(_ i: Int) -> (Float, Float, Float) {
+                            let base = stage + (i &* n &+ j), step = 6 &* n
+                            return kernelGradient((base[0], base[step], base[2 &* step], base[3 &* step], base[4 &* step],
+                                                   base[5 &* step]))
+                        }
+                        // Columns of Gᵀ dU (3 × 6), then each of its rows times G.
+                        let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+                        let k = dw + (first &+ j) &* 9
+                        (k[0], k[1], k[2]) = kernelGradient((c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+                        (k[3], k[4], k[5]) = kernelGradient((c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+                        (k[6], k[7], k[8]) = kernelGradient((c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+                    }
+                }
             }
-            // Columns of Gᵀ dU (3 × 6), then each of its rows times G.
-            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            let k = dw + oc &* 9
-            (k[0], k[1], k[2]) = kernelGradient((c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-            (k[3], k[4], k[5]) = kernelGradient((c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-            (k[6], k[7], k[8]) = kernelGradient((c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
         }
     }
 
@@ -276,15 +302,15 @@ enum ConvWinograd {
     /// `G·(g0, g1, g2)`.
     @inline(__always)
     static func kernelPoints(_ g0: Float, _ g1: Float, _ g2: Float) -> Six<Float> {
-        let even = g0 + g2, a = g0 / 24 + g2 / 6, b = g1 / 12
-        return (g0 / 4, -(even + g1) / 6, -(even - g1) / 6, a + b, a - b, g2)
+        let sixth: Float = 1 / 6, even = g0 + g2, a = g0 * (1 / 24) + g2 * sixth, b = g1 * (1 / 12)
+        return (g0 * 0.25, -(even + g1) * sixth, (g1 - even) * sixth, a + b, a - b, g2)
     }
 
     /// `Gᵀ·u`.
     @inline(__always)
     static func kernelGradient(_ u: Six<Float>) -> (Float, Float, Float) {
-        let s12 = u.1 + u.2, s34 = u.3 + u.4
-        return (u.0 / 4 - s12 / 6 + s34 / 24, (u.2 - u.1) / 6 + (u.3 - u.4) / 12, (s34 - s12) / 6 + u.5)
+        let sixth: Float = 1 / 6, s12 = u.1 + u.2, s34 = u.3 + u.4
+        return (u.0 * 0.25 - s12 * sixth + s34 * (1 / 24), (u.2 - u.1) * sixth + (u.3 - u.4) * (1 / 12), (s34 - s12) * sixth + u.5)
     }
 
     /// `Bᵀ·d` (on rows or columns of patches, several at once).
@@ -346,20 +372,51 @@ enum ConvWinograd {
         let width = Swift.min(g.width, paddedWidth &- g.padWidth)
         var r = first
         while r < end {
-            memcpy(padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), plane + r &* g.width, width &* 4)
+            copy(plane + r &* g.width, to: padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), count: width)
             r &+= 1
+        }
+    }
+
+    /// Copies `count` floats: the rows here are short (a plane row, a part of a group), where a
+    /// call to `memcpy` costs more than the copy.
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            store8(load8(src + i), dst + i)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] = src[i]
+            i &+= 1
+        }
+    }
+
+    /// Sets `count` (a multiple of 8) floats to zero.
+    @inline(__always)
+    static func clear(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i < count {
+            store8(SIMD8(), p + i)
+            i &+= 8
         }
     }
 
     /// Four values, one per tile of a group of 4 tiles (or per column of a 4-wide row).
     typealias Four = (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
 
-    /// Copies lanes `0..<count` of the 36 vectors stored 4 floats apart at `src` to 36 rows
-    /// `stride` floats apart at `dst` (a partial group of tiles).
+    /// Copies the first `count` (1…3) floats of each of the 36 rows `sourceStride` floats apart
+    /// at `src` to rows `stride` floats apart at `dst`: a partial group of tiles, between the
+    /// 4-wide scratch and a block. (Written out, so that the compiler does not turn each row
+    /// into a call to `memmove`.)
     @inline(__always)
-    static func scatterLanes(_ src: UnsafePointer<Float>, count: Int, to dst: UnsafeMutablePointer<Float>, stride: Int) {
+    static func copyLanes(_ src: UnsafePointer<Float>, sourceStride: Int, count: Int, to dst: UnsafeMutablePointer<Float>,
+                          stride: Int) {
         for xi in 0..<points {
-            for t in 0..<count { dst[xi &* stride &+ t] = src[xi &* 4 &+ t] }
+            let s = src + xi &* sourceStride, d = dst + xi &* stride
+            d[0] = s[0]
+            if count > 1 { d[1] = s[1] }
+            if count > 2 { d[2] = s[2] }
         }
     }
 
@@ -406,7 +463,7 @@ enum ConvWinograd {
                 if tx < tilesX {
                     // The scratch rows are wide enough for a whole group; only its tiles are kept.
                     group(tx, partial.baseAddress!, 4)
-                    scatterLanes(partial.baseAddress!, count: tilesX &- tx, to: out + tx, stride: stride)
+                    copyLanes(partial.baseAddress!, sourceStride: 4, count: tilesX &- tx, to: out + tx, stride: stride)
                 }
             }
         }
@@ -451,10 +508,8 @@ enum ConvWinograd {
                     if count == 4 {
                         y = group(src + tx, stride)
                     } else {
-                        buffer.update(repeating: 0, count: 4 &* points)
-                        for xi in 0..<points {
-                            for t in 0..<count { buffer[xi &* 4 &+ t] = src[tx &+ t &+ xi &* stride] }
-                        }
+                        clear(buffer, count: 4 &* points)
+                        copyLanes(src + tx, sourceStride: stride, count: count, to: buffer, stride: 4)
                         y = group(buffer, 4)
                     }
                     let d = plane + (4 &* ty &* wo &+ 4 &* tx)
@@ -467,7 +522,7 @@ enum ConvWinograd {
                         // Through the scratch: the group's 4 rows of 16 columns, then the part inside.
                         store(y.0, buffer); store(y.1, buffer + 16); store(y.2, buffer + 32); store(y.3, buffer + 48)
                         let columnsInside = wo &- 4 &* tx
-                        for q in 0..<rowsInside { (d + q &* wo).update(from: buffer + 16 &* q, count: columnsInside) }
+                        for q in 0..<rowsInside { copy(buffer + 16 &* q, to: d + q &* wo, count: columnsInside) }
                     }
                     tx &+= 4
                 }
@@ -511,16 +566,16 @@ enum ConvWinograd {
                         group(first + 4 &* tx, wo, out + tx, stride)
                     } else {
                         // The part of the group's 4 × 16 block inside the plane, zeros elsewhere.
-                        rowsBuffer.update(repeating: 0, count: 64)
+                        clear(rowsBuffer, count: 64)
                         let columnsInside = Swift.min(16, wo &- 4 &* tx)
                         for q in 0..<rowsInside {
-                            (rowsBuffer + 16 &* q).update(from: first + (q &* wo &+ 4 &* tx), count: columnsInside)
+                            copy(first + (q &* wo &+ 4 &* tx), to: rowsBuffer + 16 &* q, count: columnsInside)
                         }
                         if count == 4 {
                             group(rowsBuffer, 16, out + tx, stride)
                         } else {
                             group(rowsBuffer, 16, pointsBuffer, 4)
-                            scatterLanes(pointsBuffer, count: count, to: out + tx, stride: stride)
+                            copyLanes(pointsBuffer, sourceStride: 4, count: count, to: out + tx, stride: stride)
                         }
                     }
                     tx &+= 4
