@@ -53,8 +53,12 @@ enum ConvWinograd {
         let chunks: Int
 
         init(_ g: ConvGeometry) {
-            storage = TensorStorage(count: points &* g.inChannels &* Tiling(g).tiles &* g.batch)
-            chunks = ConvGEMM.chunkCount(g)
+            let tiling = Tiling(g), chunkCount = ConvGEMM.chunkCount(g)
+            let blocks = (0..<chunkCount).reduce(0) {
+                $0 &+ tiling.blocks(of: ConvGEMM.images(chunk: $1, of: chunkCount, batch: g.batch)).count
+            }
+            chunks = chunkCount
+            storage = TensorStorage(count: points &* (g.inChannels &* tiling.tiles &* g.batch &+ pointPadding &* blocks))
         }
     }
 
@@ -65,15 +69,15 @@ enum ConvWinograd {
         let u = UnsafeMutablePointer<Float>.allocate(capacity: points &* o &* c)
         defer { u.deallocate() }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
-        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, block, v, vStride, m, columns in
+        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, block, v, m in
             for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: block.tiles, k: c, a: u + xi &* o &* c,
-                           lda: c, b: v + xi &* c &* vStride, ldb: vStride, c: m + xi &* o &* columns, ldc: columns)
+                           lda: c, b: v.matrix(xi), ldb: v.row, c: m.matrix(xi), ldc: m.row)
             }
             for (slot, image) in block.images.enumerated() {
                 let yn = y + image &* o &* g.outPlane
                 for channel in 0..<o {
-                    transformOutput(m + (channel &* columns &+ slot &* block.tilesPerImage), stride: o &* columns,
+                    transformOutput(m.base + (channel &* m.row &+ slot &* block.tilesPerImage), stride: m.point,
                                     tiling: tiling, rows: block.tileRows, bias: bias?[channel] ?? 0, g: g,
                                     plane: yn + channel &* g.outPlane)
                 }
@@ -97,18 +101,18 @@ enum ConvWinograd {
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
         partials.update(repeating: 0, count: chunks &* partialCount)
-        forEachBlock(g, tiling, input: .kept(kept)) { chunk, block, v, vStride, m, columns in
+        forEachBlock(g, tiling, input: .kept(kept)) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
                 for channel in 0..<o {
                     transformOutputGradient(dyn + channel &* g.outPlane, g: g, tiling: tiling, rows: block.tileRows,
-                                            m: m + (channel &* columns &+ slot &* block.tilesPerImage), stride: o &* columns)
+                                            m: m.base + (channel &* m.row &+ slot &* block.tilesPerImage), stride: m.point)
                 }
             }
             let du = partials + chunk &* partialCount
             for xi in 0..<points {
-                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m + xi &* o &* columns,
-                           lda: columns, b: v + xi &* c &* vStride, ldb: vStride, c: du + xi &* o &* c, ldc: c, accumulate: true)
+                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m.matrix(xi), lda: m.row,
+                           b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: true)
             }
         }
         for chunk in 1..<Swift.max(chunks, 1) {
@@ -184,14 +188,36 @@ enum ConvWinograd {
         case kept(TransformedInput)
     }
 
+    /// Floats between one point's matrix and the next beyond its rows (64 bytes): a transform
+    /// writes (or reads) all 36 at once, and when a matrix is a multiple of 4 KB long they would
+    /// otherwise all fall into one cache set.
+    static let pointPadding = 16
+
+    /// The 36 matrices of a block, one per point ξ: row `r` (a channel) of point ξ starts at
+    /// `base + ξ·point + r·row`; a row holds the block's tiles, image by image.
+    struct Points {
+        let base: UnsafeMutablePointer<Float>
+        let row: Int
+        let point: Int
+
+        init(_ base: UnsafeMutablePointer<Float>, rows: Int, row: Int) {
+            self.base = base
+            self.row = row
+            point = rows &* row &+ pointPadding
+        }
+
+        /// Floats of 36 matrices of `rows` rows of `row` floats.
+        static func count(rows: Int, row: Int) -> Int { points &* (rows &* row &+ pointPadding) }
+
+        func matrix(_ xi: Int) -> UnsafeMutablePointer<Float> { base + xi &* point }
+    }
+
     /// Splits the batch into contiguous chunks (one per thread, or as many as the kept `V` was
-    /// made with) and calls `body(chunk, block, v, vStride, m, columns)` for each block of a
-    /// chunk, with the block's transformed input `V_ξ [C × T]` at `v` (stored [36][C][vStride],
-    /// image-major within a row) and the output-side scratch `m` ([36][O][columns]). The kept `V`
-    /// of a whole batch holds each block where its tiles lie in the batch.
+    /// made with) and calls `body(chunk, block, v, m)` for each block of a chunk, with the
+    /// block's transformed input `V_ξ [C × T]` and the output-side scratch `M_ξ [O × T]`. The
+    /// kept `V` of a whole batch holds the blocks one after the other, in order.
     static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, input: BlockInput,
-                             _ body: (_ chunk: Int, _ block: Block, _ v: UnsafeMutablePointer<Float>, _ vStride: Int,
-                                      _ m: UnsafeMutablePointer<Float>, _ columns: Int) -> Void) {
+                             _ body: (_ chunk: Int, _ block: Block, _ v: Points, _ m: Points) -> Void) {
         let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles
         let (x, kept): (UnsafePointer<Float>?, TransformedInput?)
         switch input {
@@ -201,31 +227,36 @@ enum ConvWinograd {
         let chunks = kept?.chunks ?? ConvGEMM.chunkCount(g)
         let paddedCount = x == nil ? 0 : tiling.paddedHeight &* tiling.paddedWidth
         let rowsCount = x == nil ? 0 : 6 &* tiling.paddedWidth
+        let chunkBlocks = (0..<chunks).map { tiling.blocks(of: ConvGEMM.images(chunk: $0, of: chunks, batch: g.batch)) }
         parallelFor(chunks) { range in
             for chunk in range {
                 let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
                 let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
                 // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
-                let vStorage = TensorStorage(count: kept == nil ? points &* c &* columns : 0)
-                let mStorage = TensorStorage(count: points &* o &* columns)
+                let vStorage = TensorStorage(count: kept == nil ? Points.count(rows: c, row: columns) : 0)
+                let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
                 let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: rowsCount)
                 let padded = paddedStorage.base
                 padded.update(repeating: 0, count: paddedCount)
-                for block in tiling.blocks(of: images) {
-                    let firstTile = block.images.lowerBound &* tiles &+ block.tileRows.lowerBound &* tiling.tilesX
-                    let v = kept.map { $0.storage.base + points &* c &* firstTile } ?? vStorage.base
-                    let vStride = kept == nil ? columns : block.tiles
+                // Where this chunk's first block starts in the kept V: all earlier blocks before it.
+                var keptOffset = chunkBlocks[..<chunk].reduce(0) { total, blocks in
+                    blocks.reduce(total) { $0 &+ Points.count(rows: c, row: $1.tiles) }
+                }
+                for block in chunkBlocks[chunk] {
+                    let v = kept.map { Points($0.storage.base + keptOffset, rows: c, row: block.tiles) }
+                        ?? Points(vStorage.base, rows: c, row: columns)
+                    keptOffset &+= Points.count(rows: c, row: block.tiles)
                     if let x {
                         for (slot, image) in block.images.enumerated() {
                             let xn = x + image &* c &* g.inPlane
                             for channel in 0..<c {
                                 fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
                                 transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
-                                               v: v + (channel &* vStride &+ slot &* block.tilesPerImage), stride: c &* vStride)
+                                               v: v.base + (channel &* v.row &+ slot &* block.tilesPerImage), stride: v.point)
                             }
                         }
                     }
-                    body(chunk, block, v, vStride, mStorage.base, columns)
+                    body(chunk, block, v, Points(mStorage.base, rows: o, row: columns))
                 }
                 withExtendedLifetime((vStorage, mStorage, paddedStorage, rowsStorage)) {}
             }
