@@ -15,16 +15,6 @@
 /// gradient, output channels (summing the batch in order) for the weight gradient — no two
 /// threads write the same element.
 enum ConvDirect {
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    }
-
     /// Sizes of the phase planes and of the scratch buffers of one task.
     struct Plan {
         let g: ConvGeometry

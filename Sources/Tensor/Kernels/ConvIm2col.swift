@@ -41,6 +41,14 @@ enum ConvIm2col {
                             memcpy(d + lo, src + lo, (hi &- lo &+ 1) &* 4)
                         } else {
                             var j = lo
+                            if sw == 2 {
+                                // Even columns, 8 at a time; the loads stay at or before column 2·hi.
+                                while j &+ 8 <= hi {
+                                    let a = load8(src + 2 &* j), b = load8(src + (2 &* j &+ 8))
+                                    store8(SIMD8(lowHalf: a.evenHalf, highHalf: b.evenHalf), d + j)
+                                    j &+= 8
+                                }
+                            }
                             while j <= hi { d[j] = src[j &* sw]; j &+= 1 }
                         }
                     }
@@ -76,6 +84,16 @@ enum ConvIm2col {
                         if sw == 1 {
                             while j <= hi { d[j] += s[j]; j &+= 1 }
                         } else {
+                            if sw == 2 {
+                                // 4 even columns at a time (the odd ones between get + 0); the
+                                // stores stay at or before column 2·hi.
+                                while j &+ 4 <= hi {
+                                    let v = load4(s + j)
+                                    let spread = SIMD8(v[0], 0, v[1], 0, v[2], 0, v[3], 0)
+                                    store8(load8(d + 2 &* j) + spread, d + 2 &* j)
+                                    j &+= 4
+                                }
+                            }
                             while j <= hi { d[j &* sw] += s[j]; j &+= 1 }
                         }
                     }

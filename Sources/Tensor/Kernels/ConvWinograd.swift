@@ -36,11 +36,6 @@ enum ConvWinograd {
     /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2).
     static let blockFloats = 1 << 17
 
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
     /// Transformed values per tile: the 6×6 points ξ.
     static let points = 36
 
@@ -364,21 +359,6 @@ enum ConvWinograd {
     static func gradientPoints<V: SIMD>(_ y0: V, _ y1: V, _ y2: V, _ y3: V) -> Six<V> where V.Scalar == Float {
         let e = y0 + y2, f = y1 + y3, g = y0 + 4 * y2, h = 2 * y1 + 8 * y3
         return (y0, e + f, e - f, g + h, g - h, y3)
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
-    }
-
-    @inline(__always)
-    static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
     }
 
     /// Columns 0…3 of 4 consecutive 4-wide groups at `p` (16 floats), one vector per column:
