@@ -49,17 +49,6 @@ func winogradMatchesIm2colGEMM(_ k: WinogradCase) {
     #expect(relativeDifference(grads[w]!.scalars, referenceDw.scalars) < 1e-5, "weight gradient \(k)")
 }
 
-/// The forward keeps its transformed input only when the weight gradient will be needed; the
-/// result must not depend on it.
-@Test func winogradForwardIsTheSameWithAndWithoutKeptTransform() {
-    var rng = RandomGenerator(seed: 12)
-    let x = Tensor.randomNormal([3, 16, 10, 9], using: &rng)
-    let w = Tensor.randomNormal([16, 16, 3, 3], using: &rng)
-    let plain = Tensor.conv2d(x, weight: w, padding: 1)
-    let tracked = Tensor.conv2d(x, weight: w.trackingGradients(), padding: 1)
-    #expect(plain.scalars == tracked.scalars)
-}
-
 /// Two identical differentiations give bit-identical weight gradients (fixed thread count).
 @Test func winogradWeightGradientIsDeterministic() {
     var rng = RandomGenerator(seed: 13)

@@ -39,32 +39,14 @@ enum ConvWinograd {
     /// Transformed values per tile: the 6×6 points ξ.
     static let points = 36
 
-    /// The transformed input `V` of a whole batch, written by a forward that will be
-    /// differentiated and read back by ``backwardWeight(_:dy:dw:transformed:)`` (which so skips
-    /// a second input transform): 36 floats per tile and input channel, 2.25 times the input.
-    /// Blocks are laid out as the forward made them, so the chunk count is kept with them.
-    final class TransformedInput {
-        let storage: TensorStorage
-        let chunks: Int
-
-        init(_ g: ConvGeometry) {
-            let tiling = Tiling(g), chunkCount = ConvGEMM.chunkCount(g)
-            let blocks = (0..<chunkCount).reduce(0) {
-                $0 &+ tiling.blocks(of: ConvGEMM.images(chunk: $1, of: chunkCount, batch: g.batch)).count
-            }
-            chunks = chunkCount
-            storage = TensorStorage(count: points &* (g.inChannels &* tiling.tiles &* g.batch &+ pointPadding &* blocks))
-        }
-    }
-
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, keeping kept: TransformedInput? = nil) {
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         // U_ξ = (G g Gᵀ)_ξ, stored [36][O][C].
         let u = UnsafeMutablePointer<Float>.allocate(capacity: points &* o &* c)
         defer { u.deallocate() }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
-        forEachBlock(g, tiling, input: .transforming(x, into: kept)) { _, block, v, m in
+        forEachBlock(g, tiling, x: x) { _, block, v, m in
             for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: block.tiles, k: c, a: u + xi &* o &* c,
                            lda: c, b: v.matrix(xi), ldb: v.row, c: m.matrix(xi), ldc: m.row)
@@ -87,16 +69,19 @@ enum ConvWinograd {
     ///
     /// 36 GEMMs per block whose depth is the block's tile count (the im2col form has depth
     /// `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
-    /// an output whose size is not a multiple of 4 take `dY = 0` there. Each thread accumulates its own `dU`; the
-    /// partials are summed in thread order (deterministic for a fixed thread count).
-    static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               transformed kept: TransformedInput) {
+    /// an output whose size is not a multiple of 4 take `dY = 0` there. `V` is transformed from
+    /// `x` again, block by block, rather than kept from the forward pass: it would be 2.25 times
+    /// the input, and written out of cache it cost as much as transforming again. Each thread
+    /// accumulates its own `dU`; the partials are summed in thread order (deterministic for a
+    /// fixed thread count).
+    static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                               dw: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
-        let partialCount = points &* o &* c, chunks = kept.chunks
+        let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
         partials.update(repeating: 0, count: chunks &* partialCount)
-        forEachBlock(g, tiling, input: .kept(kept)) { chunk, block, v, m in
+        forEachBlock(g, tiling, x: x) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
                 for channel in 0..<o {
@@ -175,14 +160,6 @@ enum ConvWinograd {
         var tiles: Int { images.count &* tilesPerImage }
     }
 
-    /// Where a pass gets its transformed input from.
-    enum BlockInput {
-        /// Transform `x`, into per-thread scratch or, when given, into the kept whole-batch `V`.
-        case transforming(UnsafePointer<Float>, into: TransformedInput?)
-        /// Read the `V` a forward kept.
-        case kept(TransformedInput)
-    }
-
     /// Floats between one point's matrix and the next beyond its rows (64 bytes): a transform
     /// writes (or reads) all 36 at once, and when a matrix is a multiple of 4 KB long they would
     /// otherwise all fall into one cache set.
@@ -207,51 +184,34 @@ enum ConvWinograd {
         func matrix(_ xi: Int) -> UnsafeMutablePointer<Float> { base + xi &* point }
     }
 
-    /// Splits the batch into contiguous chunks (one per thread, or as many as the kept `V` was
-    /// made with) and calls `body(chunk, block, v, m)` for each block of a chunk, with the
-    /// block's transformed input `V_ξ [C × T]` and the output-side scratch `M_ξ [O × T]`. The
-    /// kept `V` of a whole batch holds the blocks one after the other, in order.
-    static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, input: BlockInput,
+    /// Splits the batch into contiguous chunks (one per thread) and calls `body(chunk, block, v,
+    /// m)` for each block of a chunk, with the block's transformed input `V_ξ [C × T]` (from `x`)
+    /// and the output-side scratch `M_ξ [O × T]`.
+    static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, x: UnsafePointer<Float>,
                              _ body: (_ chunk: Int, _ block: Block, _ v: Points, _ m: Points) -> Void) {
-        let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles
-        let (x, kept): (UnsafePointer<Float>?, TransformedInput?)
-        switch input {
-        case let .transforming(source, into: target): (x, kept) = (source, target)
-        case let .kept(source): (x, kept) = (nil, source)
-        }
-        let chunks = kept?.chunks ?? ConvGEMM.chunkCount(g)
-        let paddedCount = x == nil ? 0 : tiling.paddedHeight &* tiling.paddedWidth
-        let rowsCount = x == nil ? 0 : 6 &* tiling.paddedWidth
-        let chunkBlocks = (0..<chunks).map { tiling.blocks(of: ConvGEMM.images(chunk: $0, of: chunks, batch: g.batch)) }
+        let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles, chunks = ConvGEMM.chunkCount(g)
+        let paddedCount = tiling.paddedHeight &* tiling.paddedWidth
         parallelFor(chunks) { range in
             for chunk in range {
                 let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
                 let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
                 // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
-                let vStorage = TensorStorage(count: kept == nil ? Points.count(rows: c, row: columns) : 0)
+                let vStorage = TensorStorage(count: Points.count(rows: c, row: columns))
                 let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
-                let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: rowsCount)
+                let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 6 &* tiling.paddedWidth)
                 let padded = paddedStorage.base
                 padded.update(repeating: 0, count: paddedCount)
-                // Where this chunk's first block starts in the kept V: all earlier blocks before it.
-                var keptOffset = chunkBlocks[..<chunk].reduce(0) { total, blocks in
-                    blocks.reduce(total) { $0 &+ Points.count(rows: c, row: $1.tiles) }
-                }
-                for block in chunkBlocks[chunk] {
-                    let v = kept.map { Points($0.storage.base + keptOffset, rows: c, row: block.tiles) }
-                        ?? Points(vStorage.base, rows: c, row: columns)
-                    keptOffset &+= Points.count(rows: c, row: block.tiles)
-                    if let x {
-                        for (slot, image) in block.images.enumerated() {
-                            let xn = x + image &* c &* g.inPlane
-                            for channel in 0..<c {
-                                fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
-                                transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
-                                               v: v.base + (channel &* v.row &+ slot &* block.tilesPerImage), stride: v.point)
-                            }
+                let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
+                for block in tiling.blocks(of: images) {
+                    for (slot, image) in block.images.enumerated() {
+                        let xn = x + image &* c &* g.inPlane
+                        for channel in 0..<c {
+                            fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
+                            transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
+                                           v: v.base + (channel &* v.row &+ slot &* block.tilesPerImage), stride: v.point)
                         }
                     }
-                    body(chunk, block, v, Points(mStorage.base, rows: o, row: columns))
+                    body(chunk, block, v, m)
                 }
                 withExtendedLifetime((vStorage, mStorage, paddedStorage, rowsStorage)) {}
             }

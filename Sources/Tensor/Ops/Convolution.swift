@@ -24,7 +24,7 @@ extension Tensor {
     ///
     /// Kernels: grouped convolutions with at most ``ConvGeometry/directGroupLimit`` channels per
     /// group (depthwise) run a direct SIMD kernel; 1×1 stride-1 convolutions are plain GEMMs;
-    /// wide 3×3 stride-1 convolutions use Winograd's F(2×2, 3×3) (forward, the input gradient as
+    /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
     /// everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
     /// over channels for the direct kernel).
@@ -32,37 +32,28 @@ extension Tensor {
                               padding: Size2D = 0, dilation: Size2D = 1, groups: Int = 1) -> Tensor {
         let g = ConvGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
                              padding: padding, dilation: dilation, groups: groups)
-        // A Winograd forward whose weight gradient will be needed keeps its transformed input.
-        let kept = Tensor.needsGradient(weight) && !g.usesDirectKernel && ConvWinograd.supports(g)
-            ? ConvWinograd.TransformedInput(g) : nil
         let value = Tensor(shape: g.outputShape) { out in
-            if let kept {
-                ConvWinograd.forward(g, x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base,
-                                     y: out.baseAddress!, keeping: kept)
-            } else {
-                g.forward(x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base, y: out.baseAddress!)
-            }
+            g.forward(x: input.storage.base, w: weight.storage.base, bias: bias?.storage.base, y: out.baseAddress!)
         }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         guard inputs.contains(where: { Tensor.needsGradient($0) }) else { return value }
-        // The input itself is saved only where no kept transform stands in for it.
-        let x = kept == nil ? input.detached() : nil, w = weight.detached()
+        let x = input.detached(), w = weight.detached()
         let needInput = input.node != nil, needWeight = weight.node != nil, needBias = bias?.node != nil
         return recordOperation("conv2d", value: value, inputs: inputs) { dy in
             let dx: Tensor? = needInput ? Tensor(shape: g.inputShape) { _ in } : nil
             let dw: Tensor? = needWeight ? Tensor(shape: g.weightShape) { _ in } : nil
-            if let kept {
-                if let dx {
-                    let done = ConvGEMM.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base)
-                    precondition(done, "conv2d backward: a Winograd geometry \(g.inputShape) must allow the correlation")
-                }
-                if let dw { ConvWinograd.backwardWeight(g, dy: dy.storage.base, dw: dw.storage.base, transformed: kept) }
-            } else if let x, g.usesDirectKernel {
+            if g.usesDirectKernel {
                 if let dx, !ConvDirect.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base) {
                     ConvDirect.backwardInput(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base)
                 }
                 if let dw { ConvDirect.backwardWeight(g, dy: dy.storage.base, x: x.storage.base, dw: dw.storage.base) }
-            } else if let x {
+            } else if ConvWinograd.supports(g) {
+                if let dx {
+                    let done = ConvGEMM.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base)
+                    precondition(done, "conv2d backward: a Winograd geometry \(g.inputShape) must allow the correlation")
+                }
+                if let dw { ConvWinograd.backwardWeight(g, dy: dy.storage.base, x: x.storage.base, dw: dw.storage.base) }
+            } else {
                 let inputDone = dx.map { ConvGEMM.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: $0.storage.base) } ?? false
                 ConvGEMM.backward(g, dy: dy.storage.base, x: x.storage.base, w: w.storage.base,
                                   dx: inputDone ? nil : dx?.storage.base, dw: dw?.storage.base)
