@@ -1,7 +1,7 @@
 import Testing
 @testable import Tensor
 
-/// Winograd F(2×2, 3×3) at sizes where one thread's chunk holds several blocks (of tile rows, or
+/// Winograd F(4×4, 3×3) at sizes where one thread's chunk holds several blocks (of tile rows, or
 /// of whole images; the naive reference of `ConvolutionTests` is too slow there), against the
 /// im2col + GEMM kernels, which `convMatchesNaiveReference` checks.
 struct WinogradCase: CustomStringConvertible, Sendable {

@@ -13,8 +13,8 @@
 /// matrices of a block of images stand side by side (about ``imageBlockFloats`` elements), so
 /// that one GEMM covers them all.
 /// Per-image GEMMs would be narrow there, and the weight gradient's would have the depth of one
-/// small plane while reading and writing all of `dW` (2.4 MB for a 256→256 3×3 kernel, per
-/// 16-position image). The batch is split into one contiguous chunk per thread; each chunk owns
+/// small plane while reading and writing all of `dW` (2.4 MB for a 256→256 3×3 stride-2
+/// kernel, per 16-position image). The batch is split into one contiguous chunk per thread; each chunk owns
 /// its scratch matrices and its partial `dW`, and the partials are summed in chunk order
 /// (deterministic for a fixed thread count). With a single chunk (batch 1) the GEMMs themselves
 /// use every BLAS thread.

@@ -29,9 +29,8 @@ enum ConvWinograd {
     static func supports(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1 && g.padHeight <= 2 && g.padWidth <= 2
-            && g.inChannels >= 16 && g.outChannels >= 16 && g.outWidth >= minW
+            && g.inChannels >= 16 && g.outChannels >= 16
     }
-    static let minW: Int = { if let t = getenv("XMINW") { return Int(String(cString: t))! } else { return 0 } }()
 
     /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2).
     static let blockFloats = 1 << 17
@@ -67,8 +66,7 @@ enum ConvWinograd {
     ///
     ///     dU_ξ [O × C] = Σ_tiles (A dY Aᵀ)_ξ [O × T] · V_ξ [C × T]ᵀ,    dg = Gᵀ dU G,
     ///
-    /// 36 GEMMs per block whose depth is the block's tile count (the im2col form has depth
-    /// `H'·W'` per image and re-reads all of `dW` for every image). Tiles that stick out of
+    /// 36 GEMMs per block whose depth is the block's tile count. Tiles that stick out of
     /// an output whose size is not a multiple of 4 take `dY = 0` there. `V` is transformed from
     /// `x` again, block by block, rather than kept from the forward pass: it would be 2.25 times
     /// the input, and written out of cache it cost as much as transforming again. Each thread
@@ -80,7 +78,9 @@ enum ConvWinograd {
         let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
-        partials.update(repeating: 0, count: chunks &* partialCount)
+        parallelFor(chunks) { range in
+            for chunk in range { (partials + chunk &* partialCount).update(repeating: 0, count: partialCount) }
+        }
         forEachBlock(g, tiling, x: x) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
@@ -95,9 +95,12 @@ enum ConvWinograd {
                            b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: true)
             }
         }
-        for chunk in 1..<Swift.max(chunks, 1) {
-            let part = partials + chunk &* partialCount
-            for i in 0..<partialCount { partials[i] += part[i] }
+        parallelFor(partialCount, grain: 1 << 14) { range in
+            for i in range {
+                var sum = partials[i]
+                for chunk in 1..<chunks { sum += partials[chunk &* partialCount &+ i] }
+                partials[i] = sum
+            }
         }
         inverseTransformWeights(partials, outChannels: o, inChannels: c, dw: dw)
     }
@@ -106,8 +109,8 @@ enum ConvWinograd {
     /// thread transforms and multiplies at a time.
     struct Tiling {
         let tilesY, tilesX, tiles: Int
-        /// Rows 4·tilesY + 2, columns 4·tilesX + 2 (+ 16 so that vector loads of the last tiles
-        /// stay inside).
+        /// Rows 4·tilesY + 2, columns 4·tilesX + 2 (+ 16: the 8-wide loads of the Bᵀ pass reach 7
+        /// columns further, a partial group's column loads from its scratch rows 14).
         let paddedHeight, paddedWidth: Int
         /// Whole images per block when one image's transforms fit in ``blockFloats`` (else 1)…
         let imagesPerBlock: Int
@@ -132,9 +135,7 @@ enum ConvWinograd {
         /// The blocks of a chunk's images, in order.
         func blocks(of images: Range<Int>) -> [Block] {
             if tileRowsPerBlock >= tilesY {
-                return Swift.stride(from: images.lowerBound, to: images.upperBound, by: imagesPerBlock).map {
-                    Block(images: $0..<Swift.min($0 &+ imagesPerBlock, images.upperBound), tileRows: 0..<tilesY, tilesX: tilesX)
-                }
+                return ConvGEMM.blocks(of: images, size: imagesPerBlock).map { Block(images: $0, tileRows: 0..<tilesY, tilesX: tilesX) }
             }
             return images.flatMap { image in
                 Swift.stride(from: 0, to: tilesY, by: tileRowsPerBlock).map {
@@ -201,6 +202,9 @@ enum ConvWinograd {
                 let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 6 &* tiling.paddedWidth)
                 let padded = paddedStorage.base
                 padded.update(repeating: 0, count: paddedCount)
+                // A partial group of tiles reads a few scratch columns past those Bᵀ writes
+                // (into lanes it drops): zero, not whatever the pool held.
+                rowsStorage.base.update(repeating: 0, count: 6 &* tiling.paddedWidth)
                 let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
                 for block in tiling.blocks(of: images) {
                     for (slot, image) in block.images.enumerated() {
@@ -248,7 +252,7 @@ enum ConvWinograd {
                         store(4, kernelPoints(c0.4, c1.4, c2.4))
                         store(5, kernelPoints(c0.5, c1.5, c2.5))
                     }
-                    for xi in 0..<points { copy(stage + xi &* n, to: u + (xi &* plane &+ first), count: count) }
+                    for xi in 0..<points { copyFloats(stage + xi &* n, to: u + (xi &* plane &+ first), count: count) }
                 }
             }
         }
@@ -263,7 +267,7 @@ enum ConvWinograd {
                 let stage = buffer.baseAddress!
                 for group in range {
                     let first = group &* n, count = Swift.min(n, plane &- first)
-                    for xi in 0..<points { copy(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
+                    for xi in 0..<points { copyFloats(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
                     for j in 0..<count {
                         @inline(__always) func column(_ i: Int) -> (Float, Float, Float) {
                             let base = stage + (i &* n &+ j), step = 6 &* n
@@ -340,36 +344,10 @@ enum ConvWinograd {
         // Padded row r, column q hold input row r − padH, column q − padW.
         let first = Swift.max(0, 4 &* rows.lowerBound &- g.padHeight)
         let end = Swift.min(g.height, 4 &* rows.upperBound &+ 2 &- g.padHeight)
-        let width = Swift.min(g.width, paddedWidth &- g.padWidth)
         var r = first
         while r < end {
-            copy(plane + r &* g.width, to: padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), count: width)
+            copyFloats(plane + r &* g.width, to: padded + ((r &+ g.padHeight) &* paddedWidth &+ g.padWidth), count: g.width)
             r &+= 1
-        }
-    }
-
-    /// Copies `count` floats: the rows here are short (a plane row, a part of a group), where a
-    /// call to `memcpy` costs more than the copy.
-    @inline(__always)
-    static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i &+ 8 <= count {
-            store8(load8(src + i), dst + i)
-            i &+= 8
-        }
-        while i < count {
-            dst[i] = src[i]
-            i &+= 1
-        }
-    }
-
-    /// Sets `count` (a multiple of 8) floats to zero.
-    @inline(__always)
-    static func clear(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i < count {
-            store8(SIMD8(), p + i)
-            i &+= 8
         }
     }
 
@@ -479,7 +457,7 @@ enum ConvWinograd {
                     if count == 4 {
                         y = group(src + tx, stride)
                     } else {
-                        clear(buffer, count: 4 &* points)
+                        clearFloats(buffer, count: 4 &* points)
                         copyLanes(src + tx, sourceStride: stride, count: count, to: buffer, stride: 4)
                         y = group(buffer, 4)
                     }
@@ -493,7 +471,7 @@ enum ConvWinograd {
                         // Through the scratch: the group's 4 rows of 16 columns, then the part inside.
                         store(y.0, buffer); store(y.1, buffer + 16); store(y.2, buffer + 32); store(y.3, buffer + 48)
                         let columnsInside = wo &- 4 &* tx
-                        for q in 0..<rowsInside { copy(buffer + 16 &* q, to: d + q &* wo, count: columnsInside) }
+                        for q in 0..<rowsInside { copyFloats(buffer + 16 &* q, to: d + q &* wo, count: columnsInside) }
                     }
                     tx &+= 4
                 }
@@ -537,10 +515,10 @@ enum ConvWinograd {
                         group(first + 4 &* tx, wo, out + tx, stride)
                     } else {
                         // The part of the group's 4 × 16 block inside the plane, zeros elsewhere.
-                        clear(rowsBuffer, count: 64)
+                        clearFloats(rowsBuffer, count: 64)
                         let columnsInside = Swift.min(16, wo &- 4 &* tx)
                         for q in 0..<rowsInside {
-                            copy(first + (q &* wo &+ 4 &* tx), to: rowsBuffer + 16 &* q, count: columnsInside)
+                            copyFloats(first + (q &* wo &+ 4 &* tx), to: rowsBuffer + 16 &* q, count: columnsInside)
                         }
                         if count == 4 {
                             group(rowsBuffer, 16, out + tx, stride)

@@ -1,5 +1,5 @@
-/// Unaligned vector loads and stores of floats: the kernels' hot loops read and write memory
-/// through these (the `SIMD` types lower to SSE pairs without per-function CPU targets).
+// Unaligned vector loads and stores of floats: the kernels' hot loops read and write memory
+// through these (the `SIMD` types lower to SSE pairs without per-function CPU targets).
 
 @inline(__always)
 func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -19,4 +19,29 @@ func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
 @inline(__always)
 func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+/// Copies `count` floats: for short rows (a plane row, part of a tile group), where a call to
+/// `memcpy` costs more than the copy.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i &+ 8 <= count {
+        store8(load8(src + i), dst + i)
+        i &+= 8
+    }
+    while i < count {
+        dst[i] = src[i]
+        i &+= 1
+    }
+}
+
+/// Sets `count` (a multiple of 8) floats to zero.
+@inline(__always)
+func clearFloats(_ p: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i < count {
+        store8(SIMD8(), p + i)
+        i &+= 8
+    }
 }

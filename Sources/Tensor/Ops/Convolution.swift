@@ -23,7 +23,7 @@ extension Tensor {
     /// the result is `[N, O, H', W']` with `H' = ⌊(H + 2p − d·(kH − 1) − 1)/s⌋ + 1`.
     ///
     /// Kernels: grouped convolutions with at most ``ConvGeometry/directGroupLimit`` channels per
-    /// group (depthwise) run a direct SIMD kernel; 1×1 stride-1 convolutions are plain GEMMs;
+    /// group (depthwise) run a direct SIMD kernel; unpadded 1×1 stride-1 convolutions are plain GEMMs;
     /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
     /// everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
