@@ -227,34 +227,40 @@ enum ConvWinograd {
     /// access miss the same cache set; 16 kernels make each access a whole cache line.
     static let stagedKernels = 16
 
+    /// Calls `body(stage, first, count)` for the kernels `first..<first + count` of `kernels`,
+    /// ``stagedKernels`` at a time and in parallel, with a staging area of 36 rows of
+    /// ``stagedKernels`` floats.
+    static func forEachKernelGroup(_ kernels: Int,
+                                   _ body: (_ stage: UnsafeMutablePointer<Float>, _ first: Int, _ count: Int) -> Void) {
+        let n = stagedKernels
+        parallelFor((kernels &+ n &- 1) / n, grain: 64) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: points &* n) { buffer in
+                for group in range { body(buffer.baseAddress!, group &* n, Swift.min(n, kernels &- group &* n)) }
+            }
+        }
+    }
+
     /// `U_ξ[o][c] = (G g_{o,c} Gᵀ)_ξ`, stored [36][O][C].
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, u: UnsafeMutablePointer<Float>) {
         let plane = o &* c, n = stagedKernels
-        parallelFor((plane &+ n &- 1) / n, grain: 64) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: points &* n) { buffer in
-                let stage = buffer.baseAddress!
-                for group in range {
-                    let first = group &* n, count = Swift.min(n, plane &- first)
-                    for j in 0..<count {
-                        let k = w + (first &+ j) &* 9
-                        // Columns of G g (6 × 3), then each of its rows times Gᵀ.
-                        let c0 = kernelPoints(k[0], k[3], k[6]), c1 = kernelPoints(k[1], k[4], k[7])
-                        let c2 = kernelPoints(k[2], k[5], k[8])
-                        @inline(__always) func store(_ i: Int, _ row: Six<Float>) {
-                            let base = stage + (6 &* i &* n &+ j)
-                            base[0] = row.0; base[n] = row.1; base[2 &* n] = row.2
-                            base[3 &* n] = row.3; base[4 &* n] = row.4; base[5 &* n] = row.5
-                        }
-                        store(0, kernelPoints(c0.0, c1.0, c2.0))
-                        store(1, kernelPoints(c0.1, c1.1, c2.1))
-                        store(2, kernelPoints(c0.2, c1.2, c2.2))
-                        store(3, kernelPoints(c0.3, c1.3, c2.3))
-                        store(4, kernelPoints(c0.4, c1.4, c2.4))
-                        store(5, kernelPoints(c0.5, c1.5, c2.5))
-                    }
-                    for xi in 0..<points { copyFloats(stage + xi &* n, to: u + (xi &* plane &+ first), count: count) }
+        forEachKernelGroup(plane) { stage, first, count in
+            for j in 0..<count {
+                let k = w + (first &+ j) &* 9
+                // Columns of G g (6 × 3), then each of its rows times Gᵀ.
+                let c0 = kernelPoints(k[0], k[3], k[6]), c1 = kernelPoints(k[1], k[4], k[7]), c2 = kernelPoints(k[2], k[5], k[8])
+                @inline(__always) func store(_ i: Int, _ row: Six<Float>) {
+                    let base = stage + (6 &* i &* n &+ j)
+                    base[0] = row.0; base[n] = row.1; base[2 &* n] = row.2
+                    base[3 &* n] = row.3; base[4 &* n] = row.4; base[5 &* n] = row.5
                 }
+                store(0, kernelPoints(c0.0, c1.0, c2.0))
+                store(1, kernelPoints(c0.1, c1.1, c2.1))
+                store(2, kernelPoints(c0.2, c1.2, c2.2))
+                store(3, kernelPoints(c0.3, c1.3, c2.3))
+                store(4, kernelPoints(c0.4, c1.4, c2.4))
+                store(5, kernelPoints(c0.5, c1.5, c2.5))
             }
+            for xi in 0..<points { copyFloats(stage + xi &* n, to: u + (xi &* plane &+ first), count: count) }
         }
     }
 
@@ -262,26 +268,19 @@ enum ConvWinograd {
     static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
                                         dw: UnsafeMutablePointer<Float>) {
         let plane = o &* c, n = stagedKernels
-        parallelFor((plane &+ n &- 1) / n, grain: 64) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: points &* n) { buffer in
-                let stage = buffer.baseAddress!
-                for group in range {
-                    let first = group &* n, count = Swift.min(n, plane &- first)
-                    for xi in 0..<points { copyFloats(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
-                    for j in 0..<count {
-                        @inline(__always) func column(_ i: Int) -> (Float, Float, Float) {
-                            let base = stage + (i &* n &+ j), step = 6 &* n
-                            return kernelGradient((base[0], base[step], base[2 &* step], base[3 &* step], base[4 &* step],
-                                                   base[5 &* step]))
-                        }
-                        // Columns of Gᵀ dU (3 × 6), then each of its rows times G.
-                        let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-                        let k = dw + (first &+ j) &* 9
-                        (k[0], k[1], k[2]) = kernelGradient((c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-                        (k[3], k[4], k[5]) = kernelGradient((c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-                        (k[6], k[7], k[8]) = kernelGradient((c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
-                    }
+        forEachKernelGroup(plane) { stage, first, count in
+            for xi in 0..<points { copyFloats(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
+            for j in 0..<count {
+                @inline(__always) func column(_ i: Int) -> (Float, Float, Float) {
+                    let base = stage + (i &* n &+ j), step = 6 &* n
+                    return kernelGradient((base[0], base[step], base[2 &* step], base[3 &* step], base[4 &* step], base[5 &* step]))
                 }
+                // Columns of Gᵀ dU (3 × 6), then each of its rows times G.
+                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+                let k = dw + (first &+ j) &* 9
+                (k[0], k[1], k[2]) = kernelGradient((c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+                (k[3], k[4], k[5]) = kernelGradient((c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+                (k[6], k[7], k[8]) = kernelGradient((c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
             }
         }
     }
