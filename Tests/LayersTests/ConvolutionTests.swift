@@ -38,6 +38,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 16, h: 9, w: 21, o: 16, kh: 3, kw: 3, padding: 1),                     // Winograd: vector + edge tiles, odd rows
     ConvCase(n: 3, c: 17, h: 6, w: 5, o: 20, kh: 3, kw: 3, bias: false),                // Winograd unpadded, 2 images per chunk
     ConvCase(n: 1, c: 16, h: 4, w: 36, o: 16, kh: 3, kw: 3, padding: Size2D(2, 1)),     // Winograd: padding 2, two vector groups
+    ConvCase(n: 1, c: 16, h: 3, w: 3, o: 16, kh: 3, kw: 3),                             // Winograd: a 1×1 output, one partial tile
+    ConvCase(n: 3, c: 16, h: 2, w: 2, o: 17, kh: 3, kw: 3, padding: 1),                 // Winograd: 2×2 outputs, batch 3
     ConvCase(c: 3, h: 7, w: 6, o: 4, kh: 5, kw: 3, padding: Size2D(2, 0)),             // correlation input gradient, 5×3
     ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
     ConvCase(n: 5, c: 32, h: 47, w: 55, o: 6, kh: 3, kw: 3, stride: 2, padding: 1, bias: false), // the same, stride 2
