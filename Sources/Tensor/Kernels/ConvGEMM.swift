@@ -202,14 +202,20 @@ enum ConvGEMM {
             }
         }
         if let dw, let partials, chunks > 1 {
-            parallelFor(weightCount, grain: 1 << 14) { range in
-                for i in range {
-                    var s: Float = 0
-                    for chunk in 0..<chunks { s += partials[chunk &* weightCount &+ i] }
-                    dw[i] = s
-                }
-            }
+            sumPartials(partials, chunks: chunks, count: weightCount, into: dw)
             partials.deallocate()
+        }
+    }
+
+    /// `out[i] = Σ_chunk partials[chunk·count + i]`, summed in chunk order (deterministic for a
+    /// fixed thread count) and in parallel over `i`; `out` may be `partials` itself. `chunks ≥ 1`.
+    static func sumPartials(_ partials: UnsafeMutablePointer<Float>, chunks: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        parallelFor(count, grain: 1 << 14) { range in
+            for i in range {
+                var s = partials[i]
+                for chunk in 1..<chunks { s += partials[chunk &* count &+ i] }
+                out[i] = s
+            }
         }
     }
 

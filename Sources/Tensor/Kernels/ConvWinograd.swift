@@ -95,13 +95,7 @@ enum ConvWinograd {
                            b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: true)
             }
         }
-        parallelFor(partialCount, grain: 1 << 14) { range in
-            for i in range {
-                var sum = partials[i]
-                for chunk in 1..<chunks { sum += partials[chunk &* partialCount &+ i] }
-                partials[i] = sum
-            }
-        }
+        ConvGEMM.sumPartials(partials, chunks: chunks, count: partialCount, into: partials)
         inverseTransformWeights(partials, outChannels: o, inChannels: c, dw: dw)
     }
 
@@ -130,7 +124,7 @@ enum ConvWinograd {
         }
 
         /// The most tiles a block holds.
-        var maximumBlockTiles: Int { imagesPerBlock &* Swift.min(tileRowsPerBlock, tilesY) &* tilesX }
+        var maximumBlockTiles: Int { imagesPerBlock &* tileRowsPerBlock &* tilesX }
 
         /// The blocks of a chunk's images, in order.
         func blocks(of images: Range<Int>) -> [Block] {
