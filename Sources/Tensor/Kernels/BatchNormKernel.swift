@@ -24,24 +24,15 @@ enum BatchNormKernel {
 
     /// Runs `body` on contiguous channel ranges in parallel (at least 16 K elements per task).
     /// `body` gets its channel range and a scratch buffer of `scratchPerChannel` doubles per
-    /// channel of the range (stack-allocated when small, uninitialised).
+    /// channel of the range (stack-allocated when small, zeroed: the passes accumulate into it).
     static func forEachChannelRange(_ l: Layout, scratchPerChannel: Int,
                              _ body: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) {
         parallelFor(l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.count, 1))) { channels in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, channels.count &* scratchPerChannel)) { scratch in
+                scratch.initialize(repeating: 0)
                 body(channels, scratch)
             }
         }
-    }
-
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, toByteOffset: i &* 4, as: SIMD8<Float>.self)
     }
 
     /// Mean and `M2 = Σ (p[k] − mean)²` of one plane in one pass, from sums shifted by the
@@ -57,7 +48,7 @@ enum BatchNormKernel {
         var a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>()
         var i = 0
         while i &+ 16 <= n {
-            let d = load8(p, i) - k8, e = load8(p, i &+ 8) - k8
+            let d = load8(p + i) - k8, e = load8(p + (i &+ 8)) - k8
             a1 += d
             a2 += d * d
             b1 += e
@@ -65,7 +56,7 @@ enum BatchNormKernel {
             i &+= 16
         }
         if i &+ 8 <= n {
-            let d = load8(p, i) - k8
+            let d = load8(p + i) - k8
             a1 += d
             a2 += d * d
             i &+= 8
@@ -82,13 +73,13 @@ enum BatchNormKernel {
     ///     δ = mean_p − mean,  mean += δ·n_p/(n + n_p),  M2 += M2_p + δ²·n·n_p/(n + n_p).
     ///
     /// Writes the mean to `scratch[2j]` and the biased variance to `scratch[2j + 1]` for the
-    /// range's `j`-th channel.
+    /// range's `j`-th channel (`scratch` zeroed, as ``forEachChannelRange(_:scratchPerChannel:_:)``
+    /// gives it).
     @inline(__always)
     static func rangeStatistics(_ l: Layout, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
                                 _ scratch: UnsafeMutableBufferPointer<Double>) {
         let acc = scratch.baseAddress!
         let width = channels.count
-        for j in 0..<(2 &* width) { acc[j] = 0 }
         let planeCount = Double(l.inner)
         for n in 0..<l.batch {
             let seen = Double(n) * planeCount, total = seen + planeCount
@@ -106,24 +97,36 @@ enum BatchNormKernel {
         for j in 0..<width { acc[2 &* j &+ 1] /= count }
     }
 
+    /// ``rangeStatistics(_:_:_:_:)``, then per channel of the range: writes `mean`, the biased
+    /// `variance` and `invstd = 1/√(variance + ε)`, and leaves the scale `γ·invstd` in
+    /// `scratch[2j]` for the output pass of the range's `j`-th channel.
+    @inline(__always)
+    static func rangeNormalisation(_ l: Layout, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
+                                   _ scratch: UnsafeMutableBufferPointer<Double>, gamma: UnsafePointer<Float>?, epsilon: Float,
+                                   mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
+                                   invstd: UnsafeMutablePointer<Float>) {
+        rangeStatistics(l, x, channels, scratch)
+        let acc = scratch.baseAddress!
+        var j = 0
+        for c in channels {
+            let mu = Float(acc[j]), v = Float(acc[j &+ 1])
+            let inv = 1 / (v + epsilon).squareRoot()
+            mean[c] = mu
+            variance[c] = v
+            invstd[c] = inv
+            acc[j] = Double(inv * (gamma?[c] ?? 1))
+            j &+= 2
+        }
+    }
+
     /// Batch statistics, then `y = (x − μ)·invstd·γ + β`. Writes `mean`, the biased batch
     /// `variance` and `invstd` per channel. Two passes over `x` (statistics, output).
     static func trainingForward(_ l: Layout, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                 epsilon: Float, y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                                 variance: UnsafeMutablePointer<Float>, invstd: UnsafeMutablePointer<Float>) {
         forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
-            rangeStatistics(l, x, channels, scratch)
+            rangeNormalisation(l, x, channels, scratch, gamma: gamma, epsilon: epsilon, mean: mean, variance: variance, invstd: invstd)
             let acc = scratch.baseAddress!
-            var j = 0
-            for c in channels {
-                let mu = Float(acc[j]), v = Float(acc[j &+ 1])
-                let inv = 1 / (v + epsilon).squareRoot()
-                mean[c] = mu
-                variance[c] = v
-                invstd[c] = inv
-                acc[j] = Double(inv * (gamma?[c] ?? 1))
-                j &+= 2
-            }
             for n in 0..<l.batch {
                 var j = 0
                 for c in channels {
@@ -143,7 +146,7 @@ enum BatchNormKernel {
         let m8 = SIMD8<Float>(repeating: m), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
         var i = 0
         while i &+ 8 <= n {
-            store8((load8(src, i) - m8) * s8 + b8, dst, i)
+            store8((load8(src + i) - m8) * s8 + b8, dst + i)
             i &+= 8
         }
         while i < n { dst[i] = (src[i] - m) * s + b; i &+= 1 }
@@ -156,9 +159,9 @@ enum BatchNormKernel {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
         while i &+ 8 <= n {
-            let g = load8(dy, i)
+            let g = load8(dy + i)
             s0 += g
-            s1 += g * (load8(x, i) - m)
+            s1 += g * (load8(x + i) - m)
             i &+= 8
         }
         var a = s0.sum(), b = s1.sum()
@@ -174,7 +177,7 @@ enum BatchNormKernel {
         let q8 = SIMD8<Float>(repeating: q), r8 = SIMD8<Float>(repeating: r)
         var i = 0
         while i &+ 8 <= n {
-            store8(k8 * load8(g, i) - (load8(x, i) - m8) * q8 + r8, dst, i)
+            store8(k8 * load8(g + i) - (load8(x + i) - m8) * q8 + r8, dst + i)
             i &+= 8
         }
         while i < n { dst[i] = k * g[i] - (x[i] - mu) * q + r; i &+= 1 }
@@ -191,7 +194,6 @@ enum BatchNormKernel {
                                  dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?) {
         forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
             let acc = scratch.baseAddress!
-            for j in 0..<(2 &* channels.count) { acc[j] = 0 }
             for n in 0..<l.batch {
                 var j = 0
                 for c in channels {

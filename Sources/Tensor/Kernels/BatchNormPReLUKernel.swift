@@ -19,8 +19,8 @@ enum BatchNormPReLUKernel {
         let a8 = SIMD8<Float>(repeating: a), zero = SIMD8<Float>()
         var i = 0
         while i &+ 8 <= n {
-            let z = (BatchNormKernel.load8(src, i) - m8) * s8 + b8
-            BatchNormKernel.store8((a8 * z).replacing(with: z, where: z .> zero), dst, i)
+            let z = (load8(src + i) - m8) * s8 + b8
+            store8((a8 * z).replacing(with: z, where: z .> zero), dst + i)
             i &+= 8
         }
         while i < n {
@@ -31,23 +31,14 @@ enum BatchNormPReLUKernel {
     }
 
     /// Training forward: batch statistics (written to `mean`, `variance`, `invstd`) in one pass
-    /// (``BatchNormKernel/rangeStatistics(_:_:_:_:)``), then `y` in a second.
+    /// (``BatchNormKernel/rangeNormalisation(_:_:_:_:gamma:epsilon:mean:variance:invstd:)``), then `y` in a second.
     static func trainingForward(_ l: Layout, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                 slope: UnsafePointer<Float>, perChannelSlope: Bool, epsilon: Float, y: UnsafeMutablePointer<Float>,
                                 mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>, invstd: UnsafeMutablePointer<Float>) {
         BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
-            BatchNormKernel.rangeStatistics(l, x, channels, scratch)
+            BatchNormKernel.rangeNormalisation(l, x, channels, scratch, gamma: gamma, epsilon: epsilon, mean: mean,
+                                               variance: variance, invstd: invstd)
             let acc = scratch.baseAddress!
-            var j = 0
-            for c in channels {
-                let mu = Float(acc[j]), v = Float(acc[j &+ 1])
-                let inv = 1 / (v + epsilon).squareRoot()
-                mean[c] = mu
-                variance[c] = v
-                invstd[c] = inv
-                acc[j] = Double(inv * (gamma?[c] ?? 1))
-                j &+= 2
-            }
             for n in 0..<l.batch {
                 var j = 0
                 for c in channels {
@@ -79,7 +70,7 @@ enum BatchNormPReLUKernel {
         var sumDz = SIMD8<Float>(), sumDzXc = SIMD8<Float>(), sumNeg = SIMD8<Float>()
         var i = 0
         while i &+ 8 <= n {
-            let xc = BatchNormKernel.load8(x, i) - m8, g = BatchNormKernel.load8(dy, i)
+            let xc = load8(x + i) - m8, g = load8(dy + i)
             let z = xc * s8 + b8
             let positive = z .> zero
             let dz = (a8 * g).replacing(with: g, where: positive)
@@ -110,9 +101,9 @@ enum BatchNormPReLUKernel {
         let r8 = SIMD8<Float>(repeating: r), zero = SIMD8<Float>()
         var i = 0
         while i &+ 8 <= n {
-            let xc = BatchNormKernel.load8(x, i) - m8, gv = BatchNormKernel.load8(g, i)
+            let xc = load8(x + i) - m8, gv = load8(g + i)
             let dz = (a8 * gv).replacing(with: gv, where: xc * s8 + b8 .> zero)
-            BatchNormKernel.store8(k8 * dz - xc * q8 + r8, dst, i)
+            store8(k8 * dz - xc * q8 + r8, dst + i)
             i &+= 8
         }
         while i < n {
@@ -132,26 +123,16 @@ enum BatchNormPReLUKernel {
                                  dSlope: UnsafeMutablePointer<Float>) {
         BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
             let acc = scratch.baseAddress!
-            for j in 0..<(3 &* channels.count) { acc[j] = 0 }
             for n in 0..<l.batch {
                 var j = 0
                 for c in channels {
                     let offset = l.plane(n, c)
-                    let (p, q, r) = planeSums(dy + offset, x + offset, l.inner, mean[c], invstd[c] * (gamma?[c] ?? 1), beta?[c] ?? 0,
-                                              slope[perChannelSlope ? c : 0])
-                    acc[j] += Double(p)
-                    acc[j &+ 1] += Double(q)
-                    acc[j &+ 2] += Double(r)
+                    add(planeSums(dy + offset, x + offset, l.inner, mean[c], invstd[c] * (gamma?[c] ?? 1), beta?[c] ?? 0,
+                                  slope[perChannelSlope ? c : 0]), to: acc + j)
                     j &+= 3
                 }
             }
-            var j = 0
-            for c in channels {
-                dBeta[c] = Float(acc[j])
-                dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
-                dSlope[c] = Float(acc[j &+ 2])
-                j &+= 3
-            }
+            storeParameterGradients(channels, acc, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
             guard let dx else { return }
             let m = Float(l.count)
             for n in 0..<l.batch {
@@ -178,17 +159,13 @@ enum BatchNormPReLUKernel {
                                   dSlope: UnsafeMutablePointer<Float>) {
         BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
             let acc = scratch.baseAddress!
-            for j in 0..<(3 &* channels.count) { acc[j] = 0 }
             for n in 0..<l.batch {
                 var j = 0
                 for c in channels {
                     let s = scale[c], t = shift[c], a = slope[perChannelSlope ? c : 0], mu = mean[c]
                     let offset = l.plane(n, c)
                     // z = (x − μ)·s + (t + μ·s): the forward's x·s + t up to rounding.
-                    let (p, q, r) = planeSums(dy + offset, x + offset, l.inner, mu, s, t + mu * s, a)
-                    acc[j] += Double(p)
-                    acc[j &+ 1] += Double(q)
-                    acc[j &+ 2] += Double(r)
+                    add(planeSums(dy + offset, x + offset, l.inner, mu, s, t + mu * s, a), to: acc + j)
                     if let dx {
                         let g = dy + offset, src = x + offset, dst = dx + offset
                         for i in 0..<l.inner {
@@ -199,13 +176,30 @@ enum BatchNormPReLUKernel {
                     j &+= 3
                 }
             }
-            var j = 0
-            for c in channels {
-                dBeta[c] = Float(acc[j])
-                dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
-                dSlope[c] = Float(acc[j &+ 2])
-                j &+= 3
-            }
+            storeParameterGradients(channels, acc, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
+        }
+    }
+
+    /// Adds one plane's ``planeSums(_:_:_:_:_:_:_:)`` to a channel's three accumulators.
+    @inline(__always)
+    static func add(_ sums: (Float, Float, Float), to acc: UnsafeMutablePointer<Double>) {
+        acc[0] += Double(sums.0)
+        acc[1] += Double(sums.1)
+        acc[2] += Double(sums.2)
+    }
+
+    /// `dβ = Σ dz`, `dγ = Σ dz·(x − μ)·invstd`, `da = Σ dy·min(z, 0)` of a channel range from the
+    /// sums ``planeSums(_:_:_:_:_:_:_:)`` accumulated in `acc` (three per channel).
+    @inline(__always)
+    static func storeParameterGradients(_ channels: Range<Int>, _ acc: UnsafeMutablePointer<Double>, invstd: UnsafePointer<Float>,
+                                        dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
+                                        dSlope: UnsafeMutablePointer<Float>) {
+        var j = 0
+        for c in channels {
+            dBeta[c] = Float(acc[j])
+            dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
+            dSlope[c] = Float(acc[j &+ 2])
+            j &+= 3
         }
     }
 }
