@@ -60,10 +60,21 @@ enum ConvGEMM {
     }
 
     /// The column matrices of the images `block` side by side: `[patch × block.count·H'W']`,
-    /// image `j`'s columns at offset `j·H'W'` of every row.
+    /// image `j`'s columns at offset `j·H'W'` of every row (strided convolutions through
+    /// ``ConvPolyphase``).
     @inline(__always)
     static func imageBlockColumns(_ g: ConvGeometry, block: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
         let width = block.count &* g.outPlane
+        if ConvPolyphase.supports(g) {
+            let polyphase = ConvPolyphase(g)
+            let phases = TensorStorage(count: polyphase.floats)  // from the buffer pool
+            defer { withExtendedLifetime(phases) {} }
+            for (slot, n) in block.enumerated() {
+                polyphase.split(x + n &* g.inChannels &* g.inPlane, into: phases.base)
+                polyphase.columns(from: phases.base, into: col + slot &* g.outPlane, rowStride: width)
+            }
+            return
+        }
         for (slot, n) in block.enumerated() {
             ConvIm2col.im2col(g, rows: 0..<g.outHeight, x: x + n &* g.inChannels &* g.inPlane, col: col + slot &* g.outPlane,
                               rowStride: width)
@@ -273,10 +284,12 @@ enum ConvGEMM {
     static func backwardImageBlocks(_ g: ConvGeometry, images: Range<Int>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                     w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels, inCount = g.inChannels &* g.inPlane
+        let polyphase = ConvPolyphase.supports(g) ? ConvPolyphase(g) : nil
         let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
         let dyStorage = TensorStorage(count: o &* perBlock &* plane)
-        let col = colStorage.base, dyBlock = dyStorage.base
-        defer { withExtendedLifetime((colStorage, dyStorage)) {} }
+        let phaseStorage = TensorStorage(count: dx == nil ? 0 : polyphase?.floats ?? 0)
+        let col = colStorage.base, dyBlock = dyStorage.base, phases = phaseStorage.base
+        defer { withExtendedLifetime((colStorage, dyStorage, phaseStorage)) {} }
         for block in blocks(of: images, size: perBlock) {
             let width = block.count &* plane
             for (slot, n) in block.enumerated() {
@@ -294,8 +307,14 @@ enum ConvGEMM {
                            b: dyBlock, ldb: width, c: col, ldc: width)
                 for (slot, n) in block.enumerated() {
                     let dxn = dx + n &* inCount
-                    dxn.update(repeating: 0, count: inCount)
-                    ConvIm2col.col2im(g, rows: 0..<g.outHeight, col: col + slot &* plane, dx: dxn, rowStride: width)
+                    if let polyphase {
+                        phases.update(repeating: 0, count: polyphase.floats)
+                        polyphase.addColumns(col + slot &* plane, rowStride: width, into: phases)
+                        polyphase.merge(phases, into: dxn)
+                    } else {
+                        dxn.update(repeating: 0, count: inCount)
+                        ConvIm2col.col2im(g, rows: 0..<g.outHeight, col: col + slot &* plane, dx: dxn, rowStride: width)
+                    }
                 }
             }
         }

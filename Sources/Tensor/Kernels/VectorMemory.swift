@@ -30,8 +30,30 @@ func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>
         store8(load8(src + i), dst + i)
         i &+= 8
     }
+    if i &+ 4 <= count {
+        store4(load4(src + i), dst + i)
+        i &+= 4
+    }
     while i < count {
         dst[i] = src[i]
+        i &+= 1
+    }
+}
+
+/// `dst[i] += src[i]` for `count` floats (short rows, as ``copyFloats``).
+@inline(__always)
+func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i &+ 8 <= count {
+        store8(load8(dst + i) + load8(src + i), dst + i)
+        i &+= 8
+    }
+    if i &+ 4 <= count {
+        store4(load4(dst + i) + load4(src + i), dst + i)
+        i &+= 4
+    }
+    while i < count {
+        dst[i] += src[i]
         i &+= 1
     }
 }

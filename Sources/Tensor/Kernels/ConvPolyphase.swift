@@ -1,0 +1,182 @@
+/// im2col and col2im of strided, undilated convolutions through the input's polyphase planes.
+///
+/// With stride `s` and padding `p`, kernel row `u` reads input row `y = s·i + u − p`, which is
+/// row `i + q_u` of phase `a_u` of the input, where `u − p = s·q_u + a_u` (`0 ≤ a_u < s`). Each
+/// input plane is split once into its `s_h·s_w` phase planes
+///
+///     P_ab[r, t] = x[s_h·(r + q_min) + a, s_w·(t + q'_min) + b]     (0 outside the input)
+///
+/// with `q_min = ⌊−p/s⌋` so that every tap's rows and columns exist. A column-matrix row
+/// `(c, u, v)` is then `W'` contiguous floats of `P_{a_u b_v}` per output row, copied with
+/// vector moves instead of gathered every `s`-th float; col2im adds into the phase planes the
+/// same way, and merging them back writes every input-gradient element exactly once (0 for
+/// the ones no tap reads). For stride 2 the split and the merge are vectorised.
+struct ConvPolyphase {
+    let g: ConvGeometry
+    /// `q_min` of the rows and of the columns (≤ 0).
+    let firstRow, firstColumn: Int
+    let planeHeight, planeWidth: Int
+
+    /// Strided (in either direction) and undilated.
+    static func supports(_ g: ConvGeometry) -> Bool {
+        (g.strideHeight > 1 || g.strideWidth > 1) && g.dilationHeight == 1 && g.dilationWidth == 1
+    }
+
+    init(_ g: ConvGeometry) {
+        precondition(Self.supports(g), "ConvPolyphase: needs a strided, undilated convolution")
+        self.g = g
+        firstRow = Self.floorDivision(-g.padHeight, g.strideHeight)
+        firstColumn = Self.floorDivision(-g.padWidth, g.strideWidth)
+        planeHeight = g.outHeight &+ Self.floorDivision(g.kernelHeight &- 1 &- g.padHeight, g.strideHeight) &- firstRow
+        planeWidth = g.outWidth &+ Self.floorDivision(g.kernelWidth &- 1 &- g.padWidth, g.strideWidth) &- firstColumn
+    }
+
+    var planeFloats: Int { planeHeight &* planeWidth }
+    /// Floats of the phase planes of one input channel.
+    var channelFloats: Int { g.strideHeight &* g.strideWidth &* planeFloats }
+    /// Floats of the phase planes of the `C/groups` channels of one image and group.
+    var floats: Int { g.inPerGroup &* channelFloats }
+
+    @inline(__always)
+    static func floorDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((b &- 1 &- a) / b) }
+
+    /// The phase and the phase-plane offset of kernel tap `u` along one axis.
+    @inline(__always)
+    static func phase(tap u: Int, padding: Int, stride: Int, first: Int) -> (phase: Int, offset: Int) {
+        let q = floorDivision(u &- padding, stride)
+        return (u &- padding &- q &* stride, q &- first)
+    }
+
+    /// Splits the `C/groups` planes at `x` into their phase planes at `phases` (``floats``).
+    func split(_ x: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
+        let sh = g.strideHeight, sw = g.strideWidth, h = g.height, w = g.width
+        // Phase-plane columns t whose input column s·(t + firstColumn) + b lies inside the row for every b.
+        let tLo = Swift.min(-firstColumn, planeWidth), tHi = Swift.min(planeWidth, w / sw &- firstColumn)
+        for c in 0..<g.inPerGroup {
+            let plane = x + c &* g.inPlane, out = phases + c &* channelFloats
+            for a in 0..<sh {
+                for r in 0..<planeHeight {
+                    let y = sh &* (r &+ firstRow) &+ a
+                    let rowOut = out + (a &* sw &* planeFloats &+ r &* planeWidth)
+                    guard y >= 0, y < h else {
+                        for b in 0..<sw { clearRow(rowOut + b &* planeFloats) }
+                        continue
+                    }
+                    let row = plane + y &* w
+                    var t = 0
+                    if sw == 2 {
+                        // Columns 2·(t + firstColumn) …: even ones to phase 0, odd ones to phase 1.
+                        while t < tLo { splitColumn(t, row: row, into: rowOut); t &+= 1 }
+                        while t &+ 8 <= tHi {
+                            let src = row + 2 &* (t &+ firstColumn)
+                            let lo = load8(src), hi = load8(src + 8)
+                            store8(SIMD8(lowHalf: lo.evenHalf, highHalf: hi.evenHalf), rowOut + t)
+                            store8(SIMD8(lowHalf: lo.oddHalf, highHalf: hi.oddHalf), rowOut + (planeFloats &+ t))
+                            t &+= 8
+                        }
+                        if t &+ 4 <= tHi {
+                            let v = load8(row + 2 &* (t &+ firstColumn))
+                            store4(v.evenHalf, rowOut + t)
+                            store4(v.oddHalf, rowOut + (planeFloats &+ t))
+                            t &+= 4
+                        }
+                    }
+                    while t < planeWidth { splitColumn(t, row: row, into: rowOut); t &+= 1 }
+                }
+            }
+        }
+    }
+
+    /// Phase-plane column `t` of every column phase, from input row `row`.
+    @inline(__always)
+    private func splitColumn(_ t: Int, row: UnsafePointer<Float>, into rowOut: UnsafeMutablePointer<Float>) {
+        let sw = g.strideWidth
+        for b in 0..<sw {
+            let column = sw &* (t &+ firstColumn) &+ b
+            rowOut[b &* planeFloats &+ t] = column >= 0 && column < g.width ? row[column] : 0
+        }
+    }
+
+    /// Writes the column matrix of all output rows from the phase planes: row `(c, u, v)` at
+    /// `col + row·rowStride`, output row `i` at `+ i·W'`.
+    func columns(from phases: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int) {
+        forEachTap { channelPlane, row in
+            let dst = col + row &* rowStride
+            for i in 0..<g.outHeight {
+                copyFloats(phases + (channelPlane &+ i &* planeWidth), to: dst + i &* g.outWidth, count: g.outWidth)
+            }
+        }
+    }
+
+    /// Adds the column matrix (laid out as in ``columns``) onto the phase planes.
+    func addColumns(_ col: UnsafePointer<Float>, rowStride: Int, into phases: UnsafeMutablePointer<Float>) {
+        forEachTap { channelPlane, row in
+            let src = col + row &* rowStride
+            for i in 0..<g.outHeight {
+                addFloats(src + i &* g.outWidth, to: phases + (channelPlane &+ i &* planeWidth), count: g.outWidth)
+            }
+        }
+    }
+
+    /// Calls `body(offset, row)` for every column-matrix row `(c, u, v)` with the offset in the
+    /// phase planes of its tap's first element.
+    @inline(__always)
+    private func forEachTap(_ body: (Int, Int) -> Void) {
+        var row = 0
+        for c in 0..<g.inPerGroup {
+            for u in 0..<g.kernelHeight {
+                let (a, rowOffset) = Self.phase(tap: u, padding: g.padHeight, stride: g.strideHeight, first: firstRow)
+                for v in 0..<g.kernelWidth {
+                    let (b, columnOffset) = Self.phase(tap: v, padding: g.padWidth, stride: g.strideWidth, first: firstColumn)
+                    body(c &* channelFloats &+ (a &* g.strideWidth &+ b) &* planeFloats &+ rowOffset &* planeWidth &+ columnOffset, row)
+                    row &+= 1
+                }
+            }
+        }
+    }
+
+    /// Writes every element of the `C/groups` planes at `dx` from the phase planes (the inverse
+    /// of ``split`` where a tap reads the input, 0 elsewhere).
+    func merge(_ phases: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        let sh = g.strideHeight, sw = g.strideWidth, h = g.height, w = g.width
+        // Input columns below `covered` have a phase-plane column.
+        let covered = Swift.min(w, sw &* (planeWidth &+ firstColumn))
+        for c in 0..<g.inPerGroup {
+            let plane = dx + c &* g.inPlane, source = phases + c &* channelFloats
+            for y in 0..<h {
+                let a = y % sh, r = y / sh &- firstRow
+                let row = plane + y &* w
+                guard r < planeHeight else {
+                    row.update(repeating: 0, count: w)
+                    continue
+                }
+                let phaseRow = source + (a &* sw &* planeFloats &+ r &* planeWidth)
+                var x = 0
+                if sw == 2 {
+                    // 16 columns from 8 of each phase, interleaved.
+                    while x &+ 16 <= covered {
+                        let even = load8(phaseRow + (x / 2 &- firstColumn))
+                        let odd = load8(phaseRow + (planeFloats &+ x / 2 &- firstColumn))
+                        store8(SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3]), row + x)
+                        store8(SIMD8(even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7]), row + (x &+ 8))
+                        x &+= 16
+                    }
+                    if x &+ 8 <= covered {
+                        let even = load4(phaseRow + (x / 2 &- firstColumn))
+                        let odd = load4(phaseRow + (planeFloats &+ x / 2 &- firstColumn))
+                        store8(SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3]), row + x)
+                        x &+= 8
+                    }
+                }
+                while x < covered {
+                    row[x] = phaseRow[(x % sw) &* planeFloats &+ x / sw &- firstColumn]
+                    x &+= 1
+                }
+                if covered < w { (row + covered).update(repeating: 0, count: w &- covered) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func clearRow(_ p: UnsafeMutablePointer<Float>) { p.update(repeating: 0, count: planeWidth) }
+}
