@@ -70,17 +70,19 @@ enum ConvWinograd {
     /// an output whose size is not a multiple of 4 take `dY = 0` there. `V` is transformed from
     /// `x` again, block by block, rather than kept from the forward pass: it would be 2.25 times
     /// the input, and written out of cache it cost as much as transforming again. Each thread
-    /// accumulates its own `dU`; the partials are summed in thread order (deterministic for a
-    /// fixed thread count).
+    /// accumulates its own `dU` (its first block's GEMMs write it, the others add to it); the
+    /// partials are summed in thread order (deterministic for a fixed thread count) as the
+    /// inverse transform reads them.
     static func backwardWeight(_ g: ConvGeometry, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                dw: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
-        parallelFor(chunks) { range in
-            for chunk in range { (partials + chunk &* partialCount).update(repeating: 0, count: partialCount) }
-        }
+        // Every chunk holds at least one image, so every partial is written.
+        let started = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)
+        started.initialize(repeating: false, count: chunks)
+        defer { started.deallocate() }
         forEachBlock(g, tiling, x: x) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
@@ -89,14 +91,14 @@ enum ConvWinograd {
                                             m: m.base + (channel &* m.row &+ slot &* block.tilesPerImage), stride: m.point)
                 }
             }
-            let du = partials + chunk &* partialCount
+            let du = partials + chunk &* partialCount, accumulate = started[chunk]
+            started[chunk] = true
             for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m.matrix(xi), lda: m.row,
-                           b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: true)
+                           b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: accumulate)
             }
         }
-        ConvGEMM.sumPartials(partials, chunks: chunks, count: partialCount, into: partials)
-        inverseTransformWeights(partials, outChannels: o, inChannels: c, dw: dw)
+        inverseTransformWeights(partials, chunks: chunks, outChannels: o, inChannels: c, dw: dw)
     }
 
     /// Tile counts, the zero-padded plane every input tile reads from, and the blocks one
@@ -258,12 +260,18 @@ enum ConvWinograd {
         }
     }
 
-    /// `dw[o][c] = Gᵀ dU_{o,c} G` from `dU` stored [36][O][C].
-    static func inverseTransformWeights(_ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+    /// `dw[o][c] = Gᵀ dU_{o,c} G` with `dU = Σ_chunk dU_chunk` (summed in chunk order), the
+    /// `chunks` partials stored [chunk][36][O][C].
+    static func inverseTransformWeights(_ du: UnsafePointer<Float>, chunks: Int = 1, outChannels o: Int, inChannels c: Int,
                                         dw: UnsafeMutablePointer<Float>) {
-        let plane = o &* c, n = stagedKernels
+        let plane = o &* c, n = stagedKernels, partialCount = points &* plane
         forEachKernelGroup(plane) { stage, first, count in
-            for xi in 0..<points { copyFloats(du + (xi &* plane &+ first), to: stage + xi &* n, count: count) }
+            for xi in 0..<points {
+                copyFloats(du + (xi &* plane &+ first), to: stage + xi &* n, count: count)
+                for chunk in 1..<Swift.max(chunks, 1) {
+                    addFloats(du + (chunk &* partialCount &+ xi &* plane &+ first), to: stage + xi &* n, count: count)
+                }
+            }
             for j in 0..<count {
                 @inline(__always) func column(_ i: Int) -> (Float, Float, Float) {
                     let base = stage + (i &* n &+ j), step = 6 &* n
