@@ -194,11 +194,10 @@ enum ConvGEMM {
         guard dx != nil || dw != nil else { return }
         let chunks = chunkCount(g)
         let weightCount = g.outChannels &* g.patch
-        // Partial weight gradients, one per chunk; a single chunk accumulates into dw directly.
+        // Partial weight gradients, one per chunk (a single chunk's is dw itself): the chunk's first
+        // GEMMs write it, the others add to it; every chunk holds at least one image.
         let partials: UnsafeMutablePointer<Float>? = dw.map { dw in
-            let p = chunks == 1 ? dw : UnsafeMutablePointer<Float>.allocate(capacity: chunks &* weightCount)
-            p.update(repeating: 0, count: (chunks == 1 ? 1 : chunks) &* weightCount)
-            return p
+            chunks == 1 ? dw : UnsafeMutablePointer<Float>.allocate(capacity: chunks &* weightCount)
         }
         let blockGradients = imagesPerBlock(g) > 1
         parallelFor(chunks) { range in
@@ -230,8 +229,8 @@ enum ConvGEMM {
         }
     }
 
-    /// ``backward`` of one chunk of images, one image (and band of rows) at a time; `dw`
-    /// accumulates.
+    /// ``backward`` of one chunk of images, one image (and band of rows) at a time; `dw` is the
+    /// sum over the chunk (written by its first image's GEMMs).
     static func backwardPerImage(_ g: ConvGeometry, images: Range<Int>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                  w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let bandList = bands(g)
@@ -252,7 +251,8 @@ enum ConvGEMM {
                 if g.isPointwise {
                     if let dwg {
                         BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: g.outPlane,
-                                   a: dyg, lda: g.outPlane, b: xg, ldb: g.outPlane, c: dwg, ldc: g.patch, accumulate: true)
+                                   a: dyg, lda: g.outPlane, b: xg, ldb: g.outPlane, c: dwg, ldc: g.patch,
+                                   accumulate: n != images.lowerBound)
                     }
                     if let dxg {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup,
@@ -266,7 +266,8 @@ enum ConvGEMM {
                     if let dwg {
                         ConvIm2col.im2col(g, rows: band, x: xg, col: col)
                         BLAS.sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: columns,
-                                   a: dyBand, lda: g.outPlane, b: col, ldb: columns, c: dwg, ldc: g.patch, accumulate: true)
+                                   a: dyBand, lda: g.outPlane, b: col, ldb: columns, c: dwg, ldc: g.patch,
+                                   accumulate: n != images.lowerBound || band.lowerBound != 0)
                     }
                     if let dxg {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
@@ -280,7 +281,8 @@ enum ConvGEMM {
 
     /// ``backward`` of one chunk of images, a block of small-plane images per GEMM (ungrouped):
     /// `dY` of the block gathered side by side, `dW += dY_block · X_blockᵀ` of depth
-    /// `block·H'W'`, `dX_block = col2im(Wᵀ · dY_block)`; `dw` accumulates.
+    /// `block·H'W'`, `dX_block = col2im(Wᵀ · dY_block)`; `dw` is the sum over the chunk
+    /// (written by its first block's GEMM).
     static func backwardImageBlocks(_ g: ConvGeometry, images: Range<Int>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                     w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels, inCount = g.inChannels &* g.inPlane
@@ -300,7 +302,7 @@ enum ConvGEMM {
             if let dw {
                 imageBlockColumns(g, block: block, x: x, col: col)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: g.patch, k: width, a: dyBlock, lda: width,
-                           b: col, ldb: width, c: dw, ldc: g.patch, accumulate: true)
+                           b: col, ldb: width, c: dw, ldc: g.patch, accumulate: block.lowerBound != images.lowerBound)
             }
             if let dx {
                 BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: o, a: w, lda: g.patch,
