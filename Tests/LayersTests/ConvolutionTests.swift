@@ -41,6 +41,8 @@ let convCases: [ConvCase] = [
     ConvCase(n: 1, c: 16, h: 3, w: 3, o: 16, kh: 3, kw: 3),                             // Winograd: a 1×1 output, one partial tile
     ConvCase(n: 3, c: 16, h: 2, w: 2, o: 17, kh: 3, kw: 3, padding: 1),                 // Winograd: 2×2 outputs, batch 3
     ConvCase(c: 3, h: 7, w: 6, o: 4, kh: 5, kw: 3, padding: Size2D(2, 0)),             // correlation input gradient, 5×3
+    ConvCase(c: 4, h: 4, w: 4, o: 8, kh: 3, kw: 3, padding: 1, groups: 4),              // depthwise ×2 on 4×4: 4-wide rows
+    ConvCase(c: 8, h: 12, w: 12, o: 8, kh: 3, kw: 3, padding: 1, groups: 4, bias: false), // 2 per group: 8 + 4 wide, added
     ConvCase(c: 3, h: 13, w: 16, o: 4, kh: 5, kw: 5, stride: 3, padding: 2),             // polyphase columns, stride 3
     ConvCase(c: 2, h: 8, w: 8, o: 3, kh: 3, kw: 3, stride: 2, padding: 1),              // polyphase, 4×4 output
     ConvCase(c: 2, h: 6, w: 23, o: 3, kh: 2, kw: 3, stride: Size2D(1, 3), padding: Size2D(0, 1)), // polyphase, strided columns

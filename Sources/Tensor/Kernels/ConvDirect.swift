@@ -88,7 +88,7 @@ enum ConvDirect {
                     let dst = phases + (p &* rows &+ r) &* phaseWidth
                     let y = r &- ph
                     guard y >= 0 && y < g.height else {
-                        dst.update(repeating: 0, count: phaseWidth)
+                        clearFloats(dst, count: phaseWidth)
                         continue
                     }
                     // Phase column c holds input column x = c·s + p − pw: zeros, values, zeros.
@@ -96,14 +96,14 @@ enum ConvDirect {
                     let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
                     let last = w &- 1 &- shift
                     let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
-                    dst.update(repeating: 0, count: lo)
+                    clearFloats(dst, count: lo)
                     if s == 1 {
-                        if hi > lo { (dst + lo).update(from: row + (lo &+ shift), count: hi &- lo) }
+                        copyFloats(row + (lo &+ shift), to: dst + lo, count: hi &- lo)
                     } else {
                         var c = lo
                         while c < hi { dst[c] = row[c &* s &+ shift]; c &+= 1 }
                     }
-                    if phaseWidth > hi { (dst + hi).update(repeating: 0, count: phaseWidth &- hi) }
+                    clearFloats(dst + hi, count: phaseWidth &- hi)
                 }
             }
         }
@@ -130,12 +130,13 @@ enum ConvDirect {
             for plane in range {
                 let n = plane / g.outChannels, o = plane % g.outChannels
                 let group = o / g.outPerGroup
-                let yp = y + plane &* g.outPlane
-                yp.update(repeating: bias?[o] ?? 0, count: g.outPlane)
+                let yp = y + plane &* g.outPlane, initial = bias?[o] ?? 0
                 for ci in 0..<g.inPerGroup {
                     let c = group &* g.inPerGroup &+ ci
                     plan.split(x + (n &* g.inChannels &+ c) &* g.inPlane, into: scratch.phases)
                     scratch.broadcast(w + (o &* g.inPerGroup &+ ci) &* area, area)
+                    // The first input channel's sums write y (with the bias), the others add to it.
+                    let first = ci == 0
                     for i in 0..<g.outHeight {
                         let yrow = yp + i &* wo
                         let base = phases + plan.rowOffset(i)
@@ -145,9 +146,11 @@ enum ConvDirect {
                             let row = base + j
                             for t in 0..<area { acc += taps[t] * load8(row + offsets[t]) }
                             if j &+ 8 <= wo {
-                                store8(load8(yrow + j) + acc, yrow + j)
+                                store8((first ? SIMD8(repeating: initial) : load8(yrow + j)) + acc, yrow + j)
+                            } else if j &+ 4 == wo {
+                                store4((first ? SIMD4(repeating: initial) : load4(yrow + j)) + acc.lowHalf, yrow + j)
                             } else {
-                                for t in 0..<(wo &- j) { yrow[j &+ t] += acc[t] }
+                                for t in 0..<(wo &- j) { yrow[j &+ t] = (first ? initial : yrow[j &+ t]) + acc[t] }
                             }
                             j &+= 8
                         }

@@ -58,12 +58,20 @@ func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>,
     }
 }
 
-/// Sets `count` (a multiple of 8) floats to zero.
+/// Sets `count` floats to zero (short runs, as ``copyFloats``).
 @inline(__always)
 func clearFloats(_ p: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
-    while i < count {
+    while i &+ 8 <= count {
         store8(SIMD8(), p + i)
         i &+= 8
+    }
+    if i &+ 4 <= count {
+        store4(SIMD4(), p + i)
+        i &+= 4
+    }
+    while i < count {
+        p[i] = 0
+        i &+= 1
     }
 }
