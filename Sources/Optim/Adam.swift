@@ -80,14 +80,32 @@ public final class Adam: Optimizer {
         return Tensor(shape: value.shape) { out in
             let theta = value.storage.base, grad = gradient.storage.base, dst = out.baseAddress!
             let pm = m.base, pv = v.base
-            for i in 0..<out.count {
-                let gi = grad[i] + l2 * theta[i]
-                let mi = b1 * pm[i] + (1 - b1) * gi
-                let vi = b2 * pv[i] + (1 - b2) * gi * gi
-                pm[i] = mi
-                pv[i] = vi
-                let denominator = vi.squareRoot() / rootCorrection2 + eps
-                dst[i] = theta[i] * shrink - stepSize * mi / denominator
+            // 8 lanes at a time, over threads for large parameters; a short tail goes through
+            // zero-padded lanes (which compute harmlessly and are dropped).
+            parallelFor(out.count, grain: 1 << 15) { range in
+                @inline(__always) func step(_ t: SIMD8<Float>, _ g: SIMD8<Float>, _ m: inout SIMD8<Float>, _ v: inout SIMD8<Float>) -> SIMD8<Float> {
+                    let gi = g + l2 * t
+                    m = b1 * m + (1 - b1) * gi
+                    v = b2 * v + (1 - b2) * gi * gi
+                    let denominator = v.squareRoot() / rootCorrection2 + eps
+                    return t * shrink - stepSize * m / denominator
+                }
+                var i = range.lowerBound
+                while i &+ 8 <= range.upperBound {
+                    var mi = load8(pm + i), vi = load8(pv + i)
+                    store8(step(load8(theta + i), load8(grad + i), &mi, &vi), dst + i)
+                    store8(mi, pm + i)
+                    store8(vi, pv + i)
+                    i &+= 8
+                }
+                let tail = range.upperBound &- i
+                guard tail > 0 else { return }
+                var t = SIMD8<Float>(), g = SIMD8<Float>(), mi = SIMD8<Float>(), vi = SIMD8<Float>()
+                for lane in 0..<tail {
+                    t[lane] = theta[i &+ lane]; g[lane] = grad[i &+ lane]; mi[lane] = pm[i &+ lane]; vi[lane] = pv[i &+ lane]
+                }
+                let result = step(t, g, &mi, &vi)
+                for lane in 0..<tail { dst[i &+ lane] = result[lane]; pm[i &+ lane] = mi[lane]; pv[i &+ lane] = vi[lane] }
             }
         }
     }

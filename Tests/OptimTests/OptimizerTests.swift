@@ -87,6 +87,27 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
         }
     }
 
+    /// A parameter large enough for several threads' chunks, 8-lane blocks and a short tail:
+    /// every element follows the reference.
+    @Test func largeParameterMatchesReferencePerElement() {
+        var rng = RandomGenerator(seed: 9)
+        let count = 70_003
+        let theta = Tensor.randomNormal([count], using: &rng), first = Tensor.randomNormal([count], using: &rng)
+        let second = Tensor.randomNormal([count], using: &rng)
+        let p = Parameter(theta)
+        let adam = Adam(parameters: [p], learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1)
+        adam.step(linearGradients(p, first.scalars))
+        adam.step(linearGradients(p, second.scalars))
+        let result = p.value.scalars, t0 = theta.scalars, g1 = first.scalars, g2 = second.scalars
+        var worst = 0.0
+        for i in Swift.stride(from: 0, to: count, by: 1) {
+            let expected = reference(theta: Double(t0[i]), gradients: [Double(g1[i]), Double(g2[i])], lr: 0.01, b1: 0.8, b2: 0.95,
+                                     eps: 1e-8, decay: 0.1, decoupled: false)
+            worst = Swift.max(worst, abs(Double(result[i]) - expected[1]))
+        }
+        #expect(worst < 1e-6, "largest difference \(worst)")
+    }
+
     @Test func firstStepMovesByLearningRate() {
         // Bias correction makes the first step exactly lr·sign(g) (up to ε).
         let p = Parameter(Tensor([0, 0]))

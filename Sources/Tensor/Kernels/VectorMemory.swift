@@ -1,30 +1,30 @@
 // Unaligned vector loads and stores of floats: the kernels' hot loops read and write memory
 // through these (the `SIMD` types lower to SSE pairs without per-function CPU targets).
 
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+@inlinable @inline(__always)
+package func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
-@inline(__always)
-func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always)
+package func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-@inline(__always)
-func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+@inlinable @inline(__always)
+package func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
 }
 
-@inline(__always)
-func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always)
+package func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
 }
 
 /// Copies `count` floats: for short rows (a plane row, part of a tile group), where a call to
 /// `memcpy` costs more than the copy.
-@inline(__always)
-func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+@inlinable @inline(__always)
+package func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i &+ 8 <= count {
         store8(load8(src + i), dst + i)
@@ -41,8 +41,8 @@ func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>
 }
 
 /// `dst[i] += src[i]` for `count` floats (short rows, as ``copyFloats``).
-@inline(__always)
-func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+@inlinable @inline(__always)
+package func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i &+ 8 <= count {
         store8(load8(dst + i) + load8(src + i), dst + i)
@@ -59,8 +59,8 @@ func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>,
 }
 
 /// Sets `count` floats to zero (short runs, as ``copyFloats``).
-@inline(__always)
-func clearFloats(_ p: UnsafeMutablePointer<Float>, count: Int) {
+@inlinable @inline(__always)
+package func clearFloats(_ p: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i &+ 8 <= count {
         store8(SIMD8(), p + i)
