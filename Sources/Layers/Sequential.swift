@@ -28,11 +28,17 @@ public final class Sequential: Layer {
     }
 
     /// Applies the layers in order; a ``BatchNorm`` directly followed by a ``PReLU`` runs as
-    /// one fused kernel.
+    /// one fused kernel, and a ``Conv2d`` directly followed by a ``BatchNorm`` (and a ``PReLU``)
+    /// as one convolution whose output planes are normalised as they are produced when the
+    /// BatchNorm evaluates with running statistics.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x, index = 0
         while index < layers.count {
-            if let norm = layers[index] as? BatchNorm, index + 1 < layers.count, let prelu = layers[index + 1] as? PReLU {
+            if let conv = layers[index] as? Conv2d, index + 1 < layers.count, let norm = layers[index + 1] as? BatchNorm {
+                let prelu = index + 2 < layers.count ? layers[index + 2] as? PReLU : nil
+                y = norm(y, after: conv, followedBy: prelu)
+                index += prelu == nil ? 2 : 3
+            } else if let norm = layers[index] as? BatchNorm, index + 1 < layers.count, let prelu = layers[index + 1] as? PReLU {
                 y = norm(y, followedBy: prelu)
                 index += 2
             } else {

@@ -63,6 +63,9 @@ enum ConvDirect {
 
             init(_ plan: Plan) {
                 phases = .allocate(capacity: plan.phaseCount)
+                // ``Plan/split(_:into:)`` writes only the elements that come from the input: the
+                // padding around them is the same for every plane.
+                phases.initialize(repeating: 0, count: plan.phaseCount)
                 blocked = .allocate(capacity: plan.blockedPlane)
                 offsets = .allocate(capacity: plan.g.kernelArea)
                 taps = .allocate(capacity: plan.g.kernelArea)
@@ -80,30 +83,25 @@ enum ConvDirect {
             }
         }
 
-        /// Writes the phase planes of the input plane `src` into `phases`.
+        /// Writes the input plane `src` into the phase planes at `phases`: only the elements that
+        /// hold input values, the zero padding around them having been written once (by
+        /// ``Scratch/init(_:)``).
         func split(_ src: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
             let s = g.strideWidth, w = g.width, ph = g.padHeight, pw = g.padWidth
             for p in 0..<s {
-                for r in 0..<rows {
-                    let dst = phases + (p &* rows &+ r) &* phaseWidth
-                    let y = r &- ph
-                    guard y >= 0 && y < g.height else {
-                        clearFloats(dst, count: phaseWidth)
-                        continue
-                    }
-                    // Phase column c holds input column x = c·s + p − pw: zeros, values, zeros.
-                    let row = src + y &* w, shift = p &- pw
-                    let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
-                    let last = w &- 1 &- shift
-                    let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
-                    clearFloats(dst, count: lo)
+                // Phase column c holds input column x = c·s + p − pw for c in lo..<hi.
+                let shift = p &- pw
+                let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
+                let last = w &- 1 &- shift
+                let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
+                for y in 0..<g.height {
+                    let dst = phases + (p &* rows &+ y &+ ph) &* phaseWidth, row = src + y &* w
                     if s == 1 {
                         copyFloats(row + (lo &+ shift), to: dst + lo, count: hi &- lo)
                     } else {
                         var c = lo
                         while c < hi { dst[c] = row[c &* s &+ shift]; c &+= 1 }
                     }
-                    clearFloats(dst + hi, count: phaseWidth &- hi)
                 }
             }
         }
@@ -119,8 +117,9 @@ enum ConvDirect {
         }
     }
 
+    /// `epilogue` maps each output plane once it is complete.
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue? = nil) {
         let plan = Plan(g)
         let area = g.kernelArea, wo = g.outWidth
         parallelFor(g.batch &* g.outChannels) { range in
@@ -156,6 +155,7 @@ enum ConvDirect {
                         }
                     }
                 }
+                epilogue?.apply(yp, channel: o, count: g.outPlane)
             }
         }
     }

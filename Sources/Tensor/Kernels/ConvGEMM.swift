@@ -81,10 +81,11 @@ enum ConvGEMM {
         }
     }
 
+    /// `epilogue` maps each image's output planes once they are complete (still in cache).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue? = nil) {
         let chunks = chunkCount(g)
-        if imagesPerBlock(g) > 1 { return forwardImageBlocks(g, x: x, w: w, bias: bias, y: y) }
+        if imagesPerBlock(g) > 1 { return forwardImageBlocks(g, x: x, w: w, bias: bias, y: y, epilogue: epilogue) }
         let bandList = bands(g)
         let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
         parallelFor(chunks) { range in
@@ -118,15 +119,18 @@ enum ConvGEMM {
                             for j in 0..<g.outPlane { plane[j] += value }
                         }
                     }
+                    if let epilogue {
+                        for o in 0..<g.outChannels { epilogue.apply(yn + o &* g.outPlane, channel: o, count: g.outPlane) }
+                    }
                 }
             }
         }
     }
 
     /// ``forward`` a block of small-plane images per GEMM: `Y_block = W · [X_1 … X_b]` into
-    /// scratch, then each image's rows copied to its planes (with the bias).
+    /// scratch, then each image's rows copied to its planes (with the bias and the epilogue).
     static func forwardImageBlocks(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
         let chunks = chunkCount(g), perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels
         parallelFor(chunks) { range in
             let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
@@ -148,6 +152,7 @@ enum ConvGEMM {
                             } else {
                                 dst.update(from: src, count: plane)
                             }
+                            epilogue?.apply(dst, channel: channel, count: plane)
                         }
                     }
                 }

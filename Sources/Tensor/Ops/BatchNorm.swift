@@ -9,7 +9,7 @@ extension Tensor {
     /// `weight` (γ) and `bias` (β) are `[C]`, or `nil` for an affine-free normalisation.
     public static func batchNorm(_ input: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float = 1e-5)
         -> (output: Tensor, mean: Tensor, variance: Tensor) {
-        let l = checkedLayout(input, weight, bias)
+        let l = checkedLayout(input.shape, weight, bias)
         let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
         let invstd = TensorStorage(count: l.channels)
         let value = Tensor(shape: input.shape) { out in
@@ -38,9 +38,8 @@ extension Tensor {
     /// Gradients flow to `input`, `weight` and `bias` (not to the statistics).
     public static func batchNorm(_ input: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?,
                                  epsilon: Float = 1e-5) -> Tensor {
-        let l = checkedLayout(input, weight, bias)
-        precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
-                     "batchNorm: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
+        let l = checkedLayout(input.shape, weight, bias)
+        checkStatistics(mean, variance, l)
         let (scale, shift, invstd) = foldedStatistics(mean: mean, variance: variance, weight: weight, bias: bias,
                                                       epsilon: epsilon, channels: l.channels)
         let value = Tensor(shape: input.shape) { out in
@@ -74,7 +73,7 @@ extension Tensor {
     /// `batchNorm(…).output.prelu(slope:)`.
     public static func batchNormPReLU(_ input: Tensor, weight: Tensor?, bias: Tensor?, slope: Tensor, epsilon: Float = 1e-5)
         -> (output: Tensor, mean: Tensor, variance: Tensor) {
-        let l = checkedLayout(input, weight, bias)
+        let l = checkedLayout(input.shape, weight, bias)
         let perChannel = checkedSlope(slope, l)
         let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
         let invstd = TensorStorage(count: l.channels)
@@ -106,10 +105,9 @@ extension Tensor {
     /// frozen teacher's `BN → PReLU` in one pass).
     public static func batchNormPReLU(_ input: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, slope: Tensor,
                                       epsilon: Float = 1e-5) -> Tensor {
-        let l = checkedLayout(input, weight, bias)
+        let l = checkedLayout(input.shape, weight, bias)
         let perChannel = checkedSlope(slope, l)
-        precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
-                     "batchNormPReLU: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(input.shape)")
+        checkStatistics(mean, variance, l)
         let (scale, shift, invstd) = foldedStatistics(mean: mean, variance: variance, weight: weight, bias: bias,
                                                       epsilon: epsilon, channels: l.channels)
         let value = Tensor(shape: input.shape) { out in
@@ -135,7 +133,7 @@ extension Tensor {
 
     /// Running statistics and affine parameters folded into one per-channel affine map,
     /// `y = scale·x + shift` with `invstd = 1/√(σ² + ε)`, `scale = γ·invstd`, `shift = β − μ·scale`.
-    private static func foldedStatistics(mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float,
+    static func foldedStatistics(mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float,
                                          channels: Int) -> (scale: TensorStorage, shift: TensorStorage, invstd: TensorStorage) {
         let scale = TensorStorage(count: channels), shift = TensorStorage(count: channels)
         let invstd = TensorStorage(count: channels)
@@ -159,7 +157,7 @@ extension Tensor {
         }
     }
 
-    private static func checkedSlope(_ slope: Tensor, _ l: CheckedLayout) -> Bool {
+    static func checkedSlope(_ slope: Tensor, _ l: CheckedLayout) -> Bool {
         precondition(slope.rank == 1 && (slope.count == l.channels || slope.count == 1),
                      "batchNormPReLU: slope of shape \(slope.shape) must be [\(l.channels)] or [1] for input \(l.shape)")
         return slope.count != 1
@@ -170,18 +168,23 @@ extension Tensor {
         return perChannel ? perChannelSums : perChannelSums.sum().reshaped(to: [1])
     }
 
-    private struct CheckedLayout {
+    struct CheckedLayout {
         let layout: BatchNormKernel.Layout
         let shape: [Int]
         var channels: Int { layout.channels }
     }
 
-    private static func checkedLayout(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> CheckedLayout {
-        precondition(input.rank >= 2, "batchNorm: input must be [N, C, …], got \(input.shape)")
-        let c = input.shape[1]
-        if let weight { precondition(weight.shape == [c], "batchNorm: weight shape \(weight.shape) must be [\(c)] for input \(input.shape)") }
-        if let bias { precondition(bias.shape == [c], "batchNorm: bias shape \(bias.shape) must be [\(c)] for input \(input.shape)") }
-        return CheckedLayout(layout: BatchNormKernel.Layout(input.shape), shape: input.shape)
+    static func checkedLayout(_ shape: [Int], _ weight: Tensor?, _ bias: Tensor?) -> CheckedLayout {
+        precondition(shape.count >= 2, "batchNorm: input must be [N, C, …], got \(shape)")
+        let c = shape[1]
+        if let weight { precondition(weight.shape == [c], "batchNorm: weight shape \(weight.shape) must be [\(c)] for input \(shape)") }
+        if let bias { precondition(bias.shape == [c], "batchNorm: bias shape \(bias.shape) must be [\(c)] for input \(shape)") }
+        return CheckedLayout(layout: BatchNormKernel.Layout(shape), shape: shape)
+    }
+
+    static func checkStatistics(_ mean: Tensor, _ variance: Tensor, _ l: CheckedLayout) {
+        precondition(mean.shape == [l.channels] && variance.shape == [l.channels],
+                     "batchNorm: statistics of shapes \(mean.shape), \(variance.shape) for \(l.channels) channels of input \(l.shape)")
     }
 
     private static func affineGradients(_ dx: Tensor?, _ dGamma: TensorStorage, _ dBeta: TensorStorage, _ hasWeight: Bool,

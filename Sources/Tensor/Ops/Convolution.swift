@@ -124,14 +124,17 @@ struct ConvGeometry {
         groups > 1 && inPerGroup <= Self.directGroupLimit && outPerGroup <= Self.directGroupLimit
     }
 
-    /// The forward convolution with the kernel that suits this geometry.
-    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+    /// The forward convolution with the kernel that suits this geometry, each output plane
+    /// mapped by `epilogue` (when given) as it is produced.
+    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                 epilogue: ChannelEpilogue? = nil) {
         if usesDirectKernel {
-            ConvDirect.forward(self, x: x, w: w, bias: bias, y: y)
+            ConvDirect.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         } else if ConvWinograd.supports(self) {
             ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
+            epilogue?.apply(y, batch: batch, channels: outChannels, plane: outPlane)
         } else {
-            ConvGEMM.forward(self, x: x, w: w, bias: bias, y: y)
+            ConvGEMM.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         }
     }
 

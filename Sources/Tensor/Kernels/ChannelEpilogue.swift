@@ -1,0 +1,32 @@
+/// A per-channel map applied to a convolution's output planes as they are produced, while they
+/// are still in cache: `y = scale[c]·y + shift[c]`, then PReLU with `slope` when given —
+/// evaluation-mode BatchNorm (and PReLU) folded into the convolution. The arithmetic is that of
+/// the separate kernels (``BatchNormKernel/affinePlane(_:_:_:_:_:_:)``,
+/// ``BatchNormPReLUKernel/affinePReLU(_:_:_:_:_:_:_:)``), so fused and unfused results agree
+/// exactly.
+struct ChannelEpilogue {
+    let scale: UnsafePointer<Float>
+    let shift: UnsafePointer<Float>
+    /// `[C]`, or `[1]` shared by every channel (`perChannelSlope == false`); `nil`: no PReLU.
+    let slope: UnsafePointer<Float>?
+    let perChannelSlope: Bool
+
+    /// Maps `count` values of channel `channel` in place.
+    @inline(__always)
+    func apply(_ values: UnsafeMutablePointer<Float>, channel: Int, count: Int) {
+        if let slope {
+            BatchNormPReLUKernel.affinePReLU(values, values, count, 0, scale[channel], shift[channel],
+                                             slope[perChannelSlope ? channel : 0])
+        } else {
+            BatchNormKernel.affinePlane(values, values, count, 0, scale[channel], shift[channel])
+        }
+    }
+
+    /// Maps every plane of an `[N, C, plane]` output in place: for kernels that cannot apply the
+    /// map as they go.
+    func apply(_ y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+        parallelFor(batch &* channels, grain: Swift.max(1, 16_384 / Swift.max(plane, 1))) { range in
+            for p in range { apply(y + p &* plane, channel: p % channels, count: plane) }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+@testable import Layers
+@testable import Tensor
+
+/// `conv2dBatchNorm` applies the BatchNorm map (and PReLU) inside each convolution kernel; it
+/// must give exactly what the separate ops give, on every kernel path.
+struct FusedCase: CustomStringConvertible, Sendable {
+    var n: Int, c: Int, h: Int, w: Int, o: Int, k: Int, stride: Int, padding: Int, groups: Int
+    init(n: Int = 2, c: Int, h: Int, w: Int, o: Int, k: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        (self.n, self.c, self.h, self.w, self.o, self.k) = (n, c, h, w, o, k)
+        (self.stride, self.padding, self.groups) = (stride, padding, groups)
+    }
+    var description: String { "x[\(n),\(c),\(h),\(w)] o\(o) k\(k) s\(stride) p\(padding) g\(groups)" }
+}
+
+let fusedCases: [FusedCase] = [
+    FusedCase(c: 6, h: 5, w: 4, o: 7, k: 1),                                   // 1×1: per-image GEMMs
+    FusedCase(c: 5, h: 9, w: 8, o: 6, k: 3, stride: 2, padding: 1),            // small plane: image blocks
+    FusedCase(c: 6, h: 7, w: 9, o: 6, k: 3, padding: 1, groups: 6),            // depthwise: direct kernel
+    FusedCase(c: 8, h: 4, w: 4, o: 16, k: 3, padding: 1, groups: 4),           // 2 in, 4 out per group: direct, added
+    FusedCase(c: 10, h: 5, w: 6, o: 4, k: 3, padding: 1, groups: 2),           // grouped GEMM
+    FusedCase(n: 1, c: 2, h: 34, w: 33, o: 3, k: 3, padding: 1),               // large plane: im2col bands
+    FusedCase(c: 16, h: 6, w: 7, o: 16, k: 3, padding: 1),                     // Winograd: applied after
+]
+
+private func operands(_ k: FusedCase, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor, mean: Tensor, variance: Tensor,
+                                                          gamma: Tensor, beta: Tensor) {
+    var rng = RandomGenerator(seed: seed)
+    return (Tensor.randomNormal([k.n, k.c, k.h, k.w], using: &rng), Tensor.randomNormal([k.o, k.c / k.groups, k.k, k.k], using: &rng),
+            Tensor.randomNormal([k.o], using: &rng), Tensor.randomNormal([k.o], using: &rng),
+            Tensor.randomUniform([k.o], low: 0.5, high: 2, using: &rng), Tensor.randomNormal([k.o], using: &rng),
+            Tensor.randomNormal([k.o], using: &rng))
+}
+
+@Test(arguments: fusedCases)
+func fusedConvBatchNormEqualsSeparateOps(_ k: FusedCase) {
+    let t = operands(k, seed: 31)
+    let conv = Tensor.conv2d(t.x, weight: t.w, bias: t.b, stride: Size2D(k.stride, k.stride), padding: Size2D(k.padding, k.padding),
+                             groups: k.groups)
+    var rng = RandomGenerator(seed: 32)
+    let slopes: [Tensor?] = [nil, Tensor.randomNormal([k.o], using: &rng), Tensor([0.25])]
+    for slope in slopes {
+        let fused = Tensor.conv2dBatchNorm(t.x, weight: t.w, bias: t.b, stride: Size2D(k.stride, k.stride),
+                                           padding: Size2D(k.padding, k.padding), groups: k.groups, mean: t.mean,
+                                           variance: t.variance, normWeight: t.gamma, normBias: t.beta, slope: slope)
+        let separate = slope.map {
+            Tensor.batchNormPReLU(conv, mean: t.mean, variance: t.variance, weight: t.gamma, bias: t.beta, slope: $0)
+        } ?? Tensor.batchNorm(conv, mean: t.mean, variance: t.variance, weight: t.gamma, bias: t.beta)
+        #expect(fused.shape == separate.shape && fused.scalars == separate.scalars, "\(k), slope \(slope?.shape ?? [])")
+    }
+}
+
+/// With an operand that needs a gradient the ops run one after the other, so gradients flow.
+@Test func fusedConvBatchNormKeepsGradients() {
+    let k = fusedCases[0], t = operands(k, seed: 33)
+    let x = t.x.trackingGradients(), w = t.w.trackingGradients(), slope = Tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]).trackingGradients()
+    let fused = Tensor.conv2dBatchNorm(x, weight: w, mean: t.mean, variance: t.variance, normWeight: t.gamma, normBias: t.beta,
+                                       slope: slope)
+    let separate = Tensor.batchNormPReLU(Tensor.conv2d(x, weight: w), mean: t.mean, variance: t.variance, weight: t.gamma,
+                                         bias: t.beta, slope: slope)
+    #expect(fused.scalars == separate.scalars)
+    let a = fused.sum().backward(), b = separate.sum().backward()
+    for operand in [x, w, slope] { #expect(a[operand]!.scalars == b[operand]!.scalars) }
+}
+
+/// `Sequential` fuses Conv2d → BatchNorm2d → PReLU when evaluating, and gives what the layers
+/// give one by one; in training mode it does not fuse (batch statistics).
+@Test func sequentialFusesConvolutionBlocksInEvaluation() {
+    var rng = RandomGenerator(seed: 34)
+    let conv = Conv2d(4, 8, kernelSize: 3, padding: 1, groups: 4, bias: false, using: &rng)
+    let norm = BatchNorm2d(8), prelu = PReLU(8)
+    norm.runningMean!.value = Tensor.randomNormal([8], using: &rng)
+    norm.runningVar!.value = Tensor.randomUniform([8], low: 0.5, high: 2, using: &rng)
+    let block = Sequential(conv, norm, prelu, Conv2d(8, 3, kernelSize: 1, using: &rng), BatchNorm2d(3))
+    let x = Tensor.randomNormal([2, 4, 6, 6], using: &rng)
+    _ = block.eval()
+    let fused = withoutGradients { block(x) }
+    let oneByOne = withoutGradients { block.layers.reduce(x) { $1($0) } }
+    #expect(fused.scalars == oneByOne.scalars)
+    #expect(block.summary(inputShape: [1, 4, 6, 6]).contains("[1, 8, 6, 6]"))
+    _ = block.train()
+    let training = withoutGradients { block(x) }
+    #expect(training.shape == [2, 3, 6, 6] && training.scalars != fused.scalars)
+}
