@@ -1,5 +1,5 @@
 /// Every benchmark case, in run order. Later workloads (convolution W2, MobileFaceNet train and
-/// transfer steps W3–W5) are appended here from their own `Bench…Workloads.swift` files.
+/// transfer steps W3–W5, per-layer diagnostics) are appended here from their own `Bench…` files.
 enum BenchSuite {
     static func all() -> [BenchCase] {
         BenchCoreWorkloads.matmul(id: "w1.matmul.1024", workload: "W1 matmul 1024×1024·1024×1024", m: 1024, k: 1024, n: 1024, iterations: 30)
@@ -12,5 +12,6 @@ enum BenchSuite {
             + BenchSmallNetworks.cases()
             + BenchLoader.cases()
             + BenchMemory.cases()
+            + BenchLayers.cases()
     }
 }

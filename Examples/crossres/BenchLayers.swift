@@ -1,0 +1,45 @@
+import CrossRes
+
+/// Diagnostic cases (no PyTorch workload of their own; `scripts/bench-layers-pytorch.py` times the
+/// same on PyTorch's side): TinyResNet32's convolutions one at a time at batch 64, forward +
+/// backward (input and weight gradients; the 3-channel stem has no input gradient), as W5b runs
+/// them; and W5c's frozen teacher alone, MobileFaceNet-32's eval forward at batch 64.
+enum BenchLayers {
+    /// TinyResNet32's convolutions: input channels, output channels, kernel, stride, input side.
+    static let tinyResNet32: [(c: Int, o: Int, k: Int, s: Int, side: Int)] = [
+        (3, 32, 3, 1, 32), (32, 32, 3, 1, 32), (32, 64, 3, 1, 32), (64, 64, 3, 2, 32), (32, 64, 1, 2, 32),
+        (64, 128, 3, 1, 16), (128, 128, 3, 2, 16), (64, 128, 1, 2, 16), (128, 256, 3, 1, 8), (256, 256, 3, 2, 8),
+        (128, 256, 1, 2, 8),
+    ]
+
+    static func cases(batch: Int = 64) -> [BenchCase] {
+        let layers = tinyResNet32.map { l in
+            let out = (l.side + 2 * (l.k / 2) - l.k) / l.s + 1
+            let forward = 2.0 * Double(batch * l.o * out * out * l.c * l.k * l.k)
+            let name = "\(l.c)→\(l.o) \(l.k)×\(l.k) s\(l.s) \(l.side)×\(l.side)"
+            return BenchCase(id: "layers.tinyresnet32.\(l.c).\(l.o).k\(l.k).s\(l.s).\(l.side)",
+                             workload: "TinyResNet32 conv \(name) b\(batch) forward+backward", variant: "Tensor.conv2d",
+                             work: .items(Double(batch), unit: "img"), iterations: 10,
+                             flops: (l.c == 3 ? 2 : 3) * forward) {
+                var rng = RandomGenerator(seed: 0)
+                let x = Tensor.randomNormal([batch, l.c, l.side, l.side], using: &rng)
+                let input = l.c == 3 ? x : x.trackingGradients()
+                let weight = Tensor.randomNormal([l.o, l.c, l.k, l.k], using: &rng).trackingGradients()
+                return {
+                    let y = Tensor.conv2d(input, weight: weight, stride: Size2D(l.s, l.s), padding: Size2D(l.k / 2, l.k / 2))
+                    withExtendedLifetime(y.sum().backward(retaining: .leaves)) {}
+                }
+            }
+        }
+        let teacherFlops = BenchTraining.flops(forwardMACs: BenchTraining.MACs.mobileFaceNet32, embedding: 1).forward
+        let teacher = BenchCase(id: "layers.teacher.mobilefacenet32", workload: "W5c teacher MobileFaceNet-32 eval forward b\(batch)",
+                                variant: "eval, no gradients", work: .items(Double(batch), unit: "img"), iterations: 10,
+                                flops: teacherFlops * Double(batch)) {
+            var rng = RandomGenerator(seed: 0)
+            let model = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, layout: .benchmark), using: &rng).eval()
+            let x = Tensor.randomNormal([batch, 3, 32, 32], using: &rng)
+            return { withExtendedLifetime(withoutGradients { model(x) }) {} }
+        }
+        return layers + [teacher]
+    }
+}

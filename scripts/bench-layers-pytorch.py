@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""PyTorch's side of `crossres bench --filter layers`: TinyResNet32's convolutions one at a time
+at batch 64, forward + backward of `y.sum()` (input and weight gradients; the 3-channel stem has
+no input gradient), and MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and
+channels_last. Prints the median and fastest milliseconds per case.
+
+usage: python3 scripts/bench-layers-pytorch.py [--threads 2] [--iterations 10]
+(MobileFaceNet-32 comes from ../shared/bench/pytorch/models.py, or TORCH_BENCH's directory.)
+"""
+import argparse, os, statistics, sys, time
+
+import torch
+
+LAYERS = [(3, 32, 3, 1, 32), (32, 32, 3, 1, 32), (32, 64, 3, 1, 32), (64, 64, 3, 2, 32), (32, 64, 1, 2, 32),
+          (64, 128, 3, 1, 16), (128, 128, 3, 2, 16), (64, 128, 1, 2, 16), (128, 256, 3, 1, 8), (256, 256, 3, 2, 8),
+          (128, 256, 1, 2, 8)]
+
+
+def timed(step, iterations, warmup=3):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), min(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iterations", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"{'case':<44} {'NCHW ms (min)':>16} {'channels_last ms (min)':>24}")
+    for c, o, k, s, side in LAYERS:
+        row = []
+        for channels_last in (False, True):
+            conv = torch.nn.Conv2d(c, o, k, s, k // 2, bias=False)
+            x = torch.randn(64, c, side, side)
+            if channels_last:
+                conv, x = conv.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+            x.requires_grad_(c != 3)
+
+            def step():
+                conv.weight.grad, x.grad = None, None
+                conv(x).sum().backward()
+            row.append(timed(step, args.iterations))
+        name = f"conv {c}->{o} {k}x{k} s{s} {side}x{side} b64 fwd+bwd"
+        print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+
+    bench_dir = os.path.dirname(os.environ.get("TORCH_BENCH", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
+                                                                         "bench", "pytorch", "bench_torch.py")))
+    sys.path.insert(0, bench_dir)
+    try:
+        from models import MobileFaceNet
+    except ImportError:
+        print(f"MobileFaceNet-32 teacher: skipped (no models.py in {bench_dir}; set TORCH_BENCH)")
+        return
+    row = []
+    for channels_last in (False, True):
+        model = MobileFaceNet(input_size=32).eval()
+        x = torch.randn(64, 3, 32, 32)
+        if channels_last:
+            model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+        with torch.no_grad():
+            row.append(timed(lambda: model(x), args.iterations))
+    name = "teacher MobileFaceNet-32 eval forward b64"
+    print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
