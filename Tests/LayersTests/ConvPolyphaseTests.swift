@@ -29,16 +29,20 @@ func polyphaseColumnsMatchIm2col(_ k: PolyphaseCase) {
                          padding: k.padding, dilation: 1, groups: 1)
     #expect(ConvPolyphase.supports(g))
     let polyphase = ConvPolyphase(g)
-    let x = Tensor.randomNormal(g.inputShape, using: &rng).scalars
     let columns = g.patch * g.outPlane
-    var direct = [Float](repeating: .nan, count: columns), viaPhases = direct
-    var phases = [Float](repeating: .nan, count: polyphase.floats)  // split must write all of it
-    x.withUnsafeBufferPointer { x in
-        ConvIm2col.im2col(g, rows: 0..<g.outHeight, x: x.baseAddress!, col: &direct)
-        polyphase.split(x.baseAddress!, into: &phases)
+    // Two images split into the same zeroed buffer, one after the other: the second overwrites
+    // every place the first wrote, and the padding stays zero.
+    var phases = [Float](repeating: 0, count: polyphase.floats)
+    for _ in 0..<2 {
+        let x = Tensor.randomNormal(g.inputShape, using: &rng).scalars
+        var direct = [Float](repeating: .nan, count: columns), viaPhases = direct
+        x.withUnsafeBufferPointer { x in
+            ConvIm2col.im2col(g, rows: 0..<g.outHeight, x: x.baseAddress!, col: &direct)
+            polyphase.split(x.baseAddress!, into: &phases)
+        }
+        polyphase.columns(from: phases, into: &viaPhases, rowStride: g.outPlane)
+        #expect(viaPhases == direct, "\(k): column matrix")
     }
-    polyphase.columns(from: phases, into: &viaPhases, rowStride: g.outPlane)
-    #expect(viaPhases == direct, "\(k): column matrix")
 
     // The adjoint: merge(addColumns(col)) = col2im(col) into zeros, including zeros where no tap reads.
     let col = Tensor.randomNormal([columns], using: &rng).scalars

@@ -69,6 +69,7 @@ enum ConvGEMM {
             let polyphase = ConvPolyphase(g)
             let phases = TensorStorage(count: polyphase.floats)  // from the buffer pool
             defer { withExtendedLifetime(phases) {} }
+            phases.base.update(repeating: 0, count: polyphase.floats)  // the padding, once for the block
             for (slot, n) in block.enumerated() {
                 polyphase.split(x + n &* g.inChannels &* g.inPlane, into: phases.base)
                 polyphase.columns(from: phases.base, into: col + slot &* g.outPlane, rowStride: width)

@@ -47,53 +47,41 @@ struct ConvPolyphase {
         return (u &- padding &- q &* stride, q &- first)
     }
 
-    /// Splits the `C/groups` planes at `x` into their phase planes at `phases` (``floats``).
+    /// Writes the values of the `C/groups` input planes at `x` into their places in the phase
+    /// planes at `phases` (``floats``), reading the input in memory order. The places no input
+    /// value maps to (the padding) are not written: they are the same for every image, so the
+    /// caller zeroes the buffer once and splits any number of images into it.
     func split(_ x: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
-        let sh = g.strideHeight, sw = g.strideWidth, h = g.height, w = g.width
-        // Phase-plane columns t whose input column s·(t + firstColumn) + b lies inside the row for every b.
-        let tLo = Swift.min(-firstColumn, planeWidth), tHi = Swift.min(planeWidth, w / sw &- firstColumn)
+        let sh = g.strideHeight, sw = g.strideWidth, w = g.width
+        // Input rows and columns that have a place (the others are read by no tap).
+        let rows = Swift.min(g.height, sh &* (planeHeight &+ firstRow))
+        let columns = Swift.min(w, sw &* (planeWidth &+ firstColumn))
         for c in 0..<g.inPerGroup {
             let plane = x + c &* g.inPlane, out = phases + c &* channelFloats
-            for a in 0..<sh {
-                for r in 0..<planeHeight {
-                    let y = sh &* (r &+ firstRow) &+ a
-                    let rowOut = out + (a &* sw &* planeFloats &+ r &* planeWidth)
-                    guard y >= 0, y < h else {
-                        for b in 0..<sw { clearRow(rowOut + b &* planeFloats) }
-                        continue
+            for y in 0..<rows {
+                let row = plane + y &* w
+                let phaseRow = out + ((y % sh) &* sw &* planeFloats &+ (y / sh &- firstRow) &* planeWidth)
+                var column = 0
+                if sw == 2 {
+                    // 16 (8) columns: the even ones to phase 0, the odd ones to phase 1.
+                    while column &+ 16 <= columns {
+                        let lo = load8(row + column), hi = load8(row + (column &+ 8)), t = column / 2 &- firstColumn
+                        store8(SIMD8(lowHalf: lo.evenHalf, highHalf: hi.evenHalf), phaseRow + t)
+                        store8(SIMD8(lowHalf: lo.oddHalf, highHalf: hi.oddHalf), phaseRow + (planeFloats &+ t))
+                        column &+= 16
                     }
-                    let row = plane + y &* w
-                    var t = 0
-                    if sw == 2 {
-                        // Columns 2·(t + firstColumn) …: even ones to phase 0, odd ones to phase 1.
-                        while t < tLo { splitColumn(t, row: row, into: rowOut); t &+= 1 }
-                        while t &+ 8 <= tHi {
-                            let src = row + 2 &* (t &+ firstColumn)
-                            let lo = load8(src), hi = load8(src + 8)
-                            store8(SIMD8(lowHalf: lo.evenHalf, highHalf: hi.evenHalf), rowOut + t)
-                            store8(SIMD8(lowHalf: lo.oddHalf, highHalf: hi.oddHalf), rowOut + (planeFloats &+ t))
-                            t &+= 8
-                        }
-                        if t &+ 4 <= tHi {
-                            let v = load8(row + 2 &* (t &+ firstColumn))
-                            store4(v.evenHalf, rowOut + t)
-                            store4(v.oddHalf, rowOut + (planeFloats &+ t))
-                            t &+= 4
-                        }
+                    if column &+ 8 <= columns {
+                        let v = load8(row + column), t = column / 2 &- firstColumn
+                        store4(v.evenHalf, phaseRow + t)
+                        store4(v.oddHalf, phaseRow + (planeFloats &+ t))
+                        column &+= 8
                     }
-                    while t < planeWidth { splitColumn(t, row: row, into: rowOut); t &+= 1 }
+                }
+                while column < columns {
+                    phaseRow[(column % sw) &* planeFloats &+ column / sw &- firstColumn] = row[column]
+                    column &+= 1
                 }
             }
-        }
-    }
-
-    /// Phase-plane column `t` of every column phase, from input row `row`.
-    @inline(__always)
-    private func splitColumn(_ t: Int, row: UnsafePointer<Float>, into rowOut: UnsafeMutablePointer<Float>) {
-        let sw = g.strideWidth
-        for b in 0..<sw {
-            let column = sw &* (t &+ firstColumn) &+ b
-            rowOut[b &* planeFloats &+ t] = column >= 0 && column < g.width ? row[column] : 0
         }
     }
 
@@ -177,6 +165,4 @@ struct ConvPolyphase {
         }
     }
 
-    @inline(__always)
-    private func clearRow(_ p: UnsafeMutablePointer<Float>) { p.update(repeating: 0, count: planeWidth) }
 }
