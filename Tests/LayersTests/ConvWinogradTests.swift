@@ -10,10 +10,10 @@ struct WinogradCase: CustomStringConvertible, Sendable {
 }
 
 let winogradCases: [WinogradCase] = [
-    WinogradCase(n: 5, c: 16, h: 127, w: 125, o: 24, padding: 1),  // blocks of 3 tile rows, odd edges, last block 1 row
-    WinogradCase(n: 7, c: 20, h: 64, w: 66, o: 16, padding: 0),    // blocks of 7 tile rows, last block short
-    WinogradCase(n: 5, c: 16, h: 126, w: 60, o: 16, padding: Size2D(2, 1)),  // tile rows, padding 2
-    WinogradCase(n: 11, c: 16, h: 24, w: 23, o: 16, padding: 1),   // 3 whole images per block, last block short
+    WinogradCase(n: 5, c: 16, h: 127, w: 125, o: 24, padding: 1),  // blocks of 21 tile rows (few channels), odd edges, last short
+    WinogradCase(n: 3, c: 64, h: 58, w: 66, o: 64, padding: 0),    // blocks of 4 tile rows, last block short
+    WinogradCase(n: 3, c: 64, h: 62, w: 60, o: 64, padding: Size2D(2, 1)),  // tile rows, padding 2
+    WinogradCase(n: 11, c: 64, h: 16, w: 20, o: 64, padding: 1),   // 3 whole images per block, last block short
 ]
 
 func largestMagnitude(_ a: [Float]) -> Float { a.reduce(0) { Swift.max($0, abs($1)) } }

@@ -32,8 +32,12 @@ enum ConvWinograd {
             && g.inChannels >= 16 && g.outChannels >= 16
     }
 
-    /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2).
+    /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2)…
     static let blockFloats = 1 << 17
+    /// …unless a point GEMM (`O × C` by `C × tiles`) would then do fewer multiply-adds than
+    /// this: with few channels, blocks grow until the GEMMs are worth their call and packing
+    /// (32→32 channels: 256 tiles instead of 56, 12 % faster forward + backward).
+    static let minimumGEMMWork = 1 << 18
 
     /// Transformed values per tile: the 6×6 points ξ.
     static let points = 36
@@ -120,9 +124,10 @@ enum ConvWinograd {
             paddedHeight = 4 &* tilesY &+ 2
             paddedWidth = 4 &* tilesX &+ 2 &+ 16
             let perTile = points &* (g.inChannels &+ g.outChannels)
-            let fitting = blockFloats / Swift.max(perTile &* tiles, 1)
+            let blockTiles = Swift.max(blockFloats / perTile, minimumGEMMWork / Swift.max(g.inChannels &* g.outChannels, 1))
+            let fitting = blockTiles / Swift.max(tiles, 1)
             imagesPerBlock = Swift.max(1, fitting)
-            tileRowsPerBlock = fitting >= 1 ? tilesY : Swift.max(1, blockFloats / Swift.max(perTile &* tilesX, 1))
+            tileRowsPerBlock = fitting >= 1 ? tilesY : Swift.max(1, blockTiles / Swift.max(tilesX, 1))
         }
 
         /// The most tiles a block holds.
