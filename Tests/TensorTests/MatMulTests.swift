@@ -21,6 +21,24 @@ import Tensor
         expectGradients([a, b]) { $0[0].matmul($0[1], transposeSelf: ta, transposeOther: tb) }
     }
 
+    /// Products outside a parallel region are split over the threads by rows of the result
+    /// (more rows than columns) or by columns; with every transpose, and accumulating.
+    @Test(arguments: transposes) func splitProducts(_ ta: Bool, _ tb: Bool) {
+        for (m, k, n) in [(9, 6, 4), (3, 6, 11), (5, 1, 5)] {
+            let a = random(ta ? [k, m] : [m, k], seed: 85), b = random(tb ? [n, k] : [k, n], seed: 86)
+            let expected = Self.reference(a, b, ta, tb)
+            expectClose(a.matmul(b, transposeSelf: ta, transposeOther: tb), expected)
+            var c = [Float](repeating: 1, count: m * n)
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    BLAS.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: ta ? m : k,
+                               b: pb.baseAddress!, ldb: tb ? k : n, c: &c, ldc: n, alpha: 2, accumulate: true)
+                }
+            }
+            expectClose(Tensor(shape: [m, n], scalars: c), expected * 2 + 1)
+        }
+    }
+
     @Test(arguments: transposes) func batched(_ ta: Bool, _ tb: Bool) {
         let a = random(ta ? [2, 4, 3] : [2, 3, 4], seed: 83), b = random(tb ? [2, 5, 4] : [2, 4, 5], seed: 84)
         let c = a.matmul(b, transposeSelf: ta, transposeOther: tb)

@@ -50,6 +50,9 @@ extension Tensor {
 
 /// Thin wrappers over the BLAS calls the kernels use.
 public enum BLAS {
+    /// Multiply-adds from which a product outside a parallel region uses OpenBLAS's threads.
+    static let threadedWork = 1 << 27
+
     /// `C = op(A)·op(B)` (row-major, `beta = 0` unless `accumulate`).
     @inline(__always)
     public static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -58,6 +61,22 @@ public enum BLAS {
         _ = Parallel.blasConfigured
         if k == 0 {
             if !accumulate { for row in 0..<m { for col in 0..<n { c[row * ldc + col] = 0 } } }
+            return
+        }
+        // Products below ``threadedWork`` multiply-adds outside a parallel region: split over our
+        // threads (single-threaded OpenBLAS in each) rather than OpenBLAS's own, whose workers
+        // busy-wait after every call and take cores from the kernels that follow.
+        let threads = Parallel.threadCount
+        if threads > 1, m &* n &* k < threadedWork, Swift.max(m, n) >= 2 &* threads, !Parallel.inRegion {
+            let splitRows = m >= n
+            parallelFor(splitRows ? m : n) { range in
+                let a0 = splitRows ? (transposeA ? a + range.lowerBound : a + range.lowerBound &* lda) : a
+                let b0 = splitRows ? b : (transposeB ? b + range.lowerBound &* ldb : b + range.lowerBound)
+                let c0 = splitRows ? c + range.lowerBound &* ldc : c + range.lowerBound
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            Int32(splitRows ? range.count : m), Int32(splitRows ? n : range.count), Int32(k), alpha,
+                            a0, Int32(Swift.max(lda, 1)), b0, Int32(Swift.max(ldb, 1)), accumulate ? 1 : 0, c0, Int32(Swift.max(ldc, 1)))
+            }
             return
         }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
