@@ -36,8 +36,11 @@ enum ConvWinograd {
     static let blockFloats = 1 << 17
     /// …unless a point GEMM (`O × C` by `C × tiles`) would then do fewer multiply-adds than
     /// this: with few channels, blocks grow until the GEMMs are worth their call and packing
-    /// (32→32 channels: 256 tiles instead of 56, 12 % faster forward + backward).
+    /// (32→32 channels: 256 tiles instead of 56, 12 % faster forward + backward)…
     static let minimumGEMMWork = 1 << 18
+    /// …or hold fewer tiles than OpenBLAS's AVX-512 sgemm kernel computes at once (the tiles are
+    /// the 16-wide dimension of its micro-tiles): 128→256 channels on 8×8 planes had 8.
+    static let minimumBlockTiles = 16
 
     /// Transformed values per tile: the 6×6 points ξ.
     static let points = 36
@@ -124,7 +127,8 @@ enum ConvWinograd {
             paddedHeight = 4 &* tilesY &+ 2
             paddedWidth = 4 &* tilesX &+ 2 &+ 16
             let perTile = points &* (g.inChannels &+ g.outChannels)
-            let blockTiles = Swift.max(blockFloats / perTile, minimumGEMMWork / Swift.max(g.inChannels &* g.outChannels, 1))
+            let blockTiles = Swift.max(blockFloats / perTile, minimumGEMMWork / Swift.max(g.inChannels &* g.outChannels, 1),
+                                       minimumBlockTiles)
             let fitting = blockTiles / Swift.max(tiles, 1)
             imagesPerBlock = Swift.max(1, fitting)
             tileRowsPerBlock = fitting >= 1 ? tilesY : Swift.max(1, blockTiles / Swift.max(tilesX, 1))
