@@ -37,9 +37,6 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Whether a parallel region is running (on any thread).
-    static var inRegion: Bool { activeRegions.withLock { $0 } > 0 }
-
     /// Enters a parallel region unless one is already running somewhere in the process (then
     /// the caller runs serially and must not call ``exitRegion()``).
     static func enterRegion(threads: Int) -> Bool {

@@ -21,10 +21,10 @@ extension Tensor {
         let resultShape = rank == 2 && other.rank == 2 ? [m, n] : [batch, m, n]
         let value = Tensor(shape: resultShape) { out in
             for b in 0..<batch {
-                BLAS.sgemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                           a: storage.base + (rank == 3 ? b * m * k : 0), lda: transposeSelf ? m : k,
-                           b: other.storage.base + (other.rank == 3 ? b * k * n : 0), ldb: transposeOther ? k : n,
-                           c: out.baseAddress! + b * m * n, ldc: n)
+                BLAS.sgemmAcrossThreads(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                                        a: storage.base + (rank == 3 ? b * m * k : 0), lda: transposeSelf ? m : k,
+                                        b: other.storage.base + (other.rank == 3 ? b * k * n : 0), ldb: transposeOther ? k : n,
+                                        c: out.baseAddress! + b * m * n, ldc: n)
             }
         }
         guard Tensor.needsGradient(self, other) else { return value }
@@ -50,8 +50,37 @@ extension Tensor {
 
 /// Thin wrappers over the BLAS calls the kernels use.
 public enum BLAS {
-    /// Multiply-adds from which a product outside a parallel region uses OpenBLAS's threads.
+    /// Multiply-adds from which ``sgemmAcrossThreads`` leaves the threads to OpenBLAS.
     static let threadedWork = 1 << 27
+
+    /// ``sgemm`` for products issued from ordinary code (`Tensor.matmul`): below
+    /// ``threadedWork`` multiply-adds it is cut into ``Parallel/threadCount`` parts by rows of
+    /// `C` (or by columns, when there are more of them), each a single-threaded call in one
+    /// `parallelFor` region, rather than left to OpenBLAS's threads, whose workers busy-wait after
+    /// every call and take cores from the kernels that follow. The parts depend only on the
+    /// shape and the thread count, so the result does too (also when another region is running
+    /// and the parts run one after the other).
+    static func sgemmAcrossThreads(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let parts = Parallel.threadCount, splitRows = m >= n, extent = splitRows ? m : n
+        guard parts > 1, k > 0, m &* n &* k < threadedWork, extent >= 2 &* parts else {
+            return sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                         c: c, ldc: ldc)
+        }
+        parallelFor(parts) { range in
+            for part in range {
+                let lo = extent &* part / parts, count = extent &* (part &+ 1) / parts &- lo
+                if splitRows {
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k,
+                          a: transposeA ? a + lo : a + lo &* lda, lda: lda, b: b, ldb: ldb, c: c + lo &* ldc, ldc: ldc)
+                } else {
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, a: a, lda: lda,
+                          b: transposeB ? b + lo &* ldb : b + lo, ldb: ldb, c: c + lo, ldc: ldc)
+                }
+            }
+        }
+    }
 
     /// `C = op(A)·op(B)` (row-major, `beta = 0` unless `accumulate`).
     @inline(__always)
@@ -61,22 +90,6 @@ public enum BLAS {
         _ = Parallel.blasConfigured
         if k == 0 {
             if !accumulate { for row in 0..<m { for col in 0..<n { c[row * ldc + col] = 0 } } }
-            return
-        }
-        // Products below ``threadedWork`` multiply-adds outside a parallel region: split over our
-        // threads (single-threaded OpenBLAS in each) rather than OpenBLAS's own, whose workers
-        // busy-wait after every call and take cores from the kernels that follow.
-        let threads = Parallel.threadCount
-        if threads > 1, m &* n &* k < threadedWork, Swift.max(m, n) >= 2 &* threads, !Parallel.inRegion {
-            let splitRows = m >= n
-            parallelFor(splitRows ? m : n) { range in
-                let a0 = splitRows ? (transposeA ? a + range.lowerBound : a + range.lowerBound &* lda) : a
-                let b0 = splitRows ? b : (transposeB ? b + range.lowerBound &* ldb : b + range.lowerBound)
-                let c0 = splitRows ? c + range.lowerBound &* ldc : c + range.lowerBound
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                            Int32(splitRows ? range.count : m), Int32(splitRows ? n : range.count), Int32(k), alpha,
-                            a0, Int32(Swift.max(lda, 1)), b0, Int32(Swift.max(ldb, 1)), accumulate ? 1 : 0, c0, Int32(Swift.max(ldc, 1)))
-            }
             return
         }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
