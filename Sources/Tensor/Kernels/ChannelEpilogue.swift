@@ -22,11 +22,15 @@ struct ChannelEpilogue {
         }
     }
 
-    /// Maps every plane of an `[N, C, plane]` output in place: for kernels that cannot apply the
-    /// map as they go.
-    func apply(_ y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
-        parallelFor(batch &* channels, grain: Swift.max(1, 16_384 / Swift.max(plane, 1))) { range in
-            for p in range { apply(y + p &* plane, channel: p % channels, count: plane) }
+    /// Maps a whole `[N, C, …]` output in place, with the separate evaluation-mode kernels: for
+    /// kernels that cannot apply the map as they go.
+    func apply(_ y: UnsafeMutablePointer<Float>, shape: [Int]) {
+        let layout = BatchNormKernel.Layout(shape)
+        if let slope {
+            BatchNormPReLUKernel.inferenceForward(layout, x: y, scale: scale, shift: shift, slope: slope,
+                                                  perChannelSlope: perChannelSlope, y: y)
+        } else {
+            BatchNormKernel.affine(layout, x: y, scale: scale, shift: shift, y: y)
         }
     }
 }

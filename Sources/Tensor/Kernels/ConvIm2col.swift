@@ -88,9 +88,7 @@ enum ConvIm2col {
                                 // 4 even columns at a time (the odd ones between get + 0); the
                                 // stores stay at or before column 2·hi.
                                 while j &+ 4 <= hi {
-                                    let v = load4(s + j)
-                                    let spread = SIMD8(v[0], 0, v[1], 0, v[2], 0, v[3], 0)
-                                    store8(load8(d + 2 &* j) + spread, d + 2 &* j)
+                                    store8(load8(d + 2 &* j) + interleaved(load4(s + j), SIMD4()), d + 2 &* j)
                                     j &+= 4
                                 }
                             }

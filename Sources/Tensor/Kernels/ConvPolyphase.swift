@@ -37,6 +37,11 @@ struct ConvPolyphase {
     /// Floats of the phase planes of the `C/groups` channels of one image and group.
     var floats: Int { g.inPerGroup &* channelFloats }
 
+    /// Input rows and columns that have a place in the phase planes: the others are read by no
+    /// tap.
+    var placedRows: Int { Swift.min(g.height, g.strideHeight &* (planeHeight &+ firstRow)) }
+    var placedColumns: Int { Swift.min(g.width, g.strideWidth &* (planeWidth &+ firstColumn)) }
+
     @inline(__always)
     static func floorDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((b &- 1 &- a) / b) }
 
@@ -52,10 +57,7 @@ struct ConvPolyphase {
     /// value maps to (the padding) are not written: they are the same for every image, so the
     /// caller zeroes the buffer once and splits any number of images into it.
     func split(_ x: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
-        let sh = g.strideHeight, sw = g.strideWidth, w = g.width
-        // Input rows and columns that have a place (the others are read by no tap).
-        let rows = Swift.min(g.height, sh &* (planeHeight &+ firstRow))
-        let columns = Swift.min(w, sw &* (planeWidth &+ firstColumn))
+        let sh = g.strideHeight, sw = g.strideWidth, w = g.width, rows = placedRows, columns = placedColumns
         for c in 0..<g.inPerGroup {
             let plane = x + c &* g.inPlane, out = phases + c &* channelFloats
             for y in 0..<rows {
@@ -126,33 +128,29 @@ struct ConvPolyphase {
     /// Writes every element of the `C/groups` planes at `dx` from the phase planes (the inverse
     /// of ``split`` where a tap reads the input, 0 elsewhere).
     func merge(_ phases: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        let sh = g.strideHeight, sw = g.strideWidth, h = g.height, w = g.width
-        // Input columns below `covered` have a phase-plane column.
-        let covered = Swift.min(w, sw &* (planeWidth &+ firstColumn))
+        let sh = g.strideHeight, sw = g.strideWidth, w = g.width, rows = placedRows, covered = placedColumns
         for c in 0..<g.inPerGroup {
             let plane = dx + c &* g.inPlane, source = phases + c &* channelFloats
-            for y in 0..<h {
-                let a = y % sh, r = y / sh &- firstRow
+            for y in 0..<g.height {
                 let row = plane + y &* w
-                guard r < planeHeight else {
+                guard y < rows else {
                     row.update(repeating: 0, count: w)
                     continue
                 }
-                let phaseRow = source + (a &* sw &* planeFloats &+ r &* planeWidth)
+                let phaseRow = source + ((y % sh) &* sw &* planeFloats &+ (y / sh &- firstRow) &* planeWidth)
                 var x = 0
                 if sw == 2 {
                     // 16 columns from 8 of each phase, interleaved.
                     while x &+ 16 <= covered {
                         let even = load8(phaseRow + (x / 2 &- firstColumn))
                         let odd = load8(phaseRow + (planeFloats &+ x / 2 &- firstColumn))
-                        store8(SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3]), row + x)
-                        store8(SIMD8(even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7]), row + (x &+ 8))
+                        store8(interleaved(even.lowHalf, odd.lowHalf), row + x)
+                        store8(interleaved(even.highHalf, odd.highHalf), row + (x &+ 8))
                         x &+= 16
                     }
                     if x &+ 8 <= covered {
-                        let even = load4(phaseRow + (x / 2 &- firstColumn))
-                        let odd = load4(phaseRow + (planeFloats &+ x / 2 &- firstColumn))
-                        store8(SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3]), row + x)
+                        store8(interleaved(load4(phaseRow + (x / 2 &- firstColumn)),
+                                           load4(phaseRow + (planeFloats &+ x / 2 &- firstColumn))), row + x)
                         x &+= 8
                     }
                 }
@@ -164,5 +162,4 @@ struct ConvPolyphase {
             }
         }
     }
-
 }

@@ -542,10 +542,4 @@ enum ConvWinograd {
             }
         }
     }
-
-    /// `(a0, b0, a1, b1, a2, b2, a3, b3)`.
-    @inline(__always)
-    static func interleaved(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
-    }
 }

@@ -21,6 +21,12 @@ package func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
 }
 
+/// `(a0, b0, a1, b1, a2, b2, a3, b3)`.
+@inlinable @inline(__always)
+package func interleaved(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+    SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+}
+
 /// Copies `count` floats: for short rows (a plane row, part of a tile group), where a call to
 /// `memcpy` costs more than the copy.
 @inlinable @inline(__always)

@@ -132,7 +132,7 @@ struct ConvGeometry {
             ConvDirect.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         } else if ConvWinograd.supports(self) {
             ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
-            epilogue?.apply(y, batch: batch, channels: outChannels, plane: outPlane)
+            epilogue?.apply(y, shape: outputShape)
         } else {
             ConvGEMM.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         }
