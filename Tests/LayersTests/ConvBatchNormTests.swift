@@ -63,6 +63,18 @@ func fusedConvBatchNormEqualsSeparateOps(_ k: FusedCase) {
     for operand in [x, w, slope] { #expect(a[operand]!.scalars == b[operand]!.scalars) }
 }
 
+/// Finite differences through the op (the gradients come from the separate ops it falls back on).
+@Test func fusedConvBatchNormGradientCheck() {
+    let k = fusedCases[1], t = operands(k, seed: 35)
+    let x = t.x.narrowed(axis: 0, start: 0, length: 1)
+    let report = GradientCheck.run([x, t.w, t.gamma, t.beta, Tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])],
+                                   maxElementsPerInput: 16) { o in
+        Tensor.conv2dBatchNorm(o[0], weight: o[1], stride: 2, padding: 1, mean: t.mean, variance: t.variance,
+                               normWeight: o[2], normBias: o[3], slope: o[4])
+    }
+    #expect(report.passed, "\(report)")
+}
+
 /// `Sequential` fuses Conv2d → BatchNorm2d → PReLU when evaluating, and gives what the layers
 /// give one by one; in training mode it does not fuse (batch statistics).
 @Test func sequentialFusesConvolutionBlocksInEvaluation() {
