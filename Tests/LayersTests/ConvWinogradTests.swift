@@ -14,6 +14,7 @@ let winogradCases: [WinogradCase] = [
     WinogradCase(n: 3, c: 64, h: 58, w: 66, o: 64, padding: 0),    // blocks of 4 tile rows, last block short
     WinogradCase(n: 3, c: 64, h: 62, w: 60, o: 64, padding: Size2D(2, 1)),  // tile rows, padding 2
     WinogradCase(n: 11, c: 64, h: 16, w: 20, o: 64, padding: 1),   // 3 whole images per block, last block short
+    WinogradCase(n: 2, c: 32, h: 88, w: 88, o: 32, padding: 1),    // blocks of 11 tile rows ending in a group of 2 tiles
 ]
 
 func largestMagnitude(_ a: [Float]) -> Float { a.reduce(0) { Swift.max($0, abs($1)) } }
