@@ -136,23 +136,52 @@ enum ConvDirect {
                     scratch.broadcast(w + (o &* g.inPerGroup &+ ci) &* area, area)
                     // The first input channel's sums write y (with the bias), the others add to it.
                     let first = ci == 0
-                    for i in 0..<g.outHeight {
-                        let yrow = yp + i &* wo
-                        let base = phases + plan.rowOffset(i)
+                    @inline(__always) func put(_ acc: SIMD8<Float>, _ yrow: UnsafeMutablePointer<Float>, _ j: Int) {
+                        if j &+ 8 <= wo {
+                            store8((first ? SIMD8(repeating: initial) : load8(yrow + j)) + acc, yrow + j)
+                        } else if j &+ 4 == wo {
+                            store4((first ? SIMD4(repeating: initial) : load4(yrow + j)) + acc.lowHalf, yrow + j)
+                        } else {
+                            for t in 0..<(wo &- j) { yrow[j &+ t] = (first ? initial : yrow[j &+ t]) + acc[t] }
+                        }
+                    }
+                    // Four output rows at a time (then the last few one by one): each tap's sum is a
+                    // chain of dependent adds, and four rows' chains run side by side (each tap
+                    // loaded once for all four).
+                    let rowStep = plan.rowOffset(1)
+                    var i = 0
+                    while i &+ 4 <= g.outHeight {
+                        let yrow = yp + i &* wo, base = phases + plan.rowOffset(i)
+                        var j = 0
+                        while j < wo {
+                            var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+                            let row = base + j
+                            for t in 0..<area {
+                                let k = taps[t], at = row + offsets[t]
+                                acc0 += k * load8(at)
+                                acc1 += k * load8(at + rowStep)
+                                acc2 += k * load8(at + 2 &* rowStep)
+                                acc3 += k * load8(at + 3 &* rowStep)
+                            }
+                            put(acc0, yrow, j)
+                            put(acc1, yrow + wo, j)
+                            put(acc2, yrow + 2 &* wo, j)
+                            put(acc3, yrow + 3 &* wo, j)
+                            j &+= 8
+                        }
+                        i &+= 4
+                    }
+                    while i < g.outHeight {
+                        let yrow = yp + i &* wo, base = phases + plan.rowOffset(i)
                         var j = 0
                         while j < wo {
                             var acc = SIMD8<Float>()
                             let row = base + j
                             for t in 0..<area { acc += taps[t] * load8(row + offsets[t]) }
-                            if j &+ 8 <= wo {
-                                store8((first ? SIMD8(repeating: initial) : load8(yrow + j)) + acc, yrow + j)
-                            } else if j &+ 4 == wo {
-                                store4((first ? SIMD4(repeating: initial) : load4(yrow + j)) + acc.lowHalf, yrow + j)
-                            } else {
-                                for t in 0..<(wo &- j) { yrow[j &+ t] = (first ? initial : yrow[j &+ t]) + acc[t] }
-                            }
+                            put(acc, yrow, j)
                             j &+= 8
                         }
+                        i &+= 1
                     }
                 }
                 epilogue?.apply(yp, channel: o, count: g.outPlane)
