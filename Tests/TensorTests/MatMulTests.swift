@@ -39,6 +39,26 @@ import Tensor
         }
     }
 
+    /// Products cut for OpenBLAS's small-matrix kernels equal one call: by columns (the last
+    /// block narrower), by rows when one 16-column block is already too much work, with `A`
+    /// transposed, and left whole when too tall, too deep or small enough already.
+    @Test(arguments: [false, true]) func smallParts(_ ta: Bool) {
+        for (m, n, k) in [(128, 300, 64), (512, 20, 128), (64, 500, 128), (600, 40, 64), (64, 64, 600), (32, 40, 16)] {
+            let a = random(ta ? [k, m] : [m, k], seed: 89), b = random([k, n], seed: 90)
+            var whole = [Float](repeating: .nan, count: m * n), parts = whole
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    BLAS.sgemm(transposeA: ta, transposeB: false, m: m, n: n, k: k, a: pa.baseAddress!, lda: ta ? m : k,
+                               b: pb.baseAddress!, ldb: n, c: &whole, ldc: n)
+                    BLAS.sgemmInSmallParts(transposeA: ta, m: m, n: n, k: k, a: pa.baseAddress!, lda: ta ? m : k,
+                                           b: pb.baseAddress!, ldb: n, c: &parts, ldc: n)
+                }
+            }
+            expectClose(Tensor(shape: [m, n], scalars: parts), Tensor(shape: [m, n], scalars: whole), tolerance: 1e-4,
+                        "\(m)×\(n)×\(k)")
+        }
+    }
+
     @Test(arguments: transposes) func batched(_ ta: Bool, _ tb: Bool) {
         let a = random(ta ? [2, 4, 3] : [2, 3, 4], seed: 83), b = random(tb ? [2, 5, 4] : [2, 4, 5], seed: 84)
         let c = a.matmul(b, transposeSelf: ta, transposeOther: tb)

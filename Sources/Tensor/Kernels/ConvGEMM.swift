@@ -102,16 +102,15 @@ enum ConvGEMM {
                         let wg = w + group &* g.outPerGroup &* g.patch
                         let yg = yn + group &* g.outPerGroup &* g.outPlane
                         if g.isPointwise {
-                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.patch,
-                                       a: wg, lda: g.patch, b: xg, ldb: g.outPlane, c: yg, ldc: g.outPlane)
+                            BLAS.sgemmInSmallParts(m: g.outPerGroup, n: g.outPlane, k: g.patch, a: wg, lda: g.patch, b: xg,
+                                                   ldb: g.outPlane, c: yg, ldc: g.outPlane)
                             continue
                         }
                         for band in bandList {
                             let columns = band.count &* g.outWidth
                             ConvIm2col.im2col(g, rows: band, x: xg, col: col)
-                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: columns, k: g.patch,
-                                       a: wg, lda: g.patch, b: col, ldb: columns,
-                                       c: yg + band.lowerBound &* g.outWidth, ldc: g.outPlane)
+                            BLAS.sgemmInSmallParts(m: g.outPerGroup, n: columns, k: g.patch, a: wg, lda: g.patch, b: col, ldb: columns,
+                                                   c: yg + band.lowerBound &* g.outWidth, ldc: g.outPlane)
                         }
                     }
                     if let bias {
@@ -261,8 +260,8 @@ enum ConvGEMM {
                                    accumulate: n != images.lowerBound)
                     }
                     if let dxg {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup,
-                                   a: wg, lda: g.patch, b: dyg, ldb: g.outPlane, c: dxg, ldc: g.inPlane)
+                        BLAS.sgemmInSmallParts(transposeA: true, m: g.inPerGroup, n: g.inPlane, k: g.outPerGroup, a: wg, lda: g.patch,
+                                               b: dyg, ldb: g.outPlane, c: dxg, ldc: g.inPlane)
                     }
                     continue
                 }
@@ -276,8 +275,8 @@ enum ConvGEMM {
                                    accumulate: n != images.lowerBound || band.lowerBound != 0)
                     }
                     if let dxg {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
-                                   a: wg, lda: g.patch, b: dyBand, ldb: g.outPlane, c: col, ldc: columns)
+                        BLAS.sgemmInSmallParts(transposeA: true, m: g.patch, n: columns, k: g.outPerGroup, a: wg, lda: g.patch,
+                                               b: dyBand, ldb: g.outPlane, c: col, ldc: columns)
                         ConvIm2col.col2im(g, rows: band, col: col, dx: dxg)
                     }
                 }

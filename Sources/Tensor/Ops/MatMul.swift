@@ -82,6 +82,44 @@ public enum BLAS {
         }
     }
 
+    /// Multiply-adds up to which OpenBLAS computes a product in its "small-matrix" kernels on
+    /// AVX-512 cores (`M·N·K ≤ 100³`): straight from the operands, without packing them first,
+    /// and for `C = op(A)·B` without clearing `C` before the kernel adds into it.
+    static let smallProductWork = 1_000_000
+    /// Products cut by ``sgemmInSmallParts`` have at most this many rows and this depth.
+    static let smallPartsLimit = 512
+
+    /// `C = op(A)·B` (`C` overwritten) cut into blocks of `C` of at most ``smallProductWork``
+    /// multiply-adds each (whole columns, 16 at a time, or else row blocks of 16 at a time) when
+    /// `C` has at most ``smallPartsLimit`` rows and the depth is at most as much: such products
+    /// of a few million multiply-adds (1×1 convolutions on small planes, forward and input
+    /// gradient) run 10–30 % faster in OpenBLAS's small-matrix kernels than packed; taller
+    /// products with narrow blocks ran slower. Every element is the same depth-`k` dot product as
+    /// in one call.
+    public static func sgemmInSmallParts(transposeA: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m &* n &* k > smallProductWork, m <= smallPartsLimit, k <= smallPartsLimit, m > 0, n > 0, k > 0 else {
+            return sgemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+        }
+        var columns = smallProductWork / (m &* k) / 16 &* 16, rows = m
+        if columns < 16 {
+            columns = Swift.min(n, 64)
+            rows = Swift.max(16, smallProductWork / (columns &* k) / 16 &* 16)
+        }
+        var row = 0
+        while row < m {
+            let height = Swift.min(rows, m &- row)
+            var column = 0
+            while column < n {
+                let width = Swift.min(columns, n &- column)
+                sgemm(transposeA: transposeA, transposeB: false, m: height, n: width, k: k, a: a + (transposeA ? row : row &* lda),
+                      lda: lda, b: b + column, ldb: ldb, c: c + (row &* ldc &+ column), ldc: ldc)
+                column &+= width
+            }
+            row &+= height
+        }
+    }
+
     /// `C = op(A)·op(B)` (row-major, `beta = 0` unless `accumulate`).
     @inline(__always)
     public static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
