@@ -109,16 +109,24 @@ struct ConvPolyphase {
     }
 
     /// Calls `body(offset, row)` for every column-matrix row `(c, u, v)` with the offset in the
-    /// phase planes of its tap's first element.
+    /// phase planes of its tap's first element. The taps' offsets within a channel's planes are
+    /// worked out once (each takes two divisions), not once per channel.
     @inline(__always)
     private func forEachTap(_ body: (Int, Int) -> Void) {
-        var row = 0
-        for c in 0..<g.inPerGroup {
+        let taps = g.kernelArea
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
             for u in 0..<g.kernelHeight {
                 let (a, rowOffset) = Self.phase(tap: u, padding: g.padHeight, stride: g.strideHeight, first: firstRow)
                 for v in 0..<g.kernelWidth {
                     let (b, columnOffset) = Self.phase(tap: v, padding: g.padWidth, stride: g.strideWidth, first: firstColumn)
-                    body(c &* channelFloats &+ (a &* g.strideWidth &+ b) &* planeFloats &+ rowOffset &* planeWidth &+ columnOffset, row)
+                    offsets[u &* g.kernelWidth &+ v] = (a &* g.strideWidth &+ b) &* planeFloats &+ rowOffset &* planeWidth &+ columnOffset
+                }
+            }
+            var row = 0
+            for c in 0..<g.inPerGroup {
+                let channel = c &* channelFloats
+                for t in 0..<taps {
+                    body(channel &+ offsets[t], row)
                     row &+= 1
                 }
             }
