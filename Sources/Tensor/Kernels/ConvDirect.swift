@@ -5,7 +5,8 @@
 /// stride): phase `p` holds the padded columns `p, p + s, p + 2s, …`, so that kernel column `v`
 /// reads phase `(v·d) mod s` at offset `⌊v·d/s⌋ + j` — contiguous in the output column `j`
 /// for every stride. Phase rows are wide enough for output rows rounded up to 8, so all three
-/// loops run eight output columns at a time in `SIMD8` registers, taps innermost:
+/// loops run eight output columns at a time in `SIMD8` registers, taps innermost (the forward
+/// pass four output rows at a time, whose independent sums hide the adds' latency):
 ///
 ///     forward          y[i, j…j+7]      += k[u, v] · P[(i·s + u·d), j + q(v) …]
 ///     input gradient   Pdx[…, j + q(v) …] += k[u, v] · dy[i, j…j+7]     (then un-phased into dx)
