@@ -88,17 +88,25 @@ public enum BLAS {
     static let smallProductWork = 1_000_000
     /// Products cut by ``sgemmInSmallParts`` have at most this many rows and this depth.
     static let smallPartsLimit = 512
+    /// Whether the OpenBLAS core in use has single-precision small-matrix kernels (its AVX-512
+    /// cores); elsewhere every part would be packed like the whole, and ``sgemmInSmallParts``
+    /// makes one call.
+    static let hasSmallMatrixKernels: Bool = {
+        let core = String(cString: openblas_get_corename()).lowercased()
+        return ["skylakex", "cooperlake", "sapphirerapids"].contains(core)
+    }()
 
     /// `C = op(A)·B` (`C` overwritten) cut into blocks of `C` of at most ``smallProductWork``
     /// multiply-adds each (whole columns, 16 at a time, or else row blocks of 16 at a time) when
-    /// `C` has at most ``smallPartsLimit`` rows and the depth is at most as much: such products
-    /// of a few million multiply-adds (1×1 convolutions on small planes, forward and input
-    /// gradient) run 10–30 % faster in OpenBLAS's small-matrix kernels than packed; taller
-    /// products with narrow blocks ran slower. Every element is the same depth-`k` dot product as
-    /// in one call.
+    /// `C` has at most ``smallPartsLimit`` rows, the depth is at most as much and OpenBLAS has
+    /// small-matrix kernels (``hasSmallMatrixKernels``): such products of a few million
+    /// multiply-adds (1×1 convolutions on small planes, forward and input gradient) run 10–30 %
+    /// faster there than packed; taller products with narrow blocks ran slower. Every element is
+    /// the same depth-`k` dot product as in one call.
     public static func sgemmInSmallParts(transposeA: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m &* n &* k > smallProductWork, m <= smallPartsLimit, k <= smallPartsLimit, m > 0, n > 0, k > 0 else {
+                                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard hasSmallMatrixKernels, m &* n &* k > smallProductWork, m <= smallPartsLimit, k <= smallPartsLimit, m > 0, n > 0, k > 0
+        else {
             return sgemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
         }
         var columns = smallProductWork / (m &* k) / 16 &* 16, rows = m
