@@ -99,20 +99,11 @@ enum ConvDirect {
                     let dst = phases + (p &* rows &+ y &+ ph) &* phaseWidth, row = src + y &* w
                     if s == 1 {
                         copyFloats(row + (lo &+ shift), to: dst + lo, count: hi &- lo)
+                    } else if s == 2 {
+                        let first = 2 &* lo &+ shift
+                        copyEvenFloats(row + first, to: dst + lo, count: hi &- lo, readable: w &- first)
                     } else {
                         var c = lo
-                        if s == 2 {
-                            // Every other input column, 8 (4) at a time while the loads stay in the row.
-                            while c &+ 8 <= hi && 2 &* c &+ shift &+ 16 <= w {
-                                let x = row + (2 &* c &+ shift)
-                                store8(SIMD8(lowHalf: load8(x).evenHalf, highHalf: load8(x + 8).evenHalf), dst + c)
-                                c &+= 8
-                            }
-                            while c &+ 4 <= hi && 2 &* c &+ shift &+ 8 <= w {
-                                store4(load8(row + (2 &* c &+ shift)).evenHalf, dst + c)
-                                c &+= 4
-                            }
-                        }
                         while c < hi { dst[c] = row[c &* s &+ shift]; c &+= 1 }
                     }
                 }

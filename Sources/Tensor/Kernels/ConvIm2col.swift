@@ -39,16 +39,11 @@ enum ConvIm2col {
                         let src = plane + (y &* w &+ offsetX)
                         if sw == 1 {
                             memcpy(d + lo, src + lo, (hi &- lo &+ 1) &* 4)
+                        } else if sw == 2 {
+                            // The loads stay at or before column 2·hi.
+                            copyEvenFloats(src + 2 &* lo, to: d + lo, count: hi &- lo &+ 1, readable: 2 &* (hi &- lo) &+ 1)
                         } else {
                             var j = lo
-                            if sw == 2 {
-                                // Even columns, 8 at a time; the loads stay at or before column 2·hi.
-                                while j &+ 8 <= hi {
-                                    let a = load8(src + 2 &* j), b = load8(src + (2 &* j &+ 8))
-                                    store8(SIMD8(lowHalf: a.evenHalf, highHalf: b.evenHalf), d + j)
-                                    j &+= 8
-                                }
-                            }
                             while j <= hi { d[j] = src[j &* sw]; j &+= 1 }
                         }
                     }

@@ -86,10 +86,6 @@ enum ConvWinograd {
         let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
-        // Every chunk holds at least one image, so every partial is written.
-        let started = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)
-        started.initialize(repeating: false, count: chunks)
-        defer { started.deallocate() }
         forEachBlock(g, tiling, x: x) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
@@ -98,8 +94,10 @@ enum ConvWinograd {
                                             m: m.base + (channel &* m.row &+ slot &* block.tilesPerImage), stride: m.point)
                 }
             }
-            let du = partials + chunk &* partialCount, accumulate = started[chunk]
-            started[chunk] = true
+            // A chunk's first block (every chunk holds one: it has at least one image) writes its partial.
+            let first = block.images.lowerBound == ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch).lowerBound
+                && block.tileRows.lowerBound == 0
+            let du = partials + chunk &* partialCount, accumulate = !first
             for xi in 0..<points {
                 BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: block.tiles, a: m.matrix(xi), lda: m.row,
                            b: v.matrix(xi), ldb: v.row, c: du + xi &* o &* c, ldc: c, accumulate: accumulate)

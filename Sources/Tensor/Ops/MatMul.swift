@@ -70,16 +70,22 @@ public enum BLAS {
         }
         parallelFor(parts) { range in
             for part in range {
-                let lo = extent &* part / parts, count = extent &* (part &+ 1) / parts &- lo
-                if splitRows {
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k,
-                          a: transposeA ? a + lo : a + lo &* lda, lda: lda, b: b, ldb: ldb, c: c + lo &* ldc, ldc: ldc)
-                } else {
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, a: a, lda: lda,
-                          b: transposeB ? b + lo &* ldb : b + lo, ldb: ldb, c: c + lo, ldc: ldc)
-                }
+                let span = (extent &* part / parts)..<(extent &* (part &+ 1) / parts)
+                sgemmBlock(transposeA: transposeA, transposeB: transposeB, rows: splitRows ? span : 0..<m,
+                           columns: splitRows ? 0..<n : span, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
             }
         }
+    }
+
+    /// ``sgemm`` of the block `rows × columns` of `C = op(A)·op(B)` (`C` overwritten there).
+    @inline(__always)
+    static func sgemmBlock(transposeA: Bool, transposeB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int,
+                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                           c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let row = rows.lowerBound, column = columns.lowerBound
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k,
+              a: transposeA ? a + row : a + row &* lda, lda: lda, b: transposeB ? b + column &* ldb : b + column, ldb: ldb,
+              c: c + (row &* ldc &+ column), ldc: ldc)
     }
 
     /// Multiply-adds up to which OpenBLAS computes a product in its "small-matrix" kernels on
@@ -114,17 +120,11 @@ public enum BLAS {
             columns = Swift.min(n, 64)
             rows = Swift.max(16, smallProductWork / (columns &* k) / 16 &* 16)
         }
-        var row = 0
-        while row < m {
-            let height = Swift.min(rows, m &- row)
-            var column = 0
-            while column < n {
-                let width = Swift.min(columns, n &- column)
-                sgemm(transposeA: transposeA, transposeB: false, m: height, n: width, k: k, a: a + (transposeA ? row : row &* lda),
-                      lda: lda, b: b + column, ldb: ldb, c: c + (row &* ldc &+ column), ldc: ldc)
-                column &+= width
+        for row in Swift.stride(from: 0, to: m, by: rows) {
+            for column in Swift.stride(from: 0, to: n, by: columns) {
+                sgemmBlock(transposeA: transposeA, transposeB: false, rows: row..<Swift.min(row &+ rows, m),
+                           columns: column..<Swift.min(column &+ columns, n), k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
             }
-            row &+= height
         }
     }
 
