@@ -10,6 +10,9 @@ import CBLAS
 /// runs, so the two never oversubscribe the cores. One region runs at a time: a `parallelFor`
 /// inside another, or started on another thread while one runs, runs serially on its caller.
 public enum Parallel {
+    /// Most pieces a ``parallelFor(_:grain:_:)`` region is cut into, per thread.
+    public static let piecesPerThread = 4
+
     private static let configuredThreads = Mutex<Int>(initialThreadCount())
     /// Regions running now. Entering and leaving change it and OpenBLAS's thread count under
     /// one lock, so a region that starts while another ends never runs with a multi-threaded
@@ -56,29 +59,26 @@ public enum Parallel {
     }
 }
 
-/// Splits `0..<count` into contiguous chunks of at least `grain` iterations and runs `body` on
+/// Splits `0..<count` into contiguous pieces of at least `grain` iterations and runs `body` on
 /// them, in parallel over ``Parallel/threadCount`` threads.
 ///
-/// `body` must write only to memory that no other chunk touches. Chunk boundaries depend only
-/// on `count`, `grain` and the thread count, so results are deterministic for a fixed thread
-/// count. Gradient and training modes are not visible on worker threads: read them before.
+/// There are up to ``Parallel/piecesPerThread`` pieces per thread, taken by whichever thread is
+/// free, so that a thread that starts late or runs slower (a core shared with another virtual
+/// machine) takes fewer. `body` must write only to memory that no other piece touches. Piece
+/// boundaries depend only on `count`, `grain` and the thread count, so results are deterministic
+/// for a fixed thread count; a kernel that keeps one partial result per thread passes the
+/// thread count as `count`. Gradient and training modes are not visible on worker threads:
+/// read them before.
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let threads = Parallel.threadCount
-    let chunks = min(threads, max(1, count / max(grain, 1)))
-    if chunks <= 1 || !Parallel.enterRegion(threads: threads) {
+    let pieces = min(threads &* Parallel.piecesPerThread, max(1, count / max(grain, 1)))
+    if threads <= 1 || pieces <= 1 || !Parallel.enterRegion(threads: threads) {
         body(0..<count)
         return
     }
     defer { Parallel.exitRegion(threads: threads) }
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            body(start..<end)
-        }
-    }
+    WorkerPool.shared.run(count: count, pieces: pieces, workers: threads &- 1, body)
 }
 
 #if canImport(Glibc)

@@ -1,8 +1,9 @@
 import Testing
 import CBLAS
+import Foundation
 import Tensor
 
-/// The threading helper: coverage, chunking, serial nesting, OpenBLAS hand-over.
+/// The threading helper: coverage, pieces, serial nesting, OpenBLAS hand-over, the worker pool.
 @Suite struct ParallelTests {
     /// Records the ranges a `parallelFor` hands out (chunks are disjoint, so each writes its own slot).
     static func chunks(_ count: Int, grain: Int) -> [Range<Int>] {
@@ -19,7 +20,7 @@ import Tensor
         #expect(ranges.map(\.count).reduce(0, +) == count)
         #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == count)
-        #expect(ranges.count <= Parallel.threadCount)
+        #expect(ranges.count <= Parallel.threadCount * Parallel.piecesPerThread)
         #expect(ranges.count == 1 || ranges.allSatisfy { $0.count >= grain })
     }
 
@@ -57,5 +58,53 @@ import Tensor
             return (0..<threads).allSatisfy { seen[$0] == 1 }
         }
         #expect(observed)
+    }
+
+    /// The pieces are fixed by the count, the grain and the thread count (or, when another
+    /// test's region is running, the whole range runs serially on the caller).
+    @Test func piecesDependOnlyOnCountGrainAndThreads() {
+        let pieces = min(Parallel.threadCount * Parallel.piecesPerThread, 1_000 / 7)
+        let expected = (0..<pieces).map { 1_000 * $0 / pieces..<1_000 * ($0 + 1) / pieces }
+        for _ in 0..<20 {
+            let ranges = Self.chunks(1_000, grain: 7)
+            #expect(ranges == expected || ranges == [0..<1_000])
+        }
+    }
+
+    /// Many regions back to back, some after a pause long enough for the workers to fall asleep:
+    /// every piece runs exactly once, and its writes are visible when `parallelFor` returns.
+    @Test func everyRegionCompletesItsPieces() {
+        let count = 64
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        counts.initialize(repeating: 0, count: count)
+        defer { counts.deallocate() }
+        for region in 1...400 {
+            if region % 100 == 0 { Thread.sleep(forTimeInterval: 0.005) }
+            parallelFor(count) { range in for i in range { counts[i] += 1 } }
+            #expect((0..<count).allSatisfy { counts[$0] == region })
+        }
+    }
+
+    /// Threads that call `parallelFor` at once: one gets the workers, the others run serially,
+    /// and every result is complete.
+    @Test func concurrentCallersAllFinish() async {
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    let count = 10_000 + caller
+                    let values = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                    defer { values.deallocate() }
+                    var complete = true
+                    for _ in 0..<50 {
+                        values.initialize(repeating: 0, count: count)
+                        parallelFor(count, grain: 100) { range in for i in range { values[i] = i &* 3 } }
+                        complete = complete && (0..<count).allSatisfy { values[$0] == $0 &* 3 }
+                    }
+                    return complete
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [true, true, true, true])
     }
 }
