@@ -9,13 +9,26 @@ public struct ProcessResult: Sendable {
     public var combined: String { output + errors }
 }
 
+/// A child process that did not finish in time (it was stopped: SIGTERM, then SIGKILL).
+public struct SubprocessTimeout: Error, CustomStringConvertible {
+    public let command: [String]
+    public let seconds: Double
+    /// What it had written by then.
+    public let partial: ProcessResult
+    public var description: String {
+        "\(command.joined(separator: " ")) did not finish within \(seconds) s and was stopped; its output so far:\n\(partial.combined)"
+    }
+}
+
 /// Runs child processes for tests (Python fixtures, the built executables).
 public enum Subprocess {
     /// Runs `executable` (a path, or a name looked up on `PATH`) with `arguments` in
-    /// `directory` and waits for it. Output goes to temporary files, so a child that writes a
-    /// lot to both streams cannot block on a full pipe.
+    /// `directory` and waits for it, at most `timeout` seconds (then it is stopped and
+    /// ``SubprocessTimeout`` thrown, so that a hung child fails its test instead of the whole
+    /// run). Output goes to temporary files, so a child that writes a lot to both streams cannot
+    /// block on a full pipe.
     public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
-                           environment: [String: String]? = nil) throws -> ProcessResult {
+                           environment: [String: String]? = nil, timeout: Double = 600) throws -> ProcessResult {
         let scratch = try TemporaryDirectory.make("subprocess")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outputURL = scratch.appendingPathComponent("stdout"), errorsURL = scratch.appendingPathComponent("stderr")
@@ -37,12 +50,23 @@ public enum Subprocess {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
         try process.run()
-        process.waitUntilExit()
+        let timedOut = finished.wait(timeout: .now() + timeout) == .timedOut
+        if timedOut {
+            process.terminate()
+            if finished.wait(timeout: .now() + 5) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                finished.wait()
+            }
+        }
         try output.close()
         try errors.close()
-        return ProcessResult(status: process.terminationStatus,
-                             output: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
-                             errors: String(decoding: try Data(contentsOf: errorsURL), as: UTF8.self))
+        let result = ProcessResult(status: process.terminationStatus,
+                                   output: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
+                                   errors: String(decoding: try Data(contentsOf: errorsURL), as: UTF8.self))
+        if timedOut { throw SubprocessTimeout(command: [executable] + arguments, seconds: timeout, partial: result) }
+        return result
     }
 }
