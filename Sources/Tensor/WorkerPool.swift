@@ -8,9 +8,9 @@ import Synchronization
 /// less than ``spinTime`` ago is still polling that counter and joins within a microsecond or
 /// so; one that has been idle longer sleeps on a semaphore and is woken. (libdispatch's
 /// `concurrentPerform`, used before, woke a sleeping thread for every region: it joined 20–50 µs
-/// late, and a two-way split then waited that long for its second half, about 9 % of a W5b
-/// step.) Pieces are handed out by a shared counter, so a thread that joins late or runs
-/// slower takes fewer; every piece is the same range whichever thread runs it.
+/// late, and with one chunk per thread the caller then waited for it, and for the slower of the
+/// two vCPUs: 10–15 % of a W5b step.) Every piece is the same range whichever thread runs it;
+/// see ``Region`` for who runs which.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
