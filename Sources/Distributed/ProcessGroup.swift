@@ -21,7 +21,8 @@ public final class ProcessGroup: Sendable {
     public let rank: Int
     /// Number of processes.
     public let size: Int
-    private let state = Mutex()
+    /// Whether MPI was shut down.
+    private let state = Locked(false)
 
     /// Whether this is rank 0.
     public var isRoot: Bool { rank == 0 }
@@ -233,17 +234,4 @@ public final class ProcessGroup: Sendable {
 private struct TensorLayout: Codable {
     let name: String
     let shape: [Int]
-}
-
-/// A lock around the group's one piece of mutable state (whether MPI was shut down).
-private final class Mutex: @unchecked Sendable {
-    // `finalized` is only read or written while `lock` is held.
-    private let lock = NSLock()
-    private var finalized = false
-
-    func withLock<R>(_ body: (inout Bool) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&finalized)
-    }
 }

@@ -1,10 +1,9 @@
-import Synchronization
 import Tensor
 
 /// Per-layer output shapes collected while ``Layer/summary(inputShape:)`` runs a forward pass.
 final class ShapeTrace: Sendable {
     @TaskLocal static var current: ShapeTrace?
-    private let shapes = Mutex<[ObjectIdentifier: [Int]]>([:])
+    private let shapes = Locked<[ObjectIdentifier: [Int]]>([:])
 
     func record(_ module: AnyObject, _ shape: [Int]) { shapes.withLock { $0[ObjectIdentifier(module)] = shape } }
     func shape(of module: AnyObject) -> [Int]? { shapes.withLock { $0[ObjectIdentifier(module)] } }

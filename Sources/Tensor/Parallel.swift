@@ -1,4 +1,3 @@
-import Synchronization
 import CBLAS
 
 /// The one place that owns threading.
@@ -12,11 +11,11 @@ public enum Parallel {
     /// Most pieces a ``parallelFor(_:grain:_:)`` region is cut into, per thread.
     public static let piecesPerThread = 4
 
-    private static let configuredThreads = Mutex<Int>(initialThreadCount())
+    private static let configuredThreads = Locked<Int>(initialThreadCount())
     /// Regions running now. Entering and leaving change it and OpenBLAS's thread count under
     /// one lock, so a region that starts while another ends never runs with a multi-threaded
     /// OpenBLAS.
-    private static let activeRegions = Mutex<Int>(0)
+    private static let activeRegions = Locked<Int>(0)
 
     /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count.
     public static var threadCount: Int {

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -68,7 +67,7 @@ final class BufferPool: Sendable {
         var free: [Int: [UInt]] = [:]
         var retainedBytes = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Bytes to allocate for `count` floats: at least one float, whole granules for pooled sizes.
     static func byteCount(forFloats count: Int) -> Int {

@@ -67,11 +67,11 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private let generation = Atomic<Int>(0)
-    private let current = Mutex<Region?>(nil)
+    private let current = Locked<Region?>(nil)
     private let sleepers = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
     /// Workers started so far (they never exit).
-    private let started = Mutex<Int>(0)
+    private let started = Locked<Int>(0)
 
     /// Runs `body` on the `pieces` pieces of `0..<count` over the caller and `workers` workers;
     /// returns when all are done. One region at a time (``Parallel`` enforces it).
