@@ -17,19 +17,26 @@ public enum Parallel {
     /// OpenBLAS.
     private static let activeRegions = Locked<Int>(0)
 
-    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count.
+    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count: at
+    /// once, or, while a region runs (OpenBLAS is single-threaded then), when it ends.
     public static var threadCount: Int {
         get { configuredThreads.withLock { $0 } }
         set {
             precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
-            configuredThreads.withLock { $0 = newValue }
-            openblas_set_num_threads(Int32(newValue))
+            activeRegions.withLock { active in
+                configuredThreads.withLock { $0 = newValue }
+                if active == 0 { openblas_set_num_threads(Int32(newValue)) }
+            }
         }
     }
 
-    /// Ensures OpenBLAS uses ``threadCount`` threads; called by GEMM wrappers once.
+    /// Ensures OpenBLAS uses ``threadCount`` threads outside regions; evaluated by the GEMM
+    /// wrappers and before the first region, so that it never makes OpenBLAS multi-threaded
+    /// inside one.
     static let blasConfigured: Bool = {
-        openblas_set_num_threads(Int32(threadCount))
+        activeRegions.withLock { active in
+            if active == 0 { openblas_set_num_threads(Int32(threadCount)) }
+        }
         return true
     }()
 
@@ -40,19 +47,22 @@ public enum Parallel {
 
     /// Enters a parallel region unless one is already running somewhere in the process (then
     /// the caller runs serially and must not call ``exitRegion()``).
-    static func enterRegion(threads: Int) -> Bool {
-        activeRegions.withLock { active in
+    static func enterRegion() -> Bool {
+        _ = blasConfigured
+        return activeRegions.withLock { active in
             guard active == 0 else { return false }
             active = 1
-            if threads > 1 { openblas_set_num_threads(1) }
+            openblas_set_num_threads(1)
             return true
         }
     }
 
-    static func exitRegion(threads: Int) {
+    /// Leaves the region, giving OpenBLAS the thread count configured now (it may have been
+    /// changed while the region ran).
+    static func exitRegion() {
         activeRegions.withLock { active in
             active = 0
-            if threads > 1 { openblas_set_num_threads(Int32(threads)) }
+            openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
         }
     }
 }
@@ -71,11 +81,11 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
     guard count > 0 else { return }
     let threads = Parallel.threadCount
     let pieces = min(threads &* Parallel.piecesPerThread, max(1, count / max(grain, 1)))
-    if threads <= 1 || pieces <= 1 || !Parallel.enterRegion(threads: threads) {
+    if threads <= 1 || pieces <= 1 || !Parallel.enterRegion() {
         body(0..<count)
         return
     }
-    defer { Parallel.exitRegion(threads: threads) }
+    defer { Parallel.exitRegion() }
     WorkerPool.shared.run(count: count, pieces: pieces, workers: threads &- 1, body)
 }
 

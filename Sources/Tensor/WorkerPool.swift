@@ -28,6 +28,9 @@ final class WorkerPool: @unchecked Sendable {
         let id: Int
         let count: Int
         let pieces: Int
+        /// Workers the thread count asks for (`threadCount − 1`)…
+        let workers: Int
+        /// …of which the first `participants − 1` have pieces to take (fewer with few pieces).
         let participants: Int
         /// The region's body, on the caller's stack: only read for a piece that is not done, so
         /// while the caller is still waiting.
@@ -40,6 +43,7 @@ final class WorkerPool: @unchecked Sendable {
             self.id = id
             self.count = count
             self.pieces = pieces
+            self.workers = workers
             participants = min(workers &+ 1, pieces)
             self.body = body
             next = .allocate(capacity: participants)
@@ -108,26 +112,28 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// A worker's life: wait for a region newer than the last one seen, join it if it asks for
-    /// this many workers, repeat.
+    /// this many workers, repeat. A worker beyond the thread count (it was lowered) sleeps
+    /// without polling, so that it leaves the cores alone.
     private func work(index: Int) {
-        var seen = 0
+        var seen = 0, wanted = true
         while true {
-            waitForRegion(after: seen)
+            waitForRegion(after: seen, polling: wanted)
             guard let region = current.withLock({ $0 }) else { continue }
             seen = region.id
+            wanted = index < region.workers
             region.runPieces(participant: index &+ 1)
         }
     }
 
     /// Returns once the generation differs from `seen`: polling (and yielding the core to any
-    /// other runnable thread) for up to ``spinTime``, then asleep.
-    private func waitForRegion(after seen: Int) {
-        let start = DispatchTime.now().uptimeNanoseconds
+    /// other runnable thread) for up to ``spinTime`` when `polling`, then asleep.
+    private func waitForRegion(after seen: Int, polling: Bool) {
+        let start = DispatchTime.now().uptimeNanoseconds, spin = polling ? Self.spinTime : 0
         var polls = 0
         while generation.load(ordering: .acquiring) == seen {
             polls &+= 1
             if polls & 255 == 0 {
-                if DispatchTime.now().uptimeNanoseconds &- start > Self.spinTime {
+                if DispatchTime.now().uptimeNanoseconds &- start > spin {
                     // A signal sent between the check and the wait leaves the semaphore raised:
                     // the wait returns at once and the loop checks again.
                     sleepers.add(1, ordering: .sequentiallyConsistent)
