@@ -59,4 +59,41 @@ enum BenchCoreWorkloads {
             op("sum", "sum(a)", traffic: 1) { a, _ in a.sum() },
         ]
     }
+
+    /// The cost of a `parallelFor` region: 1000 regions of two pieces of fixed work (each sums
+    /// an L1-resident row of floats several times), against the same pieces run serially. With
+    /// two threads the ideal ratio is 2×; what falls short is the time workers take to join.
+    static func regions(rowFloats: Int = 2048, passes: Int = 32) -> [BenchCase] {
+        let workload = "parallelFor: 1000 regions of 2 pieces (\(passes) sums of \(rowFloats) floats each)"
+        let serial = "parallel.regions.serial"
+        func variant(_ id: String, _ name: String, baseline: String?, parallel: Bool) -> BenchCase {
+            BenchCase(id: id, workload: workload, variant: name, work: .items(1000, unit: "region"), baseline: baseline,
+                      iterations: 30) {
+                let rows = Tensor.ones([2, rowFloats])
+                let sums = Tensor.zeros([2])
+                return {
+                    let data = UnsafePointer(rows.storage.base), out = sums.storage.base
+                    let piece: (Range<Int>) -> Void = { range in
+                        for row in range {
+                            let p = data + row * rowFloats
+                            var acc = SIMD8<Float>()
+                            for _ in 0..<passes {
+                                var i = 0
+                                while i < rowFloats {
+                                    acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+                                    i &+= 8
+                                }
+                            }
+                            out[row] = acc.sum()
+                        }
+                    }
+                    for _ in 0..<1000 {
+                        if parallel { parallelFor(2, piece) } else { piece(0..<2) }
+                    }
+                }
+            }
+        }
+        return [variant(serial, "serial (one thread)", baseline: nil, parallel: false),
+                variant("parallel.regions.pool", "parallelFor", baseline: serial, parallel: true)]
+    }
 }

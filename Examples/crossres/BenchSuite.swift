@@ -6,6 +6,7 @@ enum BenchSuite {
             + BenchCoreWorkloads.matmul(id: "matmul.im2col.64", workload: "im2col GEMM 64×576·576×3136", m: 64, k: 576, n: 3136, iterations: 100)
             + BenchCoreWorkloads.matmul(id: "matmul.im2col.128", workload: "im2col GEMM 128×1152·1152×784", m: 128, k: 1152, n: 784, iterations: 100)
             + BenchCoreWorkloads.memoryBound(count: 4 << 20)
+            + BenchCoreWorkloads.regions()
             + BenchConvolution.cases()
             + BenchMobileFaceNet.cases()
             + BenchTransfer.w4()
