@@ -70,9 +70,9 @@ public enum Parallel {
 /// Splits `0..<count` into contiguous pieces of at least `grain` iterations and runs `body` on
 /// them, in parallel over ``Parallel/threadCount`` threads.
 ///
-/// There are up to ``Parallel/piecesPerThread`` pieces per thread, taken by whichever thread is
-/// free, so that a thread that starts late or runs slower (a core shared with another virtual
-/// machine) takes fewer. `body` must write only to memory that no other piece touches. Piece
+/// There are up to ``Parallel/piecesPerThread`` pieces per thread: each thread runs its own
+/// share first and then takes what is left of the others', so that a thread that starts late
+/// or runs slower (a core shared with another virtual machine) takes fewer. `body` must write only to memory that no other piece touches. Piece
 /// boundaries depend only on `count`, `grain` and the thread count, so results are deterministic
 /// for a fixed thread count; a kernel that keeps one partial result per thread passes the
 /// thread count as `count`. Gradient and training modes are not visible on worker threads:

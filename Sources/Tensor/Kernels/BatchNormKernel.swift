@@ -1,13 +1,13 @@
 /// Fused batch-normalisation loops over an `[N, C, inner]` view.
 ///
-/// The channels are split into one contiguous range per thread, and every pass walks its range
-/// in memory order — sample by sample, the range's planes back to back — accumulating
-/// per-channel sums in a small scratch buffer. Walking channel by channel instead (one plane of
-/// 16–3136 floats, then a jump of `C·inner` floats to the next sample) defeats the hardware
-/// prefetchers, which stop at 4 KiB pages: streaming made the training forward and backward
-/// 1.5–2.6× faster on the W5 shapes. Each channel's sums are still taken in a fixed order
-/// (sample by sample, `SIMD8` lanes per plane, planes combined in double precision), so the
-/// results do not depend on the thread count at all.
+/// The channels are split into contiguous ranges (``parallelFor(_:grain:_:)``'s pieces), and
+/// every pass walks its range in memory order — sample by sample, the range's planes back to
+/// back — accumulating per-channel sums in a small scratch buffer. Walking channel by channel
+/// instead (one plane of 16–3136 floats, then a jump of `C·inner` floats to the next sample)
+/// defeats the hardware prefetchers, which stop at 4 KiB pages: streaming made the training
+/// forward and backward 1.5–2.6× faster on the W5 shapes. Each channel's sums are still taken
+/// in a fixed order (sample by sample, `SIMD8` lanes per plane, planes combined in double
+/// precision), so the results do not depend on the thread count at all.
 enum BatchNormKernel {
     struct Layout {
         let batch, channels, inner: Int
