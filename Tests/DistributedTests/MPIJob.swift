@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import TestSupport
 
 /// Runs the `DistributedCheck` executable (built next to the test bundle) directly or under
 /// `mpirun -np N`, with a bounded time: a job still running after its timeout is killed and
@@ -59,17 +60,7 @@ enum MPIJob {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        let timedOut = process.isRunning
-        if timedOut {
-            process.terminate()  // mpirun forwards SIGTERM to its ranks
-            let grace = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < grace { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
+        let timedOut = try process.run(timeout: timeout, grace: 3)  // mpirun forwards SIGTERM to its ranks
         try handle.close()
         let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
         return Outcome(status: process.terminationStatus, output: output, timedOut: timedOut)

@@ -50,17 +50,7 @@ public enum Subprocess {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        let timedOut = finished.wait(timeout: .now() + timeout) == .timedOut
-        if timedOut {
-            process.terminate()
-            if finished.wait(timeout: .now() + 5) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
-                finished.wait()
-            }
-        }
+        let timedOut = try process.run(timeout: timeout, grace: 5)
         try output.close()
         try errors.close()
         let result = ProcessResult(status: process.terminationStatus,
@@ -68,5 +58,23 @@ public enum Subprocess {
                                    errors: String(decoding: try Data(contentsOf: errorsURL), as: UTF8.self))
         if timedOut { throw SubprocessTimeout(command: [executable] + arguments, seconds: timeout, partial: result) }
         return result
+    }
+}
+
+extension Process {
+    /// Starts the process and waits for it to exit, at most `timeout` seconds; a process still
+    /// running then is stopped (SIGTERM, then SIGKILL after `grace` seconds) and waited for.
+    /// Returns whether it had to be stopped.
+    public func run(timeout: TimeInterval, grace: TimeInterval) throws -> Bool {
+        let finished = DispatchSemaphore(value: 0)
+        terminationHandler = { _ in finished.signal() }
+        try run()
+        guard finished.wait(timeout: .now() + timeout) == .timedOut else { return false }
+        terminate()
+        if finished.wait(timeout: .now() + grace) == .timedOut {
+            kill(processIdentifier, SIGKILL)
+            finished.wait()
+        }
+        return true
     }
 }
