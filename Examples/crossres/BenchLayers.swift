@@ -3,13 +3,21 @@ import CrossRes
 /// Diagnostic cases (no PyTorch workload of their own; `scripts/bench-layers-pytorch.py` times the
 /// same on PyTorch's side): TinyResNet32's convolutions one at a time at batch 64, forward +
 /// backward (input and weight gradients; the 3-channel stem has no input gradient), as W5b runs
-/// them; and W5c's frozen teacher alone, MobileFaceNet-32's eval forward at batch 64.
+/// them; W5c's frozen teacher alone, MobileFaceNet-32's eval forward at batch 64; and that
+/// teacher's grouped and depthwise 3×3 convolutions one at a time, forward without gradients.
 enum BenchLayers {
     /// TinyResNet32's convolutions: input channels, output channels, kernel, stride, input side.
     static let tinyResNet32: [(c: Int, o: Int, k: Int, s: Int, side: Int)] = [
         (3, 32, 3, 1, 32), (32, 32, 3, 1, 32), (32, 64, 3, 1, 32), (64, 64, 3, 2, 32), (32, 64, 1, 2, 32),
         (64, 128, 3, 1, 16), (128, 128, 3, 2, 16), (64, 128, 1, 2, 16), (128, 256, 3, 1, 8), (256, 256, 3, 2, 8),
         (128, 256, 1, 2, 8),
+    ]
+
+    /// MobileFaceNet-32's grouped (2 channels per group) and depthwise 3×3 convolutions: channels,
+    /// groups, stride, input side.
+    static let mobileFaceNet32Depthwise: [(c: Int, groups: Int, s: Int, side: Int)] = [
+        (128, 64, 1, 32), (128, 128, 2, 32), (128, 128, 1, 16), (256, 256, 2, 16), (256, 256, 1, 8), (512, 512, 2, 8),
+        (256, 256, 1, 4),
     ]
 
     static func cases(batch: Int = 64) -> [BenchCase] {
@@ -40,6 +48,23 @@ enum BenchLayers {
             let x = Tensor.randomNormal([batch, 3, 32, 32], using: &rng)
             return { withExtendedLifetime(withoutGradients { model(x) }) {} }
         }
-        return layers + [teacher]
+        let depthwise = mobileFaceNet32Depthwise.map { l in
+            let out = (l.side - 1) / l.s + 1
+            let name = "\(l.c) channels, \(l.c / l.groups) per group, s\(l.s) \(l.side)×\(l.side)"
+            return BenchCase(id: "layers.mobilefacenet32.dw.\(l.c).g\(l.groups).s\(l.s).\(l.side)",
+                             workload: "MobileFaceNet-32 3×3 conv \(name) b\(batch) forward", variant: "Tensor.conv2d",
+                             work: .items(Double(batch), unit: "img"), iterations: 20,
+                             flops: 2.0 * Double(batch * l.c * (l.c / l.groups) * 9 * out * out)) {
+                var rng = RandomGenerator(seed: 0)
+                let x = Tensor.randomNormal([batch, l.c, l.side, l.side], using: &rng)
+                let weight = Tensor.randomNormal([l.c, l.c / l.groups, 3, 3], using: &rng)
+                return {
+                    withExtendedLifetime(withoutGradients {
+                        Tensor.conv2d(x, weight: weight, stride: Size2D(l.s, l.s), padding: 1, groups: l.groups)
+                    }) {}
+                }
+            }
+        }
+        return layers + [teacher] + depthwise
     }
 }

@@ -26,11 +26,25 @@ enum ConvDirect {
         /// Rows per phase plane (the padded height).
         let rows: Int
 
+        /// Per phase `p`: the phase columns `lo..<hi` that hold input values, the first of them
+        /// holding input column `source`.
+        let phaseColumns: [(lo: Int, hi: Int, source: Int)]
+
         init(_ g: ConvGeometry) {
             self.g = g
             blockedWidth = (g.outWidth &+ 7) & ~7
-            phaseWidth = blockedWidth &+ (g.kernelWidth &- 1) &* g.dilationWidth / g.strideWidth
+            let phaseWidth = blockedWidth &+ (g.kernelWidth &- 1) &* g.dilationWidth / g.strideWidth
+            self.phaseWidth = phaseWidth
             rows = g.paddedHeight
+            let s = g.strideWidth, w = g.width, pw = g.padWidth
+            phaseColumns = (0..<s).map { p in
+                // Phase column c holds input column x = c·s + p − pw.
+                let shift = p &- pw
+                let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
+                let last = w &- 1 &- shift
+                let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
+                return (lo, hi, lo &* s &+ shift)
+            }
         }
 
         /// Floats of all phase planes of one input plane.
@@ -88,23 +102,36 @@ enum ConvDirect {
         /// hold input values, the zero padding around them having been written once (by
         /// ``Scratch/init(_:)``).
         func split(_ src: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
-            let s = g.strideWidth, w = g.width, ph = g.padHeight, pw = g.padWidth
-            for p in 0..<s {
-                // Phase column c holds input column x = c·s + p − pw for c in lo..<hi.
-                let shift = p &- pw
-                let lo = Swift.min(shift >= 0 ? 0 : (-shift &+ s &- 1) / s, phaseWidth)
-                let last = w &- 1 &- shift
-                let hi = Swift.max(lo, Swift.min(last < 0 ? 0 : last / s &+ 1, phaseWidth))
-                for y in 0..<g.height {
-                    let dst = phases + (p &* rows &+ y &+ ph) &* phaseWidth, row = src + y &* w
+            let s = g.strideWidth, w = g.width, ph = g.padHeight
+            phaseColumns.withUnsafeBufferPointer { columns in
+                for p in 0..<s {
+                    let (lo, hi, first) = columns[p]
+                    let count = hi &- lo
+                    var dst = phases + ((p &* rows &+ ph) &* phaseWidth &+ lo), row = src + first
                     if s == 1 {
-                        copyFloats(row + (lo &+ shift), to: dst + lo, count: hi &- lo)
+                        for _ in 0..<g.height {
+                            copyFloats(row, to: dst, count: count)
+                            dst += phaseWidth
+                            row += w
+                        }
                     } else if s == 2 {
-                        let first = 2 &* lo &+ shift
-                        copyEvenFloats(row + first, to: dst + lo, count: hi &- lo, readable: w &- first)
+                        // Input columns first, first + 2, …: an odd first is read as the odd
+                        // floats from the column before it, so that the vector loads end
+                        // within the row.
+                        let phase = first & 1, readable = w &- first &+ phase
+                        row -= phase
+                        for _ in 0..<g.height {
+                            copyAlternateFloats(row, phase: phase, to: dst, count: count, readable: readable)
+                            dst += phaseWidth
+                            row += w
+                        }
                     } else {
-                        var c = lo
-                        while c < hi { dst[c] = row[c &* s &+ shift]; c &+= 1 }
+                        for _ in 0..<g.height {
+                            var c = 0
+                            while c < count { dst[c] = row[c &* s]; c &+= 1 }
+                            dst += phaseWidth
+                            row += w
+                        }
                     }
                 }
             }

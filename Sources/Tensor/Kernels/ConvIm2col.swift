@@ -41,7 +41,7 @@ enum ConvIm2col {
                             memcpy(d + lo, src + lo, (hi &- lo &+ 1) &* 4)
                         } else if sw == 2 {
                             // The loads stay at or before column 2·hi.
-                            copyEvenFloats(src + 2 &* lo, to: d + lo, count: hi &- lo &+ 1, readable: 2 &* (hi &- lo) &+ 1)
+                            copyAlternateFloats(src + 2 &* lo, phase: 0, to: d + lo, count: hi &- lo &+ 1, readable: 2 &* (hi &- lo) &+ 1)
                         } else {
                             var j = lo
                             while j <= hi { d[j] = src[j &* sw]; j &+= 1 }

@@ -46,25 +46,27 @@ package func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointe
     }
 }
 
-/// `dst[i] = src[2·i]` for `count` floats (the even columns of a row), 8 (4) at a time while the
-/// vector loads stay within the first `readable` floats at `src`, then one by one.
+/// `dst[i] = src[2·i + phase]` for `count` floats (`phase` 0: the even floats at `src`, 1: the
+/// odd ones), 8 (4) at a time while the vector loads stay within the first `readable` floats at
+/// `src`, then one by one.
 @inlinable @inline(__always)
-package func copyEvenFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, readable: Int) {
+package func copyAlternateFloats(_ src: UnsafePointer<Float>, phase: Int, to dst: UnsafeMutablePointer<Float>, count: Int,
+                                 readable: Int) {
+    @inline(__always) func half(_ v: SIMD8<Float>) -> SIMD4<Float> { phase == 0 ? v.evenHalf : v.oddHalf }
     var i = 0
     while i &+ 8 <= count && 2 &* i &+ 16 <= readable {
-        store8(SIMD8(lowHalf: load8(src + 2 &* i).evenHalf, highHalf: load8(src + (2 &* i &+ 8)).evenHalf), dst + i)
+        store8(SIMD8(lowHalf: half(load8(src + 2 &* i)), highHalf: half(load8(src + (2 &* i &+ 8)))), dst + i)
         i &+= 8
     }
     while i &+ 4 <= count && 2 &* i &+ 8 <= readable {
-        store4(load8(src + 2 &* i).evenHalf, dst + i)
+        store4(half(load8(src + 2 &* i)), dst + i)
         i &+= 4
     }
     while i < count {
-        dst[i] = src[2 &* i]
+        dst[i] = src[2 &* i &+ phase]
         i &+= 1
     }
 }
-
 /// `dst[i] += src[i]` for `count` floats (short rows, as ``copyFloats``).
 @inlinable @inline(__always)
 package func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
