@@ -11,6 +11,16 @@ public enum Parallel {
     /// Most pieces a ``parallelFor(_:grain:_:)`` region is cut into, per thread.
     public static let piecesPerThread = 4
 
+    /// The pieces ``parallelFor(_:grain:_:)`` cuts `0..<count` into for `threads` threads, in
+    /// order: `0..<count` in one equal run per thread (fewer when a run would be shorter than
+    /// `grain`), each run in up to ``piecesPerThread`` pieces that halve in size (½, ¼, …, the
+    /// last two equal) while the smallest keeps at least `grain` iterations.
+    public static func pieces(count: Int, grain: Int = 1, threads: Int) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let layout = PieceLayout(count: count, grain: grain, threads: Swift.max(1, threads))
+        return (0..<layout.pieces).map(layout.range)
+    }
+
     private static let configuredThreads = Locked<Int>(initialThreadCount())
     /// Regions running now. Entering and leaving change it and OpenBLAS's thread count under
     /// one lock, so a region that starts while another ends never runs with a multi-threaded
@@ -70,9 +80,11 @@ public enum Parallel {
 /// Splits `0..<count` into contiguous pieces of at least `grain` iterations and runs `body` on
 /// them, in parallel over ``Parallel/threadCount`` threads.
 ///
-/// There are up to ``Parallel/piecesPerThread`` pieces per thread: each thread runs its own
-/// share first and then takes what is left of the others', so that a thread that starts late
-/// or runs slower (a core shared with another virtual machine) takes fewer. `body` must write only to memory that no other piece touches. Piece
+/// The pieces are ``Parallel/pieces(count:grain:threads:)``: one run of pieces per thread, whose
+/// sizes halve along the run. Each thread runs its own run first and then takes what is left of
+/// the others', which are their small last pieces: a thread that starts late or runs slower (a
+/// core shared with another virtual machine) does less, and the region ends within a small
+/// piece of its work. `body` must write only to memory that no other piece touches. Piece
 /// boundaries depend only on `count`, `grain` and the thread count, so results are deterministic
 /// for a fixed thread count; a kernel that keeps one partial result per thread passes the
 /// thread count as `count`. Gradient and training modes are not visible on worker threads:
@@ -80,13 +92,44 @@ public enum Parallel {
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let threads = Parallel.threadCount
-    let pieces = min(threads &* Parallel.piecesPerThread, max(1, count / max(grain, 1)))
-    if threads <= 1 || pieces <= 1 || !Parallel.enterRegion() {
+    let layout = PieceLayout(count: count, grain: grain, threads: threads)
+    if threads <= 1 || layout.pieces <= 1 || !Parallel.enterRegion() {
         body(0..<count)
         return
     }
     defer { Parallel.exitRegion() }
-    WorkerPool.shared.run(count: count, pieces: pieces, workers: threads &- 1, body)
+    WorkerPool.shared.run(layout, workers: threads &- 1, body)
+}
+
+/// How a region cuts `0..<count`: into `runs` equal runs (one per participating thread, each
+/// at least one grain), each run into `perRun` pieces whose sizes halve — ½, ¼, …, and the
+/// last two equal — with the smallest still at least one grain.
+struct PieceLayout {
+    let count: Int
+    let runs: Int
+    let perRun: Int
+
+    init(count: Int, grain: Int, threads: Int) {
+        self.count = count
+        let grains = Swift.max(1, count / Swift.max(grain, 1))
+        runs = Swift.max(1, Swift.min(threads, grains))
+        // k pieces leave the smallest at 1/2^(k−1) of the run.
+        var k = 1
+        while k < Parallel.piecesPerThread && (grains / runs) >> k >= 1 { k &+= 1 }
+        perRun = k
+    }
+
+    var pieces: Int { runs &* perRun }
+
+    /// Piece `piece`: the `piece mod perRun`-th of run `piece / perRun`.
+    @inline(__always)
+    func range(_ piece: Int) -> Range<Int> {
+        let run = piece / perRun, j = piece % perRun
+        let start = count &* run / runs, end = count &* (run &+ 1) / runs, length = end &- start
+        let lower = j == 0 ? start : end &- (length >> j)
+        let upper = j == perRun &- 1 ? end : end &- (length >> (j &+ 1))
+        return lower..<upper
+    }
 }
 
 #if canImport(Glibc)

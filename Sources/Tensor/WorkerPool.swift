@@ -19,18 +19,17 @@ final class WorkerPool: @unchecked Sendable {
     /// its core back after this long.
     static let spinTime: UInt64 = 2_000_000
 
-    /// One region: `pieces` contiguous pieces of `0..<count` over the caller (participant 0)
-    /// and at most `workers` workers (participants 1…). Participant `t` owns the `t`-th of
-    /// `workers + 1` equal runs of pieces and runs them first, in order, so that consecutive
-    /// regions over the same batch find their data in the same core's cache; then it takes the
-    /// pieces still left in the other participants' runs.
+    /// One region: the pieces of `layout` over the caller (participant 0) and at most `workers`
+    /// workers (participants 1…). Participant `t` owns run `t` of the layout and runs its pieces
+    /// first, in order (largest first), so that consecutive regions over the same batch find
+    /// their data in the same core's cache; then it takes the pieces still left in the other
+    /// participants' runs, which are their smallest.
     final class Region: @unchecked Sendable {
         let id: Int
-        let count: Int
-        let pieces: Int
+        let layout: PieceLayout
         /// Workers the thread count asks for (`threadCount − 1`)…
         let workers: Int
-        /// …of which the first `participants − 1` have pieces to take (fewer with few pieces).
+        /// …of which the first `participants − 1` have a run (fewer with few pieces).
         let participants: Int
         /// The region's body, on the caller's stack: only read for a piece that is not done, so
         /// while the caller is still waiting.
@@ -39,15 +38,14 @@ final class WorkerPool: @unchecked Sendable {
         private let next: UnsafeMutablePointer<Atomic<Int>>
         let done = Atomic<Int>(0)
 
-        init(id: Int, count: Int, pieces: Int, workers: Int, body: UnsafePointer<(Range<Int>) -> Void>) {
+        init(id: Int, layout: PieceLayout, workers: Int, body: UnsafePointer<(Range<Int>) -> Void>) {
             self.id = id
-            self.count = count
-            self.pieces = pieces
+            self.layout = layout
             self.workers = workers
-            participants = min(workers &+ 1, pieces)
+            participants = layout.runs
             self.body = body
             next = .allocate(capacity: participants)
-            for t in 0..<participants { (next + t).initialize(to: Atomic(pieces * t / participants)) }
+            for t in 0..<participants { (next + t).initialize(to: Atomic(layout.perRun * t)) }
         }
 
         deinit {
@@ -59,11 +57,11 @@ final class WorkerPool: @unchecked Sendable {
         func runPieces(participant t: Int) {
             guard t < participants else { return }
             for step in 0..<participants {
-                let owner = (t &+ step) % participants, end = pieces * (owner &+ 1) / participants
+                let owner = (t &+ step) % participants, end = layout.perRun * (owner &+ 1)
                 while true {
                     let piece = next[owner].add(1, ordering: .relaxed).oldValue
                     guard piece < end else { break }
-                    body.pointee(count * piece / pieces..<count * (piece + 1) / pieces)
+                    body.pointee(layout.range(piece))
                     done.add(1, ordering: .releasing)
                 }
             }
@@ -77,14 +75,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Workers started so far (they never exit).
     private let started = Locked<Int>(0)
 
-    /// Runs `body` on the `pieces` pieces of `0..<count` over the caller and `workers` workers;
-    /// returns when all are done. One region at a time (``Parallel`` enforces it).
-    func run(count: Int, pieces: Int, workers: Int, _ body: (Range<Int>) -> Void) {
+    /// Runs `body` on the pieces of `layout` over the caller and `workers` workers; returns when
+    /// all are done. One region at a time (``Parallel`` enforces it).
+    func run(_ layout: PieceLayout, workers: Int, _ body: (Range<Int>) -> Void) {
         startWorkers(workers)
+        let pieces = layout.pieces
         withoutActuallyEscaping(body) { body in
             withUnsafePointer(to: body) { pointer in
-                let region = Region(id: generation.load(ordering: .relaxed) &+ 1, count: count, pieces: pieces,
-                                    workers: workers, body: pointer)
+                let region = Region(id: generation.load(ordering: .relaxed) &+ 1, layout: layout, workers: workers, body: pointer)
                 current.withLock { $0 = region }
                 generation.store(region.id, ordering: .sequentiallyConsistent)
                 for _ in 0..<sleepers.load(ordering: .sequentiallyConsistent) { wake.signal() }

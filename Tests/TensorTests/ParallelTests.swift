@@ -63,12 +63,34 @@ import Tensor
     /// The pieces are fixed by the count, the grain and the thread count (or, when another
     /// test's region is running, the whole range runs serially on the caller).
     @Test func piecesDependOnlyOnCountGrainAndThreads() {
-        let pieces = min(Parallel.threadCount * Parallel.piecesPerThread, 1_000 / 7)
-        let expected = (0..<pieces).map { 1_000 * $0 / pieces..<1_000 * ($0 + 1) / pieces }
+        let expected = Parallel.pieces(count: 1_000, grain: 7, threads: Parallel.threadCount)
         for _ in 0..<20 {
             let ranges = Self.chunks(1_000, grain: 7)
             #expect(ranges == expected || ranges == [0..<1_000])
         }
+    }
+
+    /// One run per thread, its pieces halving (the last two equal): the pieces another thread
+    /// takes at the end of a region are the small ones.
+    @Test func piecesHalveAlongEachThreadsRun() {
+        #expect(Parallel.pieces(count: 64, threads: 2)
+            == [0..<16, 16..<24, 24..<28, 28..<32, 32..<48, 48..<56, 56..<60, 60..<64])
+        #expect(Parallel.pieces(count: 64, grain: 8, threads: 2) == [0..<16, 16..<24, 24..<32, 32..<48, 48..<56, 56..<64])
+        #expect(Parallel.pieces(count: 7, threads: 3) == [0..<1, 1..<2, 2..<3, 3..<4, 4..<6, 6..<7])
+        // A kernel with one partial result per thread passes the thread count: one index each.
+        #expect(Parallel.pieces(count: 2, threads: 2) == [0..<1, 1..<2])
+        #expect(Parallel.pieces(count: 5, grain: 10, threads: 4) == [0..<5])
+        #expect(Parallel.pieces(count: 0, threads: 2).isEmpty)
+    }
+
+    @Test(arguments: [(1, 1, 2), (64, 1, 2), (1_000, 7, 2), (100_000, 1 << 15, 2), (33, 1, 4), (1_000_003, 100, 8), (5, 2, 3)])
+    func piecesCoverTheRangeWithRunsOfHalvingSizes(_ count: Int, _ grain: Int, _ threads: Int) {
+        let pieces = Parallel.pieces(count: count, grain: grain, threads: threads)
+        #expect(pieces.first?.lowerBound == 0 && pieces.last?.upperBound == count)
+        #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(pieces.count <= threads * Parallel.piecesPerThread)
+        #expect(pieces.count == 1 || pieces.allSatisfy { $0.count >= grain })
+        #expect(zip(pieces, pieces.dropFirst()).filter { $0.count < $1.count }.count < threads, "sizes grow only where a run starts")
     }
 
     /// Many regions back to back, some after a pause long enough for the workers to fall asleep:

@@ -14,10 +14,11 @@
 /// that one GEMM covers them all.
 /// Per-image GEMMs would be narrow there, and the weight gradient's would have the depth of one
 /// small plane while reading and writing all of `dW` (2.4 MB for a 256→256 3×3 stride-2
-/// kernel, per 16-position image). The batch is split into one contiguous chunk per thread; each chunk owns
-/// its scratch matrices and its partial `dW`, and the partials are summed in chunk order
-/// (deterministic for a fixed thread count). With a single chunk (batch 1) the GEMMs themselves
-/// use every BLAS thread.
+/// kernel, per 16-position image). The forward pass runs over ``parallelFor(_:grain:_:)``'s
+/// pieces of the batch, each with its own scratch matrices. The backward pass splits the batch
+/// into one contiguous chunk per thread; each chunk owns its scratch matrices and its partial
+/// `dW`, and the partials are summed in chunk order (deterministic for a fixed thread count).
+/// With a batch of 1 the GEMMs themselves use every BLAS thread.
 enum ConvGEMM {
     /// Target size of one band's column matrix (512 KB).
     static let bandFloats = 1 << 17
@@ -85,43 +86,40 @@ enum ConvGEMM {
     /// `epilogue` maps each image's output planes once they are complete (still in cache).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue? = nil) {
-        let chunks = chunkCount(g)
         if imagesPerBlock(g) > 1 { return forwardImageBlocks(g, x: x, w: w, bias: bias, y: y, epilogue: epilogue) }
         let bandList = bands(g)
         let scratchCount = g.isPointwise ? 0 : g.patch &* bandRows(g) &* g.outWidth
-        parallelFor(chunks) { range in
+        parallelFor(g.batch) { images in
             let scratch = TensorStorage(count: scratchCount)  // from the buffer pool
             let col = scratch.base
             defer { withExtendedLifetime(scratch) {} }
-            for chunk in range {
-                for n in images(chunk: chunk, of: chunks, batch: g.batch) {
-                    let xn = x + n &* g.inChannels &* g.inPlane
-                    let yn = y + n &* g.outChannels &* g.outPlane
-                    for group in 0..<g.groups {
-                        let xg = xn + group &* g.inPerGroup &* g.inPlane
-                        let wg = w + group &* g.outPerGroup &* g.patch
-                        let yg = yn + group &* g.outPerGroup &* g.outPlane
-                        if g.isPointwise {
-                            BLAS.sgemmInSmallParts(m: g.outPerGroup, n: g.outPlane, k: g.patch, a: wg, lda: g.patch, b: xg,
-                                                   ldb: g.outPlane, c: yg, ldc: g.outPlane)
-                            continue
-                        }
-                        for band in bandList {
-                            let columns = band.count &* g.outWidth
-                            ConvIm2col.im2col(g, rows: band, x: xg, col: col)
-                            BLAS.sgemmInSmallParts(m: g.outPerGroup, n: columns, k: g.patch, a: wg, lda: g.patch, b: col, ldb: columns,
-                                                   c: yg + band.lowerBound &* g.outWidth, ldc: g.outPlane)
-                        }
+            for n in images {
+                let xn = x + n &* g.inChannels &* g.inPlane
+                let yn = y + n &* g.outChannels &* g.outPlane
+                for group in 0..<g.groups {
+                    let xg = xn + group &* g.inPerGroup &* g.inPlane
+                    let wg = w + group &* g.outPerGroup &* g.patch
+                    let yg = yn + group &* g.outPerGroup &* g.outPlane
+                    if g.isPointwise {
+                        BLAS.sgemmInSmallParts(m: g.outPerGroup, n: g.outPlane, k: g.patch, a: wg, lda: g.patch, b: xg,
+                                               ldb: g.outPlane, c: yg, ldc: g.outPlane)
+                        continue
                     }
-                    if let bias {
-                        for o in 0..<g.outChannels {
-                            let plane = yn + o &* g.outPlane, value = bias[o]
-                            for j in 0..<g.outPlane { plane[j] += value }
-                        }
+                    for band in bandList {
+                        let columns = band.count &* g.outWidth
+                        ConvIm2col.im2col(g, rows: band, x: xg, col: col)
+                        BLAS.sgemmInSmallParts(m: g.outPerGroup, n: columns, k: g.patch, a: wg, lda: g.patch, b: col, ldb: columns,
+                                               c: yg + band.lowerBound &* g.outWidth, ldc: g.outPlane)
                     }
-                    if let epilogue {
-                        for o in 0..<g.outChannels { epilogue.apply(yn + o &* g.outPlane, channel: o, count: g.outPlane) }
+                }
+                if let bias {
+                    for o in 0..<g.outChannels {
+                        let plane = yn + o &* g.outPlane, value = bias[o]
+                        for j in 0..<g.outPlane { plane[j] += value }
                     }
+                }
+                if let epilogue {
+                    for o in 0..<g.outChannels { epilogue.apply(yn + o &* g.outPlane, channel: o, count: g.outPlane) }
                 }
             }
         }
@@ -131,29 +129,27 @@ enum ConvGEMM {
     /// scratch, then each image's rows copied to its planes (with the bias and the epilogue).
     static func forwardImageBlocks(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                    bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
-        let chunks = chunkCount(g), perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels
-        parallelFor(chunks) { range in
+        let perBlock = imagesPerBlock(g), plane = g.outPlane, o = g.outChannels
+        parallelFor(g.batch) { images in
             let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
             let outStorage = TensorStorage(count: o &* perBlock &* plane)
             let col = colStorage.base, out = outStorage.base
             defer { withExtendedLifetime((colStorage, outStorage)) {} }
-            for chunk in range {
-                for block in blocks(of: images(chunk: chunk, of: chunks, batch: g.batch), size: perBlock) {
-                    let width = block.count &* plane
-                    imageBlockColumns(g, block: block, x: x, col: col)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: width, k: g.patch, a: w, lda: g.patch,
-                               b: col, ldb: width, c: out, ldc: width)
-                    for (slot, n) in block.enumerated() {
-                        for channel in 0..<o {
-                            let src = out + (channel &* width &+ slot &* plane), dst = y + (n &* o &+ channel) &* plane
-                            if let bias {
-                                let value = bias[channel]
-                                for j in 0..<plane { dst[j] = src[j] + value }
-                            } else {
-                                dst.update(from: src, count: plane)
-                            }
-                            epilogue?.apply(dst, channel: channel, count: plane)
+            for block in blocks(of: images, size: perBlock) {
+                let width = block.count &* plane
+                imageBlockColumns(g, block: block, x: x, col: col)
+                BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: width, k: g.patch, a: w, lda: g.patch,
+                           b: col, ldb: width, c: out, ldc: width)
+                for (slot, n) in block.enumerated() {
+                    for channel in 0..<o {
+                        let src = out + (channel &* width &+ slot &* plane), dst = y + (n &* o &+ channel) &* plane
+                        if let bias {
+                            let value = bias[channel]
+                            for j in 0..<plane { dst[j] = src[j] + value }
+                        } else {
+                            dst.update(from: src, count: plane)
                         }
+                        epilogue?.apply(dst, channel: channel, count: plane)
                     }
                 }
             }

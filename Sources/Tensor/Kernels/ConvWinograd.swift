@@ -18,9 +18,10 @@ import Darwin
 /// Summed over input channels, the elementwise product becomes 36 GEMMs per block of tiles,
 /// `M_ξ [O × T] = U_ξ [O × C] · V_ξ [C × T]`, with 36 multiplications per tile and channel pair
 /// instead of the 144 of the direct (im2col) form (F(2×2, 3×3) needs 64), and a transformed
-/// input 2.25 times the input (F(2×2, 3×3): 4 times). The batch is split into one contiguous chunk
-/// per thread, as in ``ConvGEMM``; a chunk transforms and multiplies one block of tiles at a
-/// time (several whole images, or a range of tile rows of one image), sized so that its
+/// input 2.25 times the input (F(2×2, 3×3): 4 times). As in ``ConvGEMM``, the forward pass runs
+/// over ``parallelFor(_:grain:_:)``'s pieces of the batch and the weight gradient over one
+/// contiguous chunk per thread; a piece or chunk transforms and multiplies one block of tiles at
+/// a time (several whole images, or a range of tile rows of one image), sized so that its
 /// transformed input and output stay in the core's L2 cache between the transforms and the GEMMs.
 enum ConvWinograd {
     /// Whether `g` is a convolution this kernel computes: 3×3, stride 1, undilated, ungrouped,
@@ -86,7 +87,7 @@ enum ConvWinograd {
         let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
         defer { partials.deallocate() }
-        forEachBlock(g, tiling, x: x) { chunk, block, v, m in
+        forEachBlock(g, tiling, x: x, chunks: chunks) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
                 for channel in 0..<o {
@@ -188,40 +189,47 @@ enum ConvWinograd {
         func matrix(_ xi: Int) -> UnsafeMutablePointer<Float> { base + xi &* point }
     }
 
-    /// Splits the batch into contiguous chunks (one per thread) and calls `body(chunk, block, v,
-    /// m)` for each block of a chunk, with the block's transformed input `V_ξ [C × T]` (from `x`)
-    /// and the output-side scratch `M_ξ [O × T]`.
-    static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, x: UnsafePointer<Float>,
-                             _ body: (_ chunk: Int, _ block: Block, _ v: Points, _ m: Points) -> Void) {
-        let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles, chunks = ConvGEMM.chunkCount(g)
+    /// Calls `body(part, block, v, m)` for each block of tiles, with the block's transformed
+    /// input `V_ξ [C × T]` (from `x`) and the output-side scratch `M_ξ [O × T]`, in parallel over
+    /// parts of the batch: ``parallelFor(_:grain:_:)``'s pieces of the images (`part` is then a
+    /// piece's first image), or, with `chunks`, that many contiguous chunks (`part` is the
+    /// chunk's index: a kernel that keeps one partial result per chunk).
+    static func forEachBlock(_ g: ConvGeometry, _ tiling: Tiling, x: UnsafePointer<Float>, chunks: Int? = nil,
+                             _ body: (_ part: Int, _ block: Block, _ v: Points, _ m: Points) -> Void) {
+        let c = g.inChannels, o = g.outChannels, tiles = tiling.tiles
         let paddedCount = tiling.paddedHeight &* tiling.paddedWidth
-        parallelFor(chunks) { range in
-            for chunk in range {
-                let images = ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)
-                let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
-                // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
-                let vStorage = TensorStorage(count: Points.count(rows: c, row: columns))
-                let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
-                let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 6 &* tiling.paddedWidth)
-                let padded = paddedStorage.base
-                padded.update(repeating: 0, count: paddedCount)
-                // A partial group of tiles reads a few scratch columns past those Bᵀ writes
-                // (into lanes it drops): zero, not whatever the pool held.
-                rowsStorage.base.update(repeating: 0, count: 6 &* tiling.paddedWidth)
-                let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
-                for block in tiling.blocks(of: images) {
-                    for (slot, image) in block.images.enumerated() {
-                        let xn = x + image &* c &* g.inPlane
-                        for channel in 0..<c {
-                            fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
-                            transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
-                                           v: v.base + (channel &* v.row &+ slot &* block.tilesPerImage), stride: v.point)
-                        }
+        /// The blocks of one part.
+        func run(_ part: Int, _ images: Range<Int>) {
+            let columns = Swift.min(tiling.maximumBlockTiles, images.count &* tiles)
+            // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
+            let vStorage = TensorStorage(count: Points.count(rows: c, row: columns))
+            let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
+            let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 6 &* tiling.paddedWidth)
+            let padded = paddedStorage.base
+            padded.update(repeating: 0, count: paddedCount)
+            // A partial group of tiles reads a few scratch columns past those Bᵀ writes
+            // (into lanes it drops): zero, not whatever the pool held.
+            rowsStorage.base.update(repeating: 0, count: 6 &* tiling.paddedWidth)
+            let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
+            for block in tiling.blocks(of: images) {
+                for (slot, image) in block.images.enumerated() {
+                    let xn = x + image &* c &* g.inPlane
+                    for channel in 0..<c {
+                        fillPadded(g, plane: xn + channel &* g.inPlane, padded: padded, tiling: tiling, rows: block.tileRows)
+                        transformInput(padded, tiling: tiling, rows: block.tileRows, scratch: rowsStorage.base,
+                                       v: v.base + (channel &* v.row &+ slot &* block.tilesPerImage), stride: v.point)
                     }
-                    body(chunk, block, v, m)
                 }
-                withExtendedLifetime((vStorage, mStorage, paddedStorage, rowsStorage)) {}
+                body(part, block, v, m)
             }
+            withExtendedLifetime((vStorage, mStorage, paddedStorage, rowsStorage)) {}
+        }
+        if let chunks {
+            parallelFor(chunks) { range in
+                for chunk in range { run(chunk, ConvGEMM.images(chunk: chunk, of: chunks, batch: g.batch)) }
+            }
+        } else {
+            parallelFor(g.batch) { images in run(images.lowerBound, images) }
         }
     }
 
