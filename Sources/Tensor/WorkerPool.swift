@@ -123,8 +123,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Returns once the generation differs from `seen`: polling (and yielding the core to any
-    /// other runnable thread) for up to ``spinTime`` when `polling`, then asleep.
+    /// Returns once the generation differs from `seen`: polling for up to ``spinTime`` when
+    /// `polling`, then asleep. Every poll yields the core (to any other runnable thread, and as
+    /// a pause: a bare load loop slowed the other vCPU when the two share a physical core).
     private func waitForRegion(after seen: Int, polling: Bool) {
         let start = DispatchTime.now().uptimeNanoseconds, spin = polling ? Self.spinTime : 0
         var polls = 0
@@ -140,8 +141,8 @@ final class WorkerPool: @unchecked Sendable {
                     polls = 0
                     continue
                 }
-                sched_yield()
             }
+            sched_yield()
         }
     }
 }
