@@ -124,8 +124,8 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Returns once the generation differs from `seen`: polling for up to ``spinTime`` when
-    /// `polling`, then asleep. Every poll yields the core (to any other runnable thread, and as
-    /// a pause: a bare load loop slowed the other vCPU when the two share a physical core).
+    /// `polling`, then asleep. Every poll yields the core, to any other runnable thread (and
+    /// as a pause: fewer processes ran slow than with a bare load loop yielding every 256th).
     private func waitForRegion(after seen: Int, polling: Bool) {
         let start = DispatchTime.now().uptimeNanoseconds, spin = polling ? Self.spinTime : 0
         var polls = 0
