@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch's side of `crossres bench --filter layers`: TinyResNet32's convolutions one at a time
 at batch 64, forward + backward of `y.sum()` (input and weight gradients; the 3-channel stem has
-no input gradient), and MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and
-channels_last. Prints the median and fastest milliseconds per case.
+no input gradient), MobileFaceNet-32's grouped and depthwise 3x3 convolutions one at a time (forward
+without gradients), and MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and channels_last.
+Prints the median and fastest milliseconds per case.
 
 usage: python3 scripts/bench-layers-pytorch.py [--threads 2] [--iterations 10]
 (MobileFaceNet-32 comes from ../shared/bench/pytorch/models.py, or TORCH_BENCH's directory.)
@@ -14,6 +15,9 @@ import torch
 LAYERS = [(3, 32, 3, 1, 32), (32, 32, 3, 1, 32), (32, 64, 3, 1, 32), (64, 64, 3, 2, 32), (32, 64, 1, 2, 32),
           (64, 128, 3, 1, 16), (128, 128, 3, 2, 16), (64, 128, 1, 2, 16), (128, 256, 3, 1, 8), (256, 256, 3, 2, 8),
           (128, 256, 1, 2, 8)]
+# MobileFaceNet-32's grouped and depthwise 3x3 convolutions: channels, groups, stride, input side.
+DEPTHWISE = [(128, 64, 1, 32), (128, 128, 2, 32), (128, 128, 1, 16), (256, 256, 2, 16), (256, 256, 1, 8), (512, 512, 2, 8),
+             (256, 256, 1, 4)]
 
 
 def timed(step, iterations, warmup=3):
@@ -49,6 +53,18 @@ def main():
                 conv(x).sum().backward()
             row.append(timed(step, args.iterations))
         name = f"conv {c}->{o} {k}x{k} s{s} {side}x{side} b64 fwd+bwd"
+        print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+
+    for c, groups, s, side in DEPTHWISE:
+        row = []
+        for channels_last in (False, True):
+            conv = torch.nn.Conv2d(c, c, 3, s, 1, groups=groups, bias=False)
+            x = torch.randn(64, c, side, side)
+            if channels_last:
+                conv, x = conv.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+            with torch.no_grad():
+                row.append(timed(lambda: conv(x), args.iterations))
+        name = f"conv {c} ch, {c // groups} per group, s{s} {side}x{side} b64 fwd"
         print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
 
     bench_dir = os.path.dirname(os.environ.get("TORCH_BENCH", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
