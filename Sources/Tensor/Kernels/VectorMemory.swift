@@ -67,6 +67,7 @@ package func copyAlternateFloats(_ src: UnsafePointer<Float>, phase: Int, to dst
         i &+= 1
     }
 }
+
 /// `dst[i] += src[i]` for `count` floats (short rows, as ``copyFloats``).
 @inlinable @inline(__always)
 package func addFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
