@@ -17,6 +17,7 @@ let fusedCases: [FusedCase] = [
     FusedCase(c: 6, h: 5, w: 4, o: 7, k: 1),                                   // 1×1: per-image GEMMs
     FusedCase(c: 5, h: 9, w: 8, o: 6, k: 3, stride: 2, padding: 1),            // small plane: image blocks
     FusedCase(c: 6, h: 7, w: 9, o: 6, k: 3, padding: 1, groups: 6),            // depthwise: direct kernel
+    FusedCase(c: 8, h: 4, w: 4, o: 8, k: 3, padding: 1, groups: 8),            // depthwise 4×4: channels interleaved
     FusedCase(c: 8, h: 4, w: 4, o: 16, k: 3, padding: 1, groups: 4),           // 2 in, 4 out per group: direct, added
     FusedCase(c: 10, h: 5, w: 6, o: 4, k: 3, padding: 1, groups: 2),           // grouped GEMM
     FusedCase(n: 1, c: 2, h: 34, w: 33, o: 3, k: 3, padding: 1),               // large plane: im2col bands

@@ -24,6 +24,10 @@ let convCases: [ConvCase] = [
     ConvCase(c: 4, h: 9, w: 7, o: 4, kh: 3, kw: 3, stride: 2, padding: 1, groups: 4),    // depthwise s2
     ConvCase(n: 1, c: 2, h: 5, w: 43, o: 2, kh: 3, kw: 3, stride: 2, padding: 1, groups: 2), // depthwise s2: 8- and 4-wide split
     ConvCase(n: 1, c: 3, h: 8, w: 16, o: 3, kh: 3, kw: 3, stride: 2, padding: 1, groups: 3), // depthwise s2: odd columns read to the row's end
+    ConvCase(c: 8, h: 4, w: 4, o: 8, kh: 3, kw: 3, padding: 1, groups: 8),              // depthwise 4×4: channels interleaved
+    ConvCase(n: 3, c: 12, h: 8, w: 7, o: 12, kh: 3, kw: 3, stride: 2, padding: 1, groups: 12, bias: false), // interleaved, 4×4 output, odd width
+    ConvCase(c: 4, h: 7, w: 6, o: 4, kh: 3, kw: 3, stride: 2, padding: 2, dilation: 2, groups: 4), // interleaved, dilated, 3×4 output
+    ConvCase(n: 1, c: 8, h: 5, w: 5, o: 8, kh: 5, kw: 5, groups: 8, bias: false),       // interleaved GDC: 1×1 output
     ConvCase(n: 1, c: 2, h: 13, w: 9, o: 2, kh: 3, kw: 3, padding: 1, groups: 2),        // depthwise: 4-row blocks, then 1
     ConvCase(c: 8, h: 6, w: 6, o: 8, kh: 3, kw: 3, padding: 1, groups: 4, bias: false),  // conv2_dw: 2 per group
     ConvCase(c: 4, h: 4, w: 4, o: 4, kh: 4, kw: 4, groups: 4, bias: false),              // GDC 4x4

@@ -23,7 +23,9 @@ extension Tensor {
     /// the result is `[N, O, H', W']` with `H' = ⌊(H + 2p − d·(kH − 1) − 1)/s⌋ + 1`.
     ///
     /// Kernels: grouped convolutions with at most ``ConvGeometry/directGroupLimit`` channels per
-    /// group (depthwise) run a direct SIMD kernel; unpadded 1×1 stride-1 convolutions are plain GEMMs;
+    /// group (depthwise) run a direct SIMD kernel (the forward pass of depthwise convolutions with
+    /// outputs of 4×4 and smaller one over four channels at a time); unpadded 1×1 stride-1
+    /// convolutions are plain GEMMs;
     /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
     /// everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
@@ -128,7 +130,9 @@ struct ConvGeometry {
     /// mapped by `epilogue` (when given) as it is produced.
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                  epilogue: ChannelEpilogue? = nil) {
-        if usesDirectKernel {
+        if ConvInterleaved.supports(self) {
+            ConvInterleaved.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
+        } else if usesDirectKernel {
             ConvDirect.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         } else if ConvWinograd.supports(self) {
             ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
