@@ -222,9 +222,10 @@ enum ConvDirect {
 
     /// The input gradient of a stride-1 convolution as a forward correlation: `dx` is `dy`,
     /// padded by `(k − 1)·d − p`, correlated with the flipped kernels (input and output channels
-    /// of each group exchanged). Register-blocked like the forward pass, so it beats
-    /// ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for strides above 1 or
-    /// padding beyond `(k − 1)·d`.
+    /// of each group exchanged), by this kernel's forward pass or, for depthwise ones with inputs
+    /// of 4×4 and smaller, ``ConvInterleaved``'s. Register-blocked like the forward pass, so it
+    /// beats ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for strides above 1
+    /// or padding beyond `(k − 1)·d`.
     static func backwardInputByCorrelation(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                            dx: UnsafeMutablePointer<Float>) -> Bool {
         let top = (g.kernelHeight &- 1) &* g.dilationHeight &- g.padHeight
@@ -245,7 +246,11 @@ enum ConvDirect {
                 for t in 0..<area { dst[t] = src[area &- 1 &- t] }
             }
         }
-        forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
+        if ConvInterleaved.supports(transposed) {
+            ConvInterleaved.forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
+        } else {
+            forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
+        }
         return true
     }
 
