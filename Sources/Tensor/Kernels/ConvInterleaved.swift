@@ -14,8 +14,8 @@ enum ConvInterleaved {
     /// Channels per vector.
     static let lanes = 4
     /// Output planes up to this many positions (4×4) run here: MobileFaceNet-32's 512-channel
-    /// stride-2 layer (8×8 → 4×4) took 0.50–0.71 instead of 1.81–1.83 ms, its 4×4 layers 0.19–0.24
-    /// instead of 0.49–0.50 ms; on 8×8 outputs the two kernels were level, on 16×16 this one was
+    /// stride-2 layer (8×8 → 4×4) took 0.50–0.54 instead of 1.06–1.20 ms, its 4×4 layers 0.14
+    /// instead of 0.37–0.39 ms; on 8×8 outputs the two kernels were level, on 16×16 this one was
     /// slower (`crossres bench --filter layers.mobilefacenet32.dw`).
     static let maximumPlane = 16
 
