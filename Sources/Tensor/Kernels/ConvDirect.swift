@@ -148,9 +148,11 @@ enum ConvDirect {
         }
     }
 
-    /// `epilogue` maps each output plane once it is complete.
+    /// `epilogue` maps each output plane once it is complete. Depthwise convolutions with small
+    /// outputs run ``ConvInterleaved``'s forward pass instead (the same sums).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue? = nil) {
+        if ConvInterleaved.supports(g) { return ConvInterleaved.forward(g, x: x, w: w, bias: bias, y: y, epilogue: epilogue) }
         let plan = Plan(g)
         let area = g.kernelArea, wo = g.outWidth
         parallelFor(g.batch &* g.outChannels) { range in
@@ -222,10 +224,9 @@ enum ConvDirect {
 
     /// The input gradient of a stride-1 convolution as a forward correlation: `dx` is `dy`,
     /// padded by `(k − 1)·d − p`, correlated with the flipped kernels (input and output channels
-    /// of each group exchanged), by this kernel's forward pass or, for depthwise ones with inputs
-    /// of 4×4 and smaller, ``ConvInterleaved``'s. Register-blocked like the forward pass, so it
-    /// beats ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for strides above 1
-    /// or padding beyond `(k − 1)·d`.
+    /// of each group exchanged), by this kernel's forward pass. Register-blocked like the forward
+    /// pass, so it beats ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for
+    /// strides above 1 or padding beyond `(k − 1)·d`.
     static func backwardInputByCorrelation(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                            dx: UnsafeMutablePointer<Float>) -> Bool {
         let top = (g.kernelHeight &- 1) &* g.dilationHeight &- g.padHeight
@@ -246,11 +247,7 @@ enum ConvDirect {
                 for t in 0..<area { dst[t] = src[area &- 1 &- t] }
             }
         }
-        if ConvInterleaved.supports(transposed) {
-            ConvInterleaved.forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
-        } else {
-            forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
-        }
+        forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
         return true
     }
 

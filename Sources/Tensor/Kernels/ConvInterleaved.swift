@@ -20,7 +20,8 @@ enum ConvInterleaved {
     static let maximumPlane = 16
 
     /// One input and one output channel per group, channels a multiple of ``lanes``, and
-    /// output planes of at most ``maximumPlane`` positions.
+    /// output planes of at most ``maximumPlane`` positions (a case of
+    /// ``ConvGeometry/usesDirectKernel``: ``ConvDirect/forward(_:x:w:bias:y:epilogue:)`` hands it here).
     static func supports(_ g: ConvGeometry) -> Bool {
         g.groups == g.inChannels && g.groups == g.outChannels && g.inChannels % lanes == 0 && g.outPlane <= maximumPlane
     }

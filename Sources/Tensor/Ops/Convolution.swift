@@ -130,9 +130,7 @@ struct ConvGeometry {
     /// mapped by `epilogue` (when given) as it is produced.
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                  epilogue: ChannelEpilogue? = nil) {
-        if ConvInterleaved.supports(self) {
-            ConvInterleaved.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
-        } else if usesDirectKernel {
+        if usesDirectKernel {
             ConvDirect.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         } else if ConvWinograd.supports(self) {
             ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
