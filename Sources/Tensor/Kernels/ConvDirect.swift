@@ -187,15 +187,7 @@ enum ConvDirect {
                         let yrow = yp + i &* wo, base = phases + plan.rowOffset(i)
                         var j = 0
                         while j < wo {
-                            var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
-                            let row = base + j
-                            for t in 0..<area {
-                                let k = taps[t], at = row + offsets[t]
-                                acc0 += k * load8(at)
-                                acc1 += k * load8(at + rowStep)
-                                acc2 += k * load8(at + 2 &* rowStep)
-                                acc3 += k * load8(at + 3 &* rowStep)
-                            }
+                            let (acc0, acc1, acc2, acc3) = fourTapSums(taps, offsets, count: area, at: base + j, step: rowStep)
                             put(acc0, yrow, j)
                             put(acc1, yrow + wo, j)
                             put(acc2, yrow + 2 &* wo, j)
@@ -220,6 +212,24 @@ enum ConvDirect {
                 epilogue?.apply(yp, channel: o, count: g.outPlane)
             }
         }
+    }
+
+    /// `Σ_t taps[t] · P[offsets[t] + r·step]` at `at` for r = 0…3 (four output rows here, four
+    /// positions in ``ConvInterleaved``): four independent chains of adds, each tap loaded once
+    /// for all four.
+    @inline(__always)
+    static func fourTapSums<V: SIMD>(_ taps: UnsafePointer<V>, _ offsets: UnsafePointer<Int>, count: Int, at: UnsafePointer<Float>,
+                                     step: Int) -> (V, V, V, V) where V.Scalar == Float {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var acc0 = V(), acc1 = V(), acc2 = V(), acc3 = V()
+        for t in 0..<count {
+            let k = taps[t], p = at + offsets[t]
+            acc0 += k * load(p)
+            acc1 += k * load(p + step)
+            acc2 += k * load(p + 2 &* step)
+            acc3 += k * load(p + 3 &* step)
+        }
+        return (acc0, acc1, acc2, acc3)
     }
 
     /// The input gradient of a stride-1 convolution as a forward correlation: `dx` is `dy`,

@@ -57,17 +57,10 @@ enum ConvInterleaved {
                             for i in 0..<ho {
                                 let row = padded + i &* g.strideHeight &* rowFloats, target = out + i &* wo &* lanes
                                 var j = 0
-                                // Four positions at a time: each tap loaded once for four independent sums.
+                                // Four positions at a time (``ConvDirect/fourTapSums(_:_:count:at:step:)``).
                                 while j &+ 4 <= wo {
-                                    let at = row + j &* step
-                                    var acc0 = SIMD4<Float>(), acc1 = SIMD4<Float>(), acc2 = SIMD4<Float>(), acc3 = SIMD4<Float>()
-                                    for t in 0..<area {
-                                        let k = taps[t], p = at + offsets[t]
-                                        acc0 += k * load4(p)
-                                        acc1 += k * load4(p + step)
-                                        acc2 += k * load4(p + 2 &* step)
-                                        acc3 += k * load4(p + 3 &* step)
-                                    }
+                                    let (acc0, acc1, acc2, acc3) = ConvDirect.fourTapSums(taps.baseAddress!, offsets.baseAddress!, count: area,
+                                                                                         at: row + j &* step, step: step)
                                     let o = target + j &* lanes
                                     store4(initial + acc0, o); store4(initial + acc1, o + 4)
                                     store4(initial + acc2, o + 8); store4(initial + acc3, o + 12)
