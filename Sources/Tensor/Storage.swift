@@ -27,8 +27,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.count = count
         let bytes = BufferPool.byteCount(forFloats: count)
         byteCount = bytes
-        let raw = BufferPool.shared.take(byteCount: bytes)
-            ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = BufferPool.shared.take(byteCount: bytes) ?? BufferPool.allocate(byteCount: bytes)
         base = raw.bindMemory(to: Float.self, capacity: bytes / 4)
     }
 
@@ -69,10 +68,32 @@ final class BufferPool: Sendable {
     }
     private let state = Locked(State())
 
-    /// Bytes to allocate for `count` floats: at least one float, whole granules for pooled sizes.
+    /// Blocks of at least this many bytes are whole, aligned huge pages (2 MiB on x86-64 Linux).
+    static let hugePage = 2 << 20
+
+    /// A new block of `byteCount` bytes (a value from ``byteCount(forFloats:)``), 64-byte aligned.
+    ///
+    /// Blocks of whole huge pages are aligned to one and, on Linux, advised to be backed by
+    /// transparent huge pages (`madvise(MADV_HUGEPAGE)`; the kernel's default is often "madvise
+    /// only"): a training step streams through feature maps of several MiB, and with 4 KiB
+    /// pages each of them misses the TLB page by page. W5b and W5c ran 2–3 % faster.
+    /// Where the kernel declines, the block is simply backed by small pages.
+    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        guard byteCount >= hugePage else { return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64) }
+        let block = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(block, byteCount, MADV_HUGEPAGE)
+        #endif
+        return block
+    }
+
+    /// Bytes to allocate for `count` floats: at least one float; for pooled sizes whole granules,
+    /// or whole huge pages from one huge page on.
     static func byteCount(forFloats count: Int) -> Int {
         let bytes = max(count, 1) &* 4
-        return bytes < minimumBytes ? bytes : (bytes &+ granule &- 1) / granule &* granule
+        if bytes < minimumBytes { return bytes }
+        let unit = bytes >= hugePage ? hugePage : granule
+        return (bytes &+ unit &- 1) / unit &* unit
     }
 
     /// A free block of exactly `byteCount` bytes, if the pool holds one.
