@@ -21,21 +21,28 @@ enum BenchLayers {
     ]
 
     static func cases(batch: Int = 64) -> [BenchCase] {
-        let layers = tinyResNet32.map { l in
+        let layers = tinyResNet32.flatMap { l in
             let out = (l.side + 2 * (l.k / 2) - l.k) / l.s + 1
             let forward = 2.0 * Double(batch * l.o * out * out * l.c * l.k * l.k)
             let name = "\(l.c)→\(l.o) \(l.k)×\(l.k) s\(l.s) \(l.side)×\(l.side)"
-            return BenchCase(id: "layers.tinyresnet32.\(l.c).\(l.o).k\(l.k).s\(l.s).\(l.side)",
-                             workload: "TinyResNet32 conv \(name) b\(batch) forward+backward", variant: "Tensor.conv2d",
-                             work: .items(Double(batch), unit: "img"), iterations: 10,
-                             flops: (l.c == 3 ? 2 : 3) * forward) {
-                var rng = RandomGenerator(seed: 0)
-                let x = Tensor.randomNormal([batch, l.c, l.side, l.side], using: &rng)
-                let input = l.c == 3 ? x : x.trackingGradients()
-                let weight = Tensor.randomNormal([l.o, l.c, l.k, l.k], using: &rng).trackingGradients()
-                return {
-                    let y = Tensor.conv2d(input, weight: weight, stride: Size2D(l.s, l.s), padding: Size2D(l.k / 2, l.k / 2))
-                    withExtendedLifetime(y.sum().backward(retaining: .leaves)) {}
+            let id = "layers.tinyresnet32.\(l.c).\(l.o).k\(l.k).s\(l.s).\(l.side)"
+            // The passes W5b runs (the stem has no input gradient), then the forward pass alone and
+            // with the weight gradient alone: the differences are each gradient's share.
+            let passes: [(suffix: String, variant: String, weightGradient: Bool, inputGradient: Bool)] =
+                [("", "Tensor.conv2d", true, l.c != 3), (".forward", "forward only", false, false)]
+                + (l.c == 3 ? [] : [(".dw", "forward + weight gradient only", true, false)])
+            return passes.map { pass in
+                BenchCase(id: id + pass.suffix, workload: "TinyResNet32 conv \(name) b\(batch) forward+backward", variant: pass.variant,
+                          work: .items(Double(batch), unit: "img"), iterations: 10,
+                          flops: Double(1 + (pass.weightGradient ? 1 : 0) + (pass.inputGradient ? 1 : 0)) * forward) {
+                    var rng = RandomGenerator(seed: 0)
+                    let x = Tensor.randomNormal([batch, l.c, l.side, l.side], using: &rng)
+                    let input = pass.inputGradient ? x.trackingGradients() : x
+                    let w = Tensor.randomNormal([l.o, l.c, l.k, l.k], using: &rng)
+                    let weight = pass.weightGradient ? w.trackingGradients() : w
+                    let convolution = { Tensor.conv2d(input, weight: weight, stride: Size2D(l.s, l.s), padding: Size2D(l.k / 2, l.k / 2)) }
+                    guard pass.weightGradient else { return { withExtendedLifetime(withoutGradients(convolution)) {} } }
+                    return { withExtendedLifetime(convolution().sum().backward(retaining: .leaves)) {} }
                 }
             }
         }

@@ -247,8 +247,9 @@ enum ConvDirect {
                                       stride: 1, padding: Size2D(top, left), dilation: Size2D(g.dilationHeight, g.dilationWidth),
                                       groups: g.groups)
         let area = g.kernelArea
-        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels &* g.outPerGroup &* area)
-        defer { flipped.deallocate() }
+        let flippedStorage = TensorStorage(count: g.inChannels &* g.outPerGroup &* area)  // from the buffer pool
+        let flipped = flippedStorage.base
+        defer { withExtendedLifetime(flippedStorage) {} }
         for c in 0..<g.inChannels {
             let group = c / g.inPerGroup, ci = c % g.inPerGroup
             for oo in 0..<g.outPerGroup {

@@ -174,8 +174,9 @@ enum ConvGEMM {
                                            padding: Size2D(kh &- 1 &- g.padHeight, kw &- 1 &- g.padWidth), dilation: 1,
                                            groups: g.groups)
         precondition(flippedGeometry.outputShape == g.inputShape, "conv2d backward: correlation geometry \(flippedGeometry.outputShape) ≠ input \(g.inputShape)")
-        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels &* og &* area)
-        defer { flipped.deallocate() }
+        let flippedStorage = TensorStorage(count: g.inChannels &* og &* area)  // from the buffer pool
+        let flipped = flippedStorage.base
+        defer { withExtendedLifetime(flippedStorage) {} }
         for group in 0..<g.groups {
             for c in 0..<cg {
                 for o in 0..<og {
@@ -197,9 +198,9 @@ enum ConvGEMM {
         let weightCount = g.outChannels &* g.patch
         // Partial weight gradients, one per chunk (a single chunk's is dw itself): the chunk's first
         // GEMMs write it, the others add to it; every chunk holds at least one image.
-        let partials: UnsafeMutablePointer<Float>? = dw.map { dw in
-            chunks == 1 ? dw : UnsafeMutablePointer<Float>.allocate(capacity: chunks &* weightCount)
-        }
+        let partialStorage = TensorStorage(count: dw != nil && chunks > 1 ? chunks &* weightCount : 0)  // from the buffer pool
+        defer { withExtendedLifetime(partialStorage) {} }
+        let partials: UnsafeMutablePointer<Float>? = dw.map { dw in chunks == 1 ? dw : partialStorage.base }
         let blockGradients = imagesPerBlock(g) > 1
         parallelFor(chunks) { range in
             for chunk in range {
@@ -214,7 +215,6 @@ enum ConvGEMM {
         }
         if let dw, let partials, chunks > 1 {
             sumPartials(partials, chunks: chunks, count: weightCount, into: dw)
-            partials.deallocate()
         }
     }
 

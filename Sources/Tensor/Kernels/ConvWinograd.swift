@@ -50,8 +50,9 @@ enum ConvWinograd {
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         // U_ξ = (G g Gᵀ)_ξ, stored [36][O][C].
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: points &* o &* c)
-        defer { u.deallocate() }
+        let uStorage = TensorStorage(count: points &* o &* c)  // from the buffer pool
+        let u = uStorage.base
+        defer { withExtendedLifetime(uStorage) {} }
         transformWeights(w, outChannels: o, inChannels: c, u: u)
         forEachBlock(g, tiling, x: x) { _, block, v, m in
             for xi in 0..<points {
@@ -85,8 +86,9 @@ enum ConvWinograd {
                                dw: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, o = g.outChannels, tiling = Tiling(g)
         let partialCount = points &* o &* c, chunks = ConvGEMM.chunkCount(g)
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks &* partialCount)
-        defer { partials.deallocate() }
+        let partialStorage = TensorStorage(count: chunks &* partialCount)  // from the buffer pool
+        let partials = partialStorage.base
+        defer { withExtendedLifetime(partialStorage) {} }
         forEachBlock(g, tiling, x: x, chunks: chunks) { chunk, block, v, m in
             for (slot, image) in block.images.enumerated() {
                 let dyn = dy + image &* o &* g.outPlane
