@@ -225,6 +225,8 @@ extension Tensor {
                 let d = dst + row &* inner
                 if innerStride == 1 {
                     memcpy(d, src + offset, inner &* 4)
+                } else if innerStride == 0 {
+                    d.update(repeating: src[offset], count: inner)  // a broadcast row: one value
                 } else {
                     for j in 0..<inner { d[j] = src[offset &+ j &* innerStride] }
                 }
