@@ -60,20 +60,28 @@ enum ConvGEMM {
         }
     }
 
+    /// Zeroed phase planes for the ``imageBlockColumns`` of one piece or chunk of a strided
+    /// convolution (empty for others): no split writes the padding places, so they stay zero
+    /// for every image split into them, and the planes are cleared once, not once per block.
+    static func columnPhases(_ g: ConvGeometry) -> TensorStorage {
+        let count = ConvPolyphase.supports(g) ? ConvPolyphase(g).floats : 0
+        let phases = TensorStorage(count: count)  // from the buffer pool
+        phases.base.update(repeating: 0, count: count)
+        return phases
+    }
+
     /// The column matrices of the images `block` side by side: `[patch × block.count·H'W']`,
     /// image `j`'s columns at offset `j·H'W'` of every row (strided convolutions through
-    /// ``ConvPolyphase``).
+    /// ``ConvPolyphase``, split into `phases` from ``columnPhases(_:)``).
     @inline(__always)
-    static func imageBlockColumns(_ g: ConvGeometry, block: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
+    static func imageBlockColumns(_ g: ConvGeometry, block: Range<Int>, x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>,
+                                  phases: UnsafeMutablePointer<Float>) {
         let width = block.count &* g.outPlane
         if ConvPolyphase.supports(g) {
             let polyphase = ConvPolyphase(g)
-            let phases = TensorStorage(count: polyphase.floats)  // from the buffer pool
-            defer { withExtendedLifetime(phases) {} }
-            phases.base.update(repeating: 0, count: polyphase.floats)  // the padding, once for the block
             for (slot, n) in block.enumerated() {
-                polyphase.split(x + n &* g.inChannels &* g.inPlane, into: phases.base)
-                polyphase.columns(from: phases.base, into: col + slot &* g.outPlane, rowStride: width)
+                polyphase.split(x + n &* g.inChannels &* g.inPlane, into: phases)
+                polyphase.columns(from: phases, into: col + slot &* g.outPlane, rowStride: width)
             }
             return
         }
@@ -133,11 +141,12 @@ enum ConvGEMM {
         parallelFor(g.batch) { images in
             let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
             let outStorage = TensorStorage(count: o &* perBlock &* plane)
+            let phaseStorage = columnPhases(g)
             let col = colStorage.base, out = outStorage.base
-            defer { withExtendedLifetime((colStorage, outStorage)) {} }
+            defer { withExtendedLifetime((colStorage, outStorage, phaseStorage)) {} }
             for block in blocks(of: images, size: perBlock) {
                 let width = block.count &* plane
-                imageBlockColumns(g, block: block, x: x, col: col)
+                imageBlockColumns(g, block: block, x: x, col: col, phases: phaseStorage.base)
                 BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: width, k: g.patch, a: w, lda: g.patch,
                            b: col, ldb: width, c: out, ldc: width)
                 for (slot, n) in block.enumerated() {
@@ -290,9 +299,12 @@ enum ConvGEMM {
         let polyphase = ConvPolyphase.supports(g) ? ConvPolyphase(g) : nil
         let colStorage = TensorStorage(count: g.patch &* perBlock &* plane)  // from the buffer pool
         let dyStorage = TensorStorage(count: o &* perBlock &* plane)
+        // Phase planes for the column matrices (their padding stays zero) and for the input
+        // gradient (cleared for every image: col2im adds into the padding places too).
+        let columnPhaseStorage = dw == nil ? TensorStorage(count: 0) : columnPhases(g)
         let phaseStorage = TensorStorage(count: dx == nil ? 0 : polyphase?.floats ?? 0)
         let col = colStorage.base, dyBlock = dyStorage.base, phases = phaseStorage.base
-        defer { withExtendedLifetime((colStorage, dyStorage, phaseStorage)) {} }
+        defer { withExtendedLifetime((colStorage, dyStorage, columnPhaseStorage, phaseStorage)) {} }
         for block in blocks(of: images, size: perBlock) {
             let width = block.count &* plane
             for (slot, n) in block.enumerated() {
@@ -301,7 +313,7 @@ enum ConvGEMM {
                 }
             }
             if let dw {
-                imageBlockColumns(g, block: block, x: x, col: col)
+                imageBlockColumns(g, block: block, x: x, col: col, phases: columnPhaseStorage.base)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: g.patch, k: width, a: dyBlock, lda: width,
                            b: col, ldb: width, c: dw, ldc: g.patch, accumulate: block.lowerBound != images.lowerBound)
             }
