@@ -12,6 +12,7 @@ struct PolyphaseCase: CustomStringConvertible, Sendable {
 let polyphaseCases: [PolyphaseCase] = [
     PolyphaseCase(c: 3, h: 32, w: 32, kh: 3, kw: 3, stride: 2, padding: 1),            // TinyResNet: 8-wide vector split and merge
     PolyphaseCase(c: 2, h: 8, w: 8, kh: 3, kw: 3, stride: 2, padding: 1),              // 4×4 output: 4-wide split, 8-wide merge
+    PolyphaseCase(c: 2, h: 13, w: 7, kh: 3, kw: 3, stride: 2, padding: 1),             // 7×4 output: 4-wide column rows
     PolyphaseCase(c: 2, h: 47, w: 55, kh: 3, kw: 3, stride: 2, padding: 1),            // odd sizes, vector and scalar edges
     PolyphaseCase(c: 2, h: 9, w: 17, kh: 2, kw: 2, stride: 2, padding: 0),             // last row and column read by no tap
     PolyphaseCase(c: 1, h: 7, w: 6, kh: 1, kw: 1, stride: 2, padding: 0),              // 1×1 shortcut

@@ -90,6 +90,18 @@ struct ConvPolyphase {
     /// Writes the column matrix of all output rows from the phase planes: row `(c, u, v)` at
     /// `col + row·rowStride`, output row `i` at `+ i·W'`.
     func columns(from phases: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int) {
+        if g.outWidth == 4 {
+            // 4-wide output rows (a 4×4 or 4×n output): one vector per row, no length tests.
+            forEachTap { channelPlane, row in
+                let dst = col + row &* rowStride
+                var src = phases + channelPlane
+                for i in 0..<g.outHeight {
+                    store4(load4(src), dst + i &* 4)
+                    src += planeWidth
+                }
+            }
+            return
+        }
         forEachTap { channelPlane, row in
             let dst = col + row &* rowStride
             for i in 0..<g.outHeight {
