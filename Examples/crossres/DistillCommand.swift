@@ -3,9 +3,7 @@ import Distributed
 
 /// `crossres distill`: an LR student trained from a frozen HR teacher with transfer losses.
 enum DistillCommand {
-    static let options = DistillationConfiguration.options + RunFolderOptions.training + [
-        ConfigurationOption("distributed", .flag, "", "data-parallel over the processes of mpirun -np N: --batch is the global batch (a multiple of N), rank 0 writes the run folder"),
-    ]
+    static let options = DistillationConfiguration.options + RunFolderOptions.training + [DistributedRun.option]
 
     static let help = CommandHelp.text(
         "distill", synopsis: "--teacher PATH --data DATA --output DIR [--transfer SPEC] [--degrade SPEC] [options]",
@@ -14,9 +12,7 @@ enum DistillCommand {
         notes: ["transfer spec: name[=weight][:option=value]... comma-separated, e.g. l2=5,nst=50:map=stage2,darkrank-soft=1,adda",
                 "degradation spec: size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,jpeg=30..90,up=32 (see Docs/Datasets.md)",
                 "--init teacher starts the student from the teacher's weights (same model and sizes); report such students apart from",
-                "scratch ones: a shared initialisation alone aligns the embedding spaces.",
-                "--distributed: mpirun -np 2 --oversubscribe --allow-run-as-root crossres distill ... --distributed (see Docs/Distributed.md);",
-                "a checkpoint resumes under any process count that divides --batch."],
+                "scratch ones: a shared initialisation alone aligns the embedding spaces."] + DistributedRun.notes("distill"),
         example: "crossres distill --teacher runs/teacher --data synthetic:identities=20,images=8,size=32 --transfer l2=5,adda --steps 200 --batch 32 --output runs/student-l2-adda")
 
     static func run(_ arguments: [String]) throws {
@@ -27,18 +23,11 @@ enum DistillCommand {
             try DistillationTraining(configuration: run.configuration).run(output: run.output, overwrite: run.force, resume: run.resume)
             return
         }
-        let group = try ProcessGroup.world()
-        do {
-            let run = try RunFolderOptions.trainingRun(DistillationConfiguration.self, invocation)
-            try group.ensureSameConfiguration(String(decoding: try run.configuration.jsonData(), as: UTF8.self) + "\n" + run.output)
+        try DistributedRun.run("distill", DistillationConfiguration.self, invocation, batch: \.training.batch) { run, group in
             var training = try DistillationTraining(configuration: run.configuration)
             training.parallelism = group
             if !group.isRoot { training.say = { _ in } }
-            if group.isRoot { print("data-parallel over \(group.size) process(es): global batch \(run.configuration.training.batch), \(run.configuration.training.batch / max(group.size, 1)) per process") }
             try training.run(output: run.output, overwrite: run.force, resume: run.resume)
-            try group.finalize()
-        } catch {
-            group.abort("crossres distill: \(error)")
         }
     }
 }

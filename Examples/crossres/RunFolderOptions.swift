@@ -21,7 +21,10 @@ enum RunFolderOptions {
 
     /// The configuration of a training command: from the layers, or, with `--resume`, from the
     /// run folder's settings (which the layers may only repeat).
-    static func trainingRun<C: RunConfiguration>(_ type: C.Type, _ invocation: Invocation) throws -> (configuration: C, output: String, resume: Bool, force: Bool) {
+    /// A training command's settings, run folder and how to treat it.
+    typealias TrainingRun<C> = (configuration: C, output: String, resume: Bool, force: Bool)
+
+    static func trainingRun<C: RunConfiguration>(_ type: C.Type, _ invocation: Invocation) throws -> TrainingRun<C> {
         let output = try invocation.required("output")
         let resume = try invocation.bool("resume"), force = try invocation.bool("force")
         guard !(resume && force) else { throw CommandLineError("--resume continues a run and --force replaces it: give one of them") }

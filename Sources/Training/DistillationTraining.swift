@@ -246,10 +246,8 @@ public struct DistillationTraining {
         let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
         let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
-        let run = !isRoot ? nil : resume ? try TrainingRunFolder.reopen(output, configuration: c)
-                                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
-        var start = resume ? try run?.restore(task) ?? 0 : 0
-        start = try parallelism?.synchronise(task, step: start) ?? start
+        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
+                                                      parallelism: parallelism)
         if start == t.steps, let finished = run?.result(Result.self) {
             say("\(output) is complete (step \(start) of \(t.steps)); nothing to resume")
             return finished

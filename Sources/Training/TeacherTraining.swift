@@ -16,6 +16,9 @@ public struct TeacherTraining {
     public let configuration: TrainingConfiguration
     /// Prints progress lines (default: standard output).
     public var say: (String) -> Void = { print($0) }
+    /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
+    /// `nil`: one process. Only rank 0 touches the run folder.
+    public var parallelism: (any DataParallelism)?
 
     public init(configuration: TrainingConfiguration) throws {
         try configuration.validate()
@@ -44,35 +47,39 @@ public struct TeacherTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration
-        if !resume { try RunFolder.checkCreatable(output, overwrite: overwrite) }
+        let isRoot = parallelism?.isRoot ?? true
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite) }
         let source = try c.dataSource()
         let dataset = try source.open()
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)
         let backbone = try ModelFactory.make(architecture, using: &generator)
         let head = c.makeHead(classes: dataset.identityCount, embeddingDimension: architecture.embeddingSize, using: &generator)
-        let task = ClassifierTask(backbone: backbone, head: head, optimizer: c.makeOptimizer(backbone.parameters() + head.parameters()))
-        let batches = try c.makeBatches(dataset, hrSize: architecture.inputSize)
+        let optimizer = c.makeOptimizer(backbone.parameters() + head.parameters())
+        let classifier = ClassifierTask(backbone: backbone, head: head, optimizer: try parallelism?.distribute(optimizer) ?? optimizer)
+        let task = parallelism?.distribute(classifier) ?? classifier
+        let globalBatches = try c.makeBatches(dataset, hrSize: architecture.inputSize)
+        let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
-        let run = resume ? try TrainingRunFolder.reopen(output, configuration: c)
-                         : try TrainingRunFolder.create(output, configuration: c, overwrite: overwrite)
-        let start = resume ? try run.restore(task) : 0
-        if start == c.steps, let finished = run.result(Result.self) {
-            say("\(run.path) is complete (step \(start) of \(c.steps)); nothing to resume")
+        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
+                                                      parallelism: parallelism)
+        if start == c.steps, let finished = run?.result(Result.self) {
+            say("\(output) is complete (step \(start) of \(c.steps)); nothing to resume")
             return finished
         }
         let parameters = backbone.parameters().reduce(0) { $0 + $1.value.count }
         say("teacher \(architecture), \(parameters) parameters; \(dataset.count) images of \(dataset.identityCount) identities from \(source)"
-            + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(run.path)")
-        let summary = try run.train(task, batches: batches, steps: c.steps, startStep: start, checkpointEvery: c.checkpointEvery,
-                                    label: "teacher", metadata: ["crossres.command": "train-teacher",
-                                                                 "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
-        let weights = run.folder.file(ModelFactory.backboneFileName)
-        try ModelFactory.save(backbone, configuration: architecture, to: weights)
+            + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(output)")
+        let summary = try run?.train(task, batches: batches, steps: c.steps, startStep: start, checkpointEvery: c.checkpointEvery,
+                                     label: "teacher", metadata: ["crossres.command": "train-teacher",
+                                                                  "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
+            ?? TrainingLoop(steps: c.steps).run(task, batches: batches, startStep: start)
+        let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
+        if isRoot { try ModelFactory.save(backbone, configuration: architecture, to: weights) }
         let result = Result(backbone: architecture, data: source.description, images: dataset.count, identities: dataset.identityCount,
                             parameters: parameters, steps: c.steps, resumedFrom: resume ? start : nil, seconds: summary.seconds,
                             finalTerms: Dictionary(summary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }), weights: weights)
-        try run.writeResult(result)
+        try run?.writeResult(result)
         say(String(format: "teacher trained in %.1f s; weights %@", summary.seconds, weights))
         return result
     }

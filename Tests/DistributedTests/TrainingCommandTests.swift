@@ -1,15 +1,17 @@
 import Foundation
 import Testing
 
-/// `crossres distill --distributed` under `mpirun -np 2`: rank 0 writes the run folder, and
-/// checkpoints move between process counts (SmallFaceNet has BatchNorm, whose per-rank
-/// statistics make 1- and 2-process weights differ, so this checks the wiring; the numerical
-/// equivalence is ``DataParallelTrainingTests``).
+/// `crossres train-teacher --distributed` and `crossres distill --distributed` under `mpirun
+/// -np 2`: rank 0 writes the run folder, and checkpoints move between process counts
+/// (SmallFaceNet has BatchNorm, whose per-rank statistics make 1- and 2-process weights
+/// differ, so this checks the wiring; the numerical equivalence is ``DataParallelTrainingTests``).
 @Suite(.serialized, .enabled(if: MPIJob.available && MPIJob.crossres != nil, "\(MPIJob.unavailable), and the crossres executable"))
-struct DistillCommandTests {
+struct TrainingCommandTests {
     static let model = ["--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16", "--embedding-size", "8"]
     static let data = model + ["--batch", "8"]
-    static let distill = ["distill", "--teacher", "teacher", "--transfer", "l2=5", "--degrade", "size=8,up=16"] + data
+    static let teacher = ["train-teacher"] + data
+    static let distillCommand = ["distill", "--teacher", "teacher", "--transfer", "l2=5", "--degrade", "size=8,up=16"]
+    static let distill = distillCommand + data
 
     func crossres(_ arguments: [String], processes: Int, in folder: URL) throws -> String {
         let outcome = try MPIJob.run(arguments, processes: processes, in: folder, timeout: 120, program: MPIJob.crossres)
@@ -28,18 +30,35 @@ struct DistillCommandTests {
                                          to: folder.appendingPathComponent("\(target)/\(checkpoint)"))
     }
 
-    @Test func twoProcessRunsWriteOneFolderAndResumeUnderOtherCounts() throws {
-        let folder = try MPIJob.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try crossres(["train-teacher", "--steps", "2", "--output", "teacher"] + Self.data, processes: 1, in: folder)
-
-        let two = try crossres(Self.distill + ["--steps", "2", "--distributed", "--output", "two"], processes: 2, in: folder)
+    /// A 2-process run of `command` into `two`: one run folder, each step logged once.
+    func expectOneFolder(_ command: [String], in folder: URL) throws {
+        let two = try crossres(command + ["--steps", "2", "--distributed", "--output", "two"], processes: 2, in: folder)
         #expect(two.contains("data-parallel over 2 process(es): global batch 8, 4 per process"), "\(two)")
         for name in ["settings.json", "metrics.jsonl", "checkpoint.safetensors", "backbone.safetensors", "result.json"] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("two/\(name)").path), "\(name)")
         }
         let records = try String(contentsOf: folder.appendingPathComponent("two/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(records.count == 2, "rank 0 alone logs each step once: \(records)")
+    }
+
+    @Test func twoProcessTeacherRunsWriteOneFolderAndResumeInOne() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try expectOneFolder(Self.teacher, in: folder)
+
+        // 2 → 1: the 2-process checkpoint continues in one process.
+        _ = try crossres(Self.teacher + ["--steps", "4", "--output", "one"], processes: 1, in: folder)
+        try rewind("one", to: "two", in: folder)
+        let resumed = try crossres(["train-teacher", "--output", "one", "--resume"], processes: 1, in: folder)
+        #expect(resumed.contains("resuming at step 2 of 4"), "\(resumed)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("one/result.json").path))
+    }
+
+    @Test func twoProcessDistillRunsWriteOneFolderAndResumeUnderOtherCounts() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try crossres(Self.teacher + ["--steps", "2", "--output", "teacher"], processes: 1, in: folder)
+        try expectOneFolder(Self.distill, in: folder)
 
         // 2 → 1: the 2-process checkpoint continues in one process.
         _ = try crossres(Self.distill + ["--steps", "4", "--output", "one"], processes: 1, in: folder)
@@ -56,15 +75,20 @@ struct DistillCommandTests {
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("more/result.json").path))
     }
 
-    @Test func aBatchThatDoesNotSplitStopsEveryRank() throws {
+    @Test(arguments: ["train-teacher", "distill"])
+    func aBatchThatDoesNotSplitStopsEveryRank(_ command: String) throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try crossres(["train-teacher", "--steps", "1", "--output", "teacher"] + Self.data, processes: 1, in: folder)
-        let odd = ["distill", "--teacher", "teacher", "--transfer", "l2=5", "--degrade", "size=8,up=16", "--batch", "7"] + Self.model
+        let odd = (command == "distill" ? Self.distillCommand : [command]) + Self.model + ["--batch", "7"]
+        if command == "distill" {
+            _ = try crossres(Self.teacher + ["--steps", "1", "--output", "teacher"], processes: 1, in: folder)
+        }
         let outcome = try MPIJob.run(odd + ["--steps", "2", "--distributed", "--output", "odd"], processes: 2,
                                      in: folder, timeout: 120, program: MPIJob.crossres)
         #expect(!outcome.timedOut, "hung: \(outcome.output)")
         #expect(outcome.status != 0)
+        #expect(outcome.output.contains("crossres \(command):"), "\(outcome.output)")
         #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes"), "\(outcome.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd/checkpoint.safetensors").path))
     }
 }
