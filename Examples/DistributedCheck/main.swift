@@ -11,6 +11,7 @@ import Distributed
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
 //                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet] [--optimizer sgd|adam]
 //                          [--replicas PREFIX]   (every rank writes PREFIX.<rank>.safetensors)
+//                          [--sync-batchnorm]    (smallfacenet: BatchNorm with the global batch's statistics)
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
@@ -26,7 +27,7 @@ struct Settings {
         while let flag = rest.popFirst() {
             guard flag.hasPrefix("--") else { throw CheckError("unexpected argument '\(flag)'") }
             let name = String(flag.dropFirst(2))
-            if name == "resume" { values[name] = "true"; continue }
+            if name == "resume" || name == "sync-batchnorm" { values[name] = "true"; continue }
             guard let value = rest.popFirst() else { throw CheckError("\(flag) needs a value") }
             values[name] = value
         }
@@ -133,8 +134,9 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
     case "perceptron":
         let perceptron = Perceptron(inputs: 16, width: width, outputs: 4, using: &generator)
         (model, forward, inputs, outputs) = (perceptron, { perceptron($0) }, [16, 1, 1], 4)
-    case "smallfacenet":  // has BatchNorm: per-rank statistics, for throughput only
+    case "smallfacenet":  // has BatchNorm: per-rank statistics unless --sync-batchnorm
         let network = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)
+        if settings.values["sync-batchnorm"] != nil { group.synchroniseBatchNorm(in: network) }
         (model, forward, inputs, outputs) = (network, { network.features($0).embedding }, [3, 32, 32], 32)
     case let other: throw CheckError("unknown --model '\(other)' (perceptron or smallfacenet)")
     }

@@ -23,6 +23,11 @@ public class BatchNorm: Layer {
     /// Number of channels `C`.
     public let featureCount: Int
     public var isTraining = true
+    /// When set, training mode normalises with the statistics of the global batch of a
+    /// data-parallel run, summed over its processes (synchronised BatchNorm); `nil`: each
+    /// process's own batch. The `Distributed` module's `ProcessGroup.synchroniseBatchNorm(in:)`
+    /// sets it on every BatchNorm of a model.
+    public var synchronisation: (any CrossProcessSum)?
     /// Input ranks this layer accepts.
     let ranks: Set<Int>
 
@@ -83,12 +88,19 @@ public class BatchNorm: Layer {
             return Tensor.batchNorm(x, mean: runningMean.value, variance: runningVar.value,
                                     weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         }
-        let perChannel = x.count / featureCount
+        var perChannel = x.count / featureCount
         precondition(!isTraining || perChannel > 1,
                      "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)")
-        let (y, mean, variance) = slope.map {
-            Tensor.batchNormPReLU(x, weight: weight?.value, bias: bias?.value, slope: $0, epsilon: epsilon)
-        } ?? Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
+        let y: Tensor, mean: Tensor, variance: Tensor
+        if isTraining, let synchronisation {
+            let normalized: Tensor
+            (normalized, mean, variance, perChannel) = synchronisedNormalization(x, processes: synchronisation)
+            y = slope.map { normalized.prelu(slope: $0) } ?? normalized
+        } else {
+            (y, mean, variance) = slope.map {
+                Tensor.batchNormPReLU(x, weight: weight?.value, bias: bias?.value, slope: $0, epsilon: epsilon)
+            } ?? Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
+        }
         if isTraining, let runningMean, let runningVar, let numBatchesTracked {
             let batches = numBatchesTracked.value.item + 1
             numBatchesTracked.value = Tensor(batches)
