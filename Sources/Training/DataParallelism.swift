@@ -1,3 +1,4 @@
+import Layers
 import Optim
 
 /// How a run is spread over processes — implemented by the `Distributed` module's
@@ -13,4 +14,8 @@ public protocol DataParallelism {
     func shard(_ batches: any BatchProvider) throws -> any BatchProvider
     /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.
     func synchronise(_ task: any TrainingTask, step: Int) throws -> Int
+    /// Makes every BatchNorm of `model` normalise with the global batch's statistics (synchronised
+    /// BatchNorm); returns how many it set.
+    @discardableResult
+    func synchroniseBatchNorm(in model: any Module) -> Int
 }

@@ -207,6 +207,7 @@ public struct DistillationTraining {
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
         let student = try ModelFactory.make(architecture, using: &generator)
+        if t.syncBatchnorm { parallelism?.synchroniseBatchNorm(in: student) }
         if c.initialisation == "teacher" {
             guard architecture == teacherArchitecture else {
                 throw TrainingError.invalidConfiguration("--init teacher copies the teacher's weights, so the student must be the teacher's architecture: teacher \(teacherArchitecture), student \(architecture)")

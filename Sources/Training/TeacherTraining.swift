@@ -54,6 +54,7 @@ public struct TeacherTraining {
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)
         let backbone = try ModelFactory.make(architecture, using: &generator)
+        if c.syncBatchnorm { parallelism?.synchroniseBatchNorm(in: backbone) }
         let head = c.makeHead(classes: dataset.identityCount, embeddingDimension: architecture.embeddingSize, using: &generator)
         let optimizer = c.makeOptimizer(backbone.parameters() + head.parameters())
         let classifier = ClassifierTask(backbone: backbone, head: head, optimizer: try parallelism?.distribute(optimizer) ?? optimizer)

@@ -39,13 +39,17 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
     public var checkpointEvery = 200
     /// Threads preparing batches (does not change the numbers).
     public var workers = 2
+    /// In a data-parallel run, BatchNorm normalises with the global batch's statistics
+    /// (synchronised over the processes) instead of each process's shard's; no effect in one
+    /// process.
+    public var syncBatchnorm = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, embeddingSize = "embedding-size", inputSize = "input-size", steps, batch, lr, optimizer, momentum
         case weightDecay = "weight-decay", schedule, head, headScale = "head-scale", headMargin = "head-margin", seed, flip
-        case checkpointEvery = "checkpoint-every", workers
+        case checkpointEvery = "checkpoint-every", workers, syncBatchnorm = "sync-batchnorm"
     }
 
     public static let pathKeys = ["data"]
@@ -69,6 +73,7 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("flip", .boolean, "BOOL", "random horizontal flips"),
         ConfigurationOption("checkpoint-every", .integer, "N", "steps between checkpoints; one is also written at the end"),
         ConfigurationOption("workers", .integer, "N", "threads preparing batches"),
+        ConfigurationOption("sync-batchnorm", .boolean, "BOOL", "with --distributed: BatchNorm with the global batch's statistics, synchronised over the processes"),
     ]
 
     public func validate() throws {
