@@ -88,9 +88,7 @@ public class BatchNorm: Layer {
             return Tensor.batchNorm(x, mean: runningMean.value, variance: runningVar.value,
                                     weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         }
-        var perChannel = x.count / featureCount
-        precondition(!isTraining || perChannel > 1,
-                     "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)")
+        var perChannel = x.count / featureCount  // over every process when synchronised
         let y: Tensor, mean: Tensor, variance: Tensor
         if isTraining, let synchronisation {
             let normalized: Tensor
@@ -101,6 +99,9 @@ public class BatchNorm: Layer {
                 Tensor.batchNormPReLU(x, weight: weight?.value, bias: bias?.value, slope: $0, epsilon: epsilon)
             } ?? Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         }
+        precondition(!isTraining || perChannel > 1,
+                     "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)"
+                        + (synchronisation == nil ? "" : " (\(perChannel) over all processes)"))
         if isTraining, let runningMean, let runningVar, let numBatchesTracked {
             let batches = numBatchesTracked.value.item + 1
             numBatchesTracked.value = Tensor(batches)

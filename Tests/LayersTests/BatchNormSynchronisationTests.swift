@@ -69,3 +69,14 @@ func synchronisedBatchNormOfIdenticalReplicasIsPlainBatchNorm(_ shape: [Int]) {
     let check = GradientCheck.run([x]) { t in synchronised(t[0], followedBy: prelu) }
     #expect(check.passed, "\(check)")
 }
+
+/// One row per process is a batch when synchronised: the count is the global one.
+@Test func synchronisedBatchNormTakesOneRowPerProcess() {
+    let bn = BatchNorm1d(3)
+    bn.bias!.value = Tensor([0.1, 0.2, 0.3])
+    bn.synchronisation = IdenticalReplicas(3)
+    // Three identical rows: zero variance, so the output is β.
+    let y = bn(Tensor(shape: [1, 3], scalars: [1, -2, 5]))
+    #expect(zip(y.scalars, [0.1, 0.2, 0.3] as [Float]).allSatisfy { abs($0 - $1) <= 1e-6 })
+    #expect(bn.numBatchesTracked!.value.item == 1)
+}
