@@ -25,4 +25,8 @@ if [ "${1:-}" = "--python" ] && command -v python3 >/dev/null; then
     python3 - <<'PY' 2>/dev/null || python3 -m pip install -q numpy pillow safetensors scikit-learn >&2 || echo "note: Python test fixtures unavailable; those tests will skip" >&2
 import numpy, PIL, safetensors, sklearn
 PY
+    # PyTorch's CPU build, for the cross-check of our models against the team's reference
+    # definitions (pinned: an unpinned `torch` would fetch a CUDA build of several GB).
+    python3 -c "import torch" 2>/dev/null || python3 -m pip install -q "torch==2.13.0+cpu" >&2 \
+        || echo "note: torch 2.13.0+cpu unavailable; the PyTorch cross-check will skip" >&2
 fi
