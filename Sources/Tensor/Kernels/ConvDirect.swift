@@ -234,31 +234,16 @@ enum ConvDirect {
 
     /// The input gradient of a stride-1 convolution as a forward correlation: `dx` is `dy`,
     /// padded by `(k − 1)·d − p`, correlated with the flipped kernels (input and output channels
-    /// of each group exchanged), by this kernel's forward pass. Register-blocked like the forward
-    /// pass, so it beats ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for
-    /// strides above 1 or padding beyond `(k − 1)·d`.
+    /// of each group exchanged; ``ConvGeometry/inputGradientCorrelation``), by this kernel's
+    /// forward pass. Register-blocked like the forward pass, so it beats
+    /// ``backwardInput(_:dy:w:dx:)``; returns `false` (doing nothing) for strides above 1 or
+    /// padding beyond `(k − 1)·d`.
     static func backwardInputByCorrelation(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                            dx: UnsafeMutablePointer<Float>) -> Bool {
-        let top = (g.kernelHeight &- 1) &* g.dilationHeight &- g.padHeight
-        let left = (g.kernelWidth &- 1) &* g.dilationWidth &- g.padWidth
-        guard g.strideHeight == 1 && g.strideWidth == 1 && top >= 0 && left >= 0 else { return false }
-        let transposed = ConvGeometry(input: [g.batch, g.outChannels, g.outHeight, g.outWidth],
-                                      weight: [g.inChannels, g.outPerGroup, g.kernelHeight, g.kernelWidth], bias: nil,
-                                      stride: 1, padding: Size2D(top, left), dilation: Size2D(g.dilationHeight, g.dilationWidth),
-                                      groups: g.groups)
-        let area = g.kernelArea
-        let flippedStorage = TensorStorage(count: g.inChannels &* g.outPerGroup &* area)  // from the buffer pool
-        let flipped = flippedStorage.base
-        defer { withExtendedLifetime(flippedStorage) {} }
-        for c in 0..<g.inChannels {
-            let group = c / g.inPerGroup, ci = c % g.inPerGroup
-            for oo in 0..<g.outPerGroup {
-                let src = w + ((group &* g.outPerGroup &+ oo) &* g.inPerGroup &+ ci) &* area
-                let dst = flipped + (c &* g.outPerGroup &+ oo) &* area
-                for t in 0..<area { dst[t] = src[area &- 1 &- t] }
-            }
-        }
-        forward(transposed, x: dy, w: flipped, bias: nil, y: dx)
+        guard let correlation = g.inputGradientCorrelation else { return false }
+        let flipped = g.flippedKernels(w)
+        defer { withExtendedLifetime(flipped) {} }
+        forward(correlation, x: dy, w: flipped.base, bias: nil, y: dx)
         return true
     }
 

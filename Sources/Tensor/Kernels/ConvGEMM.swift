@@ -171,31 +171,16 @@ enum ConvGEMM {
     ///     dx[n, c, y, x] = Σ_{o, u, v} w'[c, o, u, v] · dy[n, o, y + u − p', x + v − p']
     ///     w'[c, o, u, v] = w[o, c, kH − 1 − u, kW − 1 − v],   p' = k − 1 − p
     ///
-    /// (per group). Its GEMMs have the forward's depth `O/g·kH·kW` instead of the `O/g` of
-    /// `Wᵀ·dY`, and no col2im scatter-add is needed. Returns `false` (writing nothing) when the
-    /// geometry does not allow it.
+    /// (per group; ``ConvGeometry/inputGradientCorrelation``, ``ConvGeometry/flippedKernels(_:)``).
+    /// Its GEMMs have the forward's depth `O/g·kH·kW` instead of the `O/g` of `Wᵀ·dY`, and no
+    /// col2im scatter-add is needed. Returns `false` (writing nothing) when the geometry does
+    /// not allow it.
     static func backwardInputByCorrelation(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                            dx: UnsafeMutablePointer<Float>) -> Bool {
-        guard !g.isPointwise, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
-              g.padHeight < g.kernelHeight, g.padWidth < g.kernelWidth else { return false }
-        let cg = g.inPerGroup, og = g.outPerGroup, kh = g.kernelHeight, kw = g.kernelWidth, area = g.kernelArea
-        let flippedGeometry = ConvGeometry(input: g.outputShape, weight: [g.inChannels, og, kh, kw], bias: nil, stride: 1,
-                                           padding: Size2D(kh &- 1 &- g.padHeight, kw &- 1 &- g.padWidth), dilation: 1,
-                                           groups: g.groups)
-        precondition(flippedGeometry.outputShape == g.inputShape, "conv2d backward: correlation geometry \(flippedGeometry.outputShape) ≠ input \(g.inputShape)")
-        let flippedStorage = TensorStorage(count: g.inChannels &* og &* area)  // from the buffer pool
-        let flipped = flippedStorage.base
-        defer { withExtendedLifetime(flippedStorage) {} }
-        for group in 0..<g.groups {
-            for c in 0..<cg {
-                for o in 0..<og {
-                    let src = w + ((group &* og &+ o) &* cg &+ c) &* area
-                    let dst = flipped + ((group &* cg &+ c) &* og &+ o) &* area
-                    for i in 0..<area { dst[i] = src[area &- 1 &- i] }
-                }
-            }
-        }
-        flippedGeometry.forward(x: dy, w: flipped, bias: nil, y: dx)
+        guard !g.isPointwise, g.dilationHeight == 1, g.dilationWidth == 1, let correlation = g.inputGradientCorrelation else { return false }
+        let flipped = g.flippedKernels(w)
+        defer { withExtendedLifetime(flipped) {} }
+        correlation.forward(x: dy, w: flipped.base, bias: nil, y: dx)
         return true
     }
 

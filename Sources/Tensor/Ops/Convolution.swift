@@ -140,6 +140,39 @@ struct ConvGeometry {
         }
     }
 
+    /// The geometry of this stride-1 convolution's input gradient as a forward correlation of
+    /// `dY` (shape ``outputShape``) with ``flippedKernels(_:)``, padded by `(k − 1)·d − p`:
+    ///
+    ///     dx[n, c, y, x] = Σ_{o, u, v} w'[c, o, u, v] · dy[n, o, y + u·d − p', x + v·d − p'],   p' = (k − 1)·d − p
+    ///
+    /// (per group); `nil` for strides above 1 or padding beyond `(k − 1)·d`.
+    var inputGradientCorrelation: ConvGeometry? {
+        let top = (kernelHeight &- 1) &* dilationHeight &- padHeight
+        let left = (kernelWidth &- 1) &* dilationWidth &- padWidth
+        guard strideHeight == 1 && strideWidth == 1 && top >= 0 && left >= 0 else { return nil }
+        let correlation = ConvGeometry(input: outputShape, weight: [inChannels, outPerGroup, kernelHeight, kernelWidth], bias: nil,
+                                       stride: 1, padding: Size2D(top, left), dilation: Size2D(dilationHeight, dilationWidth),
+                                       groups: groups)
+        precondition(correlation.outputShape == inputShape, "conv2d backward: correlation geometry \(correlation.outputShape) ≠ input \(inputShape)")
+        return correlation
+    }
+
+    /// The kernels `w` of ``inputGradientCorrelation``: each turned by 180° and each group's
+    /// input and output channels exchanged, `w'[c, o, u, v] = w[o, c, kH − 1 − u, kW − 1 − v]`
+    /// (storage from the buffer pool).
+    func flippedKernels(_ w: UnsafePointer<Float>) -> TensorStorage {
+        let area = kernelArea, cg = inPerGroup, og = outPerGroup
+        let flipped = TensorStorage(count: inChannels &* og &* area)
+        for c in 0..<inChannels {
+            let group = c / cg, ci = c % cg
+            for o in 0..<og {
+                let src = w + ((group &* og &+ o) &* cg &+ ci) &* area, dst = flipped.base + (c &* og &+ o) &* area
+                for t in 0..<area { dst[t] = src[area &- 1 &- t] }
+            }
+        }
+        return flipped
+    }
+
     /// Output columns `lo...hi` whose input column `j·s + offset` lies inside `0..<width`
     /// (empty when `lo > hi`).
     @inline(__always)
