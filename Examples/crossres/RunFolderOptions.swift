@@ -19,11 +19,11 @@ enum RunFolderOptions {
         ConfigurationOption("force", .flag, "", "replace an existing report folder"),
     ]
 
-    /// The configuration of a training command: from the layers, or, with `--resume`, from the
-    /// run folder's settings (which the layers may only repeat).
     /// A training command's settings, run folder and how to treat it.
     typealias TrainingRun<C> = (configuration: C, output: String, resume: Bool, force: Bool)
 
+    /// The configuration of a training command: from the layers, or, with `--resume`, from the
+    /// run folder's settings (which the layers may only repeat).
     static func trainingRun<C: RunConfiguration>(_ type: C.Type, _ invocation: Invocation) throws -> TrainingRun<C> {
         let output = try invocation.required("output")
         let resume = try invocation.bool("resume"), force = try invocation.bool("force")
