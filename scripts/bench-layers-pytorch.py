@@ -31,6 +31,27 @@ def timed(step, iterations, warmup=3):
     return statistics.median(times), min(times)
 
 
+def in_layout(channels_last, module, x):
+    """`module` and `x`, in torch.channels_last memory format when asked."""
+    if channels_last:
+        return module.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+    return module, x
+
+
+def report(name, make_step, iterations):
+    """Times the step `make_step(channels_last)` builds, in NCHW and channels_last; prints one row."""
+    row = [timed(make_step(channels_last), iterations) for channels_last in (False, True)]
+    print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+
+
+def inference(module, x):
+    """A forward pass without gradients."""
+    def step():
+        with torch.no_grad():
+            module(x)
+    return step
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -40,32 +61,21 @@ def main():
     torch.manual_seed(0)
     print(f"{'case':<44} {'NCHW ms (min)':>16} {'channels_last ms (min)':>24}")
     for c, o, k, s, side in LAYERS:
-        row = []
-        for channels_last in (False, True):
-            conv = torch.nn.Conv2d(c, o, k, s, k // 2, bias=False)
-            x = torch.randn(64, c, side, side)
-            if channels_last:
-                conv, x = conv.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+        def training(channels_last):  # called within this iteration
+            conv, x = in_layout(channels_last, torch.nn.Conv2d(c, o, k, s, k // 2, bias=False), torch.randn(64, c, side, side))
             x.requires_grad_(c != 3)
 
             def step():
                 conv.weight.grad, x.grad = None, None
                 conv(x).sum().backward()
-            row.append(timed(step, args.iterations))
-        name = f"conv {c}->{o} {k}x{k} s{s} {side}x{side} b64 fwd+bwd"
-        print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+            return step
+        report(f"conv {c}->{o} {k}x{k} s{s} {side}x{side} b64 fwd+bwd", training, args.iterations)
 
     for c, groups, s, side in DEPTHWISE:
-        row = []
-        for channels_last in (False, True):
+        def forward(channels_last):  # called within this iteration
             conv = torch.nn.Conv2d(c, c, 3, s, 1, groups=groups, bias=False)
-            x = torch.randn(64, c, side, side)
-            if channels_last:
-                conv, x = conv.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
-            with torch.no_grad():
-                row.append(timed(lambda: conv(x), args.iterations))
-        name = f"conv {c} ch, {c // groups} per group, s{s} {side}x{side} b64 fwd"
-        print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
+            return inference(*in_layout(channels_last, conv, torch.randn(64, c, side, side)))
+        report(f"conv {c} ch, {c // groups} per group, s{s} {side}x{side} b64 fwd", forward, args.iterations)
 
     bench_dir = os.path.dirname(os.environ.get("TORCH_BENCH", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
                                                                          "bench", "pytorch", "bench_torch.py")))
@@ -75,17 +85,9 @@ def main():
     except ImportError:
         print(f"MobileFaceNet-32 teacher: skipped (no models.py in {bench_dir}; set TORCH_BENCH)")
         return
-    row = []
-    for channels_last in (False, True):
-        model = MobileFaceNet(input_size=32).eval()
-        x = torch.randn(64, 3, 32, 32)
-        if channels_last:
-            model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
-        with torch.no_grad():
-            row.append(timed(lambda: model(x), args.iterations))
-    name = "teacher MobileFaceNet-32 eval forward b64"
-    print(f"{name:<44} {row[0][0]:9.2f} ({row[0][1]:.2f}) {row[1][0]:15.2f} ({row[1][1]:.2f})")
-
+    def teacher(channels_last):
+        return inference(*in_layout(channels_last, MobileFaceNet(input_size=32).eval(), torch.randn(64, 3, 32, 32)))
+    report("teacher MobileFaceNet-32 eval forward b64", teacher, args.iterations)
 
 if __name__ == "__main__":
     main()
