@@ -1,12 +1,13 @@
 /// Fused batch-normalisation loops over an `[N, C, inner]` view.
 ///
-/// The channels are split into contiguous ranges (``parallelFor(_:grain:_:)``'s pieces), and
-/// every pass walks its range in memory order — sample by sample, the range's planes back to
-/// back — accumulating per-channel sums in a small scratch buffer. Walking channel by channel
-/// instead (one plane of 16–3136 floats, then a jump of `C·inner` floats to the next sample)
-/// defeats the hardware prefetchers, which stop at 4 KiB pages: streaming made the training
-/// forward and backward 1.5–2.6× faster on the W5 shapes. Each channel's sums are still taken
-/// in a fixed order (sample by sample, `SIMD8` lanes per plane, planes combined in double
+/// Every pass runs in parallel over ``parallelFor(_:grain:_:)``'s pieces of the batch, the split
+/// the convolutions use, so that each thread reads the planes it wrote itself. (Splitting the
+/// channels instead made each thread read half its planes from the other core's cache: when
+/// the machine's two vCPUs sit on different dies, where a cache line takes 6× as long to cross,
+/// that cost a W5b step about 6 ms.) A pass walks its images' planes in memory order, which the
+/// hardware prefetchers follow. Per-channel results are combined from per-plane values
+/// (moments, gradient sums) channel by channel, sample by sample, on the caller: each channel's
+/// sums are taken in a fixed order (`SIMD8` lanes per plane, planes combined in double
 /// precision), so the results do not depend on the thread count at all.
 enum BatchNormKernel {
     struct Layout {
@@ -22,16 +23,45 @@ enum BatchNormKernel {
         @inline(__always) func plane(_ n: Int, _ c: Int) -> Int { (n &* channels &+ c) &* inner }
     }
 
-    /// Runs `body` on contiguous channel ranges in parallel (at least 16 K elements per task).
-    /// `body` gets its channel range and a scratch buffer of `scratchPerChannel` doubles per
-    /// channel of the range (stack-allocated when small, zeroed: the passes accumulate into it).
-    static func forEachChannelRange(_ l: Layout, scratchPerChannel: Int,
-                             _ body: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) {
-        parallelFor(l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.count, 1))) { channels in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, channels.count &* scratchPerChannel)) { scratch in
-                scratch.initialize(repeating: 0)
-                body(channels, scratch)
+    /// Runs `body(n, c)` on every plane, in parallel over pieces of the batch (at least 16 K
+    /// elements per piece), each piece's planes in memory order.
+    @inline(__always)
+    static func forEachPlane(_ l: Layout, _ body: (_ n: Int, _ c: Int) -> Void) {
+        parallelFor(l.batch, grain: Swift.max(1, 16_384 / Swift.max(l.channels &* l.inner, 1))) { images in
+            for n in images {
+                for c in 0..<l.channels { body(n, c) }
             }
+        }
+    }
+
+    /// `width` values per plane, written by `plane(n, c, values)` in parallel
+    /// (``forEachPlane(_:_:)``), then read by `channel(c, values, stride)` once per channel on
+    /// the caller: the channel's values of sample `n` are at `values + n·stride`.
+    @inline(__always)
+    static func combinePlanes(_ l: Layout, width: Int, plane: (_ n: Int, _ c: Int, _ values: UnsafeMutablePointer<Double>) -> Void,
+                              channel: (_ c: Int, _ values: UnsafePointer<Double>, _ stride: Int) -> Void) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.batch &* l.channels &* width)) { buffer in
+            let values = buffer.baseAddress!, stride = l.channels &* width
+            forEachPlane(l) { n, c in plane(n, c, values + (n &* stride &+ c &* width)) }
+            for c in 0..<l.channels { channel(c, values + c &* width, stride) }
+        }
+    }
+
+    /// Per-channel sums of `width` per-plane values (``combinePlanes(_:width:plane:channel:)``,
+    /// added sample by sample in double precision): `body` gets the `[C × width]` totals.
+    @inline(__always)
+    static func withChannelSums(_ l: Layout, width: Int, plane: (_ n: Int, _ c: Int, _ values: UnsafeMutablePointer<Double>) -> Void,
+                                _ body: (UnsafePointer<Double>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.channels &* width)) { buffer in
+            let totals = buffer.baseAddress!
+            totals.initialize(repeating: 0, count: l.channels &* width)
+            combinePlanes(l, width: width, plane: plane) { c, values, stride in
+                let sum = totals + c &* width
+                for n in 0..<l.batch {
+                    for k in 0..<width { sum[k] += values[n &* stride &+ k] }
+                }
+            }
+            body(totals)
         }
     }
 
@@ -67,56 +97,34 @@ enum BatchNormKernel {
         return (Double(k) + t1 / count, Swift.max(0, Double(s2) - t1 * t1 / count))
     }
 
-    /// Per-channel batch statistics of a channel range in one pass over `x`: plane moments from
-    /// ``planeMoments(_:_:)`` merged sample by sample with Chan et al.'s pairwise update
+    /// Per-channel batch statistics in one pass over `x`, then per channel: writes `mean`, the
+    /// biased `variance`, `invstd = 1/√(variance + ε)` and the output scale `γ·invstd` to `scale`.
+    /// Plane moments from ``planeMoments(_:_:)`` are merged sample by sample with Chan et al.'s
+    /// pairwise update
     ///
     ///     δ = mean_p − mean,  mean += δ·n_p/(n + n_p),  M2 += M2_p + δ²·n·n_p/(n + n_p).
-    ///
-    /// Writes the mean to `scratch[2j]` and the biased variance to `scratch[2j + 1]` for the
-    /// range's `j`-th channel (`scratch` zeroed, as ``forEachChannelRange(_:scratchPerChannel:_:)``
-    /// gives it).
     @inline(__always)
-    static func rangeStatistics(_ l: Layout, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
-                                _ scratch: UnsafeMutableBufferPointer<Double>) {
-        let acc = scratch.baseAddress!
-        let width = channels.count
-        let planeCount = Double(l.inner)
-        for n in 0..<l.batch {
-            let seen = Double(n) * planeCount, total = seen + planeCount
-            let w1 = planeCount / total, w2 = seen * w1
-            var j = 0
-            for c in channels {
-                let (pm, pm2) = planeMoments(x + l.plane(n, c), l.inner)
-                let delta = pm - acc[j]
-                acc[j] += delta * w1
-                acc[j &+ 1] += pm2 + delta * delta * w2
-                j &+= 2
+    static func statistics(_ l: Layout, _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, epsilon: Float,
+                           mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
+                           invstd: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>) {
+        let planeCount = Double(l.inner), count = Double(l.count)
+        combinePlanes(l, width: 2, plane: { n, c, moments in
+            (moments[0], moments[1]) = planeMoments(x + l.plane(n, c), l.inner)
+        }, channel: { c, moments, stride in
+            var mu = 0.0, m2 = 0.0
+            for n in 0..<l.batch {
+                let seen = Double(n) * planeCount, total = seen + planeCount
+                let w1 = planeCount / total, w2 = seen * w1
+                let p = moments + n &* stride, delta = p[0] - mu
+                mu += delta * w1
+                m2 += p[1] + delta * delta * w2
             }
-        }
-        let count = Double(l.count)
-        for j in 0..<width { acc[2 &* j &+ 1] /= count }
-    }
-
-    /// ``rangeStatistics(_:_:_:_:)``, then per channel of the range: writes `mean`, the biased
-    /// `variance` and `invstd = 1/√(variance + ε)`, and leaves the scale `γ·invstd` in
-    /// `scratch[2j]` for the output pass of the range's `j`-th channel.
-    @inline(__always)
-    static func rangeNormalisation(_ l: Layout, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
-                                   _ scratch: UnsafeMutableBufferPointer<Double>, gamma: UnsafePointer<Float>?, epsilon: Float,
-                                   mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
-                                   invstd: UnsafeMutablePointer<Float>) {
-        rangeStatistics(l, x, channels, scratch)
-        let acc = scratch.baseAddress!
-        var j = 0
-        for c in channels {
-            let mu = Float(acc[j]), v = Float(acc[j &+ 1])
-            let inv = 1 / (v + epsilon).squareRoot()
-            mean[c] = mu
+            let v = Float(m2 / count), inv = 1 / (v + epsilon).squareRoot()
+            mean[c] = Float(mu)
             variance[c] = v
             invstd[c] = inv
-            acc[j] = Double(inv * (gamma?[c] ?? 1))
-            j &+= 2
-        }
+            scale[c] = inv * (gamma?[c] ?? 1)
+        })
     }
 
     /// Batch statistics, then `y = (x − μ)·invstd·γ + β`. Writes `mean`, the biased batch
@@ -124,16 +132,12 @@ enum BatchNormKernel {
     static func trainingForward(_ l: Layout, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                 epsilon: Float, y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                                 variance: UnsafeMutablePointer<Float>, invstd: UnsafeMutablePointer<Float>) {
-        forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
-            rangeNormalisation(l, x, channels, scratch, gamma: gamma, epsilon: epsilon, mean: mean, variance: variance, invstd: invstd)
-            let acc = scratch.baseAddress!
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let offset = l.plane(n, c)
-                    affinePlane(x + offset, y + offset, l.inner, mean[c], Float(acc[j]), beta?[c] ?? 0)
-                    j &+= 2
-                }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: l.channels) { buffer in
+            let scale = buffer.baseAddress!
+            statistics(l, x, gamma: gamma, epsilon: epsilon, mean: mean, variance: variance, invstd: invstd, scale: scale)
+            forEachPlane(l) { n, c in
+                let offset = l.plane(n, c)
+                affinePlane(x + offset, y + offset, l.inner, mean[c], scale[c], beta?[c] ?? 0)
             }
         }
     }
@@ -187,41 +191,29 @@ enum BatchNormKernel {
     ///
     ///     dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·invstd·(dy − dβ/M − x̂·dγ/M)
     ///
-    /// in two passes over the channel range: the per-channel sums, then `dx` (written when non-nil);
+    /// in two passes: the per-channel sums, then `dx` (written when non-nil);
     /// `dGamma`/`dBeta` receive the sums when non-nil.
     static func trainingBackward(_ l: Layout, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
                                  invstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
                                  dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?) {
-        forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
-            let acc = scratch.baseAddress!
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let offset = l.plane(n, c)
-                    let (a, b) = gradientSums(dy + offset, x + offset, l.inner, mean[c])
-                    acc[j] += Double(a)
-                    acc[j &+ 1] += Double(b)
-                    j &+= 2
-                }
-            }
-            var j = 0
-            for c in channels {
-                dBeta?[c] = Float(acc[j])
-                dGamma?[c] = Float(acc[j &+ 1]) * invstd[c]
-                j &+= 2
+        withChannelSums(l, width: 2, plane: { n, c, sums in
+            let offset = l.plane(n, c)
+            let (a, b) = gradientSums(dy + offset, x + offset, l.inner, mean[c])
+            sums[0] = Double(a)
+            sums[1] = Double(b)
+        }) { sums in
+            for c in 0..<l.channels {
+                dBeta?[c] = Float(sums[2 &* c])
+                dGamma?[c] = Float(sums[2 &* c &+ 1]) * invstd[c]
             }
             guard let dx else { return }
             let m = Float(l.count)
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let offset = l.plane(n, c), inv = invstd[c]
-                    let k = (gamma?[c] ?? 1) * inv
-                    // dx = k·dy − (x − μ)·k·(dγ/M)·invstd − k·dβ/M
-                    let q = k * Float(acc[j &+ 1]) * inv * inv / m, r = -k * Float(acc[j]) / m
-                    inputGradientPlane(dy + offset, x + offset, dx + offset, l.inner, mean[c], k, q, r)
-                    j &+= 2
-                }
+            forEachPlane(l) { n, c in
+                let offset = l.plane(n, c), inv = invstd[c]
+                let k = (gamma?[c] ?? 1) * inv
+                // dx = k·dy − (x − μ)·k·(dγ/M)·invstd − k·dβ/M
+                let q = k * Float(sums[2 &* c &+ 1]) * inv * inv / m, r = -k * Float(sums[2 &* c]) / m
+                inputGradientPlane(dy + offset, x + offset, dx + offset, l.inner, mean[c], k, q, r)
             }
         }
     }

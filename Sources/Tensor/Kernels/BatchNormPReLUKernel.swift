@@ -31,21 +31,17 @@ enum BatchNormPReLUKernel {
     }
 
     /// Training forward: batch statistics (written to `mean`, `variance`, `invstd`) in one pass
-    /// (``BatchNormKernel/rangeNormalisation(_:_:_:_:gamma:epsilon:mean:variance:invstd:)``), then `y` in a second.
+    /// (``BatchNormKernel/statistics(_:_:gamma:epsilon:mean:variance:invstd:scale:)``), then `y` in a second.
     static func trainingForward(_ l: Layout, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                 slope: UnsafePointer<Float>, perChannelSlope: Bool, epsilon: Float, y: UnsafeMutablePointer<Float>,
                                 mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>, invstd: UnsafeMutablePointer<Float>) {
-        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 2) { channels, scratch in
-            BatchNormKernel.rangeNormalisation(l, x, channels, scratch, gamma: gamma, epsilon: epsilon, mean: mean,
-                                               variance: variance, invstd: invstd)
-            let acc = scratch.baseAddress!
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let offset = l.plane(n, c)
-                    affinePReLU(x + offset, y + offset, l.inner, mean[c], Float(acc[j]), beta?[c] ?? 0, slope[perChannelSlope ? c : 0])
-                    j &+= 2
-                }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: l.channels) { buffer in
+            let scale = buffer.baseAddress!
+            BatchNormKernel.statistics(l, x, gamma: gamma, epsilon: epsilon, mean: mean, variance: variance, invstd: invstd,
+                                       scale: scale)
+            BatchNormKernel.forEachPlane(l) { n, c in
+                let offset = l.plane(n, c)
+                affinePReLU(x + offset, y + offset, l.inner, mean[c], scale[c], beta?[c] ?? 0, slope[perChannelSlope ? c : 0])
             }
         }
     }
@@ -114,38 +110,28 @@ enum BatchNormPReLUKernel {
         }
     }
 
-    /// Gradients of the fused training transform, in two passes over each channel range (the sums,
-    /// then `dx`). `dSlope` receives per-channel sums (the caller adds them up for a shared slope).
+    /// Gradients of the fused training transform, in two passes (the per-channel sums, then `dx`).
+    /// `dSlope` receives per-channel sums (the caller adds them up for a shared slope).
     static func trainingBackward(_ l: Layout, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
                                  invstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
                                  slope: UnsafePointer<Float>, perChannelSlope: Bool, dx: UnsafeMutablePointer<Float>?,
                                  dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                  dSlope: UnsafeMutablePointer<Float>) {
-        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
-            let acc = scratch.baseAddress!
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let offset = l.plane(n, c)
-                    add(planeSums(dy + offset, x + offset, l.inner, mean[c], invstd[c] * (gamma?[c] ?? 1), beta?[c] ?? 0,
-                                  slope[perChannelSlope ? c : 0]), to: acc + j)
-                    j &+= 3
-                }
-            }
-            storeParameterGradients(channels, acc, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
+        BatchNormKernel.withChannelSums(l, width: 3, plane: { n, c, sums in
+            let offset = l.plane(n, c)
+            store(planeSums(dy + offset, x + offset, l.inner, mean[c], invstd[c] * (gamma?[c] ?? 1), beta?[c] ?? 0,
+                            slope[perChannelSlope ? c : 0]), to: sums)
+        }) { sums in
+            storeParameterGradients(sums, l.channels, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
             guard let dx else { return }
             let m = Float(l.count)
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let inv = invstd[c], k = inv * (gamma?[c] ?? 1)
-                    // dx = k·(dz − dβ/M − (x − μ)·invstd·dγ/M), z = (x − μ)·k + β as in the forward pass
-                    let q = k * Float(acc[j &+ 1]) * inv * inv / m, r = -k * Float(acc[j]) / m
-                    let offset = l.plane(n, c)
-                    inputGradientPlane(dy + offset, x + offset, dx + offset, l.inner, mean[c], k, beta?[c] ?? 0,
-                                       slope[perChannelSlope ? c : 0], k, q, r)
-                    j &+= 3
-                }
+            BatchNormKernel.forEachPlane(l) { n, c in
+                let inv = invstd[c], k = inv * (gamma?[c] ?? 1)
+                // dx = k·(dz − dβ/M − (x − μ)·invstd·dγ/M), z = (x − μ)·k + β as in the forward pass
+                let q = k * Float(sums[3 &* c &+ 1]) * inv * inv / m, r = -k * Float(sums[3 &* c]) / m
+                let offset = l.plane(n, c)
+                inputGradientPlane(dy + offset, x + offset, dx + offset, l.inner, mean[c], k, beta?[c] ?? 0,
+                                   slope[perChannelSlope ? c : 0], k, q, r)
             }
         }
     }
@@ -157,49 +143,41 @@ enum BatchNormPReLUKernel {
                                   slope: UnsafePointer<Float>, perChannelSlope: Bool, dx: UnsafeMutablePointer<Float>?,
                                   dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                   dSlope: UnsafeMutablePointer<Float>) {
-        BatchNormKernel.forEachChannelRange(l, scratchPerChannel: 3) { channels, scratch in
-            let acc = scratch.baseAddress!
-            for n in 0..<l.batch {
-                var j = 0
-                for c in channels {
-                    let s = scale[c], t = shift[c], a = slope[perChannelSlope ? c : 0], mu = mean[c]
-                    let offset = l.plane(n, c)
-                    // z = (x − μ)·s + (t + μ·s): the forward's x·s + t up to rounding.
-                    add(planeSums(dy + offset, x + offset, l.inner, mu, s, t + mu * s, a), to: acc + j)
-                    if let dx {
-                        let g = dy + offset, src = x + offset, dst = dx + offset
-                        for i in 0..<l.inner {
-                            let z = src[i] * s + t
-                            dst[i] = (z > 0 ? g[i] : a * g[i]) * s
-                        }
-                    }
-                    j &+= 3
+        BatchNormKernel.withChannelSums(l, width: 3, plane: { n, c, sums in
+            let s = scale[c], t = shift[c], a = slope[perChannelSlope ? c : 0], mu = mean[c]
+            let offset = l.plane(n, c)
+            // z = (x − μ)·s + (t + μ·s): the forward's x·s + t up to rounding.
+            store(planeSums(dy + offset, x + offset, l.inner, mu, s, t + mu * s, a), to: sums)
+            if let dx {
+                let g = dy + offset, src = x + offset, dst = dx + offset
+                for i in 0..<l.inner {
+                    let z = src[i] * s + t
+                    dst[i] = (z > 0 ? g[i] : a * g[i]) * s
                 }
             }
-            storeParameterGradients(channels, acc, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
+        }) { sums in
+            storeParameterGradients(sums, l.channels, invstd: invstd, dGamma: dGamma, dBeta: dBeta, dSlope: dSlope)
         }
     }
 
-    /// Adds one plane's ``planeSums(_:_:_:_:_:_:_:)`` to a channel's three accumulators.
+    /// One plane's ``planeSums(_:_:_:_:_:_:_:)`` as its three per-plane values.
     @inline(__always)
-    static func add(_ sums: (Float, Float, Float), to acc: UnsafeMutablePointer<Double>) {
-        acc[0] += Double(sums.0)
-        acc[1] += Double(sums.1)
-        acc[2] += Double(sums.2)
+    static func store(_ sums: (Float, Float, Float), to values: UnsafeMutablePointer<Double>) {
+        values[0] = Double(sums.0)
+        values[1] = Double(sums.1)
+        values[2] = Double(sums.2)
     }
 
-    /// `dβ = Σ dz`, `dγ = Σ dz·(x − μ)·invstd`, `da = Σ dy·min(z, 0)` of a channel range from the
-    /// sums ``planeSums(_:_:_:_:_:_:_:)`` accumulated in `acc` (three per channel).
+    /// `dβ = Σ dz`, `dγ = Σ dz·(x − μ)·invstd`, `da = Σ dy·min(z, 0)` per channel from the
+    /// channel sums of ``planeSums(_:_:_:_:_:_:_:)`` (three per channel).
     @inline(__always)
-    static func storeParameterGradients(_ channels: Range<Int>, _ acc: UnsafeMutablePointer<Double>, invstd: UnsafePointer<Float>,
+    static func storeParameterGradients(_ sums: UnsafePointer<Double>, _ channels: Int, invstd: UnsafePointer<Float>,
                                         dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                         dSlope: UnsafeMutablePointer<Float>) {
-        var j = 0
-        for c in channels {
-            dBeta[c] = Float(acc[j])
-            dGamma[c] = Float(acc[j &+ 1]) * invstd[c]
-            dSlope[c] = Float(acc[j &+ 2])
-            j &+= 3
+        for c in 0..<channels {
+            dBeta[c] = Float(sums[3 &* c])
+            dGamma[c] = Float(sums[3 &* c &+ 1]) * invstd[c]
+            dSlope[c] = Float(sums[3 &* c &+ 2])
         }
     }
 }
