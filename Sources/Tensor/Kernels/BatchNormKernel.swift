@@ -35,15 +35,18 @@ enum BatchNormKernel {
     }
 
     /// `width` values per plane, written by `plane(n, c, values)` in parallel
-    /// (``forEachPlane(_:_:)``), then read by `channel(c, values, stride)` once per channel on
-    /// the caller: the channel's values of sample `n` are at `values + n·stride`.
+    /// (``forEachPlane(_:_:)``), then read by `channel(c, values, stride)` in parallel over the
+    /// channels: the channel's values of sample `n` are at `values + n·stride`. They are stored
+    /// channel by channel, so that each channel's are read in one run.
     @inline(__always)
     static func combinePlanes(_ l: Layout, width: Int, plane: (_ n: Int, _ c: Int, _ values: UnsafeMutablePointer<Double>) -> Void,
                               channel: (_ c: Int, _ values: UnsafePointer<Double>, _ stride: Int) -> Void) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.batch &* l.channels &* width)) { buffer in
-            let values = buffer.baseAddress!, stride = l.channels &* width
-            forEachPlane(l) { n, c in plane(n, c, values + (n &* stride &+ c &* width)) }
-            for c in 0..<l.channels { channel(c, values + c &* width, stride) }
+            let values = buffer.baseAddress!, perChannel = l.batch &* width
+            forEachPlane(l) { n, c in plane(n, c, values + (c &* perChannel &+ n &* width)) }
+            parallelFor(l.channels, grain: Swift.max(1, 2048 / Swift.max(l.batch, 1))) { channels in
+                for c in channels { channel(c, values + c &* perChannel, width) }
+            }
         }
     }
 
