@@ -138,6 +138,18 @@ for w, label, name, key, case in PAIRS:
           f"{statistics.median(ratios):>7.2f}×   " + " ".join(f"{x:.2f}" for x in ratios))
 for w, (mine, theirs_) in peaks.items():
     print(f"peak resident memory {w}: CrossRes {mine or 0:.0f} MiB, PyTorch " + " / ".join(f"{p:.0f}" for p in theirs_) + " MiB (NCHW / channels_last)")
+def round_trips(w, r):
+    try:
+        t = json.load(open(f"{out}/crossres-{w}-{r}.json")).get("crossCoreRoundTripNs") or {}
+    except FileNotFoundError:
+        return None
+    return "–".join("?" if t.get(k) is None else f"{t[k]:.0f}" for k in ("start", "end"))
+print("\ncross-core round trip at the start–end of our run, ns, per round (about 55–90: the two vCPUs on one die;"
+      " about 320–350: on two, where threads that share data run slower; `crossres bench` documents it)")
+for w in workloads:
+    trips = [round_trips(w, r) for r in range(1, rounds + 1)]
+    if any(trips):
+        print(f"  {w}: " + ", ".join(t or "—" for t in trips))
 if machine:
     print(f"\nOpenBLAS core {machine.get('openblasCore')}, {machine.get('threads')} threads, build {machine.get('build')}")
 PY

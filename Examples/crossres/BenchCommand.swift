@@ -59,14 +59,19 @@ enum BenchCommand {
         Parallel.threadCount = threads ?? Parallel.threadCount
         let machine = BenchReport.machine
         print("CPU \(machine["cpu"]!), \(machine["cores"]!) cores; \(Parallel.threadCount) threads; OpenBLAS core \(machine["openblasCore"]!)")
+        let roundTripBefore = CrossCoreLatency.roundTripNanoseconds()
+        print("cross-core round trip \(CrossCoreLatency.describe(roundTripBefore))")
         warmUpBLAS()
 
         let measurements = BenchRunner.measure(cases, iterations: iterations) { workload in
             FileHandle.standardError.write("  timing \(workload)…\n".data(using: .utf8)!)
         }
-        let report = BenchReport(measurements: measurements, command: (["crossres", "bench"] + arguments).joined(separator: " "))
+        let roundTripAfter = CrossCoreLatency.roundTripNanoseconds()
+        let report = BenchReport(measurements: measurements, command: (["crossres", "bench"] + arguments).joined(separator: " "),
+                                 crossCoreRoundTrip: (roundTripBefore, roundTripAfter))
         print(report.table)
         if let peak = BenchReport.peakResidentMiB { print(String(format: "peak resident memory %.0f MiB", peak)) }
+        print("cross-core round trip at the end \(CrossCoreLatency.describe(roundTripAfter))")
         if let jsonURL {
             try report.writeJSON(to: jsonURL)
             print("wrote \(jsonURL.path)")

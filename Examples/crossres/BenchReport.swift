@@ -6,6 +6,8 @@ import Foundation
 struct BenchReport {
     let measurements: [BenchMeasurement]
     let command: String
+    /// ``CrossCoreLatency/roundTripNanoseconds(batches:trips:)`` before and after the timing.
+    let crossCoreRoundTrip: (start: Double?, end: Double?)
 
     /// The baseline measurement of `m`, if it has one.
     func baseline(of m: BenchMeasurement) -> BenchMeasurement? {
@@ -128,6 +130,8 @@ struct BenchReport {
             },
         ]
         if let peak = Self.peakResidentMiB { document["peakResidentMiB"] = peak }
+        document["crossCoreRoundTripNs"] = ["start": crossCoreRoundTrip.start ?? NSNull(),
+                                            "end": crossCoreRoundTrip.end ?? NSNull()] as [String: Any]
         return document
     }
 
