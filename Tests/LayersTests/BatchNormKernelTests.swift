@@ -2,7 +2,7 @@ import Testing
 import Tensor
 
 /// The BatchNorm kernels' code paths: one-pass shifted statistics, `SIMD8` bodies with 16-, 8-
-/// and scalar tails, 1-element planes (BatchNorm1d), channel ranges split over threads.
+/// and scalar tails, 1-element planes (BatchNorm1d), the batch split over threads.
 
 /// Plane sizes 1, 5, 8, 24 (16 + 8), 37 (16 + 16 + 5) in `[N, C, inner]` shapes.
 private let shapes: [[Int]] = [[6, 3], [3, 2, 1], [2, 3, 5], [2, 2, 8], [3, 2, 24], [2, 3, 37], [2, 2, 5, 5]]
@@ -115,14 +115,18 @@ func gradientChecksOnOddPlaneSizes(_ shape: [Int]) {
     #expect(inference.passed, "\(shape) batchNormPReLU inference: \(inference)")
 }
 
-/// Enough channels and elements for several threads: per-channel results are the same as the
-/// ones of each channel alone (the channel split never changes a channel's summation order).
-@Test func channelRangesGiveTheSameResultsAsSingleChannels() {
+/// Enough images and elements for several threads: per-channel results are the same as the ones
+/// of each channel alone, whose batch is too small to be split (the per-plane values are
+/// combined in sample order whichever thread computed them).
+@Test func batchSplitGivesTheSameResultsAsSingleChannels() {
     var g = RandomGenerator(seed: 25)
     let x = Tensor.randomNormal([16, 16, 12, 12], mean: 1, using: &g).trackingGradients()
     let cot = Tensor.randomNormal([16, 16, 12, 12], using: &g)
+    let slope = Tensor.full([16], 0.25).trackingGradients()
     let (y, mu, variance) = Tensor.batchNorm(x, weight: nil, bias: nil)
     let dx = (y * cot).sum().backward()[x]!
+    let fused = Tensor.batchNormPReLU(x, weight: nil, bias: nil, slope: slope)
+    let fusedGradients = (fused.output * cot).sum().backward()
     for c in [0, 7, 15] {
         let xc = x.narrowed(axis: 1, start: c, length: 1).detached().trackingGradients()
         let cc = cot.narrowed(axis: 1, start: c, length: 1)
@@ -130,5 +134,11 @@ func gradientChecksOnOddPlaneSizes(_ shape: [Int]) {
         #expect(single.mean.scalars == [mu.scalars[c]] && single.variance.scalars == [variance.scalars[c]])
         #expect(single.output.scalars == y.narrowed(axis: 1, start: c, length: 1).scalars)
         #expect((single.output * cc).sum().backward()[xc]!.scalars == dx.narrowed(axis: 1, start: c, length: 1).scalars)
+        let sc = Tensor.full([1], 0.25).trackingGradients()
+        let singleFused = Tensor.batchNormPReLU(xc, weight: nil, bias: nil, slope: sc)
+        #expect(singleFused.output.scalars == fused.output.narrowed(axis: 1, start: c, length: 1).scalars)
+        let singleGradients = (singleFused.output * cc).sum().backward()
+        #expect(singleGradients[xc]!.scalars == fusedGradients[x]!.narrowed(axis: 1, start: c, length: 1).scalars)
+        #expect(singleGradients[sc]!.scalars == [fusedGradients[slope]!.scalars[c]])
     }
 }
