@@ -7,10 +7,10 @@ import Synchronization
 ///
 /// On this project's virtual machines the figure comes in two kinds that alternate over minutes:
 /// about 55 ns while the two vCPUs sit on one die of the host and about 340 ns while they sit on
-/// two. In the far kind, work whose threads read each other's data (OpenBLAS's own two-thread
-/// GEMM among it: 1024³ takes 13 instead of 10.5 ms) runs slower while single-threaded work
-/// does not, so `crossres bench` reports the figure at its start and end to say which kind a run
-/// had.
+/// two. In the far kind, the two threads of one process run slower, the more so the more data
+/// they share (OpenBLAS's own two-thread GEMM: 1024³ takes 13 instead of 10.5 ms), while
+/// single-threaded work and separate processes do not, so `crossres bench` reports the figure
+/// at its start and end to say which kind a run had (Docs/Performance.md, session 9).
 enum CrossCoreLatency {
     private final class Line: Sendable {
         let value = Atomic<Int>(0)
@@ -70,8 +70,15 @@ enum CrossCoreLatency {
         return medians.sorted()[medians.count / 2]
     }
 
+    /// Round trips from which the cores count as far apart (measured here: 55–90 ns near,
+    /// 320–350 ns far).
+    static let farNanoseconds = 200.0
+
     /// The round trip in words, for the bench's output.
     static func describe(_ nanoseconds: Double?) -> String {
-        nanoseconds.map { String(format: "%.0f ns", $0) } ?? "not measured (one core, or the other core was busy)"
+        guard let nanoseconds else { return "not measured (one core, or the other core was busy)" }
+        let kind = nanoseconds >= farNanoseconds
+            ? "far apart: multi-threaded figures run slower than usual on this machine now" : "near"
+        return String(format: "%.0f ns", nanoseconds) + " (\(kind))"
     }
 }

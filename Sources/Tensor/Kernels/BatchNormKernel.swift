@@ -4,10 +4,10 @@
 /// the convolutions use, so that each thread reads the planes it wrote itself. (Splitting the
 /// channels instead made each thread read half its planes from the other core's cache: when
 /// the machine's two vCPUs sit on different dies, where a cache line takes 6× as long to cross,
-/// that cost a W5b step about 6 ms.) A pass walks its images' planes in memory order, which the
+/// that cost a W5b step about 10 ms.) A pass walks its images' planes in memory order, which the
 /// hardware prefetchers follow. Per-channel results are combined from per-plane values
-/// (moments, gradient sums) channel by channel, sample by sample, on the caller: each channel's
-/// sums are taken in a fixed order (`SIMD8` lanes per plane, planes combined in double
+/// (moments, gradient sums) channel by channel, sample by sample: each channel's sums are taken
+/// in a fixed order (`SIMD8` lanes per plane, planes combined in double
 /// precision), so the results do not depend on the thread count at all.
 enum BatchNormKernel {
     struct Layout {
@@ -23,29 +23,43 @@ enum BatchNormKernel {
         @inline(__always) func plane(_ n: Int, _ c: Int) -> Int { (n &* channels &+ c) &* inner }
     }
 
-    /// Runs `body(n, c)` on every plane, in parallel over pieces of the batch (at least 16 K
-    /// elements per piece), each piece's planes in memory order.
+    /// Runs `body(n, c)` on every plane of the samples `images` (default: the whole batch), in
+    /// parallel over pieces of them (at least 16 K elements per piece), each piece's planes in
+    /// memory order.
     @inline(__always)
-    static func forEachPlane(_ l: Layout, _ body: (_ n: Int, _ c: Int) -> Void) {
-        parallelFor(l.batch, grain: Swift.max(1, 16_384 / Swift.max(l.channels &* l.inner, 1))) { images in
-            for n in images {
+    static func forEachPlane(_ l: Layout, images: Range<Int>? = nil, _ body: (_ n: Int, _ c: Int) -> Void) {
+        let images = images ?? 0..<l.batch
+        parallelFor(images.count, grain: Swift.max(1, 16_384 / Swift.max(l.channels &* l.inner, 1))) { pieces in
+            for n in (pieces.lowerBound &+ images.lowerBound)..<(pieces.upperBound &+ images.lowerBound) {
                 for c in 0..<l.channels { body(n, c) }
             }
         }
     }
 
+    /// Most per-plane values ``combinePlanes(_:width:plane:channel:)`` holds at once (8 MiB).
+    static let heldValues = 1 << 20
+
     /// `width` values per plane, written by `plane(n, c, values)` in parallel
-    /// (``forEachPlane(_:_:)``), then read by `channel(c, values, stride)` in parallel over the
-    /// channels: the channel's values of sample `n` are at `values + n·stride`. They are stored
-    /// channel by channel, so that each channel's are read in one run.
+    /// (``forEachPlane(_:images:_:)``), then folded into the caller's per-channel state by
+    /// `channel(c, images, values, stride)` in parallel over the channels: the channel's values
+    /// of sample `images.lowerBound + j` are at `values + j·stride`, stored channel by channel so
+    /// that each channel's are read in one run. A batch whose values would take more than
+    /// ``heldValues`` doubles (a large BatchNorm1d) goes in chunks of samples, in order: `channel`
+    /// sees each channel's samples once, in order, whatever the chunks.
     @inline(__always)
     static func combinePlanes(_ l: Layout, width: Int, plane: (_ n: Int, _ c: Int, _ values: UnsafeMutablePointer<Double>) -> Void,
-                              channel: (_ c: Int, _ values: UnsafePointer<Double>, _ stride: Int) -> Void) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.batch &* l.channels &* width)) { buffer in
-            let values = buffer.baseAddress!, perChannel = l.batch &* width
-            forEachPlane(l) { n, c in plane(n, c, values + (c &* perChannel &+ n &* width)) }
-            parallelFor(l.channels, grain: Swift.max(1, 2048 / Swift.max(l.batch, 1))) { channels in
-                for c in channels { channel(c, values + c &* perChannel, width) }
+                              channel: (_ c: Int, _ images: Range<Int>, _ values: UnsafePointer<Double>, _ stride: Int) -> Void) {
+        let chunk = Swift.max(1, Swift.min(l.batch, heldValues / Swift.max(1, l.channels &* width)))
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, chunk &* l.channels &* width)) { buffer in
+            let values = buffer.baseAddress!
+            var first = 0
+            while first < l.batch {
+                let images = first..<Swift.min(l.batch, first &+ chunk), perChannel = images.count &* width
+                forEachPlane(l, images: images) { n, c in plane(n, c, values + (c &* perChannel &+ (n &- first) &* width)) }
+                parallelFor(l.channels, grain: Swift.max(1, 2048 / Swift.max(images.count, 1))) { channels in
+                    for c in channels { channel(c, images, values + c &* perChannel, width) }
+                }
+                first = images.upperBound
             }
         }
     }
@@ -58,10 +72,10 @@ enum BatchNormKernel {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.channels &* width)) { buffer in
             let totals = buffer.baseAddress!
             totals.initialize(repeating: 0, count: l.channels &* width)
-            combinePlanes(l, width: width, plane: plane) { c, values, stride in
+            combinePlanes(l, width: width, plane: plane) { c, images, values, stride in
                 let sum = totals + c &* width
-                for n in 0..<l.batch {
-                    for k in 0..<width { sum[k] += values[n &* stride &+ k] }
+                for j in 0..<images.count {
+                    for k in 0..<width { sum[k] += values[j &* stride &+ k] }
                 }
             }
             body(totals)
@@ -111,23 +125,30 @@ enum BatchNormKernel {
                            mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
                            invstd: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>) {
         let planeCount = Double(l.inner), count = Double(l.count)
-        combinePlanes(l, width: 2, plane: { n, c, moments in
-            (moments[0], moments[1]) = planeMoments(x + l.plane(n, c), l.inner)
-        }, channel: { c, moments, stride in
-            var mu = 0.0, m2 = 0.0
-            for n in 0..<l.batch {
-                let seen = Double(n) * planeCount, total = seen + planeCount
-                let w1 = planeCount / total, w2 = seen * w1
-                let p = moments + n &* stride, delta = p[0] - mu
-                mu += delta * w1
-                m2 += p[1] + delta * delta * w2
-            }
-            let v = Float(m2 / count), inv = 1 / (v + epsilon).squareRoot()
-            mean[c] = Float(mu)
-            variance[c] = v
-            invstd[c] = inv
-            scale[c] = inv * (gamma?[c] ?? 1)
-        })
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, 2 &* l.channels)) { buffer in
+            let merged = buffer.baseAddress!  // per channel: mean and M2 of the samples so far
+            merged.initialize(repeating: 0, count: 2 &* l.channels)
+            combinePlanes(l, width: 2, plane: { n, c, moments in
+                (moments[0], moments[1]) = planeMoments(x + l.plane(n, c), l.inner)
+            }, channel: { c, images, moments, stride in
+                var mu = merged[2 &* c], m2 = merged[2 &* c &+ 1]
+                for n in images {
+                    let seen = Double(n) * planeCount, total = seen + planeCount
+                    let w1 = planeCount / total, w2 = seen * w1
+                    let p = moments + (n &- images.lowerBound) &* stride, delta = p[0] - mu
+                    mu += delta * w1
+                    m2 += p[1] + delta * delta * w2
+                }
+                merged[2 &* c] = mu
+                merged[2 &* c &+ 1] = m2
+                guard images.upperBound == l.batch else { return }
+                let v = Float(m2 / count), inv = 1 / (v + epsilon).squareRoot()
+                mean[c] = Float(mu)
+                variance[c] = v
+                invstd[c] = inv
+                scale[c] = inv * (gamma?[c] ?? 1)
+            })
+        }
     }
 
     /// Batch statistics, then `y = (x − μ)·invstd·γ + β`. Writes `mean`, the biased batch
