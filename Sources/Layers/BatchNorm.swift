@@ -56,21 +56,24 @@ public class BatchNorm: Layer {
         return prelu.recorded(y)
     }
 
-    /// `self(conv(x))`, or `prelu(self(conv(x)))`, with the normalisation (and the PReLU)
-    /// applied to each output plane as the convolution produces it when evaluating with running
-    /// statistics (``Tensor/Tensor/conv2dBatchNorm(_:weight:bias:stride:padding:dilation:groups:mean:variance:normWeight:normBias:slope:epsilon:)``);
+    /// `self(conv(x))`, or `prelu(self(conv(x)))`, plus `residual` when given, with the
+    /// normalisation (and the PReLU, and the sum) applied to each output plane as the
+    /// convolution produces it when evaluating with running statistics
+    /// (``Tensor/Tensor/conv2dBatchNorm(_:weight:bias:stride:padding:dilation:groups:mean:variance:normWeight:normBias:slope:adding:epsilon:)``);
     /// what ``Sequential`` runs for a Conv2d directly followed by a BatchNorm.
-    public func callAsFunction(_ x: Tensor, after conv: Conv2d, followedBy prelu: PReLU? = nil) -> Tensor {
+    public func callAsFunction(_ x: Tensor, after conv: Conv2d, followedBy prelu: PReLU? = nil, adding residual: Tensor? = nil)
+        -> Tensor {
         guard !isTraining, let runningMean, let runningVar else {
             let y = conv(x)
-            return prelu.map { callAsFunction(y, followedBy: $0) } ?? callAsFunction(y)
+            let normalized = prelu.map { callAsFunction(y, followedBy: $0) } ?? callAsFunction(y)
+            return residual.map { normalized.addingResidual($0, in: "\(type(of: self))(\(featureCount))") } ?? normalized
         }
         precondition(conv.outChannels == featureCount,
                      "\(type(of: self))(\(featureCount)): follows a Conv2d with \(conv.outChannels) output channels")
         let y = Tensor.conv2dBatchNorm(x, weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride,
                                        padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
                                        mean: runningMean.value, variance: runningVar.value, normWeight: weight?.value,
-                                       normBias: bias?.value, slope: prelu?.weight.value, epsilon: epsilon)
+                                       normBias: bias?.value, slope: prelu?.weight.value, adding: residual, epsilon: epsilon)
         _ = conv.recorded(y)  // the same shape as the convolution's own output
         let normalized = recorded(y)
         return prelu?.recorded(normalized) ?? normalized

@@ -10,7 +10,7 @@ import Tensor
 ///     PReLU(16)
 /// }
 /// ```
-public final class Sequential: Layer {
+public final class Sequential: ResidualAdding {
     public let layers: [any Layer]
 
     public init(_ layers: [any Layer]) { self.layers = layers }
@@ -31,22 +31,35 @@ public final class Sequential: Layer {
     /// one fused kernel, and a ``Conv2d`` directly followed by a ``BatchNorm`` (and a ``PReLU``)
     /// as one convolution whose output planes are normalised as they are produced when the
     /// BatchNorm evaluates with running statistics.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = x, index = 0
+    public func callAsFunction(_ x: Tensor) -> Tensor { recorded(run(x, adding: nil)) }
+
+    /// `self(x) + residual`, the sum taken by the last layer: in the epilogue of a final
+    /// `Conv2d → BatchNorm (→ PReLU)` run that evaluates with running statistics, or by a last
+    /// layer that is itself ``ResidualAdding``; otherwise added after it.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor { recorded(run(x, adding: residual)) }
+
+    private func run(_ x: Tensor, adding residual: Tensor?) -> Tensor {
+        var y = x, index = 0, added = false
         while index < layers.count {
             if let conv = layers[index] as? Conv2d, index + 1 < layers.count, let norm = layers[index + 1] as? BatchNorm {
                 let prelu = index + 2 < layers.count ? layers[index + 2] as? PReLU : nil
-                y = norm(y, after: conv, followedBy: prelu)
                 index += prelu == nil ? 2 : 3
+                added = index == layers.count && residual != nil
+                y = norm(y, after: conv, followedBy: prelu, adding: added ? residual : nil)
             } else if let norm = layers[index] as? BatchNorm, index + 1 < layers.count, let prelu = layers[index + 1] as? PReLU {
                 y = norm(y, followedBy: prelu)
                 index += 2
+            } else if index == layers.count - 1, let residual, let last = layers[index] as? any ResidualAdding {
+                y = last(y, adding: residual)
+                added = true
+                index += 1
             } else {
                 y = layers[index](y)
                 index += 1
             }
         }
-        return recorded(y)
+        guard let residual, !added else { return y }
+        return y.addingResidual(residual, in: "Sequential")
     }
 }
 

@@ -48,6 +48,12 @@ func fusedConvBatchNormEqualsSeparateOps(_ k: FusedCase) {
             Tensor.batchNormPReLU(conv, mean: t.mean, variance: t.variance, weight: t.gamma, bias: t.beta, slope: $0)
         } ?? Tensor.batchNorm(conv, mean: t.mean, variance: t.variance, weight: t.gamma, bias: t.beta)
         #expect(fused.shape == separate.shape && fused.scalars == separate.scalars, "\(k), slope \(slope?.shape ?? [])")
+        // A residual block's sum, added in the same epilogue: `separate + r`, bit for bit.
+        let r = Tensor.randomNormal(separate.shape, using: &rng)
+        let summed = Tensor.conv2dBatchNorm(t.x, weight: t.w, bias: t.b, stride: Size2D(k.stride, k.stride),
+                                            padding: Size2D(k.padding, k.padding), groups: k.groups, mean: t.mean,
+                                            variance: t.variance, normWeight: t.gamma, normBias: t.beta, slope: slope, adding: r)
+        #expect(summed.scalars == (separate + r).scalars, "\(k), slope \(slope?.shape ?? []), residual")
     }
 }
 
@@ -74,6 +80,42 @@ func fusedConvBatchNormEqualsSeparateOps(_ k: FusedCase) {
                                normWeight: o[2], normBias: o[3], slope: o[4])
     }
     #expect(report.passed, "\(report)")
+}
+
+/// Finite differences through the residual too (it needs a gradient, so the ops run one by one).
+@Test func fusedConvBatchNormResidualGradientCheck() {
+    let k = fusedCases[0], t = operands(k, seed: 36)
+    var rng = RandomGenerator(seed: 37)
+    let x = t.x.narrowed(axis: 0, start: 0, length: 1), r = Tensor.randomNormal([1, k.o, k.h, k.w], using: &rng)
+    let report = GradientCheck.run([x, t.w, r], maxElementsPerInput: 16) { o in
+        Tensor.conv2dBatchNorm(o[0], weight: o[1], mean: t.mean, variance: t.variance, normWeight: t.gamma, normBias: t.beta,
+                               adding: o[2])
+    }
+    #expect(report.passed, "\(report)")
+}
+
+/// `Sequential(x, adding: r)` is `Sequential(x) + r` bit for bit, evaluating (the sum in the last
+/// convolution's epilogue, also through a last layer that is itself `ResidualAdding`) and
+/// training (added after the batch-statistics BatchNorm); a last layer that cannot take it
+/// gets it added after.
+@Test func sequentialAddsResidualsInTheLastEpilogue() {
+    var rng = RandomGenerator(seed: 38)
+    func block() -> Sequential {
+        let norm = BatchNorm2d(6)
+        norm.runningMean!.value = Tensor.randomNormal([6], using: &rng)
+        norm.runningVar!.value = Tensor.randomUniform([6], low: 0.5, high: 2, using: &rng)
+        return Sequential(Conv2d(4, 6, kernelSize: 3, padding: 1, bias: false, using: &rng), norm)
+    }
+    let x = Tensor.randomNormal([2, 4, 5, 5], using: &rng), r = Tensor.randomNormal([2, 6, 5, 5], using: &rng)
+    let plain = block(), nested = Sequential(Conv2d(4, 4, kernelSize: 1, using: &rng), block())
+    let unfusable = Sequential(block(), PReLU(6), Identity())
+    for model in [plain, nested, unfusable] {
+        for training in [false, true] {
+            _ = training ? model.train() : model.eval()
+            let summed = withoutGradients { model(x, adding: r) }, separate = withoutGradients { model(x) + r }
+            #expect(summed.scalars == separate.scalars, "training \(training)")
+        }
+    }
 }
 
 /// `Sequential` fuses Conv2d → BatchNorm2d → PReLU when evaluating, and gives what the layers

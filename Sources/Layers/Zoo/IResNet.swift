@@ -119,9 +119,11 @@ public final class IResNet: FeatureExtractor {
                 : nil
         }
 
+        /// Evaluating, `conv1 → bn2 → prelu` is one convolution with its epilogue, and so is
+        /// `conv2 → bn3`, which also adds the shortcut.
         public func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = bn3(conv2(bn2(conv1(bn1(x)), followedBy: prelu)))
-            return recorded(y + (downsample?(x) ?? x))
+            let h = bn2(bn1(x), after: conv1, followedBy: prelu)
+            return recorded(bn3(h, after: conv2, adding: downsample?(x) ?? x))
         }
     }
 }

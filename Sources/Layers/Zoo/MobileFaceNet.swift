@@ -169,7 +169,7 @@ public final class MobileFaceNet: FeatureExtractor {
     }
 
     /// Conv + BatchNorm2d, no activation (insightface `LinearBlock`).
-    public final class LinearBlock: Layer {
+    public final class LinearBlock: ResidualAdding {
         public let layers: Sequential
         let flat: Bool
 
@@ -185,6 +185,9 @@ public final class MobileFaceNet: FeatureExtractor {
         }
 
         public func callAsFunction(_ x: Tensor) -> Tensor { recorded(layers(x)) }
+
+        /// `self(x) + residual`, added in the convolution's epilogue when evaluating.
+        public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor { recorded(layers(x, adding: residual)) }
     }
 
     /// Inverted-residual bottleneck: 1×1 expand, 3×3 depthwise, 1×1 linear projection,
@@ -202,10 +205,8 @@ public final class MobileFaceNet: FeatureExtractor {
             self.residual = residual
         }
 
-        public func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = layers(x)
-            return recorded(residual ? x + y : y)
-        }
+        /// The projection's epilogue adds the input when evaluating (``ResidualAdding``).
+        public func callAsFunction(_ x: Tensor) -> Tensor { recorded(residual ? layers(x, adding: x) : layers(x)) }
     }
 
     /// A run of residual ``DepthWise`` blocks (insightface `Residual`).

@@ -57,6 +57,7 @@ public final class TinyResNet32: FeatureExtractor {
                 : nil
         }
 
-        public func callAsFunction(_ x: Tensor) -> Tensor { recorded(body(x) + (short?(x) ?? x)) }
+        /// The body's last convolution adds the shortcut in its epilogue when evaluating.
+        public func callAsFunction(_ x: Tensor) -> Tensor { recorded(body(x, adding: short?(x) ?? x)) }
     }
 }

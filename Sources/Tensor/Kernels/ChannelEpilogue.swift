@@ -1,15 +1,18 @@
 /// A per-channel map applied to a convolution's output planes as they are produced, while they
-/// are still in cache: `y = scale[c]·y + shift[c]`, then PReLU with `slope` when given —
-/// evaluation-mode BatchNorm (and PReLU) folded into the convolution. The arithmetic is that of
-/// the separate kernels (``BatchNormKernel/affinePlane(_:_:_:_:_:_:)``,
-/// ``BatchNormPReLUKernel/affinePReLU(_:_:_:_:_:_:_:)``), so fused and unfused results agree
-/// exactly.
+/// are still in cache: `y = scale[c]·y + shift[c]`, then PReLU with `slope` when given, then
+/// `+ residual` when given — evaluation-mode BatchNorm (and PReLU, and a residual block's sum)
+/// folded into the convolution. The arithmetic is that of the separate kernels
+/// (``BatchNormKernel/affinePlane(_:_:_:_:_:_:)``, ``BatchNormPReLUKernel/affinePReLU(_:_:_:_:_:_:_:)``,
+/// then one rounded addition), so fused and unfused results agree exactly.
 struct ChannelEpilogue {
     let scale: UnsafePointer<Float>
     let shift: UnsafePointer<Float>
     /// `[C]`, or `[1]` shared by every channel (`perChannelSlope == false`); `nil`: no PReLU.
     let slope: UnsafePointer<Float>?
     let perChannelSlope: Bool
+    /// A tensor of the output's shape added last, and the output it lines up with: the value
+    /// added to `output[i]` is `residual[i]`.
+    var residual: (values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)? = nil
 
     /// Maps `count` values of channel `channel` in place.
     @inline(__always)
@@ -20,6 +23,18 @@ struct ChannelEpilogue {
         } else {
             BatchNormKernel.affinePlane(values, values, count, 0, scale[channel], shift[channel])
         }
+        if let residual { Self.add(residual.values + residual.output.distance(to: values), to: values, count: count) }
+    }
+
+    /// `values[i] += addend[i]` for `count` floats.
+    @inline(__always)
+    static func add(_ addend: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            store8(load8(values + i) + load8(addend + i), values + i)
+            i &+= 8
+        }
+        while i < count { values[i] += addend[i]; i &+= 1 }
     }
 
     /// Maps a whole `[N, C, …]` output in place, with the separate evaluation-mode kernels: for
@@ -31,6 +46,12 @@ struct ChannelEpilogue {
                                                   perChannelSlope: perChannelSlope, y: y)
         } else {
             BatchNormKernel.affine(layout, x: y, scale: scale, shift: shift, y: y)
+        }
+        if let residual {
+            let count = shape.reduce(1, *)
+            parallelFor(count, grain: Elementwise.grain) { range in
+                Self.add(residual.values + range.lowerBound, to: y + range.lowerBound, count: range.count)
+            }
         }
     }
 }
