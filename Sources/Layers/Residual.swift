@@ -13,7 +13,7 @@ public final class Residual: Layer {
     }
 
     /// `body(x) + shortcut(x)`; a ``ResidualAdding`` body takes the sum itself (in evaluation
-    /// mode, in its last convolution's epilogue).
+    /// mode, in its last convolution's epilogue), so the shortcut runs first.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let s = shortcut?(x) ?? x
         if let body = body as? any ResidualAdding { return recorded(body(x, adding: s)) }
