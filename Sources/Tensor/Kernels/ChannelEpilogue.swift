@@ -23,18 +23,7 @@ struct ChannelEpilogue {
         } else {
             BatchNormKernel.affinePlane(values, values, count, 0, scale[channel], shift[channel])
         }
-        if let residual { Self.add(residual.values + residual.output.distance(to: values), to: values, count: count) }
-    }
-
-    /// `values[i] += addend[i]` for `count` floats.
-    @inline(__always)
-    static func add(_ addend: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i &+ 8 <= count {
-            store8(load8(values + i) + load8(addend + i), values + i)
-            i &+= 8
-        }
-        while i < count { values[i] += addend[i]; i &+= 1 }
+        if let residual { addFloats(residual.values + residual.output.distance(to: values), to: values, count: count) }
     }
 
     /// Maps a whole `[N, C, …]` output in place, with the separate evaluation-mode kernels: for
@@ -50,7 +39,7 @@ struct ChannelEpilogue {
         if let residual {
             let count = shape.reduce(1, *)
             parallelFor(count, grain: Elementwise.grain) { range in
-                Self.add(residual.values + range.lowerBound, to: y + range.lowerBound, count: range.count)
+                addFloats(residual.values + range.lowerBound, to: y + range.lowerBound, count: range.count)
             }
         }
     }
