@@ -41,14 +41,14 @@ enum BatchNormKernel {
 
     /// `width` values per plane, written by `plane(n, c, values)` in parallel
     /// (``forEachPlane(_:images:_:)``), then folded into the caller's per-channel state by
-    /// `channel(c, images, values, stride)` in parallel over the channels: the channel's values
-    /// of sample `images.lowerBound + j` are at `values + j·stride`, stored channel by channel so
-    /// that each channel's are read in one run. A batch whose values would take more than
+    /// `channel(c, images, values)` in parallel over the channels: the channel's values of
+    /// sample `images.lowerBound + j` are at `values + j·width`, stored channel by channel so that
+    /// each channel's are read in one run. A batch whose values would take more than
     /// ``heldValues`` doubles (a large BatchNorm1d) goes in chunks of samples, in order: `channel`
     /// sees each channel's samples once, in order, whatever the chunks.
     @inline(__always)
     static func combinePlanes(_ l: Layout, width: Int, plane: (_ n: Int, _ c: Int, _ values: UnsafeMutablePointer<Double>) -> Void,
-                              channel: (_ c: Int, _ images: Range<Int>, _ values: UnsafePointer<Double>, _ stride: Int) -> Void) {
+                              channel: (_ c: Int, _ images: Range<Int>, _ values: UnsafePointer<Double>) -> Void) {
         let chunk = Swift.max(1, Swift.min(l.batch, heldValues / Swift.max(1, l.channels &* width)))
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, chunk &* l.channels &* width)) { buffer in
             let values = buffer.baseAddress!
@@ -57,7 +57,7 @@ enum BatchNormKernel {
                 let images = first..<Swift.min(l.batch, first &+ chunk), perChannel = images.count &* width
                 forEachPlane(l, images: images) { n, c in plane(n, c, values + (c &* perChannel &+ (n &- first) &* width)) }
                 parallelFor(l.channels, grain: Swift.max(1, 2048 / Swift.max(images.count, 1))) { channels in
-                    for c in channels { channel(c, images, values + c &* perChannel, width) }
+                    for c in channels { channel(c, images, values + c &* perChannel) }
                 }
                 first = images.upperBound
             }
@@ -72,10 +72,10 @@ enum BatchNormKernel {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, l.channels &* width)) { buffer in
             let totals = buffer.baseAddress!
             totals.initialize(repeating: 0, count: l.channels &* width)
-            combinePlanes(l, width: width, plane: plane) { c, images, values, stride in
+            combinePlanes(l, width: width, plane: plane) { c, images, values in
                 let sum = totals + c &* width
                 for j in 0..<images.count {
-                    for k in 0..<width { sum[k] += values[j &* stride &+ k] }
+                    for k in 0..<width { sum[k] += values[j &* width &+ k] }
                 }
             }
             body(totals)
@@ -130,12 +130,12 @@ enum BatchNormKernel {
             merged.initialize(repeating: 0, count: 2 &* l.channels)
             combinePlanes(l, width: 2, plane: { n, c, moments in
                 (moments[0], moments[1]) = planeMoments(x + l.plane(n, c), l.inner)
-            }, channel: { c, images, moments, stride in
+            }, channel: { c, images, moments in
                 var mu = merged[2 &* c], m2 = merged[2 &* c &+ 1]
                 for n in images {
                     let seen = Double(n) * planeCount, total = seen + planeCount
                     let w1 = planeCount / total, w2 = seen * w1
-                    let p = moments + (n &- images.lowerBound) &* stride, delta = p[0] - mu
+                    let p = moments + (n &- images.lowerBound) &* 2, delta = p[0] - mu
                     mu += delta * w1
                     m2 += p[1] + delta * delta * w2
                 }
