@@ -48,7 +48,7 @@ enum CrossCoreLatency {
         }
         answerer.start()
         defer { finished.wait() }
-        var medians: [Double] = []
+        var batchMeans: [Double] = []
         let deadline = DispatchTime.now().uptimeNanoseconds &+ 50_000_000
         // The first batch warms up (the thread starts, the line settles); the rest are timed.
         for batch in 0...batches {
@@ -65,9 +65,9 @@ enum CrossCoreLatency {
                     }
                 }
             }
-            if batch > 0 { medians.append(Double(DispatchTime.now().uptimeNanoseconds &- start) / Double(trips)) }
+            if batch > 0 { batchMeans.append(Double(DispatchTime.now().uptimeNanoseconds &- start) / Double(trips)) }
         }
-        return medians.sorted()[medians.count / 2]
+        return batchMeans.sorted()[batchMeans.count / 2]
     }
 
     /// Round trips from which the cores count as far apart (measured here: 55–90 ns near,
