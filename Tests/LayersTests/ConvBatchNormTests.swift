@@ -137,3 +137,41 @@ func fusedConvBatchNormEqualsSeparateOps(_ k: FusedCase) {
     let training = withoutGradients { block(x) }
     #expect(training.shape == [2, 3, 6, 6] && training.scalars != fused.scalars)
 }
+
+/// Values whose PReLU and affine maps have edge cases: signed zeros, subnormals, infinities,
+/// NaN, and 19 of them (two `SIMD8` bodies and a scalar tail).
+private let edgeValues: [Float] = [0, -0, 1, -1, 3.5, -2.25, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                                   .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                                   1e-30, -1e-30, 0.5, -0.5, 7, -7]
+
+@Test(arguments: [Float(0.25), 1, 0, -0.0, -0.5, 1.5, 1e-30, -3])
+func epilogueKernelsMatchTheirScalarDefinitionsBitForBit(_ a: Float) {
+    let n = edgeValues.count
+    func bits(_ v: [Float]) -> [UInt32] { v.map(\.bitPattern) }
+    var y = [Float](repeating: 0, count: n)
+    // PReLU alone: `max(z, a·z)` for slopes in [−∞, 1] other than 0, the select elsewhere.
+    edgeValues.withUnsafeBufferPointer { x in
+        y.withUnsafeMutableBufferPointer { BatchNormPReLUKernel.mapPReLU(x.baseAddress!, $0.baseAddress!, n, a) { $0 } }
+    }
+    #expect(bits(y) == bits(edgeValues.map { $0 > 0 ? $0 : a * $0 }), "slope \(a)")
+    for (m, s, b) in [(Float(0), Float(1.5), Float(-0.25)), (-0.0, 2, 0), (0.75, -3, 1)] {
+        // Evaluation (`m = +0`, subtraction skipped) and training (`m = μ`) affine maps, then PReLU.
+        let z = edgeValues.map { ($0 - m) * s + b }
+        edgeValues.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { BatchNormPReLUKernel.affinePReLU(x.baseAddress!, $0.baseAddress!, n, m, s, b, a) }
+        }
+        #expect(bits(y) == bits(z.map { $0 > 0 ? $0 : a * $0 }), "m \(m) s \(s) b \(b) slope \(a)")
+        edgeValues.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { BatchNormKernel.affinePlane(x.baseAddress!, $0.baseAddress!, n, m, s, b) }
+        }
+        #expect(bits(y) == bits(z), "m \(m) s \(s) b \(b)")
+    }
+    // The affine map with a residual added in the same pass.
+    let residual = edgeValues.reversed().map { $0 * a }
+    edgeValues.withUnsafeBufferPointer { x in
+        residual.withUnsafeBufferPointer { r in
+            y.withUnsafeMutableBufferPointer { BatchNormKernel.affinePlaneAdding(x.baseAddress!, r.baseAddress!, $0.baseAddress!, n, 1.5, -0.25) }
+        }
+    }
+    #expect(bits(y) == bits(zip(edgeValues, residual).map { ($0 * 1.5 + -0.25) + $1 }), "slope \(a)")
+}

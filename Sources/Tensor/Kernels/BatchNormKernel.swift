@@ -168,16 +168,38 @@ enum BatchNormKernel {
 
     /// `dst = (src − m)·s + b` over one plane. Training passes `m = μ`, `b = β`: centring
     /// first keeps `y` accurate when `|μ| ≫ σ` (the folded `x·s + (β − μ·s)` cancels).
+    /// Evaluation passes `m = +0`, whose subtraction changes nothing and is skipped.
     @inline(__always)
     static func affinePlane(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ m: Float, _ s: Float,
                             _ b: Float) {
         let m8 = SIMD8<Float>(repeating: m), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
         var i = 0
-        while i &+ 8 <= n {
-            store8((load8(src + i) - m8) * s8 + b8, dst + i)
-            i &+= 8
+        if m == 0 && m.sign == .plus {
+            while i &+ 8 <= n {
+                store8(load8(src + i) * s8 + b8, dst + i)
+                i &+= 8
+            }
+        } else {
+            while i &+ 8 <= n {
+                store8((load8(src + i) - m8) * s8 + b8, dst + i)
+                i &+= 8
+            }
         }
         while i < n { dst[i] = (src[i] - m) * s + b; i &+= 1 }
+    }
+
+    /// `dst = (src·s + b) + r` over one plane: ``affinePlane(_:_:_:_:_:_:)`` with `m = +0`
+    /// and a residual `r` added in the same pass (the same two roundings as adding it after).
+    @inline(__always)
+    static func affinePlaneAdding(_ src: UnsafePointer<Float>, _ r: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                  _ n: Int, _ s: Float, _ b: Float) {
+        let s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
+        var i = 0
+        while i &+ 8 <= n {
+            store8((load8(src + i) * s8 + b8) + load8(r + i), dst + i)
+            i &+= 8
+        }
+        while i < n { dst[i] = (src[i] * s + b) + r[i]; i &+= 1 }
     }
 
     /// `Σ dy` and `Σ dy·(x − μ)` of one plane.

@@ -12,20 +12,43 @@ enum BatchNormPReLUKernel {
 
     /// `dst = prelu((src − m)·s + b, a)` over one plane (training: `m = μ`, `b = β`, the
     /// `z` that the backward pass recomputes; evaluation: `m = 0` with the folded shift).
+    /// With `m = +0` the subtraction, which changes nothing then, is skipped.
     @inline(__always)
     static func affinePReLU(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ m: Float, _ s: Float,
                             _ b: Float, _ a: Float) {
         let m8 = SIMD8<Float>(repeating: m), s8 = SIMD8<Float>(repeating: s), b8 = SIMD8<Float>(repeating: b)
+        if m == 0 && m.sign == .plus {
+            mapPReLU(src, dst, n, a) { x in x * s8 + b8 }
+        } else {
+            mapPReLU(src, dst, n, a) { x in (x - m8) * s8 + b8 }
+        }
+    }
+
+    /// `dst = prelu(z(src), a)`, eight values at a time. For `a ≤ 1` other than 0,
+    /// `prelu(z) = max(z, a·z)` exactly (the same value and sign of zero as `z > 0 ? z : a·z`,
+    /// infinities and NaN included; `a = 0` would turn `+∞` into `0·∞`), which is one `maxps`
+    /// instead of a compare and a three-instruction select.
+    @inline(__always)
+    static func mapPReLU(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float,
+                         _ z: (SIMD8<Float>) -> SIMD8<Float>) {
         let a8 = SIMD8<Float>(repeating: a), zero = SIMD8<Float>()
         var i = 0
-        while i &+ 8 <= n {
-            let z = (load8(src + i) - m8) * s8 + b8
-            store8((a8 * z).replacing(with: z, where: z .> zero), dst + i)
-            i &+= 8
+        if a <= 1 && a != 0 {
+            while i &+ 8 <= n {
+                let v = z(load8(src + i)), av = a8 * v
+                store8(av.replacing(with: v, where: v .> av), dst + i)
+                i &+= 8
+            }
+        } else {
+            while i &+ 8 <= n {
+                let v = z(load8(src + i))
+                store8((a8 * v).replacing(with: v, where: v .> zero), dst + i)
+                i &+= 8
+            }
         }
         while i < n {
-            let z = (src[i] - m) * s + b
-            dst[i] = z > 0 ? z : a * z
+            let v = z(SIMD8(repeating: src[i]))[0]
+            dst[i] = v > 0 ? v : a * v
             i &+= 1
         }
     }

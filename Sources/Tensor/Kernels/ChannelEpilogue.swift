@@ -17,13 +17,16 @@ struct ChannelEpilogue {
     /// Maps `count` values of channel `channel` in place.
     @inline(__always)
     func apply(_ values: UnsafeMutablePointer<Float>, channel: Int, count: Int) {
+        let added = residual.map { $0.values + $0.output.distance(to: values) }
         if let slope {
             BatchNormPReLUKernel.affinePReLU(values, values, count, 0, scale[channel], shift[channel],
                                              slope[perChannelSlope ? channel : 0])
+            if let added { addFloats(added, to: values, count: count) }
+        } else if let added {
+            BatchNormKernel.affinePlaneAdding(values, added, values, count, scale[channel], shift[channel])
         } else {
             BatchNormKernel.affinePlane(values, values, count, 0, scale[channel], shift[channel])
         }
-        if let residual { addFloats(residual.values + residual.output.distance(to: values), to: values, count: count) }
     }
 
     /// Maps a whole `[N, C, …]` output in place, with the separate evaluation-mode kernels: for

@@ -17,8 +17,7 @@ extension Tensor {
             parallelFor(batch &* channels, grain: Swift.max(1, Elementwise.grain / Swift.max(inner, 1))) { planes in
                 for p in planes {
                     let s = a[perChannel ? p % channels : 0]
-                    let src = x + p &* inner, dst = y + p &* inner
-                    for i in 0..<inner { let v = src[i]; dst[i] = v > 0 ? v : s * v }
+                    BatchNormPReLUKernel.mapPReLU(x + p &* inner, y + p &* inner, inner, s) { $0 }
                 }
             }
         }
