@@ -439,23 +439,15 @@ enum ConvWinograd {
     /// `Y = Aᵀ M A (+ bias)` for every tile in the tile rows `rows` of one output plane; `m`
     /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart. Tiles
     /// past the plane's edge write only their rows and columns inside it.
+    ///
+    /// Per group of 4 tiles (lane t: tile t): `S = Aᵀ M` column by column into a scratch of
+    /// 4 × 6 vectors, then each output row `S_q A` from it: 24 vectors held in registers would
+    /// not fit the 16 SSE registers, and the compiler's spills of them cost more.
     @inline(__always)
     static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiling: Tiling, rows: Range<Int>, bias: Float,
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
         let tilesX = tiling.tilesX, ho = g.outHeight, wo = g.outWidth
         let b4 = SIMD4<Float>(repeating: bias)
-        /// Output rows 0…3 of the 4 tiles whose 36 points are `step` floats apart at `src`, each
-        /// as the 4 columns of the row (lane t: tile t).
-        @inline(__always) func group(_ src: UnsafePointer<Float>, _ step: Int) -> (Four, Four, Four, Four) {
-            @inline(__always) func column(_ j: Int) -> Four {
-                @inline(__always) func r(_ i: Int) -> SIMD4<Float> { load4(src + (6 &* i &+ j) &* step) }
-                return outputPoints((r(0), r(1), r(2), r(3), r(4), r(5)))
-            }
-            // S = Aᵀ M (4 × 6), column by column; then each row of S times A.
-            let s0 = column(0), s1 = column(1), s2 = column(2), s3 = column(3), s4 = column(4), s5 = column(5)
-            return (outputPoints((s0.0, s1.0, s2.0, s3.0, s4.0, s5.0)), outputPoints((s0.1, s1.1, s2.1, s3.1, s4.1, s5.1)),
-                    outputPoints((s0.2, s1.2, s2.2, s3.2, s4.2, s5.2)), outputPoints((s0.3, s1.3, s2.3, s3.3, s4.3, s5.3)))
-        }
         /// Output row `y` of the group's 4 tiles as 16 consecutive columns at `d`.
         @inline(__always) func store(_ y: Four, _ d: UnsafeMutablePointer<Float>) {
             // Lane t of y.c is column c of tile t: transpose.
@@ -463,33 +455,46 @@ enum ConvWinograd {
             store8(interleaved(p.lowHalf, s.lowHalf), d)
             store8(interleaved(p.highHalf, s.highHalf), d + 8)
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 &* points) { scratch in
-            let buffer = scratch.baseAddress!
+        withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: points &+ 24) { scratch in
+            let buffer = UnsafeMutableRawPointer(scratch.baseAddress!).assumingMemoryBound(to: Float.self)
+            let sRows = scratch.baseAddress! + points
+            /// `S = Aᵀ M` of the 4 tiles whose 36 points are `step` floats apart at `src`: row q
+            /// of S at `sRows[6q…6q + 5]`.
+            @inline(__always) func firstPass(_ src: UnsafePointer<Float>, _ step: Int) {
+                for j in 0..<6 {
+                    @inline(__always) func r(_ i: Int) -> SIMD4<Float> { load4(src + (6 &* i &+ j) &* step) }
+                    let q = outputPoints((r(0), r(1), r(2), r(3), r(4), r(5)))
+                    sRows[j] = q.0; sRows[6 &+ j] = q.1; sRows[12 &+ j] = q.2; sRows[18 &+ j] = q.3
+                }
+            }
+            /// Output row q of the group: `S_q A`, vector c holding column c of each tile.
+            @inline(__always) func row(_ q: Int) -> Four {
+                let r = sRows + 6 &* q
+                return outputPoints((r[0], r[1], r[2], r[3], r[4], r[5]))
+            }
             for ty in rows {
                 let src = m + (ty &- rows.lowerBound) &* tilesX
                 let rowsInside = Swift.min(4, ho &- 4 &* ty)
                 var tx = 0
                 while tx < tilesX {
                     let count = Swift.min(4, tilesX &- tx)
-                    let y: (Four, Four, Four, Four)
                     if count == 4 {
-                        y = group(src + tx, stride)
+                        firstPass(src + tx, stride)
                     } else {
                         clearFloats(buffer, count: 4 &* points)
                         copyLanes(src + tx, sourceStride: stride, count: count, to: buffer, stride: 4)
-                        y = group(buffer, 4)
+                        firstPass(buffer, 4)
                     }
                     let d = plane + (4 &* ty &* wo &+ 4 &* tx)
                     if 4 &* tx &+ 16 <= wo {
-                        store(y.0, d)
-                        if rowsInside > 1 { store(y.1, d + wo) }
-                        if rowsInside > 2 { store(y.2, d + 2 &* wo) }
-                        if rowsInside > 3 { store(y.3, d + 3 &* wo) }
+                        for q in 0..<rowsInside { store(row(q), d + q &* wo) }
                     } else {
-                        // Through the scratch: the group's 4 rows of 16 columns, then the part inside.
-                        store(y.0, buffer); store(y.1, buffer + 16); store(y.2, buffer + 32); store(y.3, buffer + 48)
+                        // Through the scratch: the group's rows of 16 columns, then the part inside.
                         let columnsInside = wo &- 4 &* tx
-                        for q in 0..<rowsInside { copyFloats(buffer + 16 &* q, to: d + q &* wo, count: columnsInside) }
+                        for q in 0..<rowsInside {
+                            store(row(q), buffer)
+                            copyFloats(buffer, to: d + q &* wo, count: columnsInside)
+                        }
                     }
                     tx &+= 4
                 }
