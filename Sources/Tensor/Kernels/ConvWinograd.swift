@@ -33,12 +33,14 @@ enum ConvWinograd {
             && g.inChannels >= 16 && g.outChannels >= 16
     }
 
-    /// Floats of the transformed input and output blocks of one thread (512 KB, half an L2)…
-    static let blockFloats = 1 << 17
+    /// Floats of the transformed input and output blocks of one thread (1 MB, the core's L2:
+    /// the GEMMs then write and read them there; 512 KB made the blocks of 64→64 channels
+    /// on 56×56 planes too small, 2 MB overflowed the L2 for 32→32 channels)…
+    static let blockFloats = 1 << 18
     /// …unless a point GEMM (`O × C` by `C × tiles`) would then do fewer multiply-adds than
     /// this: with few channels, blocks grow until the GEMMs are worth their call and packing
-    /// (32→32 channels: 256 tiles instead of 56, 12 % faster forward + backward)…
-    static let minimumGEMMWork = 1 << 18
+    /// (32→32 channels on 32×32 planes: 2 whole images, 128 tiles, instead of 1)…
+    static let minimumGEMMWork = 1 << 17
     /// …or hold fewer tiles than OpenBLAS's AVX-512 sgemm kernel computes at once (the tiles are
     /// the 16-wide dimension of its micro-tiles): 128→256 channels on 8×8 planes had 8.
     static let minimumBlockTiles = 16
