@@ -53,6 +53,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 3, h: 13, w: 16, o: 4, kh: 5, kw: 5, stride: 3, padding: 2),             // polyphase columns, stride 3
     ConvCase(c: 2, h: 8, w: 8, o: 3, kh: 3, kw: 3, stride: 2, padding: 1),              // polyphase, 4×4 output
     ConvCase(c: 2, h: 6, w: 23, o: 3, kh: 2, kw: 3, stride: Size2D(1, 3), padding: Size2D(0, 1)), // polyphase, strided columns
+    ConvCase(n: 2, c: 16, h: 10, w: 8, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd 8 wide: tile-row pairs, then one
+    ConvCase(n: 1, c: 16, h: 12, w: 10, o: 17, kh: 3, kw: 3, bias: false),              // Winograd: 8-wide output, 10-wide input gradient
     ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
     ConvCase(n: 5, c: 32, h: 47, w: 55, o: 6, kh: 3, kw: 3, stride: 2, padding: 1, bias: false), // the same, stride 2
 ]

@@ -208,12 +208,12 @@ enum ConvWinograd {
             // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
             let vStorage = TensorStorage(count: Points.count(rows: c, row: columns))
             let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
-            let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 6 &* tiling.paddedWidth)
+            let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 12 &* tiling.paddedWidth)
             let padded = paddedStorage.base
             padded.update(repeating: 0, count: paddedCount)
             // A partial group of tiles reads a few scratch columns past those Bᵀ writes
             // (into lanes it drops): zero, not whatever the pool held.
-            rowsStorage.base.update(repeating: 0, count: 6 &* tiling.paddedWidth)
+            rowsStorage.base.update(repeating: 0, count: 12 &* tiling.paddedWidth)
             let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
             for block in tiling.blocks(of: images) {
                 for (slot, image) in block.images.enumerated() {
@@ -346,10 +346,11 @@ enum ConvWinograd {
     }
 
     /// Columns 0…3 of 4 consecutive 4-wide groups at `p` (16 floats), one vector per column:
-    /// `(p[j], p[4 + j], p[8 + j], p[12 + j])` for j = 0…3.
+    /// `(p[j], p[4 + j], p[8 + j], p[12 + j])` for j = 0…3; with `half`, groups 2 and 3 are the
+    /// 8 floats at `p + half`.
     @inline(__always)
-    static func columns(_ p: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-        let a = load8(p), b = load8(p + 8)
+    static func columns(_ p: UnsafePointer<Float>, half: Int = 8) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let a = load8(p), b = load8(p + half)
         let even = SIMD8(lowHalf: a.evenHalf, highHalf: b.evenHalf), odd = SIMD8(lowHalf: a.oddHalf, highHalf: b.oddHalf)
         return (even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
     }
@@ -392,37 +393,51 @@ enum ConvWinograd {
     /// `V_ξ[tile] = (Bᵀ d B)_ξ` for every tile in the tile rows `rows` of one padded plane; `v`
     /// points at the first of those tiles in row ξ = 0, rows ξ are `stride` floats apart.
     /// Per tile row: `Bᵀ` down the columns of the 6 padded rows, 8 columns at a time, into
-    /// `scratch` (6 rows of the padded width), then `B` along each of those rows, 4 tiles at a
-    /// time.
+    /// `scratch` (6 rows of the padded width; 12 for two tile rows at once where a row holds two
+    /// tiles), then `B` along each of those rows, 4 tiles at a time.
     @inline(__always)
     static func transformInput(_ p: UnsafePointer<Float>, tiling: Tiling, rows: Range<Int>, scratch t: UnsafeMutablePointer<Float>,
                                v: UnsafeMutablePointer<Float>, stride: Int) {
         let pw = tiling.paddedWidth, tilesX = tiling.tilesX, width = 4 &* tilesX &+ 2
-        /// Tiles tx…tx + 3 of the scratch rows to 36 rows `step` floats apart at `out`.
-        @inline(__always) func group(_ tx: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int) {
+        /// Tiles tx…tx + 3 of the scratch rows to 36 rows `step` floats apart at `out` (with
+        /// `half`, tiles 2 and 3 are tiles tx, tx + 1 of the scratch rows `half` floats further).
+        @inline(__always) func group(_ tx: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int, half: Int = 8) {
             for i in 0..<6 {
                 // Columns 0…5 of the 4 tiles (column 4 + j of a tile is column j of the next).
                 let row = t + (i &* pw &+ 4 &* tx)
-                let (c0, c1, c2, c3) = columns(row), (c4, c5, _, _) = columns(row + 4)
+                let (c0, c1, c2, c3) = columns(row, half: half), (c4, c5, _, _) = columns(row + 4, half: half)
                 let h = inputPoints(c0, c1, c2, c3, c4, c5)
                 let base = out + (6 &* i) &* step
                 store4(h.0, base); store4(h.1, base + step); store4(h.2, base + 2 &* step)
                 store4(h.3, base + 3 &* step); store4(h.4, base + 4 &* step); store4(h.5, base + 5 &* step)
             }
         }
+        /// `Bᵀ` down the columns of tile row `ty`'s 6 padded rows into the 6 scratch rows at `o`.
+        @inline(__always) func firstPass(_ ty: Int, _ o: UnsafeMutablePointer<Float>) {
+            let r = p + 4 &* ty &* pw
+            var x = 0
+            while x < width {
+                let q = r + x
+                let h = inputPoints(load8(q), load8(q + pw), load8(q + 2 &* pw), load8(q + 3 &* pw), load8(q + 4 &* pw),
+                                    load8(q + 5 &* pw))
+                store8(h.0, o + x); store8(h.1, o + (pw &+ x)); store8(h.2, o + (2 &* pw &+ x))
+                store8(h.3, o + (3 &* pw &+ x)); store8(h.4, o + (4 &* pw &+ x)); store8(h.5, o + (5 &* pw &+ x))
+                x &+= 8
+            }
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 &* points) { partial in
-            for ty in rows {
-                let r = p + 4 &* ty &* pw
-                var x = 0
-                while x < width {
-                    let q = r + x
-                    let h = inputPoints(load8(q), load8(q + pw), load8(q + 2 &* pw), load8(q + 3 &* pw), load8(q + 4 &* pw),
-                                        load8(q + 5 &* pw))
-                    let o = t + x
-                    store8(h.0, o); store8(h.1, o + pw); store8(h.2, o + 2 &* pw)
-                    store8(h.3, o + 3 &* pw); store8(h.4, o + 4 &* pw); store8(h.5, o + 5 &* pw)
-                    x &+= 8
+            var ty = rows.lowerBound
+            if tilesX == 2 {
+                // Two tiles per row: two tile rows make one group of 4 tiles, consecutive in `v`.
+                while ty &+ 2 <= rows.upperBound {
+                    firstPass(ty, t)
+                    firstPass(ty &+ 1, t + 6 &* pw)
+                    group(0, v + (ty &- rows.lowerBound) &* 2, stride, half: 6 &* pw)
+                    ty &+= 2
                 }
+            }
+            for ty in ty..<rows.upperBound {
+                firstPass(ty, t)
                 let out = v + (ty &- rows.lowerBound) &* tilesX
                 var tx = 0
                 while tx &+ 4 <= tilesX {
@@ -450,12 +465,13 @@ enum ConvWinograd {
                                 g: ConvGeometry, plane: UnsafeMutablePointer<Float>) {
         let tilesX = tiling.tilesX, ho = g.outHeight, wo = g.outWidth
         let b4 = SIMD4<Float>(repeating: bias)
-        /// Output row `y` of the group's 4 tiles as 16 consecutive columns at `d`.
-        @inline(__always) func store(_ y: Four, _ d: UnsafeMutablePointer<Float>) {
+        /// Output row `y` of the group's 4 tiles as 16 consecutive columns at `d` (tiles 2 and 3
+        /// at `high` when given).
+        @inline(__always) func store(_ y: Four, _ d: UnsafeMutablePointer<Float>, _ high: UnsafeMutablePointer<Float>? = nil) {
             // Lane t of y.c is column c of tile t: transpose.
             let p = interleaved(y.0 + b4, y.2 + b4), s = interleaved(y.1 + b4, y.3 + b4)
             store8(interleaved(p.lowHalf, s.lowHalf), d)
-            store8(interleaved(p.highHalf, s.highHalf), d + 8)
+            store8(interleaved(p.highHalf, s.highHalf), high ?? d + 8)
         }
         withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: points &+ 24) { scratch in
             let buffer = UnsafeMutableRawPointer(scratch.baseAddress!).assumingMemoryBound(to: Float.self)
@@ -474,7 +490,18 @@ enum ConvWinograd {
                 let r = sRows + 6 &* q
                 return outputPoints((r[0], r[1], r[2], r[3], r[4], r[5]))
             }
-            for ty in rows {
+            var ty = rows.lowerBound
+            if wo == 8 {
+                // Two tiles per row (8-wide planes): the 4 tiles of two tile rows are consecutive
+                // in `m` and make one group, whose rows go to two places.
+                while ty &+ 2 <= rows.upperBound && 4 &* ty &+ 8 <= ho {
+                    firstPass(m + (ty &- rows.lowerBound) &* 2, stride)
+                    let d = plane + 4 &* ty &* 8
+                    for q in 0..<4 { store(row(q), d + q &* 8, d + (4 &+ q) &* 8) }
+                    ty &+= 2
+                }
+            }
+            for ty in ty..<rows.upperBound {
                 let src = m + (ty &- rows.lowerBound) &* tilesX
                 let rowsInside = Swift.min(4, ho &- 4 &* ty)
                 var tx = 0
@@ -511,11 +538,12 @@ enum ConvWinograd {
     static func transformOutputGradient(_ plane: UnsafePointer<Float>, g: ConvGeometry, tiling: Tiling, rows: Range<Int>,
                                         m: UnsafeMutablePointer<Float>, stride: Int) {
         let ho = g.outHeight, wo = g.outWidth, tilesX = tiling.tilesX
-        /// The 36 points of the 4 tiles whose `dY` rows (16 columns each) are `rowStep` floats
-        /// apart at `src`, to rows `step` floats apart at `out`.
-        @inline(__always) func group(_ src: UnsafePointer<Float>, _ rowStep: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int) {
+        /// The 36 points of the 4 tiles whose `dY` rows (16 columns each, or 8 and 8 at `half`)
+        /// are `rowStep` floats apart at `src`, to rows `step` floats apart at `out`.
+        @inline(__always) func group(_ src: UnsafePointer<Float>, _ rowStep: Int, _ out: UnsafeMutablePointer<Float>, _ step: Int,
+                                     half: Int = 8) {
             @inline(__always) func row(_ q: Int) -> Six<SIMD4<Float>> {
-                let (c0, c1, c2, c3) = columns(src + q &* rowStep)
+                let (c0, c1, c2, c3) = columns(src + q &* rowStep, half: half)
                 return gradientPoints(c0, c1, c2, c3)
             }
             // dY Aᵀ row by row (4 × 6), then A down each of its columns.
@@ -530,7 +558,16 @@ enum ConvWinograd {
         }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 64 &+ 4 &* points) { scratch in
             let rowsBuffer = scratch.baseAddress!, pointsBuffer = rowsBuffer + 64
-            for ty in rows {
+            var ty = rows.lowerBound
+            if wo == 8 {
+                // Two tiles per row (8-wide planes): two tile rows make one group of 4 tiles,
+                // consecutive in `m`, whose rows q are plane rows 4·ty + q and 4·ty + 4 + q.
+                while ty &+ 2 <= rows.upperBound && 4 &* ty &+ 8 <= ho {
+                    group(plane + 4 &* ty &* 8, 8, m + (ty &- rows.lowerBound) &* 2, stride, half: 32)
+                    ty &+= 2
+                }
+            }
+            for ty in ty..<rows.upperBound {
                 let out = m + (ty &- rows.lowerBound) &* tilesX
                 let first = plane + 4 &* ty &* wo, rowsInside = Swift.min(4, ho &- 4 &* ty)
                 var tx = 0
