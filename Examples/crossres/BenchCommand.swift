@@ -58,7 +58,8 @@ enum BenchCommand {
         // One thread setting for our kernels and OpenBLAS, applied before anything runs.
         Parallel.threadCount = threads ?? Parallel.threadCount
         let machine = BenchReport.machine
-        print("CPU \(machine["cpu"]!), \(machine["cores"]!) cores; \(Parallel.threadCount) threads; OpenBLAS core \(machine["openblasCore"]!)")
+        print("CPU \(machine["cpu"]!), \(machine["cores"]!) cores; \(Parallel.threadCount) threads; OpenBLAS core \(machine["openblasCore"]!)"
+              + (BLASCore.reselection.map { " (OpenBLAS chose \($0.from) for this CPU)" } ?? ""))
         let roundTripBefore = CrossCoreLatency.roundTripNanoseconds()
         print("cross-core round trip \(CrossCoreLatency.describe(roundTripBefore))")
         warmUpBLAS()

@@ -40,10 +40,11 @@ public enum Parallel {
         }
     }
 
-    /// Ensures OpenBLAS uses ``threadCount`` threads outside regions; evaluated by the GEMM
-    /// wrappers and before the first region, so that it never makes OpenBLAS multi-threaded
-    /// inside one.
+    /// Ensures OpenBLAS runs on its best core (``BLASCore``) and uses ``threadCount`` threads
+    /// outside regions; evaluated by the GEMM wrappers, by ``Linalg`` and before the first
+    /// region, so that it never makes OpenBLAS multi-threaded inside one.
     static let blasConfigured: Bool = {
+        _ = BLASCore.reselection
         activeRegions.withLock { active in
             if active == 0 { openblas_set_num_threads(Int32(threadCount)) }
         }

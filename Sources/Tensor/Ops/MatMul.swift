@@ -98,7 +98,7 @@ public enum BLAS {
     /// cores); elsewhere every part would be packed like the whole, and ``sgemmInSmallParts``
     /// makes one call.
     static let hasSmallMatrixKernels: Bool = {
-        let core = String(cString: openblas_get_corename()).lowercased()
+        let core = BLASCore.name.lowercased()
         return ["skylakex", "cooperlake", "sapphirerapids"].contains(core)
     }()
 
