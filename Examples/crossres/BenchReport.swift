@@ -29,8 +29,15 @@ struct BenchReport {
 
     static var cpuModel: String {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
-        return line.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        func field(_ name: String) -> String? {
+            info.split(separator: "\n").lazy.map { $0.split(separator: ":", maxSplits: 1) }
+                .first { $0.count == 2 && $0[0].trimmingCharacters(in: .whitespaces) == name }
+                .map { $0[1].trimmingCharacters(in: .whitespaces) }
+        }
+        guard let name = field("model name") else { return "unknown" }
+        // Virtual machines often report a generic name: the family and model say which part it is.
+        guard let family = field("cpu family"), let model = field("model") else { return name }
+        return "\(name) (family \(family), model \(model))"
     }
 
     /// Peak resident set size of this process in MiB (`VmHWM`), if the system reports it.
