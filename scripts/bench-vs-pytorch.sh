@@ -144,12 +144,15 @@ def round_trips(w, r):
     except FileNotFoundError:
         return None
     return "–".join("?" if t.get(k) is None else f"{t[k]:.0f}" for k in ("start", "end"))
-print("\ncross-core round trip at the start–end of our run, ns, per round (about 55–90: the two vCPUs on one die;"
-      " about 320–350: on two, where threads that share data run slower; `crossres bench` documents it)")
+print("\ncross-core round trip at the start–end of our run, ns, per round (on the AMD EPYC hosts, about 55–90: the two"
+      " vCPUs on one die; about 320–350: on two, where threads that share data run slower; `crossres bench` documents it)")
 for w in workloads:
     trips = [round_trips(w, r) for r in range(1, rounds + 1)]
     if any(trips):
         print(f"  {w}: " + ", ".join(t or "—" for t in trips))
 if machine:
-    print(f"\nOpenBLAS core {machine.get('openblasCore')}, {machine.get('threads')} threads, build {machine.get('build')}")
+    detected = machine.get('openblasDetectedCore')
+    chosen = f" (OpenBLAS detected {detected})" if detected and detected != machine.get('openblasCore') else ""
+    print(f"\nCPU {machine.get('cpu')}; OpenBLAS core {machine.get('openblasCore')}{chosen}, "
+          f"{machine.get('threads')} threads, build {machine.get('build')}")
 PY
