@@ -28,9 +28,9 @@ struct BenchReport {
     // MARK: Machine
 
     static var cpuModel: String {
-        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let lines = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
         func field(_ name: String) -> String? {
-            info.split(separator: "\n").lazy.map { $0.split(separator: ":", maxSplits: 1) }
+            lines.lazy.map { $0.split(separator: ":", maxSplits: 1) }
                 .first { $0.count == 2 && $0[0].trimmingCharacters(in: .whitespaces) == name }
                 .map { $0[1].trimmingCharacters(in: .whitespaces) }
         }

@@ -140,6 +140,10 @@ enum ConvWinograd {
         /// The most tiles a block holds.
         var maximumBlockTiles: Int { imagesPerBlock &* tileRowsPerBlock &* tilesX }
 
+        /// Floats of ``transformInput(_:tiling:rows:scratch:v:stride:)``'s row scratch: 6 padded
+        /// rows, 12 where it transforms two tile rows at once (two tiles per row).
+        var inputScratchFloats: Int { (tilesX == 2 ? 12 : 6) &* paddedWidth }
+
         /// The blocks of a chunk's images, in order.
         func blocks(of images: Range<Int>) -> [Block] {
             if tileRowsPerBlock >= tilesY {
@@ -208,12 +212,12 @@ enum ConvWinograd {
             // Scratch from the buffer pool: a steady-state step faults no fresh pages in.
             let vStorage = TensorStorage(count: Points.count(rows: c, row: columns))
             let mStorage = TensorStorage(count: Points.count(rows: o, row: columns))
-            let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: 12 &* tiling.paddedWidth)
+            let paddedStorage = TensorStorage(count: paddedCount), rowsStorage = TensorStorage(count: tiling.inputScratchFloats)
             let padded = paddedStorage.base
             padded.update(repeating: 0, count: paddedCount)
             // A partial group of tiles reads a few scratch columns past those Bᵀ writes
             // (into lanes it drops): zero, not whatever the pool held.
-            rowsStorage.base.update(repeating: 0, count: 12 &* tiling.paddedWidth)
+            rowsStorage.base.update(repeating: 0, count: tiling.inputScratchFloats)
             let v = Points(vStorage.base, rows: c, row: columns), m = Points(mStorage.base, rows: o, row: columns)
             for block in tiling.blocks(of: images) {
                 for (slot, image) in block.images.enumerated() {
