@@ -21,6 +21,7 @@ let fusedCases: [FusedCase] = [
     FusedCase(c: 8, h: 4, w: 4, o: 16, k: 3, padding: 1, groups: 4),           // 2 in, 4 out per group: direct, added
     FusedCase(c: 10, h: 5, w: 6, o: 4, k: 3, padding: 1, groups: 2),           // grouped GEMM
     FusedCase(n: 1, c: 2, h: 34, w: 33, o: 3, k: 3, padding: 1),               // large plane: im2col bands
+    FusedCase(c: 16, h: 12, w: 32, o: 6, k: 3, stride: 2, padding: 1),         // stride 2, 16 wide: one GEMM per tap
     FusedCase(c: 16, h: 6, w: 7, o: 16, k: 3, padding: 1),                     // Winograd: applied after
 ]
 

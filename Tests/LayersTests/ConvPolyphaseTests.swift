@@ -66,3 +66,37 @@ func polyphaseColumnsMatchIm2col(_ k: PolyphaseCase) {
     let p = ConvPolyphase(strided)  // 3×3 s2 p1 on 8×8: taps reach phase rows −1 … 3
     #expect(p.firstRow == -1 && p.firstColumn == -1 && p.planeHeight == 5 && p.planeWidth == 5 && p.floats == 2 * 4 * 25)
 }
+
+/// Which strided convolutions run one GEMM per tap (`phaseTapCases`, checked against the naive
+/// reference in `convMatchesNaiveReference`), and how their rows are cut into GEMMs.
+@Test func phaseTapsTakeWideStridedConvolutions() {
+    func geometry(c: Int, h: Int, w: Int, k: Int, stride: Size2D, padding: Size2D, groups: Int = 1, o: Int = 8) -> ConvGeometry {
+        ConvGeometry(input: [2, c, h, w], weight: [o, c / groups, k, k], bias: nil, stride: stride, padding: padding, dilation: 1,
+                     groups: groups)
+    }
+    for k in phaseTapCases {
+        let g = ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c, k.kh, k.kw], bias: nil, stride: k.stride,
+                             padding: k.padding, dilation: k.dilation, groups: k.groups)
+        #expect(ConvPhaseTaps.supports(g), "\(k)")
+    }
+    #expect(!ConvPhaseTaps.supports(geometry(c: 16, h: 16, w: 16, k: 3, stride: 2, padding: 1)))   // 8 wide: 1 column in 9 dropped
+    #expect(!ConvPhaseTaps.supports(geometry(c: 8, h: 32, w: 32, k: 3, stride: 2, padding: 1)))    // too few channels
+    #expect(!ConvPhaseTaps.supports(geometry(c: 64, h: 32, w: 32, k: 1, stride: 2, padding: 0)))   // 1×1: one column gather is cheaper
+    #expect(!ConvPhaseTaps.supports(geometry(c: 32, h: 32, w: 32, k: 3, stride: 2, padding: 1, groups: 2)))
+    #expect(!ConvPhaseTaps.supports(geometry(c: 32, h: 32, w: 32, k: 3, stride: 1, padding: 1)))   // not strided
+
+    // Bands cover the output rows in order; on small-matrix cores each fits those kernels.
+    for (c, o, h) in [(64, 64, 32), (16, 8, 32), (128, 128, 64), (512, 512, 64)] {
+        let g = geometry(c: c, h: h, w: h, k: 3, stride: 2, padding: 1, o: o)
+        let wideWidth = ConvPolyphase(g).planeWidth
+        let bands = ConvPhaseTaps.bands(g, wideWidth: wideWidth)
+        #expect(bands.first?.lowerBound == 0 && bands.last?.upperBound == g.outHeight, "c\(c) o\(o): \(bands)")
+        #expect(zip(bands, bands.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && !$1.isEmpty }, "c\(c) o\(o): \(bands)")
+        let rowWork = o * c * wideWidth
+        if BLAS.hasSmallMatrixKernels && rowWork <= BLAS.smallProductWork {
+            #expect(bands.allSatisfy { $0.count * rowWork <= BLAS.smallProductWork }, "c\(c) o\(o): \(bands)")
+        } else {
+            #expect(bands == [0..<g.outHeight], "c\(c) o\(o): \(bands)")
+        }
+    }
+}

@@ -55,8 +55,18 @@ let convCases: [ConvCase] = [
     ConvCase(c: 2, h: 6, w: 23, o: 3, kh: 2, kw: 3, stride: Size2D(1, 3), padding: Size2D(0, 1)), // polyphase, strided columns
     ConvCase(n: 2, c: 16, h: 10, w: 8, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd 8 wide: tile-row pairs, then one
     ConvCase(n: 1, c: 16, h: 12, w: 10, o: 17, kh: 3, kw: 3, bias: false),              // Winograd: 8-wide output, 10-wide input gradient
+] + phaseTapCases + [
     ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
-    ConvCase(n: 5, c: 32, h: 47, w: 55, o: 6, kh: 3, kw: 3, stride: 2, padding: 1, bias: false), // the same, stride 2
+    ConvCase(n: 5, c: 12, h: 47, w: 55, o: 6, kh: 5, kw: 5, stride: 2, padding: 2, bias: false), // the same, stride 2
+]
+
+/// Strided convolutions that run one GEMM per kernel tap over the phase planes (``ConvPhaseTaps``).
+let phaseTapCases: [ConvCase] = [
+    ConvCase(n: 3, c: 16, h: 32, w: 32, o: 8, kh: 3, kw: 3, stride: 2, padding: 1),       // TinyResNet's stride 2, 3 images over the chunks
+    ConvCase(n: 2, c: 16, h: 17, w: 40, o: 5, kh: 3, kw: 3, stride: Size2D(2, 1), padding: 1, bias: false), // strided rows only
+    ConvCase(n: 1, c: 17, h: 25, w: 49, o: 3, kh: 5, kw: 5, stride: 3, padding: 2),       // stride 3, 5×5
+    ConvCase(n: 2, c: 16, h: 33, w: 33, o: 4, kh: 3, kw: 3, stride: 2, bias: false),      // unpadded: the last column read by no tap
+    ConvCase(n: 2, c: 64, h: 32, w: 32, o: 64, kh: 3, kw: 3, stride: 2, padding: 1),      // two bands of rows (small-matrix cores)
 ]
 
 /// Naive double-precision convolution and its gradients for a cotangent `g`.
@@ -122,7 +132,7 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     for k in convCases.suffix(2) {
         let g = ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c, k.kh, k.kw], bias: nil, stride: k.stride,
                              padding: k.padding, dilation: k.dilation, groups: k.groups)
-        #expect(!ConvWinograd.supports(g) && !g.usesDirectKernel, "\(k)")
+        #expect(!ConvWinograd.supports(g) && !ConvPhaseTaps.supports(g) && !g.usesDirectKernel, "\(k)")
         #expect(ConvGEMM.imagesPerBlock(g) == 2, "\(k): \(ConvGEMM.imagesPerBlock(g)) images per block")
     }
 }
@@ -132,7 +142,7 @@ func convMatchesNaiveReference(_ k: ConvCase) {
 /// from dominating them.
 @Test func convGradientCheck() {
     var rng = RandomGenerator(seed: 3)
-    for k in [convCases[1], convCases[6], convCases[12], convCases[19]] {
+    for k in [convCases[1], convCases[6], convCases[12], convCases[19], phaseTapCases[0]] {
         let x = Tensor.randomNormal([1, k.c, k.h, k.w], using: &rng)
         let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
         let b = Tensor.randomNormal([k.o], using: &rng)

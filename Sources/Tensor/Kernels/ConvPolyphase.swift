@@ -120,6 +120,14 @@ struct ConvPolyphase {
         }
     }
 
+    /// The offset within one channel's phase planes of the element kernel tap `t = u·kW + v`
+    /// reads for output `(0, 0)`; output `(i, j)` reads `planeWidth·i + j` further on.
+    func tapOffset(_ t: Int) -> Int {
+        let (a, rowOffset) = Self.phase(tap: t / g.kernelWidth, padding: g.padHeight, stride: g.strideHeight, first: firstRow)
+        let (b, columnOffset) = Self.phase(tap: t % g.kernelWidth, padding: g.padWidth, stride: g.strideWidth, first: firstColumn)
+        return (a &* g.strideWidth &+ b) &* planeFloats &+ rowOffset &* planeWidth &+ columnOffset
+    }
+
     /// Calls `body(offset, row)` for every column-matrix row `(c, u, v)` with the offset in the
     /// phase planes of its tap's first element. The taps' offsets within a channel's planes are
     /// worked out once (each takes two divisions), not once per channel.
@@ -127,13 +135,7 @@ struct ConvPolyphase {
     private func forEachTap(_ body: (Int, Int) -> Void) {
         let taps = g.kernelArea
         withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
-            for u in 0..<g.kernelHeight {
-                let (a, rowOffset) = Self.phase(tap: u, padding: g.padHeight, stride: g.strideHeight, first: firstRow)
-                for v in 0..<g.kernelWidth {
-                    let (b, columnOffset) = Self.phase(tap: v, padding: g.padWidth, stride: g.strideWidth, first: firstColumn)
-                    offsets[u &* g.kernelWidth &+ v] = (a &* g.strideWidth &+ b) &* planeFloats &+ rowOffset &* planeWidth &+ columnOffset
-                }
-            }
+            for t in 0..<taps { offsets[t] = tapOffset(t) }
             var row = 0
             for c in 0..<g.inPerGroup {
                 let channel = c &* channelFloats

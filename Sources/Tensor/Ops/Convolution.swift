@@ -28,7 +28,8 @@ extension Tensor {
     /// convolutions are plain GEMMs;
     /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
-    /// everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
+    /// strided convolutions with outputs at least 8 wide and 16 or more input channels run one
+    /// GEMM per kernel tap over the input's phase planes; everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
     /// over channels for the direct kernel).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
                               padding: Size2D = 0, dilation: Size2D = 1, groups: Int = 1) -> Tensor {
@@ -55,6 +56,9 @@ extension Tensor {
                     precondition(done, "conv2d backward: a Winograd geometry \(g.inputShape) must allow the correlation")
                 }
                 if let dw { ConvWinograd.backwardWeight(g, dy: dy.storage.base, x: x.storage.base, dw: dw.storage.base) }
+            } else if ConvPhaseTaps.supports(g) {
+                ConvPhaseTaps.backward(g, dy: dy.storage.base, x: x.storage.base, w: w.storage.base, dx: dx?.storage.base,
+                                       dw: dw?.storage.base)
             } else {
                 let inputDone = dx.map { ConvGEMM.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: $0.storage.base) } ?? false
                 ConvGEMM.backward(g, dy: dy.storage.base, x: x.storage.base, w: w.storage.base,
@@ -135,6 +139,8 @@ struct ConvGeometry {
         } else if ConvWinograd.supports(self) {
             ConvWinograd.forward(self, x: x, w: w, bias: bias, y: y)
             epilogue?.apply(y, shape: outputShape)
+        } else if ConvPhaseTaps.supports(self) {
+            ConvPhaseTaps.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         } else {
             ConvGEMM.forward(self, x: x, w: w, bias: bias, y: y, epilogue: epilogue)
         }
