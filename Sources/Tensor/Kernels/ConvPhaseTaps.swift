@@ -13,8 +13,9 @@
 ///
 /// This saves the column matrix that im2col writes and the GEMM then packs again (one copy
 /// per tap of every input value), for `(W_p − W')/W_p` more multiply-adds: it is used where
-/// that is at most 1/8 (3×3 stride-2 outputs at least 8 wide) and the GEMMs are at least
-/// ``minimumChannels`` deep. Where the core has small-matrix kernels
+/// that is at most 1/16 (3×3 stride-2 outputs at least 15 wide; at 8 wide it gained nothing,
+/// at 4 wide it ran twice as long) and the GEMMs are at least ``minimumChannels`` deep;
+/// 1×1 strided kernels keep ``ConvGEMM`` (the split would write four phases to read one). Where the core has small-matrix kernels
 /// (``BLAS/hasSmallMatrixKernels``) each GEMM is cut into bands of output rows that they take.
 /// The forward pass runs over ``parallelFor(_:grain:_:)``'s pieces of the batch; the backward
 /// pass over one chunk of images per thread, each with its partial `dW`, summed in chunk order

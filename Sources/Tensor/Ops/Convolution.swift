@@ -28,9 +28,10 @@ extension Tensor {
     /// convolutions are plain GEMMs;
     /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
-    /// strided convolutions with outputs at least 8 wide and 16 or more input channels run one
-    /// GEMM per kernel tap over the input's phase planes; everything else is im2col + GEMM. Forward and backward are parallel over the batch (or
-    /// over channels for the direct kernel).
+    /// wide strided convolutions (3×3 stride 2: outputs 15 and more wide) with 16 or more input
+    /// channels run one GEMM per kernel tap over the input's phase planes; everything else is
+    /// im2col + GEMM. Forward and backward are parallel over the batch (or over channels for the
+    /// direct kernel).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
                               padding: Size2D = 0, dilation: Size2D = 1, groups: Int = 1) -> Tensor {
         let g = ConvGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
