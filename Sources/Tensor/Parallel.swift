@@ -3,10 +3,19 @@ import CBLAS
 /// The one place that owns threading.
 ///
 /// ``Parallel/threadCount`` (default: all cores, or the `CROSSRES_THREADS` environment
-/// variable) is read by every kernel. OpenBLAS gets the same count for GEMMs issued from the
-/// caller's thread, and is switched to one thread while a ``parallelFor(_:grain:_:)`` region
-/// runs, so the two never oversubscribe the cores. One region runs at a time: a `parallelFor`
-/// inside another, or started on another thread while one runs, runs serially on its caller.
+/// variable) is read by every kernel. OpenBLAS gets the same count for calls issued outside
+/// ``parallelFor(_:grain:_:)`` regions and is switched to one thread while a region runs, so
+/// the two never oversubscribe the cores.
+///
+/// One region runs at a time, and no OpenBLAS call runs with OpenBLAS's own threads while it
+/// does: a region, and an OpenBLAS call from outside any region (``withBLAS(_:)``), each hold
+/// one process-wide lock, so a caller on another thread waits for the running one to end. A
+/// `parallelFor` inside a region (from its body) runs serially on its caller. Every result is
+/// therefore computed the same way whatever else the process runs at the time: OpenBLAS's
+/// single- and multi-threaded GEMM drivers cut the depth into different blocks (for example
+/// `K = 500` on its SkylakeX kernels), so a GEMM run single-threaded because another thread's
+/// region happened to be running differed in the last bits (and so did the serial fallback
+/// that replaced waiting before session 12).
 public enum Parallel {
     /// Most pieces a ``parallelFor(_:grain:_:)`` region is cut into, per thread.
     public static let piecesPerThread = 4
@@ -22,10 +31,22 @@ public enum Parallel {
     }
 
     private static let configuredThreads = Locked<Int>(initialThreadCount())
-    /// Regions running now. Entering and leaving change it and OpenBLAS's thread count under
-    /// one lock, so a region that starts while another ends never runs with a multi-threaded
-    /// OpenBLAS.
-    private static let activeRegions = Locked<Int>(0)
+    /// Held by the thread that runs a region or an OpenBLAS call outside regions.
+    private static let exclusive = NSLock()
+    /// Per thread: set while it runs inside a region (the region's caller, and the workers,
+    /// which run nothing else).
+    private static let insideKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "Parallel: no thread-specific key left")
+        return key
+    }()
+
+    /// Whether the calling thread runs inside a region.
+    static var isInsideRegion: Bool { pthread_getspecific(insideKey) != nil }
+
+    static func markInsideRegion(_ inside: Bool) {
+        pthread_setspecific(insideKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
 
     /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count: at
     /// once, or, while a region runs (OpenBLAS is single-threaded then), when it ends.
@@ -33,48 +54,58 @@ public enum Parallel {
         get { configuredThreads.withLock { $0 } }
         set {
             precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
-            activeRegions.withLock { active in
-                configuredThreads.withLock { $0 = newValue }
-                if active == 0 { openblas_set_num_threads(Int32(newValue)) }
-            }
+            configuredThreads.withLock { $0 = newValue }
+            // Inside a region its end applies the new count (waiting for the lock would never end).
+            guard !isInsideRegion else { return }
+            exclusive.lock()
+            openblas_set_num_threads(Int32(newValue))
+            exclusive.unlock()
         }
     }
 
     /// Ensures OpenBLAS runs on its best core (``BLASCore``) and uses ``threadCount`` threads
-    /// outside regions; evaluated by the GEMM wrappers, by ``Linalg`` and before the first
-    /// region, so that it never makes OpenBLAS multi-threaded inside one.
+    /// outside regions; evaluated by ``withBLAS(_:)`` and by ``enterRegion()`` before it takes
+    /// the lock (so no thread holding the lock ever waits for this initialiser).
     static let blasConfigured: Bool = {
         _ = BLASCore.reselection
-        activeRegions.withLock { active in
-            if active == 0 { openblas_set_num_threads(Int32(threadCount)) }
-        }
+        exclusive.lock()
+        openblas_set_num_threads(Int32(threadCount))
+        exclusive.unlock()
         return true
     }()
+
+    /// Runs an OpenBLAS or LAPACK call: inside a region as it is (OpenBLAS is single-threaded
+    /// there), outside regions holding the region lock, so that OpenBLAS runs it with
+    /// ``threadCount`` threads whatever other threads do (waiting for a running region to end).
+    @inline(__always)
+    public static func withBLAS<R>(_ call: () throws -> R) rethrows -> R {
+        _ = blasConfigured
+        if isInsideRegion { return try call() }
+        exclusive.lock()
+        defer { exclusive.unlock() }
+        return try call()
+    }
 
     private static func initialThreadCount() -> Int {
         if let text = getenv("CROSSRES_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Enters a parallel region unless one is already running somewhere in the process (then
-    /// the caller runs serially and must not call ``exitRegion()``).
-    static func enterRegion() -> Bool {
+    /// Enters a parallel region, waiting while another thread runs one (or an OpenBLAS call
+    /// outside regions); the caller must not be inside a region already.
+    static func enterRegion() {
         _ = blasConfigured
-        return activeRegions.withLock { active in
-            guard active == 0 else { return false }
-            active = 1
-            openblas_set_num_threads(1)
-            return true
-        }
+        exclusive.lock()
+        markInsideRegion(true)
+        openblas_set_num_threads(1)
     }
 
     /// Leaves the region, giving OpenBLAS the thread count configured now (it may have been
     /// changed while the region ran).
     static func exitRegion() {
-        activeRegions.withLock { active in
-            active = 0
-            openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
-        }
+        openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
+        markInsideRegion(false)
+        exclusive.unlock()
     }
 }
 
@@ -94,10 +125,11 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
     guard count > 0 else { return }
     let threads = Parallel.threadCount
     let layout = PieceLayout(count: count, grain: grain, threads: threads)
-    if threads <= 1 || layout.pieces <= 1 || !Parallel.enterRegion() {
+    if threads <= 1 || layout.pieces <= 1 || Parallel.isInsideRegion {
         body(0..<count)
         return
     }
+    Parallel.enterRegion()
     defer { Parallel.exitRegion() }
     WorkerPool.shared.run(layout, workers: threads &- 1, body)
 }

@@ -113,6 +113,7 @@ final class WorkerPool: @unchecked Sendable {
     /// this many workers, repeat. A worker beyond the thread count (it was lowered) sleeps
     /// without polling, so that it leaves the cores alone.
     private func work(index: Int) {
+        Parallel.markInsideRegion(true)  // a worker runs nothing but regions' pieces
         var seen = 0, wanted = true
         while true {
             waitForRegion(after: seen, polling: wanted)

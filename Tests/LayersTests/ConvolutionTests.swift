@@ -161,3 +161,31 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     let grads = y.sum().backward()
     #expect(grads[x] == nil && grads[w]?.shape == [4, 1, 3, 3])
 }
+
+/// A convolution called from inside a parallel region (a nested call) runs serially, with
+/// OpenBLAS single-threaded: its blocks of images, and so its bits, must be those of a call
+/// that has the region to itself — forward and both gradients.
+@Test func nestedConvolutionsGiveTheSameBits() {
+    let cases = [
+        ConvCase(n: 8, c: 1, h: 28, w: 28, o: 20, kh: 5, kw: 5),                      // LeNet: image blocks of 36
+        ConvCase(n: 8, c: 20, h: 12, w: 12, o: 50, kh: 5, kw: 5),                     // LeNet's second: blocks of 16
+        ConvCase(n: 8, c: 8, h: 16, w: 16, o: 8, kh: 3, kw: 3, stride: 2, padding: 1), // strided, polyphase blocks
+        ConvCase(n: 8, c: 16, h: 8, w: 8, o: 16, kh: 3, kw: 3, padding: 1),            // Winograd: blocks of images
+        ConvCase(n: 4, c: 16, h: 32, w: 32, o: 16, kh: 3, kw: 3, stride: 2, padding: 1), // one GEMM per tap
+    ]
+    func run(_ k: ConvCase) -> [UInt32] {
+        var rng = RandomGenerator(seed: 77)
+        let x = Tensor.randomNormal([k.n, k.c, k.h, k.w], using: &rng).trackingGradients()
+        let w = Tensor.randomNormal([k.o, k.c, k.kh, k.kw], using: &rng).trackingGradients()
+        let y = Tensor.conv2d(x, weight: w, stride: k.stride, padding: k.padding)
+        let grads = y.backward(gradient: Tensor.randomNormal(y.shape, using: &rng))
+        return (y.scalars + grads[x]!.scalars + grads[w]!.scalars).map(\.bitPattern)
+    }
+    for k in cases {
+        let alone = run(k)
+        Parallel.enterRegion()
+        let nested = run(k)
+        Parallel.exitRegion()
+        #expect(nested == alone, "\(k)")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensor
 
@@ -24,6 +25,34 @@ import Tensor
             losses.append(loss.item)
         }
         return losses + w1.value.scalars + w2.value.scalars + bias.value.scalars + [Tensor.randomNormal([70_000], using: &rng).sum().item]
+    }
+
+    /// A computation started while another thread's region runs waits for it and gives the
+    /// bits it gives on a quiet process. (OpenBLAS's threaded and single-threaded GEMM drivers
+    /// cut a depth of 500 into different blocks: run single-threaded meanwhile, as CrossRes did
+    /// before, the product below differed in most of its elements' last bits.)
+    @Test(.enabled(if: Parallel.threadCount > 1, "needs more than one thread"))
+    func resultsDoNotDependOnAnotherThreadsRegion() {
+        var rng = RandomGenerator(seed: 9)
+        let a = Tensor.randomNormal([512, 500], using: &rng), b = Tensor.randomNormal([500, 600], using: &rng)
+        let x = Tensor.randomNormal([8, 20, 12, 12], using: &rng)
+        let w = Parameter(Tensor.randomNormal([50, 20, 5, 5], using: &rng))
+        func compute() -> [UInt32] {
+            let y = Tensor.conv2d(x, weight: w.value)
+            let dw = y.square().sum().backward()[w]!
+            return (a.matmul(b).scalars + y.scalars + dw.scalars).map(\.bitPattern)
+        }
+        let quiet = compute()
+        let holding = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            parallelFor(2) { range in
+                if range.lowerBound == 0 { holding.signal() }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        holder.start()
+        holding.wait()
+        #expect(compute() == quiet)
     }
 
     @Test func sameSeedIsBitIdentical() {

@@ -10,7 +10,7 @@ extension Linalg {
         let work = try workingCopy(a, "cholesky")
         let n = a.shape[0]
         guard n > 0 else { return work }
-        let info = LAPACKE_spotrf(rowMajor, flag("L"), Int32(n), work.storage.base, Int32(n))
+        let info = Parallel.withBLAS { LAPACKE_spotrf(rowMajor, flag("L"), Int32(n), work.storage.base, Int32(n)) }
         try check(info, "spotrf") { .notPositiveDefinite(order: $0) }
         return triangle(of: work, rows: n, upper: false)
     }

@@ -21,7 +21,6 @@ public enum Linalg {
 
     /// A mutable row-major copy of a matrix, after checking that it is rank 2 and finite.
     static func workingCopy(_ a: Tensor, _ operation: String) throws -> Tensor {
-        _ = Parallel.blasConfigured
         precondition(a.rank == 2, "\(operation): needs a matrix, got shape \(a.shape)")
         if let bad = a.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
             throw LinalgError.nonFiniteInput(operation: operation, row: bad / a.shape[1], column: bad % a.shape[1])

@@ -13,12 +13,12 @@ extension Linalg {
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         guard k > 0 else { return (Tensor.zeros([m, k]), Tensor.zeros([k, n])) }
         var tau = [Float](repeating: 0, count: k)
-        try check(LAPACKE_sgeqrf(rowMajor, Int32(m), Int32(n), work.storage.base, Int32(n), &tau), "sgeqrf") {
+        try check(Parallel.withBLAS { LAPACKE_sgeqrf(rowMajor, Int32(m), Int32(n), work.storage.base, Int32(n), &tau) }, "sgeqrf") {
             .lapack(routine: "sgeqrf", info: $0)
         }
         let r = triangle(of: work, rows: k, upper: true)
         // The reflectors occupy the first k columns; sorgqr expands them in place into Q.
-        try check(LAPACKE_sorgqr(rowMajor, Int32(m), Int32(k), Int32(k), work.storage.base, Int32(n), &tau), "sorgqr") {
+        try check(Parallel.withBLAS { LAPACKE_sorgqr(rowMajor, Int32(m), Int32(k), Int32(k), work.storage.base, Int32(n), &tau) }, "sorgqr") {
             .lapack(routine: "sorgqr", info: $0)
         }
         let q = k == n ? work : work.narrowed(axis: 1, start: 0, length: k)

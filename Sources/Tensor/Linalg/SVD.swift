@@ -16,8 +16,10 @@ extension Linalg {
         let s = Tensor(shape: [k]) { _ in }
         let vt = Tensor(shape: [vtRows, n]) { $0.initialize(repeating: 0) }
         guard k > 0 else { return (u, s, vt) }
-        let info = LAPACKE_sgesdd(rowMajor, flag(full ? "A" : "S"), Int32(m), Int32(n), work.storage.base, Int32(n),
-                                  s.storage.base, u.storage.base, Int32(uColumns), vt.storage.base, Int32(n))
+        let info = Parallel.withBLAS {
+            LAPACKE_sgesdd(rowMajor, flag(full ? "A" : "S"), Int32(m), Int32(n), work.storage.base, Int32(n), s.storage.base,
+                           u.storage.base, Int32(uColumns), vt.storage.base, Int32(n))
+        }
         try check(info, "sgesdd") { .noConvergence(routine: "sgesdd", info: $0) }
         return (u, s, vt)
     }

@@ -14,7 +14,7 @@ extension Linalg {
         let n = a.shape[0], k = x.shape[1]
         guard n > 0 && k > 0 else { return x.reshaped(to: b.shape) }
         var pivots = [Int32](repeating: 0, count: n)
-        let info = LAPACKE_sgesv(rowMajor, Int32(n), Int32(k), lu.storage.base, Int32(n), &pivots, x.storage.base, Int32(k))
+        let info = Parallel.withBLAS { LAPACKE_sgesv(rowMajor, Int32(n), Int32(k), lu.storage.base, Int32(n), &pivots, x.storage.base, Int32(k)) }
         try check(info, "sgesv") { .singular(pivot: $0) }
         return x.reshaped(to: b.shape)
     }

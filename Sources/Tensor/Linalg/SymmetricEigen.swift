@@ -12,7 +12,7 @@ extension Linalg {
         let n = a.shape[0]
         let values = Tensor(shape: [n]) { _ in }
         guard n > 0 else { return (values, vectors) }
-        let info = LAPACKE_ssyevd(rowMajor, flag("V"), flag("U"), Int32(n), vectors.storage.base, Int32(n), values.storage.base)
+        let info = Parallel.withBLAS { LAPACKE_ssyevd(rowMajor, flag("V"), flag("U"), Int32(n), vectors.storage.base, Int32(n), values.storage.base) }
         try check(info, "ssyevd") { .noConvergence(routine: "ssyevd", info: $0) }
         return (values, vectors)
     }

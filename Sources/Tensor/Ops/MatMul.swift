@@ -133,13 +133,14 @@ public enum BLAS {
     public static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, accumulate: Bool = false) {
-        _ = Parallel.blasConfigured
         if k == 0 {
             if !accumulate { for row in 0..<m { for col in 0..<n { c[row * ldc + col] = 0 } } }
             return
         }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(Swift.max(lda, 1)), b, Int32(Swift.max(ldb, 1)),
-                    accumulate ? 1 : 0, c, Int32(Swift.max(ldc, 1)))
+        Parallel.withBLAS {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(Swift.max(lda, 1)), b, Int32(Swift.max(ldb, 1)),
+                        accumulate ? 1 : 0, c, Int32(Swift.max(ldc, 1)))
+        }
     }
 }
