@@ -34,22 +34,23 @@ public enum Parallel {
     /// Held by the thread that runs a region or an OpenBLAS call outside regions.
     private static let exclusive = NSLock()
     /// Per thread: set while it runs inside a region (the region's caller, and the workers,
-    /// which run nothing else).
+    /// which run nothing else) or inside ``withBLAS(_:)``: calls from there run as they are.
     private static let insideKey: pthread_key_t = {
         var key = pthread_key_t()
         precondition(pthread_key_create(&key, nil) == 0, "Parallel: no thread-specific key left")
         return key
     }()
 
-    /// Whether the calling thread runs inside a region.
+    /// Whether the calling thread runs inside a region (or a ``withBLAS(_:)`` call).
     static var isInsideRegion: Bool { pthread_getspecific(insideKey) != nil }
 
     static func markInsideRegion(_ inside: Bool) {
         pthread_setspecific(insideKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
     }
 
-    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count: at
-    /// once, or, while a region runs (OpenBLAS is single-threaded then), when it ends.
+    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count, once
+    /// the running region or OpenBLAS call ends (setting it waits for that; from inside a
+    /// region, the region's end applies it).
     public static var threadCount: Int {
         get { configuredThreads.withLock { $0 } }
         set {
@@ -57,8 +58,9 @@ public enum Parallel {
             configuredThreads.withLock { $0 = newValue }
             // Inside a region its end applies the new count (waiting for the lock would never end).
             guard !isInsideRegion else { return }
+            // The value configured now, not `newValue`: a region's end may have applied a later one.
             exclusive.lock()
-            openblas_set_num_threads(Int32(newValue))
+            openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
             exclusive.unlock()
         }
     }
@@ -77,12 +79,17 @@ public enum Parallel {
     /// Runs an OpenBLAS or LAPACK call: inside a region as it is (OpenBLAS is single-threaded
     /// there), outside regions holding the region lock, so that OpenBLAS runs it with
     /// ``threadCount`` threads whatever other threads do (waiting for a running region to end).
+    /// Calls the closure makes in turn (GEMMs, `parallelFor`) run as they are, serially.
     @inline(__always)
     public static func withBLAS<R>(_ call: () throws -> R) rethrows -> R {
         _ = blasConfigured
         if isInsideRegion { return try call() }
         exclusive.lock()
-        defer { exclusive.unlock() }
+        markInsideRegion(true)
+        defer {
+            markInsideRegion(false)
+            exclusive.unlock()
+        }
         return try call()
     }
 

@@ -58,7 +58,8 @@ import Tensor
     /// The pieces are fixed by the count, the grain and the thread count, also while other
     /// tests run regions (a region waits for the one running).
     @Test func piecesDependOnlyOnCountGrainAndThreads() {
-        let expected = Parallel.pieces(count: 1_000, grain: 7, threads: Parallel.threadCount)
+        let threads = Parallel.threadCount
+        let expected = threads > 1 ? Parallel.pieces(count: 1_000, grain: 7, threads: threads) : [0..<1_000]
         for _ in 0..<20 {
             #expect(Self.chunks(1_000, grain: 7) == expected)
         }
@@ -99,6 +100,19 @@ import Tensor
             parallelFor(count) { range in for i in range { counts[i] += 1 } }
             #expect((0..<count).allSatisfy { counts[$0] == region })
         }
+    }
+
+    /// OpenBLAS calls and regions started from inside ``Parallel/withBLAS(_:)`` run there, as
+    /// they are (the lock it holds is not taken twice).
+    @Test func callsInsideWithBLASRunAsTheyAre() {
+        var rng = RandomGenerator(seed: 4)
+        let a = Tensor.randomNormal([40, 30], using: &rng), b = Tensor.randomNormal([30, 20], using: &rng)
+        let outside = a.matmul(b).scalars
+        let inside = Parallel.withBLAS { Parallel.withBLAS { a.matmul(b).scalars } }
+        #expect(inside == outside)
+        var ranges: [Range<Int>] = []
+        Parallel.withBLAS { parallelFor(1_000) { ranges.append($0) } }
+        #expect(ranges == [0..<1_000])
     }
 
     /// Threads that call `parallelFor` at once: one region runs at a time, the other callers

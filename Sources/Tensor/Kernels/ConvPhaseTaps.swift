@@ -17,6 +17,10 @@
 /// at 4 wide it ran twice as long) and the GEMMs are at least ``minimumChannels`` deep;
 /// 1×1 strided kernels keep ``ConvGEMM`` (the split would write four phases to read one). Where the core has small-matrix kernels
 /// (``BLAS/hasSmallMatrixKernels``) each GEMM is cut into bands of output rows that they take.
+/// The dropped columns of `dŶ` are zeros, and the weight gradient multiplies them by input
+/// values (the next row's, or columns no tap reads): where such a value is infinite or NaN,
+/// entries of `dW` the exact gradient leaves finite become NaN. (Any non-finite value a tap
+/// does read makes the output, and so the loss, non-finite already.)
 /// The forward pass runs over ``parallelFor(_:grain:_:)``'s pieces of the batch; the backward
 /// pass over one chunk of images per thread, each with its partial `dW`, summed in chunk order
 /// (deterministic for a fixed thread count), as in ``ConvGEMM``.

@@ -28,8 +28,9 @@ extension Tensor {
     /// convolutions are plain GEMMs;
     /// wide 3×3 stride-1 convolutions use Winograd's F(4×4, 3×3) (forward, the input gradient as
     /// a correlation with the flipped kernel, and the weight gradient over the same tiles);
-    /// wide strided convolutions (3×3 stride 2: outputs 15 and more wide) with 16 or more input
-    /// channels run one GEMM per kernel tap over the input's phase planes; everything else is
+    /// ungrouped strided convolutions with kernels larger than 1×1, 16 or more input channels and
+    /// wide outputs (at most 1/16 of the phase planes' width dropped; 3×3 stride 2: outputs 15
+    /// and more wide) run one GEMM per kernel tap over the input's phase planes; everything else is
     /// im2col + GEMM. Forward and backward are parallel over the batch (or over channels for the
     /// direct kernel).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
@@ -46,7 +47,9 @@ extension Tensor {
         return recordOperation("conv2d", value: value, inputs: inputs) { dy in
             let dx: Tensor? = needInput ? Tensor(shape: g.inputShape) { _ in } : nil
             let dw: Tensor? = needWeight ? Tensor(shape: g.weightShape) { _ in } : nil
-            if g.usesDirectKernel {
+            if g.batch == 0 {
+                dw?.storage.base.update(repeating: 0, count: g.outChannels &* g.patch)  // nothing to sum
+            } else if g.usesDirectKernel {
                 if let dx, !ConvDirect.backwardInputByCorrelation(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base) {
                     ConvDirect.backwardInput(g, dy: dy.storage.base, w: w.storage.base, dx: dx.storage.base)
                 }

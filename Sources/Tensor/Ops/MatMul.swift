@@ -58,8 +58,8 @@ public enum BLAS {
     /// `C` (or by columns, when there are more of them), each a single-threaded call in one
     /// `parallelFor` region, rather than left to OpenBLAS's threads, whose workers busy-wait after
     /// every call and take cores from the kernels that follow. The parts depend only on the
-    /// shape and the thread count, so the result does too (also when another region is running
-    /// and the parts run one after the other).
+    /// shape and the thread count, so the result does too (also when the call is nested in a
+    /// region and the parts run one after the other).
     static func sgemmAcrossThreads(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                    c: UnsafeMutablePointer<Float>, ldc: Int) {
