@@ -59,9 +59,7 @@ public enum Parallel {
             // Inside a region its end applies the new count (waiting for the lock would never end).
             guard !isInsideRegion else { return }
             // The value configured now, not `newValue`: a region's end may have applied a later one.
-            exclusive.lock()
-            openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
-            exclusive.unlock()
+            exclusive.withLock(applyConfiguredThreads)
         }
     }
 
@@ -70,11 +68,14 @@ public enum Parallel {
     /// the lock (so no thread holding the lock ever waits for this initialiser).
     static let blasConfigured: Bool = {
         _ = BLASCore.reselection
-        exclusive.lock()
-        openblas_set_num_threads(Int32(threadCount))
-        exclusive.unlock()
+        exclusive.withLock(applyConfiguredThreads)
         return true
     }()
+
+    /// Gives OpenBLAS the configured thread count; the caller holds the region lock.
+    private static func applyConfiguredThreads() {
+        openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
+    }
 
     /// Runs an OpenBLAS or LAPACK call: inside a region as it is (OpenBLAS is single-threaded
     /// there), outside regions holding the region lock, so that OpenBLAS runs it with
@@ -110,7 +111,7 @@ public enum Parallel {
     /// Leaves the region, giving OpenBLAS the thread count configured now (it may have been
     /// changed while the region ran).
     static func exitRegion() {
-        openblas_set_num_threads(Int32(configuredThreads.withLock { $0 }))
+        applyConfiguredThreads()
         markInsideRegion(false)
         exclusive.unlock()
     }

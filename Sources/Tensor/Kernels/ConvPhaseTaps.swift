@@ -15,8 +15,9 @@
 /// per tap of every input value), for `(W_p − W')/W_p` more multiply-adds: it is used where
 /// that is at most 1/16 (3×3 stride-2 outputs at least 15 wide; at 8 wide it gained nothing,
 /// at 4 wide it ran twice as long) and the GEMMs are at least ``minimumChannels`` deep;
-/// 1×1 strided kernels keep ``ConvGEMM`` (the split would write four phases to read one). Where the core has small-matrix kernels
-/// (``BLAS/hasSmallMatrixKernels``) each GEMM is cut into bands of output rows that they take.
+/// 1×1 strided kernels keep ``ConvGEMM`` (the split would write four phases to read one).
+/// Where the core has small-matrix kernels (``BLAS/hasSmallMatrixKernels``) each GEMM is cut
+/// into bands of output rows that they take.
 /// The dropped columns of `dŶ` are zeros, and the weight gradient multiplies them by input
 /// values (the next row's, or columns no tap reads): where such a value is infinite or NaN,
 /// entries of `dW` the exact gradient leaves finite become NaN. (Any non-finite value a tap
@@ -56,35 +57,60 @@ enum ConvPhaseTaps {
         return weights
     }
 
-    /// Zeroed phase planes with room for the reads (and the zero additions) of the dropped
-    /// columns past the last channel's planes.
-    static func zeroedPhases(_ polyphase: ConvPolyphase) -> TensorStorage {
-        let count = polyphase.floats &+ polyphase.planeWidth
-        let phases = TensorStorage(count: count)  // from the buffer pool
-        phases.base.update(repeating: 0, count: count)
-        return phases
+    /// What the passes over one geometry share.
+    struct Plan {
+        let polyphase: ConvPolyphase
+        /// Positions per wide output row (the phase planes' width) and per wide output plane.
+        let wideWidth: Int, wide: Int
+        /// ``ConvPolyphase/tapOffset(_:)`` of every tap.
+        let offsets: [Int]
+        let bands: [Range<Int>]
+
+        init(_ g: ConvGeometry) {
+            polyphase = ConvPolyphase(g)
+            wideWidth = polyphase.planeWidth
+            wide = g.outHeight &* wideWidth
+            offsets = (0..<g.kernelArea).map(polyphase.tapOffset)
+            bands = ConvPhaseTaps.bands(g, wideWidth: wideWidth)
+        }
+
+        /// Floats of a buffer of phase planes: room for the reads (and the zero additions) of
+        /// the dropped columns past the last channel's planes.
+        var phaseFloats: Int { polyphase.floats &+ wideWidth }
+
+        /// Phase planes from the buffer pool, zeroed.
+        func zeroedPhases() -> TensorStorage {
+            let phases = TensorStorage(count: phaseFloats)
+            phases.base.update(repeating: 0, count: phaseFloats)
+            return phases
+        }
+
+        /// Calls `body(tap, start, positions)` for every tap and band of rows: the band's first
+        /// wide position and its number of wide positions.
+        @inline(__always)
+        func forEachGEMM(_ body: (Int, Int, Int) -> Void) {
+            for t in offsets.indices {
+                for band in bands { body(t, band.lowerBound &* wideWidth, band.count &* wideWidth) }
+            }
+        }
     }
 
     /// `epilogue` maps each image's output planes once they are complete (still in cache).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue? = nil) {
-        let polyphase = ConvPolyphase(g), o = g.outChannels, c = g.inChannels, taps = g.kernelArea
-        let wideWidth = polyphase.planeWidth, wide = g.outHeight &* wideWidth
-        let offsets = (0..<taps).map(polyphase.tapOffset), bandList = bands(g, wideWidth: wideWidth)
+        let plan = Plan(g), polyphase = plan.polyphase, o = g.outChannels, c = g.inChannels
+        let wideWidth = plan.wideWidth, wide = plan.wide
         let weights = tapWeights(g, w)
         defer { withExtendedLifetime(weights) {} }
         parallelFor(g.batch) { images in
-            let phases = zeroedPhases(polyphase), out = TensorStorage(count: o &* wide)  // from the buffer pool
+            let phases = plan.zeroedPhases(), out = TensorStorage(count: o &* wide)  // from the buffer pool
             defer { withExtendedLifetime((phases, out)) {} }
             for n in images {
                 polyphase.split(x + n &* c &* g.inPlane, into: phases.base)
-                for t in 0..<taps {
-                    for band in bandList {
-                        let start = band.lowerBound &* wideWidth
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: band.count &* wideWidth, k: c,
-                                   a: weights.base + t &* o &* c, lda: c, b: phases.base + (offsets[t] &+ start),
-                                   ldb: polyphase.channelFloats, c: out.base + start, ldc: wide, accumulate: t > 0)
-                    }
+                plan.forEachGEMM { t, start, positions in
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: o, n: positions, k: c,
+                               a: weights.base + t &* o &* c, lda: c, b: phases.base + (plan.offsets[t] &+ start),
+                               ldb: polyphase.channelFloats, c: out.base + start, ldc: wide, accumulate: t > 0)
                 }
                 let yn = y + n &* o &* g.outPlane
                 for channel in 0..<o {
@@ -108,10 +134,9 @@ enum ConvPhaseTaps {
     static func backward(_ g: ConvGeometry, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         guard dx != nil || dw != nil else { return }
-        let polyphase = ConvPolyphase(g), o = g.outChannels, c = g.inChannels, taps = g.kernelArea
-        let wideWidth = polyphase.planeWidth, wide = g.outHeight &* wideWidth
-        let offsets = (0..<taps).map(polyphase.tapOffset), bandList = bands(g, wideWidth: wideWidth)
-        let chunks = ConvGEMM.chunkCount(g), weightCount = taps &* o &* c
+        let plan = Plan(g), polyphase = plan.polyphase, o = g.outChannels, c = g.inChannels
+        let wideWidth = plan.wideWidth, wide = plan.wide
+        let chunks = ConvGEMM.chunkCount(g), weightCount = g.kernelArea &* o &* c
         // Per chunk, the weight gradient as one `O × C` matrix per tap.
         let partials = TensorStorage(count: dw == nil ? 0 : chunks &* weightCount)  // from the buffer pool
         let weights = dx == nil ? TensorStorage(count: 0) : tapWeights(g, w)
@@ -123,8 +148,8 @@ enum ConvPhaseTaps {
                 // The widened dY: its dropped columns are zeroed here and never written again.
                 let wideGradient = TensorStorage(count: o &* wide)
                 wideGradient.base.update(repeating: 0, count: o &* wide)
-                let phases = dw == nil ? TensorStorage(count: 0) : zeroedPhases(polyphase)
-                let gradientPhases = TensorStorage(count: dx == nil ? 0 : polyphase.floats &+ wideWidth)
+                let phases = dw == nil ? TensorStorage(count: 0) : plan.zeroedPhases()
+                let gradientPhases = TensorStorage(count: dx == nil ? 0 : plan.phaseFloats)
                 defer { withExtendedLifetime((wideGradient, phases, gradientPhases)) {} }
                 let dyWide = wideGradient.base
                 for n in images {
@@ -137,26 +162,20 @@ enum ConvPhaseTaps {
                     }
                     if dw != nil {
                         polyphase.split(x + n &* c &* g.inPlane, into: phases.base)
-                        for t in 0..<taps {
-                            for band in bandList {
-                                let start = band.lowerBound &* wideWidth
-                                BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: band.count &* wideWidth,
-                                           a: dyWide + start, lda: wide, b: phases.base + (offsets[t] &+ start),
-                                           ldb: polyphase.channelFloats, c: dwPart + t &* o &* c, ldc: c,
-                                           accumulate: n != images.lowerBound || band.lowerBound != 0)
-                            }
+                        plan.forEachGEMM { t, start, positions in
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: o, n: c, k: positions,
+                                       a: dyWide + start, lda: wide, b: phases.base + (plan.offsets[t] &+ start),
+                                       ldb: polyphase.channelFloats, c: dwPart + t &* o &* c, ldc: c,
+                                       accumulate: n != images.lowerBound || start != 0)
                         }
                     }
                     if let dx {
                         let dPhases = gradientPhases.base
-                        dPhases.update(repeating: 0, count: polyphase.floats &+ wideWidth)
-                        for t in 0..<taps {
-                            for band in bandList {
-                                let start = band.lowerBound &* wideWidth
-                                BLAS.sgemm(transposeA: true, transposeB: false, m: c, n: band.count &* wideWidth, k: o,
-                                           a: weights.base + t &* o &* c, lda: c, b: dyWide + start, ldb: wide,
-                                           c: dPhases + (offsets[t] &+ start), ldc: polyphase.channelFloats, accumulate: true)
-                            }
+                        dPhases.update(repeating: 0, count: plan.phaseFloats)
+                        plan.forEachGEMM { t, start, positions in
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: c, n: positions, k: o,
+                                       a: weights.base + t &* o &* c, lda: c, b: dyWide + start, ldb: wide,
+                                       c: dPhases + (plan.offsets[t] &+ start), ldc: polyphase.channelFloats, accumulate: true)
                         }
                         polyphase.merge(dPhases, into: dx + n &* c &* g.inPlane)
                     }
