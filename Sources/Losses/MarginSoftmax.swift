@@ -6,6 +6,8 @@ import Tensor
 /// margin `φ`:
 ///
 ///     z_{bj} = s·c_{bj}  (j ≠ y_b),   z_{b y_b} = s·φ(c_{b y_b}),   ℓ_b = logsumexp(z_b) − z_{b y_b}
+///                                                                  = log1p(Σ_{j≠k} e^{z_{bj}−m}) + (m − z_{b y_b})
+///     (m = z_{bk} the row's largest logit: the loss of a confident row keeps its relative accuracy)
 ///     ∂ℓ_b/∂c_{bj} = s·p_{bj}  (j ≠ y_b),   ∂ℓ_b/∂c_{b y_b} = s·(p_{b y_b} − 1)·φ′(c_{b y_b})
 ///
 /// One pass over the `[B, C]` cosines with raw kernels (rows in parallel), instead of the
@@ -36,22 +38,26 @@ public func marginSoftmaxCrossEntropy(cosines: Tensor, labels: [Int], scale: Flo
                 for b in range {
                     let row = c + b &* classes, y = labels[b]
                     let target = scale * phi[b]
-                    var m = target
-                    for j in 0..<classes where j != y { m = Swift.max(m, scale * row[j]) }
-                    var total: Float = 0
+                    @inline(__always) func logit(_ j: Int) -> Float { j == y ? target : scale * row[j] }
+                    var m = target, top = y
+                    for j in 0..<classes where j != y && scale * row[j] > m { m = scale * row[j]; top = j }
+                    // `Σ exp(z − m) = 1 + rest` (the maximum's term is 1): `log1p(rest)` keeps the
+                    // accuracy of a small loss that `log(1 + rest)` would round to float spacing.
+                    var rest: Float = 0
                     if needsGradient {
                         let prow = p + b &* classes
                         for j in 0..<classes {
-                            let e = Foundation.exp((j == y ? target : scale * row[j]) - m)
+                            let e = j == top ? 1 : Foundation.exp(logit(j) - m)
                             prow[j] = e
-                            total += e
+                            if j != top { rest += e }
                         }
-                        let inverse = 1 / total
+                        let inverse = 1 / (1 + rest)
                         for j in 0..<classes { prow[j] *= inverse }
                     } else {
-                        for j in 0..<classes { total += Foundation.exp((j == y ? target : scale * row[j]) - m) }
+                        for j in 0..<classes where j != top { rest += Foundation.exp(logit(j) - m) }
                     }
-                    out[b] = m + Foundation.log(total) - target
+                    // `m − target` first: adding `log Σ` (small) to `m` (as large as the scale) would round it away.
+                    out[b] = Foundation.log1p(rest) + (m - target)
                 }
             }
         }

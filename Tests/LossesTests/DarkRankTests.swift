@@ -67,6 +67,32 @@ struct DarkRankTests {
         expectGradientsMatch([randomTensor([3, 4], seed: 45)]) { plackettLuceLogLikelihood($0[0]) }
     }
 
+    @Test func firstHalfQueriesAreTheReferenceCodes() {
+        let s = randomTensor([6, 3], seed: 46), t = randomTensor([6, 3], seed: 47)
+        let context = TransferContext(student: Features(embedding: s), teacher: Features(embedding: t))
+        for mode: DarkRank.Mode in [.soft(listLength: 3), .hard(listLength: nil)] {
+            let all = DarkRank(mode: mode).queryLosses(student: s, teacher: t).scalars
+            let half = DarkRank(mode: mode, queries: .firstHalf)
+            let first = half.queryLosses(student: s, teacher: t)
+            #expect(first.shape == [3], "\(mode): queries 0, 1, 2 of 6")
+            expectClose(first.scalars, Array(all.prefix(3)), "\(mode): the same losses as those queries'")
+            expectClose(half(context).item, all.prefix(3).reduce(0, +) / 3, "\(mode): their mean")
+        }
+        // An odd batch of 5 has 2 queries, a batch of 2 has 1.
+        let hard = DarkRank(mode: .hard(listLength: nil), queries: .firstHalf)
+        #expect(hard.queryLosses(student: s.sliced(axis: 0, 0..<5), teacher: t.sliced(axis: 0, 0..<5)).shape == [2])
+        #expect(hard.queryLosses(student: s.sliced(axis: 0, 0..<2), teacher: t.sliced(axis: 0, 0..<2)).shape == [1])
+    }
+
+    @Test func teacherTiesRankByBatchIndex() {
+        // Query 0's candidates 1 and 2 are equally far from it in the teacher: 1 ranks first.
+        let t = Tensor([[1, 0], [0, 1], [0, -1], [-1, 0]]), s = randomTensor([4, 2], seed: 48)
+        let loss = DarkRank(mode: .hard(listLength: nil), alpha: 1, beta: 2, normalizesEmbeddings: false)
+        let d = (1..<4).map { (s.sliced(axis: 0, 0..<1) - s.sliced(axis: 0, $0..<($0 + 1))).square().sum().item }
+        let expected = -plackettLuceLogLikelihood(Tensor(shape: [1, 3], scalars: d.map { -$0 })).item
+        expectClose(loss.queryLosses(student: s, teacher: t).scalars[0], expected, "ranking 1, 2, 3")
+    }
+
     @Test func permutationsAreComplete() {
         let p = allPermutations(4)
         #expect(p.count == 24 * 4)

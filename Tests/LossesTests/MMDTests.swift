@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensor
 import Layers
@@ -50,6 +51,34 @@ struct MMDTests {
                                   .multiGaussian(variance: 2)] {
             expectGradientsMatch([x, y]) { maximumMeanDiscrepancy($0[0], $0[1], kernel: kernel) }
         }
+    }
+
+    @Test func bandwidthRuleIsAConstantOfTheStep() {
+        let x = randomTensor([4, 3], seed: 26), y = randomTensor([3, 3], seed: 27)
+        let rule = pooledMeanSquaredDistance(x.unsqueezed(axis: 0), y.unsqueezed(axis: 0)).item
+        for (ruled, fixed): (MMDKernel, MMDKernel) in [(.gaussian(), .gaussian(variance: rule)),
+                                                      (.multiGaussian(), .multiGaussian(variance: rule))] {
+            let xa = x.trackingGradients(), xb = x.trackingGradients()
+            let a = maximumMeanDiscrepancy(xa, y, kernel: ruled), b = maximumMeanDiscrepancy(xb, y, kernel: fixed)
+            expectClose(a.item, b.item, "\(ruled) value")
+            expectClose(a.backward()[xa]!.scalars, b.backward()[xb]!.scalars, "\(ruled) gradient")
+        }
+    }
+
+    @Test func degenerateSets() {
+        let x = randomTensor([4, 3], seed: 40)
+        // One vector per set: the linear MMD is the squared distance between them.
+        let a = x.sliced(axis: 0, 0..<1), b = x.sliced(axis: 0, 1..<2)
+        expectClose(maximumMeanDiscrepancy(a, b, kernel: .linear).item, (a - b).square().sum().item, "one vector each")
+        // All vectors equal: the rule's mean distance is 0, and the bandwidth falls back to 1 (finite, zero MMD).
+        let same = Tensor.ones([3, 3])
+        for kernel: MMDKernel in [.gaussian(), .multiGaussian()] {
+            let value = maximumMeanDiscrepancy(same, same, kernel: kernel).item
+            #expect(value.isFinite && abs(value) < 1e-6, "\(kernel): \(value)")
+        }
+        let different = maximumMeanDiscrepancy(same, 2 * same, kernel: .gaussian()).item
+        // σ² = the mean squared distance over the 30 ordered pairs of the 6 vectors: 18 cross pairs at 3 → 1.8.
+        expectClose(different, 2 * (1 - Foundation.exp(-3 / (2 * 1.8))), "two sets of one repeated point each")
     }
 
     @Test func domainLossOnEmbeddings() {
