@@ -48,17 +48,24 @@ enum DemoCommand {
         if let seeds = try invocation.seeds("seeds") { configuration.seeds = seeds }
         let output = try invocation.string("output") ?? RunFolderOptions.dated("demo")
         let study = try CrossResolutionStudy(configuration: configuration)
-        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"))
+        let force = try invocation.bool("force"), dataArgument = try invocation.string("data")
+        let inputs = [dataArgument, try invocation.string("config")].compactMap { $0 }
+        try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)
 
         let started = Date()
-        let (faces, name, defaultTestIdentities) = try dataset(invocation.string("data"), size: configuration.imageSize)
-        var testIdentities = defaultTestIdentities
-        if let n = try invocation.integer("test-identities") {
-            guard n >= 2 * configuration.verificationFolds, n < faces.identityCount else {
-                throw CommandLineError("--test-identities needs an integer in \(2 * configuration.verificationFolds)..<\(faces.identityCount), got \(n)")
+        let (faces, name, defaultTestIdentities) = try dataset(dataArgument, size: configuration.imageSize)
+        let asked = try invocation.integer("test-identities"), testIdentities = asked ?? defaultTestIdentities
+        let fewest = 2 * configuration.verificationFolds, allowed = "\(fewest)..<\(faces.identityCount)"
+        guard testIdentities >= fewest && testIdentities < faces.identityCount else {
+            guard faces.identityCount > fewest else {
+                throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo needs more than \(fewest) (at least \(fewest) held out for testing, the rest to train on)")
             }
-            testIdentities = n
+            if let asked { throw CommandLineError("--test-identities needs an integer in \(allowed), got \(asked)") }
+            throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo holds \(testIdentities) out for testing and "
+                                   + "trains on the rest, so it needs more (or pass --test-identities N, N in \(allowed))")
         }
+        // Created once the inputs are known to be usable: a failed start leaves no empty folder behind.
+        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
         let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
         try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))

@@ -36,9 +36,27 @@ enum PackCommand {
         let rec = URL(fileURLWithPath: output), idx = rec.deletingPathExtension().appendingPathExtension("idx")
         let pairsPath = try invocation.string("pairs")
         var targets = [rec.path, idx.path]
-        if let pairsPath { targets.append(pairsPath) }
-        let parent = rec.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent) else { throw CommandLineError("--output: folder \(parent) does not exist") }
+        if let pairsPath {
+            guard !pairsPath.isEmpty else { throw CommandLineError("--pairs needs a file name") }
+            let pairs = URL(fileURLWithPath: pairsPath).standardizedFileURL.path
+            guard pairs != rec.standardizedFileURL.path && pairs != idx.standardizedFileURL.path else {
+                throw CommandLineError("--pairs \(pairsPath) would overwrite the \(rec.lastPathComponent) or \(idx.lastPathComponent) this command writes")
+            }
+            targets.append(pairsPath)
+        }
+        for target in targets {
+            let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandLineError("cannot write \(target): folder \(parent) does not exist")
+            }
+        }
+        // The output must not be what is read: `--images x.rec --output x.rec --force` would replace it while reading it.
+        let input = URL(fileURLWithPath: images).standardizedFileURL
+        let inputs = [input.path, input.deletingPathExtension().appendingPathExtension("idx").path]
+        if let clash = targets.first(where: { inputs.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }) {
+            throw CommandLineError("\(clash) is one of the input files of --images \(images); write elsewhere")
+        }
         if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
             throw CommandLineError("\(existing) already exists; pass --force to replace it")
         }

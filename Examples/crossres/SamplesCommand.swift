@@ -26,11 +26,18 @@ enum SamplesCommand {
         if invocation.helpRequested { print(help); return }
         let output = try invocation.required("output")
         guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
-        if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
-            throw CommandLineError("\(output) already exists; pass --force to replace it")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw CommandLineError("\(output) is a folder; --output must name a .png file") }
+            guard try invocation.bool("force") else { throw CommandLineError("\(output) already exists; pass --force to replace it") }
+        }
+        let parent = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandLineError("cannot write \(output): folder \(parent) does not exist")
         }
         let count = try invocation.integer("count") ?? 24, columns = try invocation.integer("columns") ?? 6
-        guard count >= 1 && count <= 10_000, columns >= 1 else { throw CommandLineError("--count must be in 1...10000 and --columns positive") }
+        guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }
+        guard columns >= 1 && columns <= 10_000 else { throw CommandLineError("--columns must be in 1...10000, got \(columns)") }
         let degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation)
         var dataset = try DataSource(parsing: try invocation.required("data")).open()
         if let size = try invocation.integer("size") {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error reading or interpreting user data: an image file, a data set on disk, a
 /// degradation spec.
 ///
@@ -15,4 +17,15 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 
     public var description: String { "\(source): \(message)" }
+}
+
+/// A file operation's error in words: the system's message for the POSIX error beneath a
+/// Foundation error ("Not a directory", "Permission denied"), where Linux's Foundation would
+/// describe only its domain and code ("NSCocoaErrorDomain error 512").
+public func fileErrorReason(_ error: any Error) -> String {
+    let error = error as NSError, underlying = error.userInfo[NSUnderlyingErrorKey]
+    if let posix = underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+    if let posix = underlying as? NSError, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+    if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+    return error.localizedDescription
 }

@@ -107,6 +107,6 @@ func writeFileAtomically(_ bytes: [UInt8], to url: URL) throws {
     do {
         try Data(bytes).write(to: url, options: .atomic)
     } catch {
-        throw DatasetError(url.path, "cannot write: \(error.localizedDescription)")
+        throw DatasetError(url.path, "cannot write: \(fileErrorReason(error))")
     }
 }

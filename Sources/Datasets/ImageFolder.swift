@@ -28,13 +28,18 @@ public struct ImageFolderDataset: FaceDataset {
         do {
             entries = try manager.contentsOfDirectory(atPath: root.path).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
-            throw DatasetError(root.path, "cannot list: \(error.localizedDescription)")
+            throw DatasetError(root.path, "cannot list: \(fileErrorReason(error))")
         }
         var names: [String] = [], files: [URL] = [], labels: [Int] = []
         for entry in entries {
             let folder = root.appendingPathComponent(entry)
             guard manager.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            let images = ((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
+            let listed: [String]
+            do { listed = try manager.contentsOfDirectory(atPath: folder.path) } catch {
+                // An identity silently left out would change the data set without a word.
+                throw DatasetError(folder.path, "cannot list: \(fileErrorReason(error))")
+            }
+            let images = listed.filter { name in
                 !name.hasPrefix(".") && Self.imageExtensions.contains((name as NSString).pathExtension.lowercased())
                     && !patterns.contains { fnmatch($0, name, 0) == 0 }
             }.sorted()

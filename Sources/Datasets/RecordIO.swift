@@ -252,7 +252,7 @@ public final class RecordIOWriter {
         do {
             try handle.write(contentsOf: buffer)
         } catch {
-            throw DatasetError(rec.path, "cannot write: \(error.localizedDescription)")
+            throw DatasetError(rec.path, "cannot write: \(fileErrorReason(error))")
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -10,11 +10,14 @@ public struct VerificationBin: Sendable {
     public let images: [[UInt8]]
     /// Whether each pair shows one identity.
     public let isSame: [Bool]
+    /// Where the set came from (its file's path), in error messages.
+    public let name: String
 
-    public init(images: [[UInt8]], isSame: [Bool]) {
+    public init(images: [[UInt8]], isSame: [Bool], name: String = "verification set") {
         precondition(images.count == 2 * isSame.count, "VerificationBin: \(images.count) images for \(isSame.count) pairs (need two per pair)")
         self.images = images
         self.isSame = isSame
+        self.name = name
     }
 
     /// Reads a `.bin` file without Python; the pickle's nesting and sizes are checked against
@@ -49,7 +52,7 @@ public struct VerificationBin: Sendable {
         guard images.count == 2 * flags.count else {
             throw DatasetError(name, "\(images.count) images for \(flags.count) pairs (need two per pair)")
         }
-        self.init(images: images, isSame: flags)
+        self.init(images: images, isSame: flags, name: name)
     }
 
     private typealias Value = Pickle.Value
@@ -59,7 +62,7 @@ public struct VerificationBin: Sendable {
 
     /// Decoded image `index` (`0..<2·pairCount`).
     public func image(at index: Int) throws -> Image {
-        try Image(decoding: images[index], name: "verification image \(index)")
+        try Image(decoding: images[index], name: "\(name): image \(index)")
     }
 
     /// The pairs `(2i, 2i + 1)` in 10 consecutive folds, as insightface evaluates them.

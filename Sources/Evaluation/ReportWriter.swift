@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 
 /// Writes reports atomically: the bytes go to a temporary file in the destination directory,
 /// which is then renamed over the destination, so a reader never sees a half-written file.
@@ -26,7 +27,7 @@ public enum ReportWriter {
     public static func readJSON<Value: Decodable>(_ type: Value.Type, from url: URL) throws -> Value {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw EvaluationError(.fileSystem, "cannot read \(url.path): \(error.localizedDescription)")
+            throw EvaluationError(.fileSystem, "cannot read \(url.path): \(fileErrorReason(error))")
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -42,7 +43,7 @@ public enum ReportWriter {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try data.write(to: temporary)
         } catch {
-            throw EvaluationError(.fileSystem, "cannot write \(url.path): \(error.localizedDescription)")
+            throw EvaluationError(.fileSystem, "cannot write \(url.path): \(fileErrorReason(error))")
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))

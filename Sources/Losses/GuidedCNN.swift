@@ -26,8 +26,10 @@ import Layers
 /// learner's space with the guide's, which is what cross-resolution matching (HR gallery, LR
 /// probe) needs. The guide may be frozen (teacher features constants: only `H_g` learns from
 /// the first term) or co-trained (its features on the tape). With `detachesGuide` (default) the
-/// guide receives gradient only from its own identity loss: its feature is detached in the
-/// pull, and the guide head's weights are detached when it classifies learner features.
+/// guide network receives gradient only from its own identity loss: its feature is detached in
+/// the pull. A shared head is the learner's head too and learns from both identity losses; a
+/// separate `learnerHead` leaves the guide head learning from the guide's identity loss alone
+/// (its weights are detached when it classifies learner features).
 ///
 /// Needs `student.embedding [B, D]`, `teacher.embedding [B, D]` (same faces, same D as the
 /// heads) and `labels`.

@@ -65,6 +65,25 @@ public struct PolynomialSchedule: LearningRateSchedule {
     }
 }
 
+/// DANN's annealing (Ganin & Lempitsky, "Unsupervised Domain Adaptation by Backpropagation",
+/// ICML 2015): `1/(1 + α·p)^β` with `p = step/T` the training progress, clamped at 1;
+/// with base rate μ0 = 0.01, α = 10, β = 0.75 the paper's `μ_p = μ0/(1 + 10p)^0.75`.
+public struct AnnealingSchedule: LearningRateSchedule {
+    public let totalSteps: Int
+    public let alpha: Float, beta: Float
+    public init(totalSteps: Int, alpha: Float = 10, beta: Float = 0.75) {
+        precondition(totalSteps > 0, "AnnealingSchedule: totalSteps must be positive, got \(totalSteps)")
+        precondition(alpha >= 0 && beta >= 0, "AnnealingSchedule: α and β must be non-negative, got \(alpha), \(beta)")
+        self.totalSteps = totalSteps
+        self.alpha = alpha
+        self.beta = beta
+    }
+    public func multiplier(atStep step: Int) -> Float {
+        let p = Float(Swift.min(Swift.max(step, 0), totalSteps)) / Float(totalSteps)
+        return 1 / Foundation.pow(1 + alpha * p, beta)
+    }
+}
+
 /// Linear warm-up from `start` to 1 over `warmupSteps`, then `after` evaluated from 0.
 public struct WarmupSchedule: LearningRateSchedule {
     public let warmupSteps: Int

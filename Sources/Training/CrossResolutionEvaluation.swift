@@ -96,7 +96,8 @@ public struct CrossResolutionEvaluation {
     @discardableResult
     public func run(output: String, overwrite: Bool = false) throws -> Report {
         let c = configuration
-        try RunFolder.checkCreatable(output, overwrite: overwrite)
+        let inputs = [c.weights, c.teacherWeights, c.data, c.pairs].compactMap { $0 }
+        try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs)
         let (probe, architecture) = try ModelFactory.load(weights: c.weights!, name: c.model, embeddingSize: c.embeddingSize, inputSize: c.inputSize)
         var gallery: (model: any FeatureExtractor, configuration: BackboneConfiguration)?
         if let teacherWeights = c.teacherWeights {
@@ -117,6 +118,9 @@ public struct CrossResolutionEvaluation {
         var verificationSet: EvaluationSet?
         if let pairs = c.pairs {
             let bin = try VerificationBin(contentsOf: URL(fileURLWithPath: pairs))
+            guard bin.pairCount >= 10 else {
+                throw TrainingError.invalidConfiguration("\(pairs): \(bin.pairCount) verification pairs cannot fill 10 folds (need at least one pair per fold)")
+            }
             let samples = try (0..<2 * bin.pairCount).map { i in
                 Sample(image: try bin.image(at: i), label: i % 2 == 1 && bin.isSame[i / 2] ? i - 1 : i)
             }
@@ -135,7 +139,7 @@ public struct CrossResolutionEvaluation {
         let report = Report(model: architecture, weights: ModelFactory.weightsFile(c.weights!), teacher: gallery?.configuration,
                             teacherWeights: c.teacherWeights.map(ModelFactory.weightsFile), data: data?.description, pairs: c.pairs,
                             verification: verification, identification: identification)
-        let folder = try RunFolder(creating: output, overwrite: overwrite)
+        let folder = try RunFolder(creating: output, overwrite: overwrite, keeping: inputs)
         try Self.write(report, to: folder)
         say(Self.markdown(report))
         say("report in \(folder.path)")
@@ -145,7 +149,10 @@ public struct CrossResolutionEvaluation {
     /// LFW-style pairs in 10 folds: `perFold` per fold, or the most of 600, 300, 200, 100, 50,
     /// 20 the labels allow.
     public static func drawPairs(labels: [Int], perFold: Int?, seed: UInt64) throws -> PairList {
-        if let perFold { return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: perFold, seed: seed) }
+        if let perFold {
+            guard perFold >= 2 else { throw TrainingError.invalidConfiguration("pairs per fold must be at least 2, got \(perFold)") }
+            return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: perFold, seed: seed)
+        }
         var lastError: (any Error)?
         for candidate in [600, 300, 200, 100, 50, 20] {
             do { return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: candidate, seed: seed) } catch { lastError = error }

@@ -96,7 +96,12 @@ public struct CrossResolutionStudy {
             func require(_ condition: Bool, _ message: String) throws {
                 if !condition { throw TrainingError.invalidConfiguration(message) }
             }
-            try require(imageSize >= 8 && imageSize % 8 == 0, "imageSize must be a positive multiple of 8, got \(imageSize)")
+            try require(imageSize >= 8 && imageSize % 8 == 0 && imageSize <= ModelFactory.maximumInputSize,
+                        "imageSize must be a positive multiple of 8 up to \(ModelFactory.maximumInputSize), got \(imageSize)")
+            try require((1...ModelFactory.maximumEmbeddingSize).contains(embeddingSize),
+                        "embeddingSize must be in 1...\(ModelFactory.maximumEmbeddingSize), got \(embeddingSize)")
+            try require(headScale > 0 && headScale.isFinite, "headScale must be positive, got \(headScale)")
+            try require(headMargin >= 0 && headMargin.isFinite, "headMargin must be non-negative, got \(headMargin)")
             try require(batchSize >= 2, "batchSize must be at least 2, got \(batchSize)")
             try require(teacherSteps >= 1 && studentSteps >= 1, "teacherSteps and studentSteps must be positive")
             try require(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
@@ -266,13 +271,17 @@ struct EvaluationSet {
     }
 
     func verification(probe: any FeatureExtractor, gallery teacher: (any FeatureExtractor)?, sizes: [Int]) throws -> SweepReport {
-        try sweep(sizes: sizes).run(.verification(issame: issame), probeModel: embed(probe), galleryModel: teacher.map(embed)) { side, resolution in
+        guard !issame.isEmpty else { throw TrainingError.invalidConfiguration("no verification pairs to evaluate") }
+        return try sweep(sizes: sizes).run(.verification(issame: issame), probeModel: embed(probe), galleryModel: teacher.map(embed)) { side, resolution in
             try source(side == .gallery ? first : second, resolution)
         }
     }
 
     func identification(probe: any FeatureExtractor, gallery teacher: (any FeatureExtractor)?, sizes: [Int]) throws -> SweepReport {
-        try sweep(sizes: sizes).run(.identification(galleryLabels: galleryLabels, probeLabels: probeLabels),
+        guard !probes.isEmpty else {
+            throw TrainingError.invalidConfiguration("identification needs identities with two or more images (the first in the gallery, the others as probes); each of the \(galleryLabels.count) test identities has one")
+        }
+        return try sweep(sizes: sizes).run(.identification(galleryLabels: galleryLabels, probeLabels: probeLabels),
                                     probeModel: embed(probe), galleryModel: teacher.map(embed)) { side, resolution in
             try source(side == .gallery ? gallery : probes, resolution)
         }

@@ -194,16 +194,36 @@ public struct DistillationTraining {
         return Array(Set(terms.map(\.teacherMap))).sorted()
     }
 
+    /// Rejects transfer terms this command cannot feed: `kd` needs class logits from both
+    /// networks, which give embeddings here (it is for library use with ``Features/logits``), and
+    /// DarkRank needs more samples per batch than its list is long.
+    static func checkTransferInputs(_ transfer: WeightedTransferLoss?, batch: Int) throws {
+        for term in transfer?.terms ?? [] {
+            if term.loss is KnowledgeDistillation {
+                throw TrainingError.invalidConfiguration("kd distils class logits, and this command's teacher and student give embeddings only (the teacher's run keeps no classifier); use an embedding transfer (l2, nst, darkrank-soft, …) or kd from the library with Features.logits")
+            }
+            if let darkRank = term.loss as? DarkRank {
+                let fewest: Int
+                switch darkRank.mode {
+                case .soft(let k): fewest = k + 1
+                case .hard: fewest = 2
+                }
+                guard batch >= fewest else {
+                    throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(fewest), got \(batch)")
+                }
+            }
+        }
+    }
+
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
         let isRoot = parallelism?.isRoot ?? true
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite) }
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
-        let source = try t.dataSource()
-        let dataset = try source.open()
+        let (source, dataset) = try t.openTrainingData()
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
         let student = try ModelFactory.make(architecture, using: &generator)
@@ -225,6 +245,7 @@ public struct DistillationTraining {
             studentEmbeddingDimension: architecture.embeddingSize, teacherEmbeddingDimension: teacherArchitecture.embeddingSize,
             classes: dataset.identityCount, featureMap: c.featureMap ?? ModelFactory.model(named: architecture.name).defaultFeatureMap,
             generator: generator.split()))
+        try Self.checkTransferInputs(transfer, batch: t.batch)
         let critic = transfer.flatMap { $0.criticParameters.isEmpty ? nil : $0.criticParameters }
         if c.gate != nil && critic == nil {
             throw TrainingError.invalidConfiguration("'gate' gates adversarial encoder steps, but the transfer '\(c.transfer)' has no critic (add adda)")

@@ -22,7 +22,7 @@ public struct Invocation {
         while let argument = rest.popFirst() {
             if argument == "--help" || argument == "-h" { helpRequested = true; continue }
             if argument == "--config" && !options.contains(where: { $0.key == "config" }) {
-                guard let path = rest.popFirst() else { throw CommandLineError("--config needs a FILE") }
+                guard let path = rest.popFirst(), !(path.hasPrefix("--") && path.count > 2) else { throw CommandLineError("--config needs a FILE") }
                 guard configPath == nil else { throw CommandLineError("--config given twice") }
                 configPath = path
                 continue

@@ -103,13 +103,23 @@ public enum ModelFactory {
         return model
     }
 
+    /// Largest embedding size and input side a configuration may ask for: far beyond any face
+    /// network (512 and 112), and small enough that a typo or a corrupt file's metadata is an
+    /// error instead of an allocation that fails or overflows.
+    public static let maximumEmbeddingSize = 1 << 16, maximumInputSize = 4096
+
     /// A checked configuration: `nil` sizes take the model's defaults; a size the network
     /// cannot take is an error naming the rule.
     public static func configuration(name: String, embeddingSize: Int? = nil, inputSize: Int? = nil) throws -> BackboneConfiguration {
         let model = try model(named: name)
         let embedding = embeddingSize ?? model.defaultEmbeddingSize
         let input = inputSize ?? model.defaultInputSize
-        guard embedding >= 1 else { throw TrainingError.invalidConfiguration("embedding size must be positive, got \(embedding)") }
+        guard (1...maximumEmbeddingSize).contains(embedding) else {
+            throw TrainingError.invalidConfiguration("embedding size must be in 1...\(maximumEmbeddingSize), got \(embedding)")
+        }
+        guard (1...maximumInputSize).contains(input) else {
+            throw TrainingError.invalidConfiguration("input size must be in 1...\(maximumInputSize), got \(input)")
+        }
         if let fixed = model.fixedInputSize, input != fixed {
             throw TrainingError.invalidConfiguration("\(model.name) takes \(fixed)×\(fixed) input only, got input size \(input)")
         }
@@ -167,8 +177,13 @@ public enum ModelFactory {
             guard let value = Int(text) else { throw TrainingError.invalidConfiguration("weights \(file): metadata '\(key)' is '\(text)', not an integer") }
             return value
         }
-        let configuration = try self.configuration(name: modelName, embeddingSize: try size(embeddingSize, keys.embeddingSize),
+        let configuration: BackboneConfiguration
+        do {
+            configuration = try self.configuration(name: modelName, embeddingSize: try size(embeddingSize, keys.embeddingSize),
                                                    inputSize: try size(inputSize, keys.inputSize))
+        } catch TrainingError.invalidConfiguration(let message) where !message.hasPrefix("weights ") {
+            throw TrainingError.invalidConfiguration("weights \(file): \(message)")
+        }
         var generator = RandomGenerator(seed: 0)
         let model = try make(configuration, using: &generator)
         do {

@@ -50,6 +50,11 @@ public struct ConfigurationOption: Sendable {
             return value
         case .number:
             guard let value = Double(trimmed), value.isFinite else { throw mismatch(text, source) }
+            // Settings are 32-bit floats: a value that would overflow, or underflow to 0 or a subnormal, is named here.
+            guard value == 0 || (Double(Float.leastNormalMagnitude)...Double(Float.greatestFiniteMagnitude)).contains(abs(value)) else {
+                throw TrainingError.invalidConfiguration(
+                    "\(source): '\(key)' needs a number of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got '\(text)'")
+            }
             return value
         case .text:
             return text
@@ -197,6 +202,12 @@ extension RunConfiguration {
     public static var keys: [String] { options.map(\.key) }
 
     public static var pathKeys: [String] { [] }
+
+    /// The ``pathKeys`` values that name existing files or folders: what a run reads, which an
+    /// overwritten output folder must not hold (``RunFolder/checkCreatable(_:overwrite:keeping:)``).
+    public var inputPaths: [String] {
+        Self.pathKeys.compactMap { jsonObject[$0] as? String }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
 
     /// This configuration with every relative ``pathKeys`` value that names an existing file
     /// or folder under `directory` (default: the working directory) made absolute, so that a

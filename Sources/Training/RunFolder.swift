@@ -1,22 +1,73 @@
 import Foundation
+import Datasets
 
 /// A run's output folder: created fresh, never silently overwritten.
+///
+/// Every folder created here holds a marker file (``markerName``). Replacing an existing folder
+/// (`overwrite`, the command line's `--force`) is refused unless the folder is empty or has that
+/// marker (CrossRes made it), and unless it holds none of the run's inputs (`keeping`: data,
+/// teacher, weights) and not the current directory: `--force` replaces an earlier output, never
+/// the user's data.
 public struct RunFolder {
     public let path: String
 
-    /// Creates `path` (and parents). An existing folder is an error unless `overwrite`, in
-    /// which case its contents are removed first.
-    public init(creating path: String, overwrite: Bool) throws {
+    /// The marker file of a folder CrossRes created.
+    public static let markerName = ".crossres-output"
+
+    /// Creates `path` (and parents). An existing folder is an error unless `overwrite` and
+    /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it; its contents are then removed first.
+    public init(creating path: String, overwrite: Bool, keeping inputs: [String] = []) throws {
+        let manager = FileManager.default
+        if try Self.checkCreatable(path, overwrite: overwrite, keeping: inputs) { try manager.removeItem(atPath: path) }
+        do {
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
+                .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
+        } catch {
+            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
+        }
+        self.path = path
+    }
+
+    /// Throws what ``init(creating:overwrite:keeping:)`` would for an existing `path`, without
+    /// touching it (a run checks this before its expensive set-up); returns whether `path` exists
+    /// (and may be replaced).
+    @discardableResult
+    public static func checkCreatable(_ path: String, overwrite: Bool, keeping inputs: [String] = []) throws -> Bool {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard overwrite else { throw TrainingError.runFolderExists(path) }
-            guard isDirectory.boolValue else {
-                throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
-            }
-            try manager.removeItem(atPath: path)
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+        guard overwrite else { throw TrainingError.runFolderExists(path) }
+        guard isDirectory.boolValue else {
+            throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
         }
-        try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let folder = canonical(path)
+        for input in [manager.currentDirectoryPath] + inputs where manager.fileExists(atPath: input) {
+            let inside = canonical(input)
+            if inside == folder || inside.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
+                let what = input == manager.currentDirectoryPath ? "the current directory" : "the input \(input)"
+                throw TrainingError.invalidConfiguration("\(path) holds \(what); refusing to replace it with --force (choose another output)")
+            }
+        }
+        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        guard contents.isEmpty || contents.contains(markerName) else {
+            throw TrainingError.invalidConfiguration(
+                "\(path) is a folder CrossRes did not create (it has no \(markerName)); --force replaces only CrossRes outputs: remove it yourself or choose another output")
+        }
+        return true
+    }
+
+    /// `path` absolute, with `.`, `..` and symbolic links resolved.
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// An existing folder (an error naming it when absent).
+    public init(existing path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TrainingError.invalidConfiguration("\(path): no such run folder")
+        }
         self.path = path
     }
 

@@ -48,9 +48,8 @@ public struct TeacherTraining {
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite) }
-        let source = try c.dataSource()
-        let dataset = try source.open()
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        let (source, dataset) = try c.openTrainingData()
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)
         let backbone = try ModelFactory.make(architecture, using: &generator)

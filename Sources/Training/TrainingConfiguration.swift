@@ -108,6 +108,16 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         return try DataSource(parsing: data)
     }
 
+    /// The training data, opened: a data set of at least two identities (a classifier over one
+    /// learns nothing), or an error naming it.
+    public func openTrainingData() throws -> (source: DataSource, dataset: any FaceDataset) {
+        let source = try dataSource(), dataset = try source.open()
+        guard dataset.identityCount >= 2 else {
+            throw TrainingError.invalidConfiguration("data \(source): \(dataset.identityCount) identit\(dataset.identityCount == 1 ? "y" : "ies"); training a margin head needs at least 2")
+        }
+        return (source, dataset)
+    }
+
     /// The margin head over `classes` identities.
     public func makeHead(classes: Int, embeddingDimension: Int, using generator: inout RandomGenerator) -> MarginHead {
         head == "arcface"

@@ -28,7 +28,7 @@ public struct TrainingRunFolder {
     /// Creates the folder (an existing one is an error unless `overwrite`) and writes the
     /// settings, their paths made absolute (a resume may run from another directory).
     public static func create<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool) throws -> TrainingRunFolder {
-        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite))
+        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputPaths))
         try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
         return run
     }
@@ -115,27 +115,5 @@ public struct TrainingRunFolder {
     /// Writes `value` as `result.json` (after the final weights, so a run with a result is complete).
     public func writeResult<Value: Encodable>(_ value: Value) throws {
         try ReportWriter.writeJSON(value, to: URL(fileURLWithPath: folder.file(Self.resultName)))
-    }
-}
-
-extension RunFolder {
-    /// Throws what ``init(creating:overwrite:)`` would for an existing `path`, without touching
-    /// it: a run checks this before its expensive set-up.
-    public static func checkCreatable(_ path: String, overwrite: Bool) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        guard overwrite else { throw TrainingError.runFolderExists(path) }
-        guard isDirectory.boolValue else {
-            throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
-        }
-    }
-
-    /// An existing folder (an error naming it when absent).
-    public init(existing path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingError.invalidConfiguration("\(path): no such run folder")
-        }
-        self.path = path
     }
 }

@@ -23,12 +23,14 @@ struct BadInputTests {
         })
         #expect(String(decoding: labels.standardErrorContent, as: UTF8.self).contains("batch size 3 but 2 labels"))
 
-        await #expect(processExitsWith: .failure) {
+        let nst = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = NeuronSelectivityTransfer(map: "m").discrepancies(student: Tensor.zeros([2, 1, 2, 2]), teacher: Tensor.zeros([3, 1, 2, 2]))
-        }
-        await #expect(processExitsWith: .failure) {
+        })
+        #expect(String(decoding: nst.standardErrorContent, as: UTF8.self).contains("nst: student batch size 2 differs from teacher batch size 3"))
+        let darkRank = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = DarkRank().queryLosses(student: Tensor.zeros([6, 2]), teacher: Tensor.zeros([5, 2]))
-        }
+        })
+        #expect(String(decoding: darkRank.standardErrorContent, as: UTF8.self).contains("student batch size 6 differs from teacher batch size 5"))
     }
 
     @Test func wrongRanksAndDimensions() async throws {
@@ -42,13 +44,15 @@ struct BadInputTests {
         })
         #expect(String(decoding: l2.standardErrorContent, as: UTF8.self).contains("student dimension 3 differs from teacher dimension 5"))
 
-        await #expect(processExitsWith: .failure) {
+        let mmd = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = maximumMeanDiscrepancy(Tensor.zeros([4]), Tensor.zeros([4]))
-        }
-        await #expect(processExitsWith: .failure) {
+        })
+        #expect(String(decoding: mmd.standardErrorContent, as: UTF8.self).contains("needs [n, D] and [m, D] (or [B, n, D] and [B, m, D]), got [4] and [4]"))
+        let head = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var g = RandomGenerator(seed: 1)
             _ = MarginHead.arcFace(classes: 3, embeddingDimension: 4, using: &g).loss(Tensor.zeros([2, 5]), labels: [0, 1])
-        }
+        })
+        #expect(String(decoding: head.standardErrorContent, as: UTF8.self).contains("embedding must be [B, 4], got shape [2, 5]"))
         let map = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let features = Features(embedding: Tensor.zeros([1, 1]), maps: ["stage3": Tensor.zeros([1, 1, 1, 1])])
             _ = NeuronSelectivityTransfer(map: "stage4")(TransferContext(student: features, teacher: features))
@@ -68,13 +72,15 @@ struct BadInputTests {
         #expect(String(decoding: batch.standardErrorContent, as: UTF8.self).contains("needs a batch of more than 4 samples, got 4"))
     }
 
-    @Test func missingContextParts() async {
-        await #expect(processExitsWith: .failure) {
+    @Test func missingContextParts() async throws {
+        let teacher = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = FeatureL2Transfer()(TransferContext(student: Features(embedding: Tensor.zeros([2, 2]))))
-        }
-        await #expect(processExitsWith: .failure) {
+        })
+        #expect(String(decoding: teacher.standardErrorContent, as: UTF8.self).contains("needs teacher features, but the context has none"))
+        let logits = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = KnowledgeDistillation()(TransferContext(student: Features(embedding: Tensor.zeros([2, 2])),
                                                         teacher: Features(embedding: Tensor.zeros([2, 2]))))
-        }
+        })
+        #expect(String(decoding: logits.standardErrorContent, as: UTF8.self).contains("kd: the student's Features have no logits"))
     }
 }

@@ -46,6 +46,20 @@ struct ClassificationTests {
         expectClose(grads[zS]!.scalars, [-0.496707, 0.279237, 0.217470], "∂/∂z_S")
     }
 
+    @Test func distillationEdgeCases() {
+        // Identical logits: no loss, no gradient.
+        let z = randomTensor([2, 5], seed: 4).trackingGradients()
+        let same = distillationLoss(studentLogits: z, teacherLogits: z.detached(), temperature: 4)
+        expectClose(same.item, 0, atol: 1e-6, "KD(z, z)")
+        expectClose(same.backward()[z]!.scalars, [Float](repeating: 0, count: 10), atol: 1e-6, "∂KD(z, z)")
+        // Extreme logits stay finite (softmax shifted by its maximum).
+        let extreme = Tensor([[1e4, -1e4, 0]]).trackingGradients()
+        let loss = distillationLoss(studentLogits: extreme, teacherLogits: Tensor([[-1e4, 1e4, 0]]), temperature: 1)
+        #expect(loss.item.isFinite && loss.item > 1e4, "\(loss.item)")
+        let gradient = loss.backward()[extreme]!.scalars
+        #expect(gradient.allSatisfy { $0.isFinite }, "\(gradient)")
+    }
+
     @Test func gradientsMatchFiniteDifferences() {
         let logits = randomTensor([3, 4], seed: 2)
         expectGradientsMatch([logits]) { softmaxCrossEntropy(logits: $0[0], labels: [1, 3, 0], labelSmoothing: 0.2) }

@@ -43,6 +43,22 @@ struct GuidedCNNTests {
         #expect(guided.namedParameters().map(\.name) == ["head.weight", "learner_head.weight"])
     }
 
+    /// A shared head learns from both identity losses; the guide's feature still only from its own
+    /// (detached in the pull), unless `detachesGuide` is off.
+    @Test func sharedHeadLearnsFromBothIdentityLosses() {
+        let h = head(seed: 11)
+        let s = randomTensor([3, 3], seed: 12), t = randomTensor([3, 3], seed: 13).trackingGradients(), labels = [1, 0, 1]
+        let context = TransferContext(student: Features(embedding: s), teacher: Features(embedding: t), labels: labels)
+        let grads = GuidedCNN(head: h)(context).backward()
+        let t2 = t.detached().trackingGradients()
+        let both = (h.loss(t2, labels: labels) + h.loss(s, labels: labels)).backward()
+        expectClose(grads[h.weight]!.scalars, both[h.weight]!.scalars, "∂/∂shared head")
+        expectClose(grads[t]!.scalars, both[t2]!.scalars, "∂/∂guide feature")
+        let attached = GuidedCNN(head: h, detachesGuide: false)(context).backward()
+        let pulled = zip(attached[t]!.scalars, both[t2]!.scalars).contains { abs($0 - $1) > 1e-4 }
+        #expect(pulled, "without detachesGuide the pull reaches the guide's feature")
+    }
+
     /// Occlusion is just another degraded view: nothing in the loss depends on how it was made.
     @Test func acceptsOccludedViews() {
         let h = head(seed: 9)

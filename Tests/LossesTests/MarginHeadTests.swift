@@ -78,6 +78,19 @@ struct MarginHeadTests {
                     softmaxCrossEntropy(logits: head.logits(x, labels: labels), labels: labels).item, rtol: 1e-4, "fused vs composed")
     }
 
+    /// cos θ = ±1 (an embedding on a class centre or opposite it): sin θ is floored, so the exact
+    /// ArcFace derivative stays finite, and so do the loss and its gradient.
+    @Test func marginsAtTheEndsOfTheCosineRange() {
+        for margin: any TargetMargin in [ArcFaceMargin(0.5), CombinedMargin(m1: 1, m2: 0.3, m3: 0.2), CosFaceMargin(0.35)] {
+            for end: Float in [1, -1] {
+                let c = Tensor(shape: [1, 3], scalars: [end, 0.3, -0.1]).trackingGradients()
+                let value = marginSoftmaxCrossEntropy(cosines: c, labels: [0], scale: 64) { margin($0) }
+                let gradient = value.backward()[c]!.scalars
+                #expect(value.item.isFinite && gradient.allSatisfy { $0.isFinite }, "\(margin) at cos θ = \(end): \(value.item), \(gradient)")
+            }
+        }
+    }
+
     @Test func headsPassGradientCheck() {
         var g = RandomGenerator(seed: 8)
         let heads: [MarginHead] = [

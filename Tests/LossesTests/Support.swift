@@ -23,6 +23,7 @@ func expectGradientsMatch(_ inputs: [Tensor], epsilon: Float = 1e-3, relativeTol
     let report = GradientCheck.run(inputs, epsilon: epsilon, relativeTolerance: relativeTolerance,
                                    absoluteTolerance: absoluteTolerance, function)
     #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
+    #expect(report.checkedElements > 0, "no element was checked", sourceLocation: sourceLocation)
 }
 
 /// Random normal tensor from a seed.

@@ -176,6 +176,13 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
         #expect(abs(c.multiplier(atStep: 100) - 0.1) < 1e-6 && abs(c.multiplier(atStep: 500) - 0.1) < 1e-6)
         let p = PolynomialSchedule(totalSteps: 10, power: 2)
         #expect(abs(p.multiplier(atStep: 5) - 0.25) < 1e-7 && p.multiplier(atStep: 10) == 0 && p.multiplier(atStep: 12) == 0)
+        // methods.md §6 (DANN): μ0 = 0.01, p = 0.1, 0.5, 1 → 0.00594604, 0.00260847, 0.00165560.
+        let annealing = AnnealingSchedule(totalSteps: 10)
+        let rates = [1, 5, 10, 20].map { 0.01 * annealing.multiplier(atStep: $0) }
+        for (rate, expected) in zip(rates, [Float(0.00594604), 0.00260847, 0.00165560, 0.00165560]) {
+            #expect(abs(rate - expected) <= 1e-5 * expected, "\(rate) vs \(expected)")
+        }
+        #expect(annealing.multiplier(atStep: 0) == 1)
         let w = WarmupSchedule(warmupSteps: 4, start: 0, then: StepSchedule(stepSize: 2, gamma: 0.5))
         #expect(w.multiplier(atStep: 0) == 0 && w.multiplier(atStep: 2) == 0.5)
         #expect(w.multiplier(atStep: 4) == 1 && w.multiplier(atStep: 6) == 0.5)

@@ -75,4 +75,37 @@ struct CLITests {
         let repeated = try CrossResBinary.run(["distill", "--output", "student", "--resume", "--teacher", "teacher"], in: folder)
         #expect(repeated.status == 0, "a relative path naming the stored one is no change: \(repeated.output)")
     }
+
+    /// Inputs that crashed or destroyed files before a review (session 13): each is now an error
+    /// naming the problem, and nothing is written.
+    @Test func badInputIsRefusedBeforeAnythingIsWritten() throws {
+        let folder = temporaryFolder(), data = "synthetic:identities=4,images=4,size=16"
+        let tiny = ["--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "8"]
+        let teacher = try CrossResBinary.run(["train-teacher", "--data", data, "--output", "teacher"] + tiny, in: folder)
+        #expect(teacher.status == 0, "\(teacher.output)")
+        try FileManager.default.createDirectory(atPath: folder + "/mine", withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: folder + "/mine/notes.txt", contents: Data("mine".utf8))
+        let cases: [(arguments: [String], message: String)] = [
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s1", "--transfer", "kd"] + tiny, "kd distils class logits"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s2", "--transfer", "darkrank-soft:k=4",
+              "--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "4"], "needs batches of at least 5, got 4"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "teacher", "--force"] + tiny, "holds the input teacher"),
+            (["train-teacher", "--data", data, "--output", "mine", "--force"] + tiny, "did not create"),
+            (["train-teacher", "--data", data, "--output", "s3", "--lr", "1e300"] + tiny, "'lr' needs a number of magnitude"),
+            (["train-teacher", "--data", data, "--output", "s4", "--embedding-size", "100000000", "--steps", "1"], "embedding size must be in 1...65536"),
+            (["train-teacher", "--config", "--steps", "1", "--output", "s5"], "--config needs a FILE"),
+            (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.idx"], "would overwrite the p.rec or p.idx"),
+            (["pack", "--images", data, "--output", "q.rec", "--pairs", "q.bin", "--pairs-per-fold", "0"], "pairs per fold must be at least 2"),
+            (["samples", "--data", data, "--output", "x.png", "--columns", "9223372036854775807"], "--columns must be in 1...10000"),
+            (["demo", "--quick", "--data", data, "--output", "d"], "the demo needs more than 20"),
+        ]
+        for (arguments, message) in cases {
+            let (status, output) = try CrossResBinary.run(arguments, in: folder)
+            #expect(status != 0 && output.contains(message) && !output.contains("Fatal error"), "\(arguments.joined(separator: " ")): \(output)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(left == ["mine", "teacher"], "written: \(left)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/mine/notes.txt"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/teacher/backbone.safetensors"))
+    }
 }

@@ -25,7 +25,19 @@ import CrossRes
         #expect(message("smallfacenet", nil, 12).contains("multiple of 8"))
         #expect(message("mobilefacenet", nil, 72).contains("multiple of 16"))
         #expect(message("mobilefacenet", nil, 40) == "", "below 64 pixels the stem has stride 1 and multiples of 8 work")
-        #expect(message("smallfacenet", 0).contains("embedding size must be positive"))
+        #expect(message("smallfacenet", 0).contains("embedding size must be in 1...65536, got 0"))
+        // Sizes no network could hold (a typo, a corrupt file's metadata) are errors, not failed allocations.
+        #expect(message("smallfacenet", Int.max).contains("embedding size must be in 1...65536"))
+        #expect(message("smallfacenet", nil, 1 << 20).contains("input size must be in 1...4096"))
+    }
+
+    @Test func corruptSizeMetadataNamesTheFile() throws {
+        let file = temporaryFolder() + "/backbone.safetensors"
+        let keys = BackboneConfiguration.metadataKeys
+        try Safetensors(tensors: [:], metadata: [keys.name: "smallfacenet", keys.embeddingSize: "9223372036854775807"])
+            .write(to: URL(fileURLWithPath: file))
+        let error = try #require(throws: TrainingError.self) { _ = try ModelFactory.load(weights: file) }
+        #expect("\(error)".contains("weights \(file): embedding size must be in 1...65536"), "\(error)")
     }
 
     @Test func builtModelsEmbedAtTheirSize() throws {

@@ -210,3 +210,14 @@ final class WarningBox { var messages: [String] = [] }
         #expect(try Checkpoint(contentsOf: path).step == 6)
     }
 }
+
+@Suite struct ProgressClockTests {
+    @Test func etaIsReadableForAnyDuration() {
+        #expect(ProgressReporter.clock(0) == "0:00" && ProgressReporter.clock(-3) == "0:00")
+        #expect(ProgressReporter.clock(75) == "1:15" && ProgressReporter.clock(3 * 3600 + 62) == "3:01:02")
+        // A run of absurdly many steps: no negative hours from a truncated integer, no trap.
+        #expect(ProgressReporter.clock(4_000_000_000 * 3600) == "> 10000 h")
+        #expect(ProgressReporter.clock(35_999_999) == "9999:59:59")
+        #expect(ProgressReporter.clock(.infinity) == "> 10000 h" && ProgressReporter.clock(.nan) == "?")
+    }
+}

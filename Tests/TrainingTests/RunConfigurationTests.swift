@@ -51,6 +51,16 @@ import CrossRes
         #expect(list.contains("'sizes' needs"))
     }
 
+    @Test func trainingDataNeedsTwoIdentities() throws {
+        let root = temporaryFolder()
+        try FileManager.default.createDirectory(atPath: root + "/only", withIntermediateDirectories: true)
+        for name in ["a.pgm", "b.pgm"] {
+            _ = FileManager.default.createFile(atPath: root + "/only/" + name, contents: Data("P5\n2 2\n255\n".utf8 + [0, 64, 128, 255]))
+        }
+        let c = try TrainingConfiguration.layered([layer(["data": root])])
+        #expect(message { _ = try c.openTrainingData() }.contains("1 identity; training a margin head needs at least 2"))
+    }
+
     @Test func badValuesAreRejectedByName() {
         let cases: [([String: Any], String)] = [
             ([:], "'data' is required"),
@@ -63,6 +73,8 @@ import CrossRes
             (["input-size": 30], "input size must be a positive multiple of 8"),
             (["checkpoint-every": 0], "'checkpoint-every' must be at least 1"),
             (["data": "/no/such/folder"], "no such file or folder"),
+            (["lr": 1e300], "'lr' needs a number of magnitude"),
+            (["momentum": 1e-46], "'momentum' needs a number of magnitude"),
         ]
         for (values, expected) in cases {
             let base: [String: Any] = values.keys.contains("data") || values.isEmpty ? [:] : ["data": "synthetic"]

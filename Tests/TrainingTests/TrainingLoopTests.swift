@@ -103,11 +103,47 @@ import CrossRes
     }
 
     @Test func runFolderIsNeverOverwrittenWithoutForce() throws {
-        let folder = temporaryFolder()
-        _ = FileManager.default.createFile(atPath: folder + "/keep.txt", contents: Data("mine".utf8))
+        let folder = temporaryFolder() + "/run"
+        let run = try RunFolder(creating: folder, overwrite: false)
+        try run.write(Data("old".utf8), to: "report.md")
         #expect(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: false) }
-        #expect(FileManager.default.fileExists(atPath: folder + "/keep.txt"))
+        #expect(FileManager.default.fileExists(atPath: run.file("report.md")))
+        // With overwrite, a folder RunFolder created (it holds the marker) is replaced.
         _ = try RunFolder(creating: folder, overwrite: true)
-        #expect(!FileManager.default.fileExists(atPath: folder + "/keep.txt"))
+        #expect(!FileManager.default.fileExists(atPath: run.file("report.md")))
+        #expect(FileManager.default.fileExists(atPath: run.file(RunFolder.markerName)))
+    }
+
+    @Test func forceNeverReplacesTheUsersFolders() throws {
+        let manager = FileManager.default
+        // A folder of the user's (no marker): refused even with overwrite, and left as it was.
+        let mine = temporaryFolder()
+        _ = manager.createFile(atPath: mine + "/keep.txt", contents: Data("mine".utf8))
+        let refusal = try #require(throws: TrainingError.self) { try RunFolder(creating: mine, overwrite: true) }
+        #expect("\(refusal)".contains("did not create") && "\(refusal)".contains(RunFolder.markerName), "\(refusal)")
+        #expect(manager.fileExists(atPath: mine + "/keep.txt"))
+        // An empty folder has nothing to lose.
+        let empty = temporaryFolder()
+        _ = try RunFolder(creating: empty, overwrite: true)
+        // An output folder holding one of the run's inputs (the teacher run, the data) is kept, named in the error.
+        let earlier = temporaryFolder() + "/teacher"
+        _ = try RunFolder(creating: earlier, overwrite: false)
+        for input in [earlier, earlier + "/" + RunFolder.markerName, earlier + "/../teacher"] {
+            let error = try #require(throws: TrainingError.self) { try RunFolder(creating: earlier, overwrite: true, keeping: [input]) }
+            #expect("\(error)".contains("holds the input \(input)"), "\(error)")
+            #expect(throws: TrainingError.self) { try RunFolder.checkCreatable(earlier, overwrite: true, keeping: [input]) }
+        }
+        #expect(manager.fileExists(atPath: earlier + "/" + RunFolder.markerName))
+        // A file is never replaced by a folder.
+        let file = temporaryFolder() + "/weights"
+        _ = manager.createFile(atPath: file, contents: Data())
+        #expect(throws: TrainingError.self) { try RunFolder(creating: file, overwrite: true) }
+    }
+
+    @Test func unwritableOutputIsNamedInWords() throws {
+        let file = temporaryFolder() + "/file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
+        let error = try #require(throws: TrainingError.self) { try RunFolder(creating: file + "/run", overwrite: false) }
+        #expect("\(error)" == "invalid configuration: cannot create output folder \(file)/run: Not a directory", "\(error)")
     }
 }
