@@ -64,9 +64,9 @@ enum DemoCommand {
             throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo holds \(testIdentities) out for testing and "
                                    + "trains on the rest, so it needs more (or pass --test-identities N, N in \(allowed))")
         }
-        // Created once the inputs are known to be usable: a failed start leaves no empty folder behind.
-        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
+        // Created once the inputs are loaded: a failed start leaves no empty folder behind.
+        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
         try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
 

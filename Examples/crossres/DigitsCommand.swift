@@ -53,7 +53,7 @@ enum DigitsCommand {
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
 
         let output = try invocation.string("output") ?? RunFolderOptions.dated("digits")
-        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"), keeping: [dataFolder])
+        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"), keeping: [dataFolder, try invocation.string("config")].compactMap { $0 })
         var runner = experiment
         runner.logFolder = folder.file("logs")
         try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)

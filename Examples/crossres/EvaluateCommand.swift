@@ -15,8 +15,9 @@ enum EvaluateCommand {
     static func run(_ arguments: [String]) throws {
         let invocation = try Invocation(arguments, options: options, help: help)
         if invocation.helpRequested { print(help); return }
-        let output = try invocation.required("output")
+        let output = try invocation.required("output"), force = try invocation.bool("force")
+        try RunFolderOptions.keepingConfig(invocation, output: output, force: force)
         let configuration = try EvaluationConfiguration.layered(invocation.layers(keeping: EvaluationConfiguration.keys))
-        try CrossResolutionEvaluation(configuration: configuration).run(output: output, overwrite: try invocation.bool("force"))
+        try CrossResolutionEvaluation(configuration: configuration).run(output: output, overwrite: force)
     }
 }

@@ -44,16 +44,10 @@ enum PackCommand {
             }
             targets.append(pairsPath)
         }
-        for target in targets {
-            let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CommandLineError("cannot write \(target): folder \(parent) does not exist")
-            }
-        }
+        for target in targets { try OutputPath.check(target) }
         // The output must not be what is read: `--images x.rec --output x.rec --force` would replace it while reading it.
-        let input = URL(fileURLWithPath: images).standardizedFileURL
-        let inputs = [input.path, input.deletingPathExtension().appendingPathExtension("idx").path]
+        let input = URL(fileURLWithPath: images.trimmingCharacters(in: .whitespaces)).standardizedFileURL
+        let inputs = input.pathExtension.lowercased() == "rec" ? [input.path, input.deletingPathExtension().appendingPathExtension("idx").path] : [input.path]
         if let clash = targets.first(where: { inputs.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }) {
             throw CommandLineError("\(clash) is one of the input files of --images \(images); write elsewhere")
         }

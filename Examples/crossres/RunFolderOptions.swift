@@ -19,6 +19,12 @@ enum RunFolderOptions {
         ConfigurationOption("force", .flag, "", "replace an existing report folder"),
     ]
 
+    /// Refuses, before any work, to replace an output folder that holds the `--config` file read.
+    static func keepingConfig(_ invocation: Invocation, output: String, force: Bool) throws {
+        guard force, let config = invocation.configPath else { return }
+        try RunFolder.checkCreatable(output, overwrite: true, keeping: [config])
+    }
+
     /// A training command's settings, run folder and how to treat it.
     typealias TrainingRun<C> = (configuration: C, output: String, resume: Bool, force: Bool)
 
@@ -28,6 +34,7 @@ enum RunFolderOptions {
         let output = try invocation.required("output")
         let resume = try invocation.bool("resume"), force = try invocation.bool("force")
         guard !(resume && force) else { throw CommandLineError("--resume continues a run and --force replaces it: give one of them") }
+        try keepingConfig(invocation, output: output, force: force)
         let layers = invocation.layers(keeping: C.keys)
         let configuration = resume ? try TrainingRunFolder.resumedConfiguration(output, as: C.self, layers: layers) : try C.layered(layers)
         return (configuration, output, resume, force)

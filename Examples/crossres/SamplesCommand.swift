@@ -26,14 +26,9 @@ enum SamplesCommand {
         if invocation.helpRequested { print(help); return }
         let output = try invocation.required("output")
         guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { throw CommandLineError("\(output) is a folder; --output must name a .png file") }
-            guard try invocation.bool("force") else { throw CommandLineError("\(output) already exists; pass --force to replace it") }
-        }
-        let parent = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandLineError("cannot write \(output): folder \(parent) does not exist")
+        try OutputPath.check(output)
+        if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
+            throw CommandLineError("\(output) already exists; pass --force to replace it")
         }
         let count = try invocation.integer("count") ?? 24, columns = try invocation.integer("columns") ?? 6
         guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }

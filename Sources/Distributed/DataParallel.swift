@@ -5,6 +5,9 @@ import Training
 
 /// A process group is what a trainer needs to run data-parallel (`DistillationTraining.parallelism`).
 extension ProcessGroup: DataParallelism {
+    /// The group's ``size``.
+    public var processCount: Int { size }
+
     /// `optimizer` wrapped in a ``DistributedOptimizer`` of this group.
     public func distribute(_ optimizer: any Optimizer) throws -> any Optimizer {
         try DistributedOptimizer(optimizer, group: self)

@@ -6,6 +6,8 @@ import Optim
 public protocol DataParallelism {
     /// Whether this process is rank 0, the one that logs and writes the run folder.
     var isRoot: Bool { get }
+    /// How many processes share each global batch (each gets `batch / processCount` samples).
+    var processCount: Int { get }
     /// `optimizer` with its gradients averaged over the processes before each step.
     func distribute(_ optimizer: any Optimizer) throws -> any Optimizer
     /// `task` with its buffers (BatchNorm statistics) and loss terms averaged after each step.

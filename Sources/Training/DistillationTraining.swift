@@ -209,7 +209,7 @@ public struct DistillationTraining {
                 case .hard: fewest = 2
                 }
                 guard batch >= fewest else {
-                    throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(fewest), got \(batch)")
+                    throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(fewest) per process, got \(batch)")
                 }
             }
         }
@@ -245,7 +245,7 @@ public struct DistillationTraining {
             studentEmbeddingDimension: architecture.embeddingSize, teacherEmbeddingDimension: teacherArchitecture.embeddingSize,
             classes: dataset.identityCount, featureMap: c.featureMap ?? ModelFactory.model(named: architecture.name).defaultFeatureMap,
             generator: generator.split()))
-        try Self.checkTransferInputs(transfer, batch: t.batch)
+        try Self.checkTransferInputs(transfer, batch: t.batch / (parallelism?.processCount ?? 1))
         let critic = transfer.flatMap { $0.criticParameters.isEmpty ? nil : $0.criticParameters }
         if c.gate != nil && critic == nil {
             throw TrainingError.invalidConfiguration("'gate' gates adversarial encoder steps, but the transfer '\(c.transfer)' has no critic (add adda)")

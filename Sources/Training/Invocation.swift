@@ -11,6 +11,8 @@ public struct Invocation {
     public let helpRequested: Bool
     /// The config file's values (if any), then the command line's: later layers win.
     public let layers: [ConfigurationLayer]
+    /// The `--config` file read, if any (an input a replaced output folder must not hold).
+    public let configPath: String?
     private let options: [ConfigurationOption]
 
     public init(_ arguments: [String], options: [ConfigurationOption], help: String) throws {
@@ -41,6 +43,7 @@ public struct Invocation {
             values[option.key] = try option.value(parsing: text, source: "command line")
         }
         self.helpRequested = helpRequested
+        self.configPath = configPath
         var layers: [ConfigurationLayer] = []
         if let configPath, !helpRequested {
             let file = try ConfigurationLayer(contentsOf: configPath)

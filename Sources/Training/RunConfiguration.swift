@@ -51,7 +51,7 @@ public struct ConfigurationOption: Sendable {
         case .number:
             guard let value = Double(trimmed), value.isFinite else { throw mismatch(text, source) }
             // Settings are 32-bit floats: a value that would overflow, or underflow to 0 or a subnormal, is named here.
-            guard value == 0 || (Double(Float.leastNormalMagnitude)...Double(Float.greatestFiniteMagnitude)).contains(abs(value)) else {
+            guard ConfigurationLayers.fitsFloat(value) else {
                 throw TrainingError.invalidConfiguration(
                     "\(source): '\(key)' needs a number of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got '\(text)'")
             }
@@ -167,6 +167,12 @@ public enum ConfigurationLayers {
                 throw TrainingError.invalidConfiguration("\(layer.source): unknown \(unknown.count == 1 ? "setting" : "settings") \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")); known: \(known.joined(separator: ", "))")
             }
             for (key, value) in layer.values {
+                // Settings are 32-bit floats at most: a number that would overflow or underflow is named here,
+                // where the decoder would only say that the data "was not valid JSON".
+                if let bad = ((value as? [Any]) ?? [value]).compactMap({ $0 as? Double }).first(where: { !Self.fitsFloat($0) }) {
+                    throw TrainingError.invalidConfiguration(
+                        "\(layer.source): '\(key)' needs numbers of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got \(bad)")
+                }
                 merged[key] = value is NSNull ? nil : value
                 origin[key] = layer.source
             }
@@ -176,6 +182,11 @@ public enum ConfigurationLayers {
         } catch let error as DecodingError {
             throw TrainingError.invalidConfiguration(describe(error, origin: origin))
         }
+    }
+
+    /// Whether `value` is 0 or a normal 32-bit float.
+    static func fitsFloat(_ value: Double) -> Bool {
+        value == 0 || (Double(Float.leastNormalMagnitude)...Double(Float.greatestFiniteMagnitude)).contains(abs(value))
     }
 
     /// A decoding error as "source: 'key' needs …".
@@ -203,11 +214,9 @@ extension RunConfiguration {
 
     public static var pathKeys: [String] { [] }
 
-    /// The ``pathKeys`` values that name existing files or folders: what a run reads, which an
-    /// overwritten output folder must not hold (``RunFolder/checkCreatable(_:overwrite:keeping:)``).
-    public var inputPaths: [String] {
-        Self.pathKeys.compactMap { jsonObject[$0] as? String }.filter { FileManager.default.fileExists(atPath: $0) }
-    }
+    /// The ``pathKeys`` values: what a run reads, which an overwritten output folder must not hold
+    /// (``RunFolder/checkCreatable(_:overwrite:keeping:)``).
+    public var inputPaths: [String] { Self.pathKeys.compactMap { jsonObject[$0] as? String } }
 
     /// This configuration with every relative ``pathKeys`` value that names an existing file
     /// or folder under `directory` (default: the working directory) made absolute, so that a

@@ -42,11 +42,13 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
         }
         let folder = canonical(path)
-        for input in [manager.currentDirectoryPath] + inputs where manager.fileExists(atPath: input) {
-            let inside = canonical(input)
-            if inside == folder || inside.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
-                let what = input == manager.currentDirectoryPath ? "the current directory" : "the input \(input)"
-                throw TrainingError.invalidConfiguration("\(path) holds \(what); refusing to replace it with --force (choose another output)")
+        for input in [manager.currentDirectoryPath] + inputs {
+            for candidate in pathsNamed(by: input) where manager.fileExists(atPath: candidate) {
+                let inside = canonical(candidate)
+                if inside == folder || inside.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
+                    let what = input == manager.currentDirectoryPath ? "the current directory" : "the input \(input)"
+                    throw TrainingError.invalidConfiguration("\(path) holds \(what); refusing to replace it with --force (choose another output)")
+                }
             }
         }
         let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
@@ -55,6 +57,15 @@ public struct RunFolder {
                 "\(path) is a folder CrossRes did not create (it has no \(markerName)); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
         return true
+    }
+
+    /// The paths an input argument may name: itself, without surrounding spaces (data arguments
+    /// are trimmed), and the part after a `kind:` prefix (`yaleb:PATH`).
+    static func pathsNamed(by input: String) -> [String] {
+        let trimmed = input.trimmingCharacters(in: .whitespaces)
+        var paths = [input, trimmed]
+        if let colon = trimmed.firstIndex(of: ":") { paths.append(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)) }
+        return paths.filter { !$0.isEmpty }
     }
 
     /// `path` absolute, with `.`, `..` and symbolic links resolved.

@@ -176,7 +176,16 @@ func convMatchesNaiveReference(_ k: ConvCase) {
 /// from dominating them.
 @Test func convGradientCheck() {
     var rng = RandomGenerator(seed: 3)
-    for k in [convCases[1], convCases[6], convCases[12], convCases[19], phaseTapCases[0]] {
+    // im2col, direct depthwise (three), phase taps; then one case of each other kernel, each checked to take it.
+    let winograd = ConvCase(n: 1, c: 16, h: 5, w: 6, o: 16, kh: 3, kw: 3, padding: 1)
+    let interleaved = convCases[8], pointwise = convCases[2]
+    func geometry(_ k: ConvCase) -> ConvGeometry {
+        ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c / k.groups, k.kh, k.kw], bias: nil, stride: k.stride,
+                     padding: k.padding, dilation: k.dilation, groups: k.groups)
+    }
+    #expect(ConvWinograd.supports(geometry(winograd)) && ConvInterleaved.supports(geometry(interleaved)))
+    #expect(pointwise.kh == 1 && pointwise.kw == 1 && pointwise.stride == 1 && pointwise.groups == 1)
+    for k in [convCases[1], convCases[6], convCases[12], convCases[19], phaseTapCases[0], winograd, interleaved, pointwise] {
         let x = Tensor.randomNormal([1, k.c, k.h, k.w], using: &rng)
         let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
         let b = Tensor.randomNormal([k.o], using: &rng)

@@ -32,6 +32,14 @@ import Tensor
         #expect(values == [0] || values == [2])
     }
     #expect(Set(ys).count == 2)
+    // Training mode, its mask held fixed (the generator restored before every evaluation): the
+    // gradient is the mask, dropped planes included.
+    let saved = dropout.generator
+    let training = GradientCheck.run([Tensor.randomNormal([2, 3, 2, 2], using: &g)]) { t in
+        dropout.generator = saved
+        return dropout(t[0])
+    }
+    #expect(training.passed && training.checkedElements > 0, "\(training)")
     dropout.eval()
     let report = GradientCheck.run([Tensor.randomNormal([1, 2, 2, 2], using: &g)]) { t in dropout(t[0]) }
     #expect(report.passed, "\(report)")

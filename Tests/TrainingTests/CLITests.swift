@@ -88,8 +88,10 @@ struct CLITests {
         let cases: [(arguments: [String], message: String)] = [
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s1", "--transfer", "kd"] + tiny, "kd distils class logits"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s2", "--transfer", "darkrank-soft:k=4",
-              "--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "4"], "needs batches of at least 5, got 4"),
+              "--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "4"], "needs batches of at least 5 per process, got 4"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "teacher", "--force"] + tiny, "holds the input teacher"),
+            (["train-teacher", "--config", "teacher/settings.json", "--output", "teacher", "--force"], "holds the input teacher/settings.json"),
+            (["evaluate", "--weights", "teacher", "--data", " teacher/../teacher ", "--output", "teacher", "--force"], "holds the input"),
             (["train-teacher", "--data", data, "--output", "mine", "--force"] + tiny, "did not create"),
             (["train-teacher", "--data", data, "--output", "s3", "--lr", "1e300"] + tiny, "'lr' needs a number of magnitude"),
             (["train-teacher", "--data", data, "--output", "s4", "--embedding-size", "100000000", "--steps", "1"], "embedding size must be in 1...65536"),
@@ -107,5 +109,19 @@ struct CLITests {
         #expect(left == ["mine", "teacher"], "written: \(left)")
         #expect(FileManager.default.fileExists(atPath: folder + "/mine/notes.txt"))
         #expect(FileManager.default.fileExists(atPath: folder + "/teacher/backbone.safetensors"))
+    }
+
+    /// `pack` of an image folder given with a trailing slash, as its help's example does.
+    @Test func packsAnImageFolder() throws {
+        let folder = temporaryFolder()
+        for identity in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: folder + "/faces/" + identity, withIntermediateDirectories: true)
+            for image in ["1.pgm", "2.pgm"] {
+                _ = FileManager.default.createFile(atPath: folder + "/faces/\(identity)/\(image)", contents: Data("P5\n2 2\n255\n".utf8 + [0, 64, 128, 255]))
+            }
+        }
+        let (status, output) = try CrossResBinary.run(["pack", "--images", "faces/", "--output", "faces.rec"], in: folder)
+        #expect(status == 0, "\(output)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/faces.rec") && FileManager.default.fileExists(atPath: folder + "/faces.idx"))
     }
 }
