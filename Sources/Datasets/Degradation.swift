@@ -104,7 +104,10 @@ public struct Degradation: Sendable, Equatable {
         case .original?:
             out = out.resized(width: image.width, height: image.height, interpolation: upInterpolation ?? interpolation)
         case .size(let side)?:
-            out = out.resized(shorterSide: side, interpolation: upInterpolation ?? interpolation)
+            // The original's aspect ratio, not the LR view's rounded one: every sample of an image
+            // comes back at the one size ``outputSize(width:height:)`` reports.
+            let (w, h) = Image.size(shorterSide: side, width: image.width, height: image.height)
+            out = out.resized(width: w, height: h, interpolation: upInterpolation ?? interpolation)
         case nil:
             break
         }

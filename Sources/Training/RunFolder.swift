@@ -51,7 +51,10 @@ public struct RunFolder {
                 }
             }
         }
-        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        let contents: [String]
+        do { contents = try manager.contentsOfDirectory(atPath: path) } catch {
+            throw TrainingError.invalidConfiguration("cannot read \(path) to replace it: \(fileErrorReason(error))")
+        }
         guard contents.isEmpty || contents.contains(markerName) else {
             throw TrainingError.invalidConfiguration(
                 "\(path) is a folder CrossRes did not create (it has no \(markerName)); --force replaces only CrossRes outputs: remove it yourself or choose another output")

@@ -47,6 +47,22 @@ import Tensor
     #expect(message("size=8...16").contains("'.16' is not a whole number"))
 }
 
+/// `up=N` on a non-square image: every sample comes back at the size `outputSize` reports, the
+/// original's aspect ratio (not the rounded LR view's: 96×112 at 9 px came back 112×137).
+@Test func upSizeKeepsTheOriginalsAspectRatio() throws {
+    var rng = RandomGenerator(seed: 4)
+    let hr = Image(width: 96, height: 112, channels: 1) { out in for i in 0..<out.count { out[i] = Float(i % 251) } }
+    for spec in ["size=9,up=112", "scale=3,up=112", "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=32"] {
+        let d = try Degradation(parsing: spec)
+        let expected = try #require(d.outputSize(width: 96, height: 112))
+        for _ in 0..<20 {
+            let out = d.apply(to: hr, using: &rng)
+            #expect(out.width == expected.width && out.height == expected.height, "\(spec): \(out.width)×\(out.height), expected \(expected)")
+        }
+    }
+    #expect(try Degradation(parsing: "size=9,up=112").outputSize(width: 96, height: 112)! == (112, 131))
+}
+
 @Test func applyIsSeededAndProducesTheRequestedSizes() throws {
     var rng = RandomGenerator(seed: 9)
     let hr = Image(width: 40, height: 40, channels: 3) { out in
