@@ -83,13 +83,14 @@ public struct TrainingRunFolder {
         return step
     }
 
-    /// Keeps the metrics records of steps `1...step` (and lines without a step).
+    /// Keeps the metrics records of steps `1...step` and records without a step; drops lines that
+    /// are not JSON objects (the half-written last line of a killed run).
     func trimMetrics(after step: Int) throws {
         let path = folder.file(Self.metricsName)
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let recordStep = object["step"] as? Int else { return false }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return false }
+            guard let recordStep = object["step"] as? Int else { return true }
             return recordStep <= step
         }
         try folder.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: Self.metricsName)

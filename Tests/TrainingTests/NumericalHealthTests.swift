@@ -221,3 +221,17 @@ final class WarningBox { var messages: [String] = [] }
         #expect(ProgressReporter.clock(.infinity) == "> 10000 h" && ProgressReporter.clock(.nan) == "?")
     }
 }
+
+@Suite struct MetricsTrimTests {
+    /// On resume, records after the checkpoint's step go; records without a step stay; a
+    /// half-written line (a killed run's) goes.
+    @Test func resumeKeepsStepsUpToTheCheckpointAndEvents() throws {
+        let run = TrainingRunFolder(folder: try RunFolder(creating: temporaryFolder() + "/run", overwrite: false))
+        let lines = [#"{"step":1,"identity":2.5}"#, #"{"event":"critic-collapse","detail":"x"}"#, #"{"step":2,"identity":2.4}"#,
+                     #"{"step":3,"identity":2.3}"#, #"{"step":4,"ide"#]
+        try run.folder.write(Data(lines.joined(separator: "\n").utf8), to: TrainingRunFolder.metricsName)
+        try run.trimMetrics(after: 2)
+        let kept = try String(contentsOfFile: run.folder.file(TrainingRunFolder.metricsName), encoding: .utf8)
+        #expect(kept == lines[0...2].joined(separator: "\n") + "\n", "\(kept)")
+    }
+}
