@@ -32,9 +32,14 @@ enum PackCommand {
         }
         let quality = try invocation.integer("quality") ?? 95
         guard (1...100).contains(quality) else { throw CommandLineError("--quality must be in 1...100, got \(quality)") }
+        let qualityGiven = try invocation.integer("quality") != nil
+        if format == .png && qualityGiven { throw CommandLineError("--quality sets JPEG's quality; PNG is lossless") }
         guard (output as NSString).pathExtension.lowercased() == "rec" else { throw CommandLineError("--output must name a .rec file, got '\(output)'") }
         let rec = URL(fileURLWithPath: output), idx = rec.deletingPathExtension().appendingPathExtension("idx")
         let pairsPath = try invocation.string("pairs")
+        if pairsPath == nil, try invocation.integer("pairs-per-fold") != nil || invocation.seed("seed") != nil {
+            throw CommandLineError("--pairs-per-fold and --seed draw the pairs of --pairs, which is not given")
+        }
         var targets = [rec.path, idx.path]
         if let pairsPath {
             guard !pairsPath.isEmpty else { throw CommandLineError("--pairs needs a file name") }

@@ -64,6 +64,14 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 }) else { throw TrainingError.invalidConfiguration("'sizes' must be probe sizes of at least 2 pixels, got \(sizes)") }
         guard Set(sizes).count == sizes.count else { throw TrainingError.invalidConfiguration("'sizes' lists a size twice: \(sizes)") }
         if let pairsPerFold, pairsPerFold < 2 { throw TrainingError.invalidConfiguration("'pairs-per-fold' must be at least 2, got \(pairsPerFold)") }
+        // Settings that would be silently ignored are errors: the user meant something by them.
+        if pairs != nil && pairsPerFold != nil {
+            throw TrainingError.invalidConfiguration("'pairs-per-fold' draws pairs from 'data'; the pairs of 'pairs' \(pairs!) are fixed (drop one of them)")
+        }
+        if teacherWeights == nil, let given = [("teacher-model", teacherModel != nil), ("teacher-embedding-size", teacherEmbeddingSize != nil),
+                                                ("teacher-input-size", teacherInputSize != nil)].first(where: { $0.1 }) {
+            throw TrainingError.invalidConfiguration("'\(given.0)' describes the gallery model of 'teacher-weights', which is not given")
+        }
     }
 }
 

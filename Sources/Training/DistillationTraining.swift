@@ -125,6 +125,9 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         guard ["scratch", "teacher"].contains(initialisation) else {
             throw TrainingError.invalidConfiguration("'init' must be scratch or teacher, got '\(initialisation)'")
         }
+        if featureMap != nil && !transfer.contains("nst") {
+            throw TrainingError.invalidConfiguration("'feature-map' chooses the map nst compares, but the transfer '\(transfer)' has no nst")
+        }
         if let gate, !(gate >= 0 && gate <= 1) {
             throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")
         }

@@ -99,6 +99,10 @@ struct CLITests {
             (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.idx"], "would overwrite the p.rec or p.idx"),
             (["pack", "--images", data, "--output", "q.rec", "--pairs", "q.bin", "--pairs-per-fold", "0"], "pairs per fold must be at least 2"),
             (["samples", "--data", data, "--output", "x.png", "--columns", "9223372036854775807"], "--columns must be in 1...10000"),
+            (["pack", "--images", data, "--output", "r.rec", "--seed", "3"], "draw the pairs of --pairs, which is not given"),
+            (["pack", "--images", data, "--output", "r.rec", "--format", "png", "--quality", "80"], "PNG is lossless"),
+            (["evaluate", "--weights", "teacher", "--data", data, "--teacher-input-size", "16", "--output", "e"], "'teacher-input-size' describes the gallery model"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
             (["demo", "--quick", "--data", data, "--output", "d"], "the demo needs more than 20"),
         ]
         for (arguments, message) in cases {
