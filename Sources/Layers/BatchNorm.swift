@@ -102,8 +102,10 @@ public class BatchNorm: Layer {
                 Tensor.batchNormPReLU(x, weight: weight?.value, bias: bias?.value, slope: $0, epsilon: epsilon)
             } ?? Tensor.batchNorm(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
         }
-        precondition(!isTraining || perChannel > 1,
-                     "\(type(of: self)): expected more than 1 value per channel when training, got input of shape \(x.shape)"
+        // Batch statistics of one value per channel are that value (the output would be β): an error,
+        // as in PyTorch, whether training or evaluating without running statistics.
+        precondition(perChannel > 1,
+                     "\(type(of: self)): expected more than 1 value per channel when normalising with batch statistics, got input of shape \(x.shape)"
                         + (synchronisation == nil ? "" : " (\(perChannel) over all processes)"))
         if isTraining, let runningMean, let runningVar, let numBatchesTracked {
             let batches = numBatchesTracked.value.item + 1

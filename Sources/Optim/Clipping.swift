@@ -3,8 +3,9 @@ import Tensor
 /// Gradient clipping by global norm (PyTorch `clip_grad_norm_`):
 /// `g ← g · min(1, maxNorm / (‖g‖ + 1e-6))` with `‖g‖` the L2 norm over all `parameters`.
 ///
-/// Every gradient in the store is scaled by the same factor. Returns the clipped store and
-/// the norm before clipping (non-finite when a gradient is).
+/// Every gradient in the store is scaled by the same factor (PyTorch scales only those of
+/// `parameters`). Returns the clipped store and the norm before clipping; a NaN norm makes every
+/// gradient NaN, as in PyTorch, so that a NaN anywhere cannot pass unclipped.
 public func clipByGlobalNorm(_ gradients: Gradients, parameters: [Parameter], maxNorm: Float) -> (gradients: Gradients, norm: Float) {
     precondition(maxNorm > 0, "clipByGlobalNorm: maxNorm must be positive, got \(maxNorm)")
     var squares: Double = 0
@@ -14,6 +15,6 @@ public func clipByGlobalNorm(_ gradients: Gradients, parameters: [Parameter], ma
     }
     let norm = Float(squares.squareRoot())
     let scale = maxNorm / (norm + 1e-6)
-    guard scale < 1 else { return (gradients, norm) }
+    guard scale < 1 || scale.isNaN else { return (gradients, norm) }
     return (gradients.mapGradients { $0 * scale }, norm)
 }

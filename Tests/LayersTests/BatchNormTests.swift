@@ -86,6 +86,15 @@ private func close(_ a: [Float], _ b: [Double], _ tolerance: Double = 1e-4) -> B
     #expect(stats.mean.allSatisfy { abs($0) < 1e-5 } && stats.biased.allSatisfy { abs($0 - 1) < 1e-3 })
 }
 
+/// One value per channel normalised with batch statistics (training, or evaluating without running
+/// statistics) is refused as in PyTorch, instead of returning β.
+@Test func oneValuePerChannelWithBatchStatisticsStops() async throws {
+    let result = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        _ = BatchNorm1d(3, trackRunningStats: false).eval()(Tensor([[1, 2, 3]]))
+    })
+    #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("expected more than 1 value per channel when normalising with batch statistics"))
+}
+
 @Test func batchNormGradientsInBothModes() {
     var g = RandomGenerator(seed: 15)
     let x = Tensor.randomNormal([3, 2, 2, 3], using: &g)

@@ -210,4 +210,14 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
         let (unchanged, _) = clipByGlobalNorm(g, parameters: [a, b], maxNorm: 10)
         #expect(unchanged[a]!.scalars == [3, 0])
     }
+
+    /// A NaN anywhere makes the norm NaN and every gradient NaN (PyTorch's behaviour): it never
+    /// passes unclipped next to finite gradients that look healthy.
+    @Test func nanNormPoisonsEveryGradient() {
+        let a = Parameter(Tensor([0, 0])), b = Parameter(Tensor([0]))
+        let g = ((a.value * Tensor([Float.nan, 1])).sum() + (b.value * Tensor([4])).sum()).backward()
+        let (clipped, norm) = clipByGlobalNorm(g, parameters: [a, b], maxNorm: 1)
+        #expect(norm.isNaN)
+        #expect(clipped[a]!.scalars.allSatisfy { $0.isNaN } && clipped[b]!.scalars.allSatisfy { $0.isNaN })
+    }
 }
