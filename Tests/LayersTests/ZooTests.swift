@@ -50,6 +50,20 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     #expect(model.namedBuffers().map(\.name).contains("layers.7.layers.1.layers.2.layers.1.running_var"))
 }
 
+/// insightface's conv2_dw has 64 groups whatever the scale (a helper's parity check found
+/// `c1 / 2` groups, equal only at scale 2); counts from arcface_torch's `MobileFaceNet(scale:)`.
+@Test func mobileFaceNetScalesKeepSixtyFourGroups() {
+    var g = RandomGenerator(seed: 2)
+    for (scale, shape, count) in [(1, [64, 1, 3, 3], 1_200_512), (2, [128, 2, 3, 3], 2_059_520), (4, [256, 4, 3, 3], 3_780_992)] {
+        var c = MobileFaceNet.Configuration.mbf
+        c.scale = scale
+        let model = MobileFaceNet(c, using: &g)
+        let weight = model.namedParameters().first { $0.name == "layers.1.layers.0.weight" }
+        #expect(weight?.parameter.value.shape == shape, "scale \(scale)")
+        #expect(model.parameterCount == count, "scale \(scale)")
+    }
+}
+
 @Test func mobileFaceNet32ShapesAndBenchmarkLayout() {
     var g = RandomGenerator(seed: 2)
     let model = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, layout: .benchmark), using: &g)

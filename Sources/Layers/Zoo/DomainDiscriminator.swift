@@ -6,7 +6,8 @@ import Tensor
 /// - ``seed(inputDimension:using:)``: the seed's ADDA discriminator,
 ///   `FC 512 → PReLU → FC 512 → PReLU → FC 2`, softmax two-class loss (PReLU slopes per
 ///   channel, initialised to 0.25).
-/// - ``adda(inputDimension:using:)``: corenel/pytorch-adda's `500 → ReLU → 500 → ReLU → 2`.
+/// - ``adda(inputDimension:using:)``: corenel/pytorch-adda's `500 → ReLU → 500 → ReLU → 2`
+///   (raw logits: that code ends with `LogSoftmax`, which the losses here apply themselves).
 /// - ``dann(inputDimension:using:)``: SSPP-DAN's domain head `1024 → ReLU → 1024 → ReLU → 2`
 ///   (its dropout is left out: a regulariser of that code, not part of the method).
 ///

@@ -94,26 +94,30 @@ public final class MobileFaceNet: FeatureExtractor {
         let flat = c.layout == .benchmark
         let c1 = c.width(64 * c.scale), c2 = c.width(128 * c.scale)
         let e1 = c.width(128), e2 = c.width(256), e3 = c.width(512), top = c.width(512)
-        var g = generator
-        func stage(_ channels: Int, _ count: Int, _ expand: Int) -> ResidualStage {
+        // The generator is passed down, not copied into a captured local: Swift 6.3.1's optimiser
+        // reported a false "simultaneous access" on such a copy when the caller's generator was a global.
+        func stage(_ channels: Int, _ count: Int, _ expand: Int, _ g: inout RandomGenerator) -> ResidualStage {
             ResidualStage((0..<count).map { _ in
                 DepthWise(channels, channels, expand: expand, stride: 1, residual: true, flat: flat, using: &g)
             }, flat: flat)
         }
-        var body: [any Layer] = [ConvBlock(3, c1, kernelSize: 3, stride: Size2D(c.stemStride, c.stemStride), padding: 1, flat: flat, using: &g)]
+        // insightface's conv2_dw has 64 groups (2 channels each at scale 2); under a width
+        // multiplier, the width of 64 where it divides the stage's, else 2 channels per group.
+        let dwGroups = c1 % c.width(64) == 0 ? c.width(64) : c1 / 2
+        var body: [any Layer] = [ConvBlock(3, c1, kernelSize: 3, stride: Size2D(c.stemStride, c.stemStride), padding: 1, flat: flat,
+                                           using: &generator)]
         body.append(c.blocks[0] == 1
-            ? ConvBlock(c1, c1, kernelSize: 3, padding: 1, groups: c1 / 2, flat: flat, using: &g)
-            : stage(c1, c.blocks[0], e1))
-        body.append(DepthWise(c1, c1, expand: e1, stride: 2, residual: false, flat: flat, using: &g))
-        body.append(stage(c1, c.blocks[1], e1))
-        body.append(DepthWise(c1, c2, expand: e2, stride: 2, residual: false, flat: flat, using: &g))
-        body.append(stage(c2, c.blocks[2], e2))
-        body.append(DepthWise(c2, c2, expand: e3, stride: 2, residual: false, flat: flat, using: &g))
-        body.append(stage(c2, c.blocks[3], e2))
+            ? ConvBlock(c1, c1, kernelSize: 3, padding: 1, groups: dwGroups, flat: flat, using: &generator)
+            : stage(c1, c.blocks[0], e1, &generator))
+        body.append(DepthWise(c1, c1, expand: e1, stride: 2, residual: false, flat: flat, using: &generator))
+        body.append(stage(c1, c.blocks[1], e1, &generator))
+        body.append(DepthWise(c1, c2, expand: e2, stride: 2, residual: false, flat: flat, using: &generator))
+        body.append(stage(c2, c.blocks[2], e2, &generator))
+        body.append(DepthWise(c2, c2, expand: e3, stride: 2, residual: false, flat: flat, using: &generator))
+        body.append(stage(c2, c.blocks[3], e2, &generator))
         layers = body
-        convSep = ConvBlock(c2, top, kernelSize: 1, flat: flat, using: &g)
-        head = GDC(top, embeddingSize: c.embeddingSize, kernelSize: c.finalSize, flat: flat, using: &g)
-        generator = g
+        convSep = ConvBlock(c2, top, kernelSize: 1, flat: flat, using: &generator)
+        head = GDC(top, embeddingSize: c.embeddingSize, kernelSize: c.finalSize, flat: flat, using: &generator)
     }
 
     public func namedChildren() -> [(name: String, module: any Module)] {
