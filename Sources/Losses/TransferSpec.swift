@@ -151,6 +151,9 @@ public enum TransferSpec {
             let strength: DANN.Strength = options.string("lambda") != nil
                 ? .constant(try options.float("lambda", 1, in: 0...Float.greatestFiniteMagnitude))
                 : .schedule(gamma: try options.float("gamma", 10, positive: true))
+            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
+                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions (one domain head sees both), got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
+            }
             return DANN(embeddingDimension: configuration.teacherEmbeddingDimension, strength: strength, using: &configuration.generator)
         },
         Method(name: "adda", defaultWeight: ADDA.defaultWeight,
