@@ -46,6 +46,17 @@ public final class ADDA: AdversarialTransferLoss {
         ADDA.encoderObjective(targetLogits: critic(context.student.embedding))
     }
 
+    /// Source predicted where the two-class logits favour class 1: a single logit `a` where
+    /// `σ(a) > ½`, i.e. `a > 0`.
+    public func criticAccuracy(_ context: TransferContext) -> Float? {
+        withoutGradients {
+            let source = context.sourceEmbedding(for: name).detached(), target = context.student.embedding.detached()
+            let s = ADDA.twoClass(critic(source), "criticAccuracy").argmax(alongAxis: 1)
+            let t = ADDA.twoClass(critic(target), "criticAccuracy").argmax(alongAxis: 1)
+            return Float(s.filter { $0 == 1 }.count + t.filter { $0 == 0 }.count) / Float(s.count + t.count)
+        }
+    }
+
     /// `L_D` from the critic's logits on source and target embeddings (`[N, 2]` or `[N, 1]`).
     public static func criticObjective(sourceLogits: Tensor, targetLogits: Tensor) -> Tensor {
         let s = twoClass(sourceLogits, "criticObjective"), t = twoClass(targetLogits, "criticObjective")

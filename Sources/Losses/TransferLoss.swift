@@ -36,9 +36,15 @@ public protocol AdversarialTransferLoss: TransferLoss {
     func criticLoss(_ context: TransferContext) -> Tensor
     /// The parameters the critic's optimiser trains.
     var criticParameters: [Parameter] { get }
+    /// Fraction of the batch the critic classifies correctly (source as source, target as
+    /// target), for the log, the encoder gate and the collapse watch; `nil` (the default) when
+    /// the loss cannot say.
+    func criticAccuracy(_ context: TransferContext) -> Float?
 }
 
 extension AdversarialTransferLoss {
+    public func criticAccuracy(_ context: TransferContext) -> Float? { nil }
+
     /// The loss's own parameters that are not the critic's (they belong to the encoder step).
     public var nonCriticParameters: [Parameter] {
         let critic = Set(criticParameters.map(ObjectIdentifier.init))

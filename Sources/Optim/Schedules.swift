@@ -68,6 +68,7 @@ public struct PolynomialSchedule: LearningRateSchedule {
 /// DANN's annealing (Ganin & Lempitsky, "Unsupervised Domain Adaptation by Backpropagation",
 /// ICML 2015): `1/(1 + α·p)^β` with `p = step/T` the training progress, clamped at 1;
 /// with base rate μ0 = 0.01, α = 10, β = 0.75 the paper's `μ_p = μ0/(1 + 10p)^0.75`.
+/// (`TrainingLoop`'s progress is `step/(steps − 1)`: `totalSteps: steps − 1` follows it.)
 public struct AnnealingSchedule: LearningRateSchedule {
     public let totalSteps: Int
     public let alpha: Float, beta: Float

@@ -77,9 +77,12 @@ public final class DistillationTask: TrainingTask {
 
         var gateOpen = true
         if let criticOptimizer, let transfer {
-            let accuracy = criticAccuracy(context)
-            terms.append(("critic_accuracy", accuracy))
-            gateOpen = encoderGate.map { accuracy >= $0 } ?? true
+            if let accuracy = criticAccuracy(context) {
+                terms.append(("critic_accuracy", accuracy))
+                gateOpen = encoderGate.map { accuracy >= $0 } ?? true
+            } else if encoderGate != nil {
+                throw TrainingError.invalidConfiguration("the encoder gate reads the critics' accuracy, which no adversarial term of '\(transfer.name)' reports (AdversarialTransferLoss.criticAccuracy)")
+            }
             let criticLoss = transfer.criticLoss(context)
             terms.append(("critic", criticLoss.item))
             try ensureFinite(terms)
@@ -110,18 +113,11 @@ public final class DistillationTask: TrainingTask {
     }
 
     /// Fraction of the batch the critics classify correctly (source = teacher embeddings as
-    /// label 1, target = student embeddings as label 0), averaged over adversarial terms.
-    private func criticAccuracy(_ context: TransferContext) -> Float {
-        let critics = (transfer?.terms ?? []).compactMap { ($0.loss as? ADDA)?.critic }
-        guard !critics.isEmpty else { return .nan }
-        return withoutGradients {
-            let source = context.sourceEmbedding(for: "critic accuracy"), target = context.student.embedding.detached()
-            let accuracies = critics.map { critic -> Float in
-                let s = critic(source).argmax(alongAxis: 1), t = critic(target).argmax(alongAxis: 1)
-                let correct = s.filter { $0 == 1 }.count + t.filter { $0 == 0 }.count
-                return Float(correct) / Float(s.count + t.count)
-            }
-            return accuracies.reduce(0, +) / Float(accuracies.count)
-        }
+    /// label 1, target = student embeddings as label 0), averaged over the adversarial terms that
+    /// report it (``AdversarialTransferLoss/criticAccuracy(_:)``); `nil` when none does.
+    private func criticAccuracy(_ context: TransferContext) -> Float? {
+        let accuracies = (transfer?.terms ?? []).compactMap { ($0.loss as? any AdversarialTransferLoss)?.criticAccuracy(context) }
+        guard !accuracies.isEmpty else { return nil }
+        return accuracies.reduce(0, +) / Float(accuracies.count)
     }
 }

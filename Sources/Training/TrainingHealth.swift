@@ -89,7 +89,7 @@ public struct CriticCollapseDetector: Sendable {
     public var low: Float
     public var high: Float
     public var window: Int
-    /// Whether a collapse stops training (with ``TrainingError/criticCollapse(step:accuracy:steps:lastCheckpoint:)``)
+    /// Whether a collapse stops training (with ``TrainingError/criticCollapse(step:detail:lastCheckpoint:)``)
     /// instead of only being reported.
     public var stops: Bool
     /// Consecutive pinned steps so far, and on which side.

@@ -101,7 +101,7 @@ public struct TrainingLoop {
             progress?.update(step: done, batch: batch.count, terms: lastTerms.map { ($0.name, $0.value) })
             var record: [String: Any] = ["step": done]
             for (name, value) in lastTerms { record[name] = Double(value) }
-            if let evaluate, let every = evaluateEvery, done % every == 0 || done == steps {
+            if let evaluate, evaluateEvery.map({ done % $0 == 0 }) ?? false || done == steps {
                 lastEvaluation = try evaluate(done)
                 for (name, value) in lastEvaluation { record["eval/" + name] = value }
             }

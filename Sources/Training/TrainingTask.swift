@@ -9,7 +9,8 @@ public protocol TrainingTask: AnyObject {
     var checkpointedModules: [(name: String, module: any Module)] { get }
     /// Optimisers whose state is checkpointed, by name.
     var optimizers: [(name: String, optimizer: any Optimizer)] { get }
-    /// Runs one step on `batch` at training progress `progress ∈ [0, 1]` and returns the
+    /// Runs one step on `batch` at training progress `progress ∈ [0, 1]` (``TrainingLoop`` passes
+    /// `step/(steps − 1)`: 0 at the first step, 1 at the last) and returns the
     /// named loss terms it computed. Throws ``TrainingError/nonFinite(step:what:lastCheckpoint:)``
     /// before an optimiser applies an update when a loss term or a gradient is NaN or infinite
     /// (the loop checks parameters and buffers after the step).

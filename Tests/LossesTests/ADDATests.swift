@@ -20,6 +20,18 @@ struct ADDATests {
         expectClose(ADDA.encoderObjective(targetLogits: aT).item, 0.893669, "single-logit encoder")
     }
 
+    /// Accuracy from two logits (argmax) and from one (σ(a) > ½, i.e. a > 0): a single-logit critic
+    /// read by argmax was always 0.5.
+    @Test func criticAccuracyForOneAndTwoLogits() {
+        let adda = ADDA(critic: IdentityCritic())
+        func accuracy(source: Tensor, target: Tensor) -> Float? {
+            adda.criticAccuracy(TransferContext(student: Features(embedding: target), teacher: Features(embedding: source)))
+        }
+        #expect(accuracy(source: Tensor([[2], [3]]), target: Tensor([[-1], [4]])) == 0.75)
+        #expect(accuracy(source: Tensor([[2], [3]]), target: Tensor([[-1], [-4]])) == 1)
+        #expect(accuracy(source: Tensor([[0, 1], [1, 0]]), target: Tensor([[1, 0], [0, 1]])) == 0.5)
+    }
+
     @Test func objectivesPassGradientCheck() {
         for width in [2, 1] {
             let s = randomTensor([3, width], seed: 65), t = randomTensor([4, width], seed: 66)

@@ -37,17 +37,20 @@ struct RandomBatches: BatchProvider {
 }
 
 /// A fresh distillation task (L2 + ADDA) with every random choice fixed by `seed`.
-func makeDistillationTask(seed: UInt64) -> DistillationTask {
+/// A distillation task of tiny networks: L2 + ADDA (a critic and its optimiser), or L2 + DANN
+/// (whose reversal strength follows the progress).
+func makeDistillationTask(seed: UInt64, dann: Bool = false, encoderGate: Float? = nil) -> DistillationTask {
     var g = RandomGenerator(seed: seed)
     let teacher = TinyEmbedder(inputs: 16, seed: 1)
     let student = TinyEmbedder(inputs: 16, seed: 2)
     let head = MarginHead.cosFace(classes: 3, embeddingDimension: 8, scale: 8, using: &g)
-    let transfer = WeightedTransferLoss([(5, FeatureL2Transfer()), (1, ADDA(embeddingDimension: 8, using: &g))])
+    let adversarial: any TransferLoss = dann ? DANN(embeddingDimension: 8, using: &g) : ADDA(embeddingDimension: 8, using: &g)
+    let transfer = WeightedTransferLoss([(5, FeatureL2Transfer()), (1, adversarial)])
     let optimizer = Adam(parameters: DistillationTask.studentParameters(student: student, head: head, transfer: transfer),
                          learningRate: 1e-2)
-    let critic = Adam(parameters: transfer.criticParameters, learningRate: 1e-3, beta1: 0.5, beta2: 0.9)
+    let critic = dann ? nil : Adam(parameters: transfer.criticParameters, learningRate: 1e-3, beta1: 0.5, beta2: 0.9)
     return DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer,
-                            optimizer: optimizer, criticOptimizer: critic)
+                            optimizer: optimizer, criticOptimizer: critic, encoderGate: encoderGate)
 }
 
 func temporaryFolder() -> String {
@@ -58,4 +61,15 @@ func temporaryFolder() -> String {
 
 func allValues(_ module: any Module) -> [[Float]] {
     module.namedParameters().map { $0.parameter.value.scalars } + module.namedBuffers().map { $0.buffer.value.scalars }
+}
+
+/// An adversarial loss that does not report its critic's accuracy (one a user wrote, say): ADDA's
+/// objectives, without ``AdversarialTransferLoss/criticAccuracy(_:)``.
+final class SilentCritic: AdversarialTransferLoss {
+    let name = "silent"
+    let adda: ADDA
+    init(_ adda: ADDA) { self.adda = adda }
+    func callAsFunction(_ context: TransferContext) -> Tensor { adda(context) }
+    func criticLoss(_ context: TransferContext) -> Tensor { adda.criticLoss(context) }
+    var criticParameters: [Parameter] { adda.criticParameters }
 }

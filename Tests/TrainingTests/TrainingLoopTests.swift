@@ -3,19 +3,25 @@ import Testing
 import CrossRes
 
 @Suite struct TrainingLoopTests {
-    @Test func resumedRunEndsBitIdenticalToUninterruptedRun() throws {
+    /// The same 10-step run stopped during step 6 (a NaN batch trips the guard, leaving the checkpoint
+    /// of step 4, as a kill would), then resumed in a brand-new task: it ends bit-identical, with the
+    /// progress-driven DANN schedule too (a first part run as a 4-step loop would have had another
+    /// progress, which ADDA alone does not see).
+    @Test(arguments: [false, true])
+    func resumedRunEndsBitIdenticalToUninterruptedRun(dann: Bool) throws {
         let folder = temporaryFolder()
         let batches = RandomBatches(seed: 11)
 
-        let uninterrupted = makeDistillationTask(seed: 5)
+        let uninterrupted = makeDistillationTask(seed: 5, dann: dann)
         try TrainingLoop(steps: 10).run(uninterrupted, batches: batches)
 
-        // Same run stopped after 4 steps (as if killed after its checkpoint), then resumed in a
-        // brand-new task object from the file.
         let path = folder + "/checkpoint.safetensors"
-        let first = makeDistillationTask(seed: 5)
-        try TrainingLoop(steps: 4, checkpointPath: path).run(first, batches: batches)
-        let resumed = makeDistillationTask(seed: 5)
+        var killed = batches
+        killed.poisonStep = 5
+        #expect(throws: TrainingError.self) {
+            try TrainingLoop(steps: 10, checkpointPath: path, checkpointEvery: 4).run(makeDistillationTask(seed: 5, dann: dann), batches: killed)
+        }
+        let resumed = makeDistillationTask(seed: 5, dann: dann)
         let start = try TrainingLoop.resume(resumed, from: path)
         #expect(start == 4)
         try TrainingLoop(steps: 10).run(resumed, batches: batches, startStep: start)
@@ -23,6 +29,34 @@ import CrossRes
         #expect(allValues(resumed.student) == allValues(uninterrupted.student))
         #expect(allValues(resumed.transfer!) == allValues(uninterrupted.transfer!))
         #expect(allValues(resumed.head!) == allValues(uninterrupted.head!))
+    }
+
+    /// The encoder gate needs a critic accuracy; an adversarial loss that does not report one runs
+    /// without the `critic_accuracy` term (it was logged as NaN, which stopped the run) unless a gate asks for it.
+    @Test func adversarialLossWithoutAccuracyRunsUngated() throws {
+        let batch = try RandomBatches(seed: 1).batch(atStep: 0)
+        func task(gate: Float?) -> DistillationTask {
+            var g = RandomGenerator(seed: 2)
+            let student = TinyEmbedder(inputs: 16, seed: 2)
+            let transfer = WeightedTransferLoss([(1, SilentCritic(ADDA(embeddingDimension: 8, using: &g)))])
+            return DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: nil, transfer: transfer,
+                                    optimizer: Adam(parameters: DistillationTask.studentParameters(student: student, head: nil, transfer: transfer), learningRate: 1e-2),
+                                    criticOptimizer: Adam(parameters: transfer.criticParameters, learningRate: 1e-3), encoderGate: gate)
+        }
+        let terms = try task(gate: nil).step(batch, progress: 0)
+        #expect(terms.map(\.name) == ["critic", "silent"], "\(terms)")
+        #expect(throws: TrainingError.self) { _ = try task(gate: 0.6).step(batch, progress: 0) }
+        // ADDA reports its accuracy, and a gate above it leaves the adversarial term out.
+        let gated = try makeDistillationTask(seed: 3, encoderGate: 1.01).step(batch, progress: 0)
+        #expect(gated.map(\.name) == ["critic_accuracy", "critic", "identity", "l2"], "\(gated)")
+    }
+
+    /// `evaluate` runs at the end even without `evaluateEvery`.
+    @Test func finalEvaluationRunsWithoutAnInterval() throws {
+        var evaluated: [Int] = []
+        try TrainingLoop(steps: 3, evaluate: { step in evaluated.append(step); return ["accuracy": 1] })
+            .run(makeDistillationTask(seed: 4), batches: RandomBatches(seed: 3))
+        #expect(evaluated == [3])
     }
 
     @Test func criticStepLeavesStudentAndEncoderStepLeavesCritic() throws {
