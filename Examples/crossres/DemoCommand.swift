@@ -55,10 +55,11 @@ enum DemoCommand {
         let started = Date()
         let (faces, name, defaultTestIdentities) = try dataset(dataArgument, size: configuration.imageSize)
         let asked = try invocation.integer("test-identities"), testIdentities = asked ?? defaultTestIdentities
-        let fewest = 2 * configuration.verificationFolds, allowed = "\(fewest)..<\(faces.identityCount)"
-        guard testIdentities >= fewest && testIdentities < faces.identityCount else {
-            guard faces.identityCount > fewest else {
-                throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo needs more than \(fewest) (at least \(fewest) held out for testing, the rest to train on)")
+        // At least two folds' worth of test identities, and at least two left to train a margin head on.
+        let fewest = 2 * configuration.verificationFolds, allowed = "\(fewest)...\(faces.identityCount - 2)"
+        guard testIdentities >= fewest && testIdentities <= faces.identityCount - 2 else {
+            guard faces.identityCount >= fewest + 2 else {
+                throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo needs at least \(fewest + 2) (\(fewest) held out for testing, at least 2 to train on)")
             }
             if let asked { throw CommandLineError("--test-identities needs an integer in \(allowed), got \(asked)") }
             throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo holds \(testIdentities) out for testing and "

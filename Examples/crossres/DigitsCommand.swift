@@ -44,6 +44,9 @@ enum DigitsCommand {
         }
 
         let dataFolder = try invocation.string("data") ?? "../shared/data"
+        let output = try invocation.string("output") ?? RunFolderOptions.dated("digits"), force = try invocation.bool("force")
+        let inputs = [dataFolder, try invocation.string("config")].compactMap { $0 }
+        try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)  // before the data are loaded
         let started = Date()
         let data: DigitsData
         do { data = try experiment.loadData(folder: dataFolder) } catch let error as DigitsDataError where error.kind == .missingFile {
@@ -52,8 +55,7 @@ enum DigitsCommand {
         print(String(format: "loaded digits from %@ in %.1f s: MNIST %d train / %d test, USPS %d train / %d test", dataFolder,
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
 
-        let output = try invocation.string("output") ?? RunFolderOptions.dated("digits")
-        let folder = try RunFolder(creating: output, overwrite: invocation.bool("force"), keeping: [dataFolder, try invocation.string("config")].compactMap { $0 })
+        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         var runner = experiment
         runner.logFolder = folder.file("logs")
         try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)

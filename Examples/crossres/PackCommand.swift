@@ -30,10 +30,9 @@ enum PackCommand {
         case "png": format = .png
         case let other: throw CommandLineError("--format must be jpeg or png, got '\(other)'")
         }
-        let quality = try invocation.integer("quality") ?? 95
+        let askedQuality = try invocation.integer("quality"), quality = askedQuality ?? 95
         guard (1...100).contains(quality) else { throw CommandLineError("--quality must be in 1...100, got \(quality)") }
-        let qualityGiven = try invocation.integer("quality") != nil
-        if format == .png && qualityGiven { throw CommandLineError("--quality sets JPEG's quality; PNG is lossless") }
+        if format == .png && askedQuality != nil { throw CommandLineError("--quality sets JPEG's quality; PNG is lossless") }
         guard (output as NSString).pathExtension.lowercased() == "rec" else { throw CommandLineError("--output must name a .rec file, got '\(output)'") }
         let rec = URL(fileURLWithPath: output), idx = rec.deletingPathExtension().appendingPathExtension("idx")
         let pairsPath = try invocation.string("pairs")
@@ -43,17 +42,17 @@ enum PackCommand {
         var targets = [rec.path, idx.path]
         if let pairsPath {
             guard !pairsPath.isEmpty else { throw CommandLineError("--pairs needs a file name") }
-            let pairs = URL(fileURLWithPath: pairsPath).standardizedFileURL.path
-            guard pairs != rec.standardizedFileURL.path && pairs != idx.standardizedFileURL.path else {
+            let pairs = RunFolder.canonical(pairsPath)
+            guard pairs != RunFolder.canonical(rec.path) && pairs != RunFolder.canonical(idx.path) else {
                 throw CommandLineError("--pairs \(pairsPath) would overwrite the \(rec.lastPathComponent) or \(idx.lastPathComponent) this command writes")
             }
             targets.append(pairsPath)
         }
         for target in targets { try OutputPath.check(target) }
         // The output must not be what is read: `--images x.rec --output x.rec --force` would replace it while reading it.
-        let input = URL(fileURLWithPath: images.trimmingCharacters(in: .whitespaces)).standardizedFileURL
+        let input = URL(fileURLWithPath: RunFolder.canonical(images.trimmingCharacters(in: .whitespaces)))
         let inputs = input.pathExtension.lowercased() == "rec" ? [input.path, input.deletingPathExtension().appendingPathExtension("idx").path] : [input.path]
-        if let clash = targets.first(where: { inputs.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }) {
+        if let clash = targets.first(where: { inputs.contains(RunFolder.canonical($0)) }) {
             throw CommandLineError("\(clash) is one of the input files of --images \(images); write elsewhere")
         }
         if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {

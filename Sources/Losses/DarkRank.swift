@@ -80,13 +80,20 @@ public final class DarkRank: TransferLoss {
         return "darkrank-hard"
     }
 
+    /// The smallest batch the loss takes: every query needs other samples to rank, `.soft(k)` more
+    /// than `k` of them.
+    public var minimumBatch: Int {
+        if case .soft(let k) = mode { return k + 1 }
+        return 2
+    }
+
     /// Per-query losses `[Q]` (queries in batch order) for `[B, D]` student and teacher embeddings.
     public func queryLosses(student: Tensor, teacher: Tensor) -> Tensor {
         precondition(student.rank == 2 && teacher.rank == 2,
                      "\(name): embeddings must be [B, D], got student \(student.shape) and teacher \(teacher.shape)")
         let b = student.shape[0]
         precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
-        precondition(b >= 2, "\(name): needs a batch of at least 2 samples, got \(b)")
+        precondition(b >= minimumBatch, "\(name): needs a batch of at least \(minimumBatch) samples (more than the list length), got \(b)")
         let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
         let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
         let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))
@@ -106,7 +113,6 @@ public final class DarkRank: TransferLoss {
             let scores = scores(studentDistances, pairs).reshaped(to: [queryIndices.count, n])
             return -plackettLuceLogLikelihood(scores)
         case .soft(let k):
-            precondition(k <= b - 1, "\(name): soft list length \(k) needs a batch of more than \(k) samples, got \(b)")
             let pairs = zip(queryIndices, rankings).flatMap { q, ranking in ranking.prefix(k).map { (q, $0) } }
             let studentLists = scores(studentDistances, pairs)
             let teacherLists = withoutGradients { scores(teacherDistances, pairs) }

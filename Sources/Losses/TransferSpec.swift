@@ -159,9 +159,8 @@ public enum TransferSpec {
         Method(name: "adda", defaultWeight: ADDA.defaultWeight,
                options: [("hidden", "hidden widths, e.g. 512x512"), ("activation", "prelu|relu|leakyRelu")]) { options, configuration in
             let hidden = try widths(options, "hidden", [512, 512])
-            let weights = zip([configuration.teacherEmbeddingDimension] + hidden, hidden + [1]).reduce(0) { $0 + $1.0 * $1.1 }
-            guard weights <= Limits.maximumCriticWeights else {
-                throw TransferSpecError(token: options.token, message: "hidden widths \(hidden.map(String.init).joined(separator: "x")) make a critic of \(weights) weights, above the limit of \(Limits.maximumCriticWeights)")
+            if let problem = Limits.criticProblem(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden, outputs: 1) {
+                throw TransferSpecError(token: options.token, message: "hidden widths \(problem)")
             }
             let activation = try options.choice("activation", DomainDiscriminator.Activation.prelu,
                                                 DomainDiscriminator.Activation.allCases.map { ($0.rawValue, $0) })
@@ -219,8 +218,23 @@ public enum TransferSpec {
         /// Most weights an `adda` critic may have (2²⁴, 64 MiB of floats; the default
         /// 512×512 critic over 512-d embeddings has 0.5 M).
         public static let maximumCriticWeights = 1 << 24
-        /// Widest hidden layer an `adda` critic may have.
+        /// Widest hidden layer an `adda` critic may have…
         public static let maximumCriticWidth = 1 << 16
+        /// …and most hidden layers.
+        public static let maximumCriticDepth = 64
+
+        /// What is wrong with a critic of these widths (`nil`: within the limits), as
+        /// "<widths> <problem>", e.g. "100000x100000 make a critic of 10⁹ weights, above the limit …".
+        public static func criticProblem(inputDimension: Int, hidden: [Int], outputs: Int) -> String? {
+            let text = hidden.map(String.init).joined(separator: "x")
+            guard hidden.count <= maximumCriticDepth, hidden.allSatisfy({ (1...maximumCriticWidth).contains($0) }) else {
+                return "\(text) need at most \(maximumCriticDepth) widths in 1...\(maximumCriticWidth)"
+            }
+            let widths = [inputDimension] + hidden + [outputs]
+            let weights = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+            return weights <= maximumCriticWeights ? nil
+                : "\(text) make a critic of \(weights) weights, above the limit of \(maximumCriticWeights)"
+        }
     }
 
     /// The known method names, comma-separated.
@@ -243,8 +257,8 @@ public enum TransferSpec {
     private static func widths(_ options: Options, _ key: String, _ fallback: [Int]) throws -> [Int] {
         guard let text = options.string(key) else { return fallback }
         let values = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard !values.isEmpty, values.count <= 64, values.allSatisfy({ (1...Limits.maximumCriticWidth).contains($0 ?? 0) }) else {
-            throw TransferSpecError(token: options.token, message: "option '\(key)' needs at most 64 positive widths (each at most \(Limits.maximumCriticWidth)) separated by 'x', got '\(text)'")
+        guard !values.isEmpty, values.count <= Limits.maximumCriticDepth, values.allSatisfy({ (1...Limits.maximumCriticWidth).contains($0 ?? 0) }) else {
+            throw TransferSpecError(token: options.token, message: "option '\(key)' needs at most \(Limits.maximumCriticDepth) positive widths (each at most \(Limits.maximumCriticWidth)) separated by 'x', got '\(text)'")
         }
         return values.map { $0! }
     }

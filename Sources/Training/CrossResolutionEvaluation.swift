@@ -55,6 +55,8 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("seed", .unsignedInteger, "N", "seed of the pairs drawn from --data"),
     ]
 
+    public static let pathKeys = ["weights", "teacher-weights", "data", "pairs"]
+
     public func validate() throws {
         guard let weights, !weights.isEmpty else { throw TrainingError.invalidConfiguration("'weights' is required (a run folder or a .safetensors file)") }
         guard data != nil || pairs != nil else { throw TrainingError.invalidConfiguration("give 'data' (test faces), 'pairs' (a verification .bin), or both") }
@@ -104,7 +106,7 @@ public struct CrossResolutionEvaluation {
     @discardableResult
     public func run(output: String, overwrite: Bool = false) throws -> Report {
         let c = configuration
-        let inputs = [c.weights, c.teacherWeights, c.data, c.pairs].compactMap { $0 }
+        let inputs = c.inputPaths
         try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs)
         let (probe, architecture) = try ModelFactory.load(weights: c.weights!, name: c.model, embeddingSize: c.embeddingSize, inputSize: c.inputSize)
         var gallery: (model: any FeatureExtractor, configuration: BackboneConfiguration)?

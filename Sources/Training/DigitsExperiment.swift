@@ -125,13 +125,9 @@ public struct DigitsExperiment {
                                   ("criticLearningRate", criticLearningRate), ("dannLearningRate", dannLearningRate)] {
                 try require(value > 0 && value.isFinite, "\(name) must be positive, got \(value)")
             }
-            let widest = TransferSpec.Limits.maximumCriticWidth
-            try require(criticHidden.count <= 64 && criticHidden.allSatisfy { (1...widest).contains($0) },
-                        "criticHidden needs at most 64 widths in 1...\(widest), got \(criticHidden)")
-            let widths = [500] + criticHidden + [2]  // the LeNet encoders' 500-d features in, two domains out
-            let weights = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
-            try require(weights <= TransferSpec.Limits.maximumCriticWeights,
-                        "criticHidden \(criticHidden) makes a critic of \(weights) weights, above the limit of \(TransferSpec.Limits.maximumCriticWeights)")
+            // The LeNet encoders' 500-d features in, two domains out.
+            let problem = TransferSpec.Limits.criticProblem(inputDimension: 500, hidden: criticHidden, outputs: 2)
+            try require(problem == nil, "criticHidden \(problem ?? "")")
             try require(dannWeight >= 0 && dannWeight.isFinite && dannGamma >= 0 && dannGamma.isFinite, "dannWeight and dannGamma must be finite and non-negative")
             try require(!directions.isEmpty && !methods.isEmpty && !seeds.isEmpty, "directions, methods and seeds must not be empty")
             try require(Set(seeds).count == seeds.count, "seeds must be distinct, got \(seeds)")

@@ -205,15 +205,8 @@ public struct DistillationTraining {
             if term.loss is KnowledgeDistillation {
                 throw TrainingError.invalidConfiguration("kd distils class logits, and this command's teacher and student give embeddings only (the teacher's run keeps no classifier); use an embedding transfer (l2, nst, darkrank-soft, …) or kd from the library with Features.logits")
             }
-            if let darkRank = term.loss as? DarkRank {
-                let fewest: Int
-                switch darkRank.mode {
-                case .soft(let k): fewest = k + 1
-                case .hard: fewest = 2
-                }
-                guard batch >= fewest else {
-                    throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(fewest) per process, got \(batch)")
-                }
+            if let darkRank = term.loss as? DarkRank, batch < darkRank.minimumBatch {
+                throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(darkRank.minimumBatch) per process, got \(batch)")
             }
         }
     }

@@ -54,7 +54,7 @@ public final class ProgressReporter {
     /// `m:ss` or `h:mm:ss`; beyond 10 000 hours (a run of absurdly many steps) just that.
     static func clock(_ seconds: Double) -> String {
         guard seconds < 36_000_000 else { return seconds.isNaN ? "?" : "> 10000 h" }
-        let s = max(0, Int(seconds.rounded()))
+        let s = seconds > 0 ? Int(seconds.rounded()) : 0
         return s >= 3600 ? String(format: "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60) : String(format: "%ld:%02ld", s / 60, s % 60)
     }
 }

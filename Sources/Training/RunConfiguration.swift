@@ -50,11 +50,7 @@ public struct ConfigurationOption: Sendable {
             return value
         case .number:
             guard let value = Double(trimmed), value.isFinite else { throw mismatch(text, source) }
-            // Settings are 32-bit floats: a value that would overflow, or underflow to 0 or a subnormal, is named here.
-            guard ConfigurationLayers.fitsFloat(value) else {
-                throw TrainingError.invalidConfiguration(
-                    "\(source): '\(key)' needs a number of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got '\(text)'")
-            }
+            try ConfigurationLayers.checkFitsFloat(value, key: key, source: source)
             return value
         case .text:
             return text
@@ -167,11 +163,9 @@ public enum ConfigurationLayers {
                 throw TrainingError.invalidConfiguration("\(layer.source): unknown \(unknown.count == 1 ? "setting" : "settings") \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")); known: \(known.joined(separator: ", "))")
             }
             for (key, value) in layer.values {
-                // Settings are 32-bit floats at most: a number that would overflow or underflow is named here,
-                // where the decoder would only say that the data "was not valid JSON".
-                if let bad = ((value as? [Any]) ?? [value]).compactMap({ $0 as? Double }).first(where: { !Self.fitsFloat($0) }) {
-                    throw TrainingError.invalidConfiguration(
-                        "\(layer.source): '\(key)' needs numbers of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got \(bad)")
+                // Named here, where the decoder would only say that the data "was not valid JSON".
+                for number in ((value as? [Any]) ?? [value]).compactMap({ $0 as? Double }) {
+                    try checkFitsFloat(number, key: key, source: layer.source)
                 }
                 merged[key] = value is NSNull ? nil : value
                 origin[key] = layer.source
@@ -184,9 +178,12 @@ public enum ConfigurationLayers {
         }
     }
 
-    /// Whether `value` is 0 or a normal 32-bit float.
-    static func fitsFloat(_ value: Double) -> Bool {
-        value == 0 || (Double(Float.leastNormalMagnitude)...Double(Float.greatestFiniteMagnitude)).contains(abs(value))
+    /// Settings are 32-bit floats at most: a number that would overflow, or underflow to 0 or a
+    /// subnormal, is an error naming its key and source.
+    static func checkFitsFloat(_ value: Double, key: String, source: String) throws {
+        guard value != 0 && !(Double(Float.leastNormalMagnitude)...Double(Float.greatestFiniteMagnitude)).contains(abs(value)) else { return }
+        throw TrainingError.invalidConfiguration(
+            "\(source): '\(key)' needs a number of magnitude \(Float.leastNormalMagnitude)...\(Float.greatestFiniteMagnitude) (or 0), got \(value)")
     }
 
     /// A decoding error as "source: 'key' needs …".

@@ -18,13 +18,14 @@ public struct RunFolder {
     /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it; its contents are then removed first.
     public init(creating path: String, overwrite: Bool, keeping inputs: [String] = []) throws {
         let manager = FileManager.default
-        if try Self.checkCreatable(path, overwrite: overwrite, keeping: inputs) { try manager.removeItem(atPath: path) }
+        let replacing = try Self.checkCreatable(path, overwrite: overwrite, keeping: inputs)
         do {
+            if replacing { try manager.removeItem(atPath: path) }
             try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
             try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
                 .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
         } catch {
-            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
+            throw TrainingError.invalidConfiguration("cannot \(replacing ? "replace" : "create") output folder \(path): \(fileErrorReason(error))")
         }
         self.path = path
     }
@@ -57,7 +58,7 @@ public struct RunFolder {
         }
         guard contents.isEmpty || contents.contains(markerName) else {
             throw TrainingError.invalidConfiguration(
-                "\(path) is a folder CrossRes did not create (it has no \(markerName)); --force replaces only CrossRes outputs: remove it yourself or choose another output")
+                "\(path) has no \(markerName) (not a CrossRes output, or one written before the marker existed); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
         return true
     }
@@ -72,7 +73,7 @@ public struct RunFolder {
     }
 
     /// `path` absolute, with `.`, `..` and symbolic links resolved.
-    static func canonical(_ path: String) -> String {
+    public static func canonical(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 

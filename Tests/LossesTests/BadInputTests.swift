@@ -69,7 +69,7 @@ struct BadInputTests {
         let batch = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = DarkRank(mode: .soft(listLength: 4)).queryLosses(student: Tensor.ones([4, 2]), teacher: Tensor.ones([4, 2]))
         })
-        #expect(String(decoding: batch.standardErrorContent, as: UTF8.self).contains("needs a batch of more than 4 samples, got 4"))
+        #expect(String(decoding: batch.standardErrorContent, as: UTF8.self).contains("needs a batch of at least 5 samples (more than the list length), got 4"))
     }
 
     @Test func missingContextParts() async throws {

@@ -92,7 +92,7 @@ struct CLITests {
             (["distill", "--teacher", "teacher", "--data", data, "--output", "teacher", "--force"] + tiny, "holds the input teacher"),
             (["train-teacher", "--config", "teacher/settings.json", "--output", "teacher", "--force"], "holds the input teacher/settings.json"),
             (["evaluate", "--weights", "teacher", "--data", " teacher/../teacher ", "--output", "teacher", "--force"], "holds the input"),
-            (["train-teacher", "--data", data, "--output", "mine", "--force"] + tiny, "did not create"),
+            (["train-teacher", "--data", data, "--output", "mine", "--force"] + tiny, "not a CrossRes output"),
             (["train-teacher", "--data", data, "--output", "s3", "--lr", "1e300"] + tiny, "'lr' needs a number of magnitude"),
             (["train-teacher", "--data", data, "--output", "s4", "--embedding-size", "100000000", "--steps", "1"], "embedding size must be in 1...65536"),
             (["train-teacher", "--config", "--steps", "1", "--output", "s5"], "--config needs a FILE"),
@@ -103,7 +103,7 @@ struct CLITests {
             (["pack", "--images", data, "--output", "r.rec", "--format", "png", "--quality", "80"], "PNG is lossless"),
             (["evaluate", "--weights", "teacher", "--data", data, "--teacher-input-size", "16", "--output", "e"], "'teacher-input-size' describes the gallery model"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
-            (["demo", "--quick", "--data", data, "--output", "d"], "the demo needs more than 20"),
+            (["demo", "--quick", "--data", data, "--output", "d"], "the demo needs at least 22"),
         ]
         for (arguments, message) in cases {
             let (status, output) = try CrossResBinary.run(arguments, in: folder)

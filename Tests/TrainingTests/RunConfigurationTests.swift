@@ -51,6 +51,20 @@ import CrossRes
         #expect(list.contains("'sizes' needs"))
     }
 
+    /// The experiment configurations (demo, digits) are decoded without option kinds: their
+    /// numbers outside Float's range are named too, and digits' critic widths share adda's limit.
+    @Test func experimentConfigurationsNameTheirBadNumbers() {
+        let study = message {
+            _ = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: CrossResolutionStudy.Configuration(),
+                                               layers: [layer(["learningRate": 1e300], "study.json")])
+        }
+        #expect(study.contains("study.json: 'learningRate' needs a number of magnitude"), "\(study)")
+        var digits = DigitsExperiment.Configuration()
+        digits.criticHidden = [65536, 65536]
+        #expect(message { _ = try DigitsExperiment(configuration: digits) }.contains("make a critic of 4327866368 weights, above the limit"))
+        #expect(TransferSpec.Limits.criticProblem(inputDimension: 500, hidden: [500, 500], outputs: 2) == nil)
+    }
+
     @Test func trainingDataNeedsTwoIdentities() throws {
         let root = temporaryFolder()
         try FileManager.default.createDirectory(atPath: root + "/only", withIntermediateDirectories: true)

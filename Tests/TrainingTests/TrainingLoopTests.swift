@@ -154,7 +154,7 @@ import CrossRes
         let mine = temporaryFolder()
         _ = manager.createFile(atPath: mine + "/keep.txt", contents: Data("mine".utf8))
         let refusal = try #require(throws: TrainingError.self) { try RunFolder(creating: mine, overwrite: true) }
-        #expect("\(refusal)".contains("did not create") && "\(refusal)".contains(RunFolder.markerName), "\(refusal)")
+        #expect("\(refusal)".contains("not a CrossRes output") && "\(refusal)".contains(RunFolder.markerName), "\(refusal)")
         #expect(manager.fileExists(atPath: mine + "/keep.txt"))
         // An empty folder has nothing to lose.
         let empty = temporaryFolder()
