@@ -30,10 +30,12 @@ public struct PairList: Sendable, Equatable {
     /// LFW-style pairs from any labelled set: identities are shuffled by `seed` and dealt to
     /// `folds` folds (so folds share no identity); each fold gets `pairsPerFold / 2` distinct
     /// genuine pairs (two images of one identity with at least two) and the rest distinct
-    /// impostor pairs (images of two identities), listed genuine first. Throws when a fold
-    /// cannot supply enough distinct pairs.
+    /// impostor pairs (images of two identities), listed genuine first. Throws when the counts
+    /// are impossible (no fold, fewer than 2 pairs per fold) or a fold cannot supply enough
+    /// distinct pairs.
     public static func lfwStyle(labels: [Int], folds: Int = 10, pairsPerFold: Int = 600, seed: UInt64) throws -> PairList {
-        precondition(folds >= 1 && pairsPerFold >= 2, "PairList.lfwStyle: needs at least one fold and two pairs per fold")
+        guard folds >= 1 else { throw DatasetError("pair list", "needs at least one fold, got \(folds)") }
+        guard pairsPerFold >= 2 else { throw DatasetError("pair list", "pairs per fold must be at least 2, got \(pairsPerFold)") }
         var byIdentity: [Int: [Int]] = [:]
         for (index, label) in labels.enumerated() { byIdentity[label, default: []].append(index) }
         var identities = byIdentity.keys.sorted()

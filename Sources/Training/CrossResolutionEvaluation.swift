@@ -159,10 +159,7 @@ public struct CrossResolutionEvaluation {
     /// LFW-style pairs in 10 folds: `perFold` per fold, or the most of 600, 300, 200, 100, 50,
     /// 20 the labels allow.
     public static func drawPairs(labels: [Int], perFold: Int?, seed: UInt64) throws -> PairList {
-        if let perFold {
-            guard perFold >= 2 else { throw TrainingError.invalidConfiguration("pairs per fold must be at least 2, got \(perFold)") }
-            return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: perFold, seed: seed)
-        }
+        if let perFold { return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: perFold, seed: seed) }
         var lastError: (any Error)?
         for candidate in [600, 300, 200, 100, 50, 20] {
             do { return try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: candidate, seed: seed) } catch { lastError = error }

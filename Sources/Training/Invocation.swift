@@ -21,10 +21,12 @@ public struct Invocation {
         var helpRequested = false
         var values: [String: Any] = [:]
         var configPath: String?
+        /// The argument after a flag that takes one, unless it is the next flag (`--x`; a lone `--` or a negative number is a value).
+        func value() -> String? { rest.popFirst().flatMap { $0.hasPrefix("--") && $0.count > 2 ? nil : $0 } }
         while let argument = rest.popFirst() {
             if argument == "--help" || argument == "-h" { helpRequested = true; continue }
             if argument == "--config" && !options.contains(where: { $0.key == "config" }) {
-                guard let path = rest.popFirst(), !(path.hasPrefix("--") && path.count > 2) else { throw CommandLineError("--config needs a FILE") }
+                guard let path = value() else { throw CommandLineError("--config needs a FILE") }
                 guard configPath == nil else { throw CommandLineError("--config given twice") }
                 configPath = path
                 continue
@@ -37,7 +39,7 @@ public struct Invocation {
                 values[option.key] = true
                 continue
             }
-            guard let text = rest.popFirst(), !(text.hasPrefix("--") && text.count > 2) else {
+            guard let text = value() else {
                 throw CommandLineError("\(argument) needs a value (\(option.placeholder))")
             }
             values[option.key] = try option.value(parsing: text, source: "command line")

@@ -177,11 +177,11 @@ public enum ModelFactory {
             guard let value = Int(text) else { throw TrainingError.invalidConfiguration("weights \(file): metadata '\(key)' is '\(text)', not an integer") }
             return value
         }
+        let embedding = try size(embeddingSize, keys.embeddingSize), input = try size(inputSize, keys.inputSize)
         let configuration: BackboneConfiguration
         do {
-            configuration = try self.configuration(name: modelName, embeddingSize: try size(embeddingSize, keys.embeddingSize),
-                                                   inputSize: try size(inputSize, keys.inputSize))
-        } catch TrainingError.invalidConfiguration(let message) where !message.hasPrefix("weights ") {
+            configuration = try self.configuration(name: modelName, embeddingSize: embedding, inputSize: input)
+        } catch TrainingError.invalidConfiguration(let message) {
             throw TrainingError.invalidConfiguration("weights \(file): \(message)")
         }
         var generator = RandomGenerator(seed: 0)

@@ -16,6 +16,11 @@ import Testing
     #expect(try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 6, seed: 5) == list)
     #expect(throws: DatasetError.self) { try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 600, seed: 5) }
     #expect(throws: DatasetError.self) { try PairList.lfwStyle(labels: [0, 0, 1, 1], folds: 10, seed: 5) }
+    // Impossible counts are errors (they were preconditions: `pack --pairs-per-fold 0` trapped).
+    #expect(throws: DatasetError("pair list", "pairs per fold must be at least 2, got 1")) {
+        try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 1, seed: 5)
+    }
+    #expect(throws: DatasetError("pair list", "needs at least one fold, got 0")) { try PairList.lfwStyle(labels: labels, folds: 0, seed: 5) }
 }
 
 @Test func identityDisjointSplitRenumbersLabels() {
