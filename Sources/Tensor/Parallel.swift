@@ -126,15 +126,22 @@ public enum Parallel {
 /// core shared with another virtual machine) does less, and the region ends within a small
 /// piece of its work. `body` must write only to memory that no other piece touches. Piece
 /// boundaries depend only on `count`, `grain` and the thread count, so results are deterministic
-/// for a fixed thread count; a kernel that keeps one partial result per thread passes the
+/// for a fixed thread count (a call from inside a running region runs the same pieces, one
+/// after the other, on its caller); a kernel that keeps one partial result per thread passes the
 /// thread count as `count`. Gradient and training modes are not visible on worker threads:
 /// read them before.
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let threads = Parallel.threadCount
     let layout = PieceLayout(count: count, grain: grain, threads: threads)
-    if threads <= 1 || layout.pieces <= 1 || Parallel.isInsideRegion {
+    if threads <= 1 || layout.pieces <= 1 {
         body(0..<count)
+        return
+    }
+    if Parallel.isInsideRegion {
+        // Nested: serially, but piece by piece, so that a kernel whose blocks follow the pieces
+        // computes what it computes in a region of its own, to the bit.
+        for piece in 0..<layout.pieces { body(layout.range(piece)) }
         return
     }
     Parallel.enterRegion()

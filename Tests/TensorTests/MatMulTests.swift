@@ -39,6 +39,27 @@ import Tensor
         }
     }
 
+    /// Without `accumulate`, `C` is overwritten whatever it held (NaN included), on every
+    /// OpenBLAS core (some clear `C` themselves, others have ``BLAS`` clear it first); a row
+    /// stride wider than `C` leaves the places between rows alone; a depth of 0 gives zeros.
+    @Test(arguments: transposes) func overwritesOutput(_ ta: Bool, _ tb: Bool) {
+        for (m, k, n) in [(7, 5, 3), (2, 9, 17), (4, 0, 6)] {
+            let a = random(ta ? [k, m] : [m, k], seed: 87), b = random(tb ? [n, k] : [k, n], seed: 88)
+            let ldc = n + 2
+            var c = [Float](repeating: .nan, count: m * ldc)
+            (a.scalars + [0]).withUnsafeBufferPointer { pa in  // one more element: a valid address at depth 0
+                (b.scalars + [0]).withUnsafeBufferPointer { pb in
+                    BLAS.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: Swift.max(ta ? m : k, 1),
+                               b: pb.baseAddress!, ldb: Swift.max(tb ? k : n, 1), c: &c, ldc: ldc)
+                }
+            }
+            let product = (0..<m).flatMap { row in c[row * ldc..<row * ldc + n] }
+            let expected = k == 0 ? Tensor.zeros([m, n]) : Self.reference(a, b, ta, tb)
+            expectClose(Tensor(shape: [m, n], scalars: product), expected)
+            #expect((0..<m).allSatisfy { row in c[row * ldc + n..<row * ldc + ldc].allSatisfy(\.isNaN) }, "\(m)×\(k)×\(n)")
+        }
+    }
+
     /// Products cut for OpenBLAS's small-matrix kernels equal one call: by columns (the last
     /// block narrower), by rows when one 16-column block is already too much work, with `A`
     /// transposed, and left whole when too tall, too deep or small enough already.

@@ -30,19 +30,27 @@ import Tensor
         #expect(!ran)
     }
 
+    /// The pieces `parallelFor(count)` runs (one call with everything when single-threaded).
+    static func piecesOfARegion(_ count: Int) -> [Range<Int>] {
+        Parallel.threadCount > 1 ? Parallel.pieces(count: count, threads: Parallel.threadCount) : [0..<count]
+    }
+
+    /// A region started from inside a running one runs on its caller, serially: the pieces a
+    /// region of its own would have, in order (kernels whose blocks follow the pieces then give
+    /// the same bits either way).
     @Test func nestedRegionsRunSerially() {
         let outer = Parallel.threadCount
-        let inner = UnsafeMutablePointer<Int>.allocate(capacity: max(outer, 1))
-        inner.initialize(repeating: 0, count: max(outer, 1))
-        defer { inner.deallocate() }
+        let inner = UnsafeMutablePointer<[Range<Int>]>.allocate(capacity: max(outer, 1))
+        inner.initialize(repeating: [], count: max(outer, 1))
+        defer { inner.deinitialize(count: max(outer, 1)); inner.deallocate() }
         parallelFor(outer) { range in
             for i in range {
-                var pieces = 0
-                parallelFor(1_000) { _ in pieces += 1 }  // serial: one call with the whole range
+                var pieces: [Range<Int>] = []
+                parallelFor(1_000) { pieces.append($0) }  // appended without a lock: serial
                 inner[i] = pieces
             }
         }
-        #expect((0..<outer).allSatisfy { inner[$0] == 1 })
+        #expect((0..<outer).allSatisfy { inner[$0] == Self.piecesOfARegion(1_000) })
     }
 
     @Test(.enabled(if: Parallel.threadCount > 1, "needs more than one thread"))
@@ -111,8 +119,8 @@ import Tensor
         let inside = Parallel.withBLAS { Parallel.withBLAS { a.matmul(b).scalars } }
         #expect(inside == outside)
         var ranges: [Range<Int>] = []
-        Parallel.withBLAS { parallelFor(1_000) { ranges.append($0) } }
-        #expect(ranges == [0..<1_000])
+        Parallel.withBLAS { parallelFor(1_000) { ranges.append($0) } }  // serial, the region's pieces in order
+        #expect(ranges == Self.piecesOfARegion(1_000))
     }
 
     /// Threads that call `parallelFor` at once: one region runs at a time, the other callers
