@@ -55,12 +55,40 @@ public struct Safetensors {
 
     /// Reads and validates the file at `url`.
     public init(contentsOf url: URL) throws {
-        try self.init(data: try Self.contents(of: url), source: url.path)
+        try self.init(data: try Self.contents(of: url).data, source: url.path)
     }
 
-    /// The file's bytes, read with POSIX calls (Foundation's `Data(contentsOf:)` leaks a buffer
-    /// on some short files, found by fuzzing the data-set readers).
-    private static func contents(of url: URL) throws -> Data {
+    /// The metadata of the file at `url`, from its header alone (the tensors are not read; the
+    /// header is validated as ``init(contentsOf:)`` validates it).
+    public static func metadata(contentsOf url: URL) throws -> [String: String] {
+        let fail = { (problem: String) in SafetensorsError(file: url.path, problem: problem) }
+        let (start, size) = try contents(of: url, upTo: 8)
+        let length = try headerLength(start, following: size - 8, fail)
+        let (data, _) = try contents(of: url, upTo: 8 + length)
+        guard data.count == 8 + length else { throw fail("the file shrank while it was read") }
+        return try Header.parse(data.subdata(in: data.startIndex + 8 ..< data.endIndex), fail).metadata
+    }
+
+    /// The header length in the first 8 bytes of `prefix`, checked against the limit and the
+    /// `following` bytes of the file after those 8.
+    private static func headerLength(_ prefix: Data, following: Int, _ fail: (String) -> SafetensorsError) throws -> Int {
+        guard prefix.count >= 8 else {
+            throw fail("file is too short (\(prefix.count) bytes) to hold the 8-byte header length")
+        }
+        let declared = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard declared <= UInt64(Self.maximumHeaderLength) else {
+            throw fail("header length \(declared) is implausible (the limit is \(Self.maximumHeaderLength) bytes)")
+        }
+        guard Int(declared) <= following else {
+            throw fail("header length \(declared) exceeds the \(following) bytes that follow it (truncated file?)")
+        }
+        return Int(declared)
+    }
+
+    /// The file's first `limit` bytes (all of them by default) and its size, read with POSIX
+    /// calls (Foundation's `Data(contentsOf:)` leaks a buffer on some short files, found by
+    /// fuzzing the data-set readers).
+    private static func contents(of url: URL, upTo limit: Int = .max) throws -> (data: Data, size: Int) {
         func failure(_ why: String = String(cString: strerror(errno))) -> SafetensorsError {
             SafetensorsError(file: url.path, problem: "cannot read the file (\(why))")
         }
@@ -70,7 +98,7 @@ public struct Safetensors {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure() }
         guard info.st_mode & S_IFMT != S_IFDIR else { throw failure("it is a directory") }
-        var data = Data(count: Int(info.st_size))
+        var data = Data(count: Swift.min(Int(info.st_size), limit))
         var done = 0
         while done < data.count {
             let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
@@ -79,23 +107,13 @@ public struct Safetensors {
             guard n > 0 else { throw failure("the file shrank while it was read") }
             done += n
         }
-        return data
+        return (data, Int(info.st_size))
     }
 
     /// Decodes an in-memory file; `source` names it in errors.
     public init(data: Data, source: String = "<memory>") throws {
         let fail = { (problem: String) in SafetensorsError(file: source, problem: problem) }
-        guard data.count >= 8 else {
-            throw fail("file is too short (\(data.count) bytes) to hold the 8-byte header length")
-        }
-        let declared = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard declared <= UInt64(Self.maximumHeaderLength) else {
-            throw fail("header length \(declared) is implausible (the limit is \(Self.maximumHeaderLength) bytes)")
-        }
-        let headerLength = Int(declared)
-        guard headerLength <= data.count - 8 else {
-            throw fail("header length \(headerLength) exceeds the \(data.count - 8) bytes that follow it (truncated file?)")
-        }
+        let headerLength = try Self.headerLength(data, following: data.count - 8, fail)
         let headerBytes = data.subdata(in: data.startIndex + 8 ..< data.startIndex + 8 + headerLength)
         let header = try Header.parse(headerBytes, fail)
         let dataStart = 8 + headerLength, bufferLength = data.count - dataStart

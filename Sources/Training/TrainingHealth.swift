@@ -85,6 +85,8 @@ struct StateWatch {
 /// The defaults — 0.02 / 0.98 over 200 steps — sit outside what a balanced game shows: with a
 /// batch of 64 + 64 embeddings, 0.02 is 2 errors or fewer. A collapse is reported once when the
 /// run of pinned steps reaches ``window``, and again only after the accuracy has left the band.
+/// ``TrainingLoop`` keeps the count in its checkpoints, so a resumed run reports a collapse at
+/// the step the uninterrupted run would have.
 public struct CriticCollapseDetector: Sendable {
     public var low: Float
     public var high: Float
@@ -113,6 +115,23 @@ public struct CriticCollapseDetector: Sendable {
         pinnedHigh = isHigh
         pinnedSteps += 1
         return pinnedSteps == window
+    }
+
+    /// Checkpoint metadata key of the count (``checkpointValue``).
+    static let checkpointKey = "crossres.critic_pinned_steps"
+
+    /// The count as a checkpoint stores it: `"0"`, or `"<steps> high"` / `"<steps> low"`.
+    var checkpointValue: String { pinnedSteps == 0 ? "0" : "\(pinnedSteps) \(pinnedHigh ? "high" : "low")" }
+
+    /// Continues from a ``checkpointValue``; a value it cannot read restarts the count at 0.
+    mutating func restore(checkpointValue value: String) {
+        let parts = value.split(separator: " ")
+        guard parts.count == 2, let steps = Int(parts[0]), steps > 0, parts[1] == "high" || parts[1] == "low" else {
+            pinnedSteps = 0
+            return
+        }
+        pinnedSteps = steps
+        pinnedHigh = parts[1] == "high"
     }
 
     /// The condition in words, for the warning and the error.

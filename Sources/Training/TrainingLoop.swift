@@ -14,7 +14,9 @@ import Tensor
 /// `critic_accuracy` is watched by ``criticCollapse``.
 ///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
-/// holds every parameter, buffer and optimiser moment (same thread count assumed).
+/// holds every parameter, buffer and optimiser moment (same thread count assumed). It also holds
+/// ``criticCollapse``'s count of pinned steps, which a run from ``checkpointPath`` at the
+/// checkpoint's step goes on from.
 public struct TrainingLoop {
     /// Total number of steps of the run (a resumed run stops at the same total).
     public var steps: Int
@@ -82,6 +84,10 @@ public struct TrainingLoop {
         if let checkpointPath, startStep > 0 { lastCheckpoint = checkpointPath }
         let state = StateWatch(task.checkpointedModules)
         var collapse = criticCollapse
+        if startStep > 0, let checkpointPath, let stored = try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: checkpointPath)),
+           stored["crossres.step"] == String(startStep), let value = stored[CriticCollapseDetector.checkpointKey] {
+            collapse?.restore(checkpointValue: value)  // resumed from this loop's checkpoint: go on counting
+        }
         var warnings: [String] = []
         func stop(_ step: Int, _ what: String) throws -> Never {
             try log?.append(["step": step, "event": "non-finite", "what": what])
@@ -116,7 +122,9 @@ public struct TrainingLoop {
                 warn(warnings.last!)
             }
             if let checkpointPath, done == steps || checkpointEvery.map({ done % $0 == 0 }) == true {
-                let checkpoint = Checkpoint(capturing: task, step: done, metadata: metadata)
+                var stored = metadata
+                if let collapse { stored[CriticCollapseDetector.checkpointKey] = collapse.checkpointValue }
+                let checkpoint = Checkpoint(capturing: task, step: done, metadata: stored)
                 if let bad = checkpoint.firstNonFiniteEntry { try stop(done, "checkpoint entry '\(bad)' (optimiser state)") }
                 try checkpoint.write(to: checkpointPath)
                 lastCheckpoint = checkpointPath

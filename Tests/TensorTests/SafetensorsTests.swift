@@ -42,6 +42,29 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.safetensors"])
     }
 
+    /// The metadata read from the header alone is the whole read's; a file cut inside its header
+    /// or its length field is refused with the file's name, one cut in its data is not (its
+    /// tensors are not read).
+    @Test func metadataFromTheHeaderAlone() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("model.safetensors")
+        let file = Safetensors(tensors: ["w": Tensor([1, 2, 3])], metadata: ["epoch": "3", "name": "a b"])
+        try file.write(to: url)
+        #expect(try Safetensors.metadata(contentsOf: url) == Safetensors(contentsOf: url).metadata)
+        let bytes = try Data(contentsOf: url)
+        let headerEnd = 8 + Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        try bytes.prefix(headerEnd + 4).write(to: url)
+        #expect(try Safetensors.metadata(contentsOf: url)["epoch"] == "3")
+        for cut in [0, 5, 8, headerEnd - 1] {
+            try bytes.prefix(cut).write(to: url)
+            #expect { try Safetensors.metadata(contentsOf: url) } throws: { error in
+                (error as? SafetensorsError)?.file == url.path
+            }
+        }
+        #expect(throws: SafetensorsError.self) { try Safetensors.metadata(contentsOf: directory) }
+    }
+
     @Test func layout() throws {
         let data = Self.sample().encoded()
         #expect(try Safetensors(data: data).tensors.count == 5)

@@ -195,6 +195,39 @@ final class WarningBox { var messages: [String] = [] }
         #expect(records.filter { $0["event"] == nil }.count == 10, "training went on to the end")
     }
 
+    /// The count of pinned steps is checkpointed: a run stopped after step 5 (two pinned steps)
+    /// and resumed reports the collapse at step 7, as the uninterrupted run does.
+    @Test func criticCollapseCountSurvivesAResume() throws {
+        let folder = temporaryFolder(), path = folder + "/checkpoint.safetensors"
+        let task = collapsingTask()  // counts its own steps, so the script goes on where it stopped
+        let box = WarningBox()
+        try TrainingLoop(steps: 5, checkpointPath: path, criticCollapse: CriticCollapseDetector(window: 4), warn: { box.messages.append($0) })
+            .run(task, batches: RandomBatches(seed: 1))
+        #expect(box.messages.isEmpty)
+        #expect(try Safetensors.metadata(contentsOf: URL(fileURLWithPath: path))["crossres.critic_pinned_steps"] == "2 high")
+        let resumed = TrainingLoop(steps: 10, checkpointPath: path, criticCollapse: CriticCollapseDetector(window: 4),
+                                   warn: { box.messages.append($0) })
+        try resumed.run(task, batches: RandomBatches(seed: 1), startStep: try TrainingLoop.resume(task, from: path))
+        #expect(box.messages.count == 1 && box.messages[0].hasPrefix("step 7: "), "\(box.messages)")
+    }
+
+    @Test func criticCollapseDetectorRestoresItsCount() {
+        var d = CriticCollapseDetector(window: 3)
+        _ = d.observe(0)
+        #expect(d.checkpointValue == "1 low")
+        var restored = CriticCollapseDetector(window: 3)
+        restored.restore(checkpointValue: "2 low")
+        let reached = restored.observe(0.01)
+        #expect(reached && restored.checkpointValue == "3 low")
+        restored.restore(checkpointValue: "2 high")
+        let otherSide = restored.observe(0)
+        #expect(!otherSide && restored.checkpointValue == "1 low", "the other side restarts the count")
+        for unreadable in ["", "x", "3", "-1 high", "2 sideways", "0"] {
+            restored.restore(checkpointValue: unreadable)
+            #expect(restored.checkpointValue == "0", "\(unreadable)")
+        }
+    }
+
     @Test func criticCollapseCanStopTheRunKeepingTheCheckpoint() throws {
         let path = temporaryFolder() + "/checkpoint.safetensors"
         let loop = TrainingLoop(steps: 10, checkpointPath: path, checkpointEvery: 2,
