@@ -58,8 +58,9 @@ public struct Safetensors {
         try self.init(data: try Self.contents(of: url).data, source: url.path)
     }
 
-    /// The metadata of the file at `url`, from its header alone (the tensors are not read; the
-    /// header is validated as ``init(contentsOf:)`` validates it).
+    /// The metadata of the file at `url`, from its header alone: the header's JSON is validated
+    /// as ``init(contentsOf:)`` validates it, but the tensors are neither read nor checked
+    /// against the file's size.
     public static func metadata(contentsOf url: URL) throws -> [String: String] {
         let fail = { (problem: String) in SafetensorsError(file: url.path, problem: problem) }
         let (start, size) = try contents(of: url, upTo: 8)

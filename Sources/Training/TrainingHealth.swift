@@ -120,17 +120,21 @@ public struct CriticCollapseDetector: Sendable {
     /// Checkpoint metadata key of the count (``checkpointValue``).
     static let checkpointKey = "crossres.critic_pinned_steps"
 
-    /// The count as a checkpoint stores it: `"0"`, or `"<steps> high"` / `"<steps> low"`.
-    var checkpointValue: String { pinnedSteps == 0 ? "0" : "\(pinnedSteps) \(pinnedHigh ? "high" : "low")" }
+    /// The count as a checkpoint stores it: `"0"`, or `"<steps> high|low <window>"`.
+    var checkpointValue: String { pinnedSteps == 0 ? "0" : "\(pinnedSteps) \(pinnedHigh ? "high" : "low") \(window)" }
 
-    /// Continues from a ``checkpointValue``; a value it cannot read restarts the count at 0.
+    /// Continues from a ``checkpointValue``. The count restarts at 0 if the value is unreadable or
+    /// was counted for another ``window``; a count that had already reached the window (reported
+    /// as a warning) makes the next pinned step report again if this detector ``stops``, so that
+    /// a run resumed with stopping switched on stops there.
     mutating func restore(checkpointValue value: String) {
         let parts = value.split(separator: " ")
-        guard parts.count == 2, let steps = Int(parts[0]), steps > 0, parts[1] == "high" || parts[1] == "low" else {
+        guard parts.count == 3, let steps = Int(parts[0]), steps > 0, parts[1] == "high" || parts[1] == "low",
+              Int(parts[2]) == window else {
             pinnedSteps = 0
             return
         }
-        pinnedSteps = steps
+        pinnedSteps = stops ? Swift.min(steps, window &- 1) : steps
         pinnedHigh = parts[1] == "high"
     }
 

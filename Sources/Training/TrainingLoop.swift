@@ -15,8 +15,9 @@ import Tensor
 ///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
 /// holds every parameter, buffer and optimiser moment (same thread count assumed). It also holds
-/// ``criticCollapse``'s count of pinned steps, which a run from ``checkpointPath`` at the
-/// checkpoint's step goes on from.
+/// ``criticCollapse``'s count of pinned steps: a run whose `startStep` is the step of the
+/// checkpoint at ``checkpointPath`` goes on counting from it (resume from the loop's own
+/// checkpoint, as ``TrainingRunFolder`` does; see ``CriticCollapseDetector`` for a changed window).
 public struct TrainingLoop {
     /// Total number of steps of the run (a resumed run stops at the same total).
     public var steps: Int

@@ -204,7 +204,7 @@ final class WarningBox { var messages: [String] = [] }
         try TrainingLoop(steps: 5, checkpointPath: path, criticCollapse: CriticCollapseDetector(window: 4), warn: { box.messages.append($0) })
             .run(task, batches: RandomBatches(seed: 1))
         #expect(box.messages.isEmpty)
-        #expect(try Safetensors.metadata(contentsOf: URL(fileURLWithPath: path))["crossres.critic_pinned_steps"] == "2 high")
+        #expect(try Safetensors.metadata(contentsOf: URL(fileURLWithPath: path))["crossres.critic_pinned_steps"] == "2 high 4")
         let resumed = TrainingLoop(steps: 10, checkpointPath: path, criticCollapse: CriticCollapseDetector(window: 4),
                                    warn: { box.messages.append($0) })
         try resumed.run(task, batches: RandomBatches(seed: 1), startStep: try TrainingLoop.resume(task, from: path))
@@ -214,18 +214,26 @@ final class WarningBox { var messages: [String] = [] }
     @Test func criticCollapseDetectorRestoresItsCount() {
         var d = CriticCollapseDetector(window: 3)
         _ = d.observe(0)
-        #expect(d.checkpointValue == "1 low")
+        #expect(d.checkpointValue == "1 low 3")
         var restored = CriticCollapseDetector(window: 3)
-        restored.restore(checkpointValue: "2 low")
+        restored.restore(checkpointValue: "2 low 3")
         let reached = restored.observe(0.01)
-        #expect(reached && restored.checkpointValue == "3 low")
-        restored.restore(checkpointValue: "2 high")
+        #expect(reached && restored.checkpointValue == "3 low 3")
+        restored.restore(checkpointValue: "2 high 3")
         let otherSide = restored.observe(0)
-        #expect(!otherSide && restored.checkpointValue == "1 low", "the other side restarts the count")
-        for unreadable in ["", "x", "3", "-1 high", "2 sideways", "0"] {
+        #expect(!otherSide && restored.checkpointValue == "1 low 3", "the other side restarts the count")
+        for unreadable in ["", "x", "3", "2 high", "-1 high 3", "2 sideways 3", "0", "2 high 4"] {
             restored.restore(checkpointValue: unreadable)
-            #expect(restored.checkpointValue == "0", "\(unreadable)")
+            #expect(restored.checkpointValue == "0", "\(unreadable): unreadable, or counted for another window")
         }
+        // A stretch already reported: not again while it lasts, unless the resumed run stops on collapses.
+        restored.restore(checkpointValue: "5 high 3")
+        let again = (0..<10).map { _ in restored.observe(1) }
+        #expect(!again.contains(true))
+        var stopping = CriticCollapseDetector(window: 3, stops: true)
+        stopping.restore(checkpointValue: "5 high 3")
+        let stops = stopping.observe(1)
+        #expect(stops, "stopping switched on at the resume: the next pinned step stops the run")
     }
 
     @Test func criticCollapseCanStopTheRunKeepingTheCheckpoint() throws {
