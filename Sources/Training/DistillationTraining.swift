@@ -276,7 +276,7 @@ public struct DistillationTraining {
         let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
                                      label: "student", metadata: metadata,
                                      criticCollapse: CriticCollapseDetector(window: c.criticCollapseWindow, stops: c.stopOnCriticCollapse))
-            ?? TrainingLoop(steps: t.steps).run(task, batches: batches, startStep: start)
+            ?? TrainingLoop(steps: t.steps, criticCollapse: nil).run(task, batches: batches, startStep: start)  // rank 0 watches the critic
         let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
         if isRoot { try ModelFactory.save(student, configuration: architecture, to: weights) }
         let result = Result(student: architecture, teacher: teacherArchitecture, teacherWeights: teacherWeights,
