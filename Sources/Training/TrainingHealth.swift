@@ -85,8 +85,9 @@ struct StateWatch {
 /// The defaults — 0.02 / 0.98 over 200 steps — sit outside what a balanced game shows: with a
 /// batch of 64 + 64 embeddings, 0.02 is 2 errors or fewer. A collapse is reported once when the
 /// run of pinned steps reaches ``window``, and again only after the accuracy has left the band.
-/// ``TrainingLoop`` keeps the count in its checkpoints, so a resumed run reports a collapse at
-/// the step the uninterrupted run would have.
+/// ``TrainingLoop`` keeps the count in its checkpoints, so a run resumed from the loop's own
+/// checkpoint with the same ``window`` reports a collapse at the step the uninterrupted run would
+/// have (``restore(checkpointValue:)``).
 public struct CriticCollapseDetector: Sendable {
     public var low: Float
     public var high: Float
