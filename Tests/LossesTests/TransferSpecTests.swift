@@ -66,6 +66,7 @@ struct TransferSpecTests {
         ("l2,,kd", "l2,,kd", "empty term"),
         ("", "", "empty spec; known losses"),
         ("adda:hidden=512x", "adda:hidden=512x", "positive widths"),
+        ("adda:hidden=100000", "adda:hidden=100000", "hidden widths 100000 need at most 64 widths in 1...65536"),
         ("l2:distance", "l2:distance", "must be written name=value"),
     ])
     func errorsNameTheTokenAndListWhatIsKnown(spec: String, token: String, message: String) {
