@@ -32,8 +32,8 @@ enum BenchMemory {
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
-    /// Builds the task, batches and run folder once; the closure runs 1,000 steps and returns
-    /// the (step, MiB) samples, step 0 being taken before the first step.
+    /// Builds the task and batches once; the closure runs 1,000 steps in a temporary run folder
+    /// (removed afterwards) and returns the (step, MiB) samples, step 0 being taken before the first step.
     static func makeRun() -> () -> [(step: Int, mib: Double)] {
         var g = RandomGenerator(seed: 9)
         let faces = SyntheticFaces(identities: 40, imagesPerIdentity: 8, size: 32, seed: 3)
@@ -49,8 +49,9 @@ enum BenchMemory {
             optimizer: Adam(parameters: DistillationTask.studentParameters(student: student, head: head, transfer: transfer), learningRate: 1e-3),
             criticOptimizer: Adam(parameters: transfer.criticParameters, learningRate: 1e-4, beta1: 0.5, beta2: 0.9))
         let folder = NSTemporaryDirectory() + "crossres-bench-memory-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let train = { () -> [(step: Int, mib: Double)] in
+            try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
             var samples: [(step: Int, mib: Double)] = [(0, residentMiB() ?? .nan)]
             let loop = TrainingLoop(steps: steps, checkpointPath: folder + "/checkpoint.safetensors", checkpointEvery: 250,
                                     log: try! MetricsLog(path: folder + "/metrics.jsonl"), evaluateEvery: every,

@@ -76,9 +76,5 @@ enum MPIJob {
     }
 
     /// A fresh temporary folder.
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crossres-distributed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func folder() throws -> URL { try TemporaryDirectory.make("distributed") }
 }

@@ -22,6 +22,7 @@ enum CrossResBinary {
 struct CLITests {
     @Test func everyCommandHasHelpListingItsOptions() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let expected: [(String, [ConfigurationOption])] = [("train-teacher", TrainingConfiguration.options),
                                                            ("distill", DistillationConfiguration.options),
                                                            ("evaluate", EvaluationConfiguration.options), ("pack", []), ("samples", [])]
@@ -39,6 +40,7 @@ struct CLITests {
 
     @Test func trainTeacherWritesItsRunFolderAndNeverOverwritesIt() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let arguments = ["train-teacher", "--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16",
                          "--embedding-size", "8", "--steps", "2", "--batch", "8", "--output", "run"]
         let (status, output) = try CrossResBinary.run(arguments, in: folder)
@@ -61,6 +63,7 @@ struct CLITests {
     /// its settings.json stores them absolute.
     @Test func resumeWorksFromAnotherDirectory() throws {
         let folder = temporaryFolder(), elsewhere = temporaryFolder()
+        defer { removeFolder(folder); removeFolder(elsewhere) }
         let teacher = try CrossResBinary.run(["train-teacher", "--data", "synthetic:identities=4,images=4,size=16", "--input-size", "16",
                                               "--embedding-size", "8", "--steps", "2", "--batch", "8", "--output", "teacher"], in: folder)
         #expect(teacher.status == 0, "\(teacher.output)")
@@ -80,6 +83,7 @@ struct CLITests {
     /// naming the problem, and nothing is written.
     @Test func badInputIsRefusedBeforeAnythingIsWritten() throws {
         let folder = temporaryFolder(), data = "synthetic:identities=4,images=4,size=16"
+        defer { removeFolder(folder) }
         let tiny = ["--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "8"]
         let teacher = try CrossResBinary.run(["train-teacher", "--data", data, "--output", "teacher"] + tiny, in: folder)
         #expect(teacher.status == 0, "\(teacher.output)")
@@ -118,6 +122,7 @@ struct CLITests {
     /// `pack` of an image folder given with a trailing slash, as its help's example does.
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         for identity in ["a", "b"] {
             try FileManager.default.createDirectory(atPath: folder + "/faces/" + identity, withIntermediateDirectories: true)
             for image in ["1.pgm", "2.pgm"] {

@@ -46,12 +46,15 @@ struct CheckpointCrashTests {
 
     @Test func sigkillDuringSaveKeepsTheLastCheckpointAndResumeIsBitIdentical() throws {
         let straight = temporaryFolder()
+        defer { removeFolder(straight) }
         let reference = try CrossResBinary.run(Self.arguments + ["--output", "run"], in: straight)
         try #require(reference.status == 0, "\(reference.output)")
 
         // The moment of the kill is a race; retry until one lands inside a save.
         var folder = temporaryFolder(), attempts = 1
+        defer { removeFolder(folder) }
         while try !Self.killDuringSave(in: folder) && attempts < 5 {
+            removeFolder(folder)
             folder = temporaryFolder()
             attempts += 1
         }

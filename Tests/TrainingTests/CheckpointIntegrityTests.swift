@@ -6,10 +6,14 @@ import TestSupport
 
 /// Checkpoints carry a CRC-64 of their content; truncated, bit-flipped and unverifiable files
 /// are rejected with an error naming the file, and killed saves leave nothing that loads wrong.
-@Suite struct CheckpointIntegrityTests {
-    /// A checkpoint of the distillation fixture after 3 steps, written to a fresh folder.
+@Suite final class CheckpointIntegrityTests {
+    /// This test's folder (each test runs on a fresh instance), removed when the test ends.
+    let folder = temporaryFolder()
+    deinit { removeFolder(folder) }
+
+    /// A checkpoint of the distillation fixture after 3 steps, written to the test's folder.
     func writtenCheckpoint() throws -> (path: String, bytes: [UInt8], headerEnd: Int) {
-        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let path = folder + "/checkpoint.safetensors"
         let task = makeDistillationTask(seed: 21)
         try TrainingLoop(steps: 3, checkpointPath: path).run(task, batches: RandomBatches(seed: 4))
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -126,7 +130,7 @@ import TestSupport
     }
 
     @Test func checkpointWithoutChecksumNeedsExplicitTrust() throws {
-        let path = temporaryFolder() + "/old.safetensors"
+        let path = folder + "/old.safetensors"
         let task = makeDistillationTask(seed: 2)
         let old = Checkpoint(capturing: task, step: 5)
         try Safetensors(tensors: old.tensors, metadata: old.metadata).write(to: URL(fileURLWithPath: path))
@@ -146,7 +150,6 @@ import TestSupport
 
     @Test func leftoversOfAKilledSaveAreIgnoredThenRemoved() throws {
         let (path, bytes, _) = try writtenCheckpoint()
-        let folder = (path as NSString).deletingLastPathComponent
         // What a save killed after writing part of its temporary file leaves behind.
         let leftover = folder + "/.checkpoint.safetensors.DEAD-BEEF.tmp"
         _ = FileManager.default.createFile(atPath: leftover, contents: Data(bytes[..<(bytes.count / 3)]))

@@ -29,6 +29,7 @@ import CrossRes
         #expect(message("/no/such/faces").contains("no such file or folder"))
         #expect(message("").contains("empty"))
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let file = folder + "/faces.txt"
         #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         #expect(message(file).contains("not a .rec"))
@@ -40,6 +41,7 @@ import CrossRes
 
     @Test func foldersAndRecordIOOpen() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 2, size: 8, channels: 3, seed: 1)
         for i in 0..<faces.count {
             let dir = folder + "/faces/id\(faces.label(at: i))"

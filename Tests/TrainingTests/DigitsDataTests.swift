@@ -5,6 +5,7 @@ import CrossRes
 @Suite struct DigitsDataTests {
     @Test func aMissingFileIsNamedWithTheExpectedLayout() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder + "/usps", withIntermediateDirectories: true)
         try Data().write(to: URL(fileURLWithPath: folder + "/usps/zip.train.gz"))
@@ -21,6 +22,7 @@ import CrossRes
 
     @Test func aCorruptFileIsAnErrorNotACrash() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         defer { try? FileManager.default.removeItem(atPath: folder) }
         for (path, _) in DigitsData.files {
             let url = URL(fileURLWithPath: folder).appendingPathComponent(path)

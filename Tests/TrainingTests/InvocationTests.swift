@@ -31,7 +31,9 @@ struct InvocationTests {
     }
 
     @Test func configFileIsALowerLayerAndUnknownKeysAreNamed() throws {
-        let file = temporaryFolder() + "/c.json"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let file = scratch + "/c.json"
         try Data(#"{"steps": 5, "data": "a"}"#.utf8).write(to: URL(fileURLWithPath: file))
         let invocation = try Invocation(["--config", file, "--data", "b"], options: options, help: "")
         #expect(try invocation.integer("steps") == 5 && invocation.string("data") == "b")

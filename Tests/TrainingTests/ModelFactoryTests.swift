@@ -32,7 +32,9 @@ import CrossRes
     }
 
     @Test func corruptSizeMetadataNamesTheFile() throws {
-        let file = temporaryFolder() + "/backbone.safetensors"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let file = scratch + "/backbone.safetensors"
         let keys = BackboneConfiguration.metadataKeys
         try Safetensors(tensors: [:], metadata: [keys.name: "smallfacenet", keys.embeddingSize: "9223372036854775807"])
             .write(to: URL(fileURLWithPath: file))
@@ -57,6 +59,7 @@ import CrossRes
         let c = try ModelFactory.configuration(name: "smallfacenet", embeddingSize: 12, inputSize: 16)
         let model = try ModelFactory.make(c, using: &g)
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let path = folder + "/" + ModelFactory.backboneFileName
         try ModelFactory.save(model, configuration: c, to: path)
 

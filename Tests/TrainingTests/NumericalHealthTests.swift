@@ -82,7 +82,9 @@ final class WarningBox { var messages: [String] = [] }
     }
 
     @Test func nonFiniteGradientStopsAtItsStepAndNamesTheParameter() throws {
-        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/checkpoint.safetensors"
         let loop = TrainingLoop(steps: 8, checkpointPath: path, checkpointEvery: 1)
         let stop = try #require(expectNonFiniteStop {
             try loop.run(spikyClassifier(poisonCall: 4), batches: RandomBatches(seed: 5))
@@ -107,7 +109,9 @@ final class WarningBox { var messages: [String] = [] }
         let task = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: head, transfer: transfer,
                                     optimizer: Adam(parameters: DistillationTask.studentParameters(student: student, head: head, transfer: transfer),
                                                     learningRate: 1e-2))
-        let log = try MetricsLog(path: temporaryFolder() + "/metrics.jsonl")
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let log = try MetricsLog(path: folder + "/metrics.jsonl")
         let stop = try #require(expectNonFiniteStop {
             try TrainingLoop(steps: 5, log: log).run(task, batches: RandomBatches(seed: 1))
         })
@@ -120,7 +124,9 @@ final class WarningBox { var messages: [String] = [] }
     }
 
     @Test func overflowingBatchNormStatisticStopsAndNamesTheLayer() throws {
-        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/checkpoint.safetensors"
         // Step index 3 feeds activations of ±3·10¹⁹: their variance overflows float32, the
         // normalised output (and so the loss) stays finite, the running variance becomes ∞.
         let task = ScriptedTask { index, net in
@@ -139,7 +145,9 @@ final class WarningBox { var messages: [String] = [] }
     }
 
     @Test func overflowedOptimiserStateIsNeverCheckpointed() throws {
-        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/checkpoint.safetensors"
         // A finite gradient of 10³⁰ at step index 2: Adam's second moment g² overflows to ∞
         // while the update m/√v stays finite, so only the optimiser state is bad.
         let task = ScriptedTask(adam: true) { index, net in
@@ -182,6 +190,7 @@ final class WarningBox { var messages: [String] = [] }
 
     @Test func criticCollapseIsLoggedAndWarnedWithoutStopping() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let log = try MetricsLog(path: folder + "/metrics.jsonl")
         let box = WarningBox()
         let loop = TrainingLoop(steps: 10, log: log, criticCollapse: CriticCollapseDetector(window: 4), warn: { box.messages.append($0) })
@@ -199,6 +208,7 @@ final class WarningBox { var messages: [String] = [] }
     /// and resumed reports the collapse at step 7, as the uninterrupted run does.
     @Test func criticCollapseCountSurvivesAResume() throws {
         let folder = temporaryFolder(), path = folder + "/checkpoint.safetensors"
+        defer { removeFolder(folder) }
         let task = collapsingTask()  // counts its own steps, so the script goes on where it stopped
         let box = WarningBox()
         try TrainingLoop(steps: 5, checkpointPath: path, criticCollapse: CriticCollapseDetector(window: 4), warn: { box.messages.append($0) })
@@ -237,7 +247,9 @@ final class WarningBox { var messages: [String] = [] }
     }
 
     @Test func criticCollapseCanStopTheRunKeepingTheCheckpoint() throws {
-        let path = temporaryFolder() + "/checkpoint.safetensors"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/checkpoint.safetensors"
         let loop = TrainingLoop(steps: 10, checkpointPath: path, checkpointEvery: 2,
                                 criticCollapse: CriticCollapseDetector(window: 4, stops: true), warn: { _ in })
         do {
@@ -267,7 +279,9 @@ final class WarningBox { var messages: [String] = [] }
     /// On resume, records after the checkpoint's step go; records without a step stay; a
     /// half-written line (a killed run's) goes.
     @Test func resumeKeepsStepsUpToTheCheckpointAndEvents() throws {
-        let run = TrainingRunFolder(folder: try RunFolder(creating: temporaryFolder() + "/run", overwrite: false))
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let run = TrainingRunFolder(folder: try RunFolder(creating: folder + "/run", overwrite: false))
         let lines = [#"{"step":1,"identity":2.5}"#, #"{"event":"critic-collapse","detail":"x"}"#, #"{"step":2,"identity":2.4}"#,
                      #"{"step":3,"identity":2.3}"#, #"{"step":4,"ide"#]
         try run.folder.write(Data(lines.joined(separator: "\n").utf8), to: TrainingRunFolder.metricsName)

@@ -67,6 +67,7 @@ import CrossRes
 
     @Test func trainingDataNeedsTwoIdentities() throws {
         let root = temporaryFolder()
+        defer { removeFolder(root) }
         try FileManager.default.createDirectory(atPath: root + "/only", withIntermediateDirectories: true)
         for name in ["a.pgm", "b.pgm"] {
             _ = FileManager.default.createFile(atPath: root + "/only/" + name, contents: Data("P5\n2 2\n255\n".utf8 + [0, 64, 128, 255]))
@@ -145,6 +146,7 @@ import CrossRes
     /// on a short file): short, empty, missing and folder paths are clear errors.
     @Test func unreadableOrShortConfigFilesAreClearErrors() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         for (bytes, expected) in [("k", "not valid JSON"), ("", "not valid JSON"), ("[1]", "must hold a JSON object")] {
             let path = folder + "/short.json"
             try Data(bytes.utf8).write(to: URL(fileURLWithPath: path))
@@ -162,7 +164,9 @@ import CrossRes
         c.teacher = "runs/teacher"
         c.transfer = "l2=5,adda"
         c.gate = 0.55
-        let path = temporaryFolder() + "/settings.json"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/settings.json"
         try c.jsonData().write(to: URL(fileURLWithPath: path))
         let read = try DistillationConfiguration(contentsOf: path)
         #expect(read == c)
@@ -176,7 +180,9 @@ import CrossRes
     @Test func resumeKeepsSettingsExceptHarmlessOnes() throws {
         var c = TrainingConfiguration()
         c.data = "synthetic:identities=4"
-        let folder = temporaryFolder() + "/run"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
         _ = try TrainingRunFolder.create(folder, configuration: c, overwrite: false)
         let same = try TrainingRunFolder.resumedConfiguration(folder, as: TrainingConfiguration.self,
                                                               layers: [layer(["data": "synthetic:identities=4", "workers": 1])])

@@ -1,5 +1,6 @@
 import Foundation
 import CrossRes
+import TestSupport
 
 /// A two-layer perceptron over flattened images, small enough for debug-build tests.
 final class TinyEmbedder: FeatureExtractor {
@@ -53,11 +54,11 @@ func makeDistillationTask(seed: UInt64, dann: Bool = false, encoderGate: Float? 
                             optimizer: optimizer, criticOptimizer: critic, encoderGate: encoderGate)
 }
 
-func temporaryFolder() -> String {
-    let path = NSTemporaryDirectory() + "crossres-test-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
+/// A fresh, uniquely named folder under the system's temporary directory; the caller removes it
+/// with ``removeFolder(_:)`` (`defer`), so runs of the suite leave nothing behind.
+func temporaryFolder() -> String { try! TemporaryDirectory.make("training").path }
+
+func removeFolder(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
 func allValues(_ module: any Module) -> [[Float]] {
     module.namedParameters().map { $0.parameter.value.scalars } + module.namedBuffers().map { $0.buffer.value.scalars }

@@ -10,6 +10,7 @@ import CrossRes
     @Test(arguments: [false, true])
     func resumedRunEndsBitIdenticalToUninterruptedRun(dann: Bool) throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let batches = RandomBatches(seed: 11)
 
         let uninterrupted = makeDistillationTask(seed: 5, dann: dann)
@@ -77,6 +78,7 @@ import CrossRes
 
     @Test func nonFiniteLossStopsBeforeUpdatingAndNamesTheStep() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let path = folder + "/checkpoint.safetensors"
         let task = makeDistillationTask(seed: 9)
         var poisoned = RandomBatches(seed: 2)
@@ -98,6 +100,7 @@ import CrossRes
 
     @Test func checkpointRestoreIsStrictAndNamesKeys() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let path = folder + "/c.safetensors"
         let task = makeDistillationTask(seed: 1)
         var checkpoint = Checkpoint(capturing: task, step: 3)
@@ -127,6 +130,7 @@ import CrossRes
 
     @Test func metricsLogHasOneRecordPerStep() throws {
         let folder = temporaryFolder()
+        defer { removeFolder(folder) }
         let log = try MetricsLog(path: folder + "/metrics.jsonl")
         try TrainingLoop(steps: 3, log: log).run(makeDistillationTask(seed: 4), batches: RandomBatches(seed: 3))
         let lines = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
@@ -137,7 +141,9 @@ import CrossRes
     }
 
     @Test func runFolderIsNeverOverwrittenWithoutForce() throws {
-        let folder = temporaryFolder() + "/run"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
         let run = try RunFolder(creating: folder, overwrite: false)
         try run.write(Data("old".utf8), to: "report.md")
         #expect(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: false) }
@@ -152,15 +158,19 @@ import CrossRes
         let manager = FileManager.default
         // A folder of the user's (no marker): refused even with overwrite, and left as it was.
         let mine = temporaryFolder()
+        defer { removeFolder(mine) }
         _ = manager.createFile(atPath: mine + "/keep.txt", contents: Data("mine".utf8))
         let refusal = try #require(throws: TrainingError.self) { try RunFolder(creating: mine, overwrite: true) }
         #expect("\(refusal)".contains("not a CrossRes output") && "\(refusal)".contains(RunFolder.markerName), "\(refusal)")
         #expect(manager.fileExists(atPath: mine + "/keep.txt"))
         // An empty folder has nothing to lose.
         let empty = temporaryFolder()
+        defer { removeFolder(empty) }
         _ = try RunFolder(creating: empty, overwrite: true)
         // An output folder holding one of the run's inputs (the teacher run, the data) is kept, named in the error.
-        let earlier = temporaryFolder() + "/teacher"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let earlier = scratch + "/teacher"
         _ = try RunFolder(creating: earlier, overwrite: false)
         for input in [earlier, earlier + "/" + RunFolder.markerName, earlier + "/../teacher"] {
             let error = try #require(throws: TrainingError.self) { try RunFolder(creating: earlier, overwrite: true, keeping: [input]) }
@@ -169,13 +179,15 @@ import CrossRes
         }
         #expect(manager.fileExists(atPath: earlier + "/" + RunFolder.markerName))
         // A file is never replaced by a folder.
-        let file = temporaryFolder() + "/weights"
+        let file = scratch + "/weights"
         _ = manager.createFile(atPath: file, contents: Data())
         #expect(throws: TrainingError.self) { try RunFolder(creating: file, overwrite: true) }
     }
 
     @Test func unwritableOutputIsNamedInWords() throws {
-        let file = temporaryFolder() + "/file"
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let file = scratch + "/file"
         _ = FileManager.default.createFile(atPath: file, contents: Data())
         let error = try #require(throws: TrainingError.self) { try RunFolder(creating: file + "/run", overwrite: false) }
         #expect("\(error)" == "invalid configuration: cannot create output folder \(file)/run: Not a directory", "\(error)")

@@ -29,10 +29,12 @@ import CrossRes
         let batches = RandomBatches(seed: 4)
 
         let straight = makeDistillationTask(seed: 8)
-        let a = try TrainingRunFolder.create(temporaryFolder() + "/a", configuration: settings, overwrite: false)
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let a = try TrainingRunFolder.create(scratch + "/a", configuration: settings, overwrite: false)
         try a.train(straight, batches: batches, steps: 8, startStep: 0, checkpointEvery: 3, label: "a")
 
-        let path = temporaryFolder() + "/b"
+        let path = scratch + "/b"
         let b = try TrainingRunFolder.create(path, configuration: settings, overwrite: false)
         #expect(throws: Killed.self) {
             try b.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 5), steps: 8, startStep: 0,
@@ -54,6 +56,7 @@ import CrossRes
 
     @Test func teacherStudentAndEvaluationRunsWriteTheirFolders() throws {
         let root = temporaryFolder()
+        defer { removeFolder(root) }
         let data = "synthetic:identities=20,images=4,size=16,seed=3"
         var teacherSettings = TrainingConfiguration()
         teacherSettings.data = data
