@@ -39,6 +39,9 @@ enum PackCommand {
         if pairsPath == nil, try invocation.integer("pairs-per-fold") != nil || invocation.seed("seed") != nil {
             throw CommandLineError("--pairs-per-fold and --seed draw the pairs of --pairs, which is not given")
         }
+        if let perFold = try invocation.integer("pairs-per-fold"), perFold < 2 {
+            throw CommandLineError("--pairs-per-fold must be at least 2, got \(perFold)")
+        }
         var targets = [rec.path, idx.path]
         if let pairsPath {
             guard !pairsPath.isEmpty else { throw CommandLineError("--pairs needs a file name") }

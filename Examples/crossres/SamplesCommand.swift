@@ -33,7 +33,10 @@ enum SamplesCommand {
         let count = try invocation.integer("count") ?? 24, columns = try invocation.integer("columns") ?? 6
         guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }
         guard columns >= 1 && columns <= 10_000 else { throw CommandLineError("--columns must be in 1...10000, got \(columns)") }
-        let degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation)
+        let degradation: Degradation
+        do { degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation) } catch let error as DatasetError {
+            throw CommandLineError("--degrade: \(error)")
+        }
         var dataset = try DataSource(parsing: try invocation.required("data")).open()
         if let size = try invocation.integer("size") {
             guard size >= 4 && size <= 4096 else { throw CommandLineError("--size must be in 4...4096, got \(size)") }

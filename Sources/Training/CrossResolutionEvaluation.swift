@@ -70,6 +70,9 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         if pairs != nil && pairsPerFold != nil {
             throw TrainingError.invalidConfiguration("'pairs-per-fold' draws pairs from 'data'; the pairs of 'pairs' \(pairs!) are fixed (drop one of them)")
         }
+        if pairs != nil && seed != Self().seed {
+            throw TrainingError.invalidConfiguration("'seed' draws pairs from 'data'; the pairs of 'pairs' \(pairs!) are fixed (drop one of them)")
+        }
         if teacherWeights == nil, let given = [("teacher-model", teacherModel != nil), ("teacher-embedding-size", teacherEmbeddingSize != nil),
                                                 ("teacher-input-size", teacherInputSize != nil)].first(where: { $0.1 }) {
             throw TrainingError.invalidConfiguration("'\(given.0)' describes the gallery model of 'teacher-weights', which is not given")

@@ -143,6 +143,22 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     }
 }
 
+extension DistillationConfiguration {
+    /// For a transfer without a critic: the critic's settings, which would have no effect, are
+    /// an error naming them — `gate` when set, the others when changed from their defaults
+    /// (a stored or repeated default is no request).
+    func checkCriticSettingsUnused() throws {
+        let defaults = DistillationConfiguration()
+        let set = [("gate", gate != nil), ("critic-lr", criticLr != defaults.criticLr),
+                   ("critic-collapse-window", criticCollapseWindow != defaults.criticCollapseWindow),
+                   ("stop-on-critic-collapse", stopOnCriticCollapse != defaults.stopOnCriticCollapse)].filter(\.1).map { "'\($0.0)'" }
+        guard set.isEmpty else {
+            throw TrainingError.invalidConfiguration(
+                "\(set.joined(separator: ", ")) \(set.count == 1 ? "sets" : "set") how the ADDA critic trains, but the transfer '\(transfer)' has no critic (add adda, or drop \(set.count == 1 ? "it" : "them"))")
+        }
+    }
+}
+
 /// Trains an LR student from a frozen HR teacher (``DistillationTask``) in a run folder:
 /// `crossres distill`. The teacher sees the HR image at its input size, the student the
 /// degraded view at its own; a spec with a critic (`adda`) gets its own Adam optimiser.
@@ -243,9 +259,7 @@ public struct DistillationTraining {
             generator: generator.split()))
         try Self.checkTransferInputs(transfer, batch: t.batch / (parallelism?.processCount ?? 1))
         let critic = transfer.flatMap { $0.criticParameters.isEmpty ? nil : $0.criticParameters }
-        if c.gate != nil && critic == nil {
-            throw TrainingError.invalidConfiguration("'gate' gates adversarial encoder steps, but the transfer '\(c.transfer)' has no critic (add adda)")
-        }
+        if critic == nil { try c.checkCriticSettingsUnused() }
         let teacherMaps = try Self.checkFeatureMaps(transfer, teacher: teacher, student: student,
                                                     teacherInput: hr, studentInput: architecture.inputSize)
         let optimizer = try distributed(t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer)))

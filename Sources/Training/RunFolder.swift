@@ -15,19 +15,40 @@ public struct RunFolder {
     public static let markerName = ".crossres-output"
 
     /// Creates `path` (and parents). An existing folder is an error unless `overwrite` and
-    /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it; its contents are then removed first.
+    /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it. A folder replaced is first
+    /// renamed to a hidden sibling and removed once the new one exists: a replacement that fails
+    /// part-way (say, in a folder the user may not write) leaves the earlier output as it was.
     public init(creating path: String, overwrite: Bool, keeping inputs: [String] = []) throws {
         let manager = FileManager.default
         let replacing = try Self.checkCreatable(path, overwrite: overwrite, keeping: inputs)
+        let aside = replacing ? Self.asidePath(path) : nil
+        var created = false
         do {
-            if replacing { try manager.removeItem(atPath: path) }
+            if let aside { try manager.moveItem(atPath: path, toPath: aside) }
             try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            created = true
             try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
                 .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
         } catch {
+            if let aside, manager.fileExists(atPath: aside) {
+                if created { try? manager.removeItem(atPath: path) }
+                try? manager.moveItem(atPath: aside, toPath: path)
+            }
             throw TrainingError.invalidConfiguration("cannot \(replacing ? "replace" : "create") output folder \(path): \(fileErrorReason(error))")
         }
+        if let aside {
+            do { try manager.removeItem(atPath: aside) } catch {
+                throw TrainingError.invalidConfiguration(
+                    "replaced output folder \(path), but could not remove the earlier one, moved to \(aside): \(fileErrorReason(error))")
+            }
+        }
         self.path = path
+    }
+
+    /// A hidden, unused name next to `path` for the folder being replaced.
+    private static func asidePath(_ path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        return (parent as NSString).appendingPathComponent(".\(name).replaced-\(UUID().uuidString)")
     }
 
     /// Throws what ``init(creating:overwrite:keeping:)`` would for an existing `path`, without

@@ -88,6 +88,9 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         try require(lr > 0 && lr.isFinite, "'lr' must be a positive number, got \(lr)")
         try require(["adam", "sgd"].contains(optimizer), "'optimizer' must be adam or sgd, got '\(optimizer)'")
         try require(momentum >= 0 && momentum < 1, "'momentum' must be in [0, 1), got \(momentum)")
+        // A momentum changed from its default is a request only SGD can honour.
+        try require(optimizer == "sgd" || momentum == Self().momentum,
+                    "'momentum' is SGD's, and the optimizer is \(optimizer) (set 'optimizer' to sgd, or drop it)")
         try require(weightDecay >= 0 && weightDecay.isFinite, "'weight-decay' must be non-negative, got \(weightDecay)")
         try require(["cosine", "constant"].contains(schedule), "'schedule' must be cosine or constant, got '\(schedule)'")
         try require(["arcface", "cosface"].contains(head), "'head' must be arcface or cosface, got '\(head)'")

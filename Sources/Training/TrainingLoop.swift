@@ -74,10 +74,15 @@ public struct TrainingLoop {
         public var warnings: [String]
     }
 
-    /// Trains from `startStep` (0, or the step of a restored checkpoint) to ``steps``.
+    /// Trains from `startStep` (0, or the step of a restored checkpoint) to ``steps``; a start
+    /// outside `0...steps` (a checkpoint of a longer run, or a settings file edited to fewer
+    /// steps) is an error.
     @discardableResult
     public func run(_ task: any TrainingTask, batches: any BatchProvider, startStep: Int = 0) throws -> Summary {
-        precondition(startStep >= 0 && startStep <= steps, "TrainingLoop: start step \(startStep) outside 0...\(steps)")
+        guard startStep >= 0 && startStep <= steps else {
+            throw TrainingError.invalidConfiguration("cannot start at step \(startStep): this run has \(steps) steps"
+                                                     + (startStep > steps ? " (is its checkpoint from a longer run?)" : ""))
+        }
         let started = Date()
         var lastTerms: [(name: String, value: Float)] = []
         var lastEvaluation: [String: Double] = [:]

@@ -101,18 +101,26 @@ struct CLITests {
             (["train-teacher", "--data", data, "--output", "s4", "--embedding-size", "100000000", "--steps", "1"], "embedding size must be in 1...65536"),
             (["train-teacher", "--config", "--steps", "1", "--output", "s5"], "--config needs a FILE"),
             (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.idx"], "would overwrite the p.rec or p.idx"),
-            (["pack", "--images", data, "--output", "q.rec", "--pairs", "q.bin", "--pairs-per-fold", "0"], "pairs per fold must be at least 2"),
+            (["pack", "--images", data, "--output", "q.rec", "--pairs", "q.bin", "--pairs-per-fold", "0"], "--pairs-per-fold must be at least 2"),
             (["samples", "--data", data, "--output", "x.png", "--columns", "9223372036854775807"], "--columns must be in 1...10000"),
             (["pack", "--images", data, "--output", "r.rec", "--seed", "3"], "draw the pairs of --pairs, which is not given"),
             (["pack", "--images", data, "--output", "r.rec", "--format", "png", "--quality", "80"], "PNG is lossless"),
             (["evaluate", "--weights", "teacher", "--data", data, "--teacher-input-size", "16", "--output", "e"], "'teacher-input-size' describes the gallery model"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
+            // Settings without effect (session 15): the critic's without adda, SGD's momentum with Adam, a seed with fixed pairs.
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s7", "--transfer", "l2", "--critic-lr", "0.001",
+              "--stop-on-critic-collapse", "true"] + tiny, "'critic-lr', 'stop-on-critic-collapse' set how the ADDA critic trains, but the transfer 'l2' has no critic"),
+            (["train-teacher", "--data", data, "--output", "s8", "--momentum", "0.5"] + tiny, "'momentum' is SGD's, and the optimizer is adam"),
+            (["evaluate", "--weights", "teacher", "--pairs", "teacher/settings.json", "--seed", "3", "--output", "e2"], "'seed' draws pairs from 'data'"),
             (["demo", "--quick", "--data", data, "--output", "d"], "the demo needs at least 22"),
         ]
         for (arguments, message) in cases {
             let (status, output) = try CrossResBinary.run(arguments, in: folder)
             #expect(status != 0 && output.contains(message) && !output.contains("Fatal error"), "\(arguments.joined(separator: " ")): \(output)")
         }
+        // Every check of `samples` is a usage error (status 2), its degradation spec's included.
+        let spec = try CrossResBinary.run(["samples", "--data", data, "--output", "y.png", "--degrade", "size=abc"], in: folder)
+        #expect(spec.status == 2 && spec.output.contains("--degrade:"), "\(spec.output)")
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(left == ["mine", "teacher"], "written: \(left)")
         #expect(FileManager.default.fileExists(atPath: folder + "/mine/notes.txt"))

@@ -76,7 +76,7 @@ import CrossRes
         #expect(message { _ = try c.openTrainingData() }.contains("1 identity; training a margin head needs at least 2"))
     }
 
-    @Test func badValuesAreRejectedByName() {
+    @Test func badValuesAreRejectedByName() throws {
         let cases: [([String: Any], String)] = [
             ([:], "'data' is required"),
             (["steps": 0], "'steps' must be at least 1"),
@@ -90,12 +90,15 @@ import CrossRes
             (["data": "/no/such/folder"], "no such file or folder"),
             (["lr": 1e300], "'lr' needs a number of magnitude"),
             (["momentum": 1e-46], "'momentum' needs a number of magnitude"),
+            (["momentum": 0.5], "'momentum' is SGD's, and the optimizer is adam"),
         ]
         for (values, expected) in cases {
             let base: [String: Any] = values.keys.contains("data") || values.isEmpty ? [:] : ["data": "synthetic"]
             let text = message { _ = try TrainingConfiguration.layered([layer(base), layer(values)]) }
             #expect(text.contains(expected), "\(values): \(text)")
         }
+        #expect(try TrainingConfiguration.layered([layer(["data": "synthetic", "optimizer": "sgd", "momentum": 0.5])]).momentum == 0.5)
+        #expect(try TrainingConfiguration.layered([layer(["data": "synthetic", "momentum": 0.9])]).optimizer == "adam")  // the default repeated
         let distill = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic"])]) }
         #expect(distill.contains("'teacher' is required"))
         let gate = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "gate": 1.5])]) }

@@ -32,6 +32,15 @@ import CrossRes
         #expect(allValues(resumed.head!) == allValues(uninterrupted.head!))
     }
 
+    /// A start past the last step (a checkpoint of a longer run) is an error, not a trap.
+    @Test func startPastTheLastStepIsAnError() throws {
+        let error = try #require(throws: TrainingError.self) {
+            try TrainingLoop(steps: 3).run(makeDistillationTask(seed: 1), batches: RandomBatches(seed: 1), startStep: 5)
+        }
+        #expect("\(error)".contains("cannot start at step 5: this run has 3 steps (is its checkpoint from a longer run?)"), "\(error)")
+        #expect(throws: TrainingError.self) { try TrainingLoop(steps: 3).run(makeDistillationTask(seed: 1), batches: RandomBatches(seed: 1), startStep: -1) }
+    }
+
     /// The encoder gate needs a critic accuracy; an adversarial loss that does not report one runs
     /// without the `critic_accuracy` term (it was logged as NaN, which stopped the run) unless a gate asks for it.
     @Test func adversarialLossWithoutAccuracyRunsUngated() throws {
@@ -148,10 +157,12 @@ import CrossRes
         try run.write(Data("old".utf8), to: "report.md")
         #expect(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: false) }
         #expect(FileManager.default.fileExists(atPath: run.file("report.md")))
-        // With overwrite, a folder RunFolder created (it holds the marker) is replaced.
+        // With overwrite, a folder RunFolder created (it holds the marker) is replaced, and the
+        // earlier one, moved aside while its successor was created, is gone.
         _ = try RunFolder(creating: folder, overwrite: true)
         #expect(!FileManager.default.fileExists(atPath: run.file("report.md")))
         #expect(FileManager.default.fileExists(atPath: run.file(RunFolder.markerName)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["run"])
     }
 
     @Test func forceNeverReplacesTheUsersFolders() throws {
