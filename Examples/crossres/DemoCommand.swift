@@ -66,6 +66,7 @@ enum DemoCommand {
                                    + "trains on the rest, so it needs more (or pass --test-identities N, N in \(allowed))")
         }
         let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
+        try study.check(train: train, test: test)
         // Created once the inputs are loaded: a failed start leaves no empty folder behind.
         let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)

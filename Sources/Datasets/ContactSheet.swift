@@ -30,13 +30,20 @@ public enum ContactSheet {
     }
 
     /// The first `count` samples of `dataset` with their LR views (`degradation` drawn from
-    /// generators seeded by `seed` and the index).
+    /// generators seeded by `seed` and the index). An empty selection, fewer than one column or
+    /// HR images of different sizes (resize the data set first) are errors.
     public static func image(dataset: any FaceDataset, degradation: Degradation, count: Int = 24, columns: Int = 6,
                              seed: UInt64 = 0) throws -> Image {
+        guard count >= 1, dataset.count >= 1, columns >= 1 else {
+            throw DatasetError("contact sheet", "needs at least one sample and one column, got \(min(count, dataset.count)) samples and \(columns) columns")
+        }
         let pairs = try (0..<min(count, dataset.count)).map { i -> (hr: Image, lr: Image) in
             let hr = try dataset.sample(at: i).image
             var rng = RandomGenerator(seed: mixSeed(seed, UInt64(i)))
             return (hr, degradation.apply(to: hr, using: &rng))
+        }
+        if let odd = pairs.first(where: { $0.hr.width != pairs[0].hr.width || $0.hr.height != pairs[0].hr.height }) {
+            throw DatasetError("contact sheet", "HR images differ in size (\(pairs[0].hr.width)×\(pairs[0].hr.height) and \(odd.hr.width)×\(odd.hr.height)); resize the data set first")
         }
         return image(pairs: pairs, columns: columns)
     }

@@ -26,8 +26,13 @@ public struct RecordIODataset: FaceDataset {
         var declaredIdentities: Int?
         if let first = keys.first, let header = try? RecordIO.unpack(try file.record(key: first), name: name).header,
            header.flag > 0, header.labels.count >= 2 {
+            // The range must be whole numbers the file can hold: its records are its images and identities.
+            let limit = Float(keys.count + 1)
+            guard header.labels[0 ..< 2].allSatisfy({ $0 >= 1 && $0 <= limit && $0 == $0.rounded() }) else {
+                throw DatasetError(name, "record \(first) header range [\(header.labels[0]), \(header.labels[1])) is not a valid image/identity layout for \(keys.count) records")
+            }
             let a = Int(header.labels[0]), b = Int(header.labels[1])
-            guard a >= 1, b >= a else { throw DatasetError(name, "record \(first) header range [\(a), \(b)) is not a valid image/identity layout") }
+            guard b >= a else { throw DatasetError(name, "record \(first) header range [\(a), \(b)) is not a valid image/identity layout") }
             keys = Array(1..<a)
             declaredIdentities = b - a
         }

@@ -104,8 +104,9 @@ public enum TransferSpec {
             KnowledgeDistillation(temperature: try options.float("t", 4, positive: true))
         },
         Method(name: "mmd", defaultWeight: MMDTransfer.defaultWeight,
-               options: [("kernel", "multi-gaussian|gaussian|linear|poly"), ("normalize", "true|false")]) { options, _ in
-            MMDTransfer(kernel: try options.choice("kernel", MMDKernel.multiGaussian(), kernels),
+               options: [("kernel", "multi-gaussian|gaussian|linear|poly"), ("normalize", "true|false")]) { options, configuration in
+            try requireEqualDimensions(options, configuration, " (one kernel compares both)")
+            return MMDTransfer(kernel: try options.choice("kernel", MMDKernel.multiGaussian(), kernels),
                         normalizesEmbeddings: try options.choice("normalize", true, [("true", true), ("false", false)]))
         },
         Method(name: "nst", defaultWeight: NeuronSelectivityTransfer.defaultWeight,
@@ -135,9 +136,7 @@ public enum TransferSpec {
             guard let classes = configuration.classes else {
                 throw TransferSpecError(token: options.token, message: "needs the number of identities (the configuration's classes)")
             }
-            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
-                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions, got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
-            }
+            try requireEqualDimensions(options, configuration)
             let weights = 0...Float.greatestFiniteMagnitude
             let scale = try options.float("s", 64, positive: true), margin = try options.float("m", 0.5, in: 0...Float.pi, openAbove: true)
             let guide = try options.float("guide", 1, in: weights), learner = try options.float("learner", 1, in: weights)
@@ -151,9 +150,7 @@ public enum TransferSpec {
             let strength: DANN.Strength = options.string("lambda") != nil
                 ? .constant(try options.float("lambda", 1, in: 0...Float.greatestFiniteMagnitude))
                 : .schedule(gamma: try options.float("gamma", 10, positive: true))
-            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
-                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions (one domain head sees both), got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
-            }
+            try requireEqualDimensions(options, configuration, " (one domain head sees both)")
             return DANN(embeddingDimension: configuration.teacherEmbeddingDimension, strength: strength, using: &configuration.generator)
         },
         Method(name: "adda", defaultWeight: ADDA.defaultWeight,
@@ -164,13 +161,19 @@ public enum TransferSpec {
             }
             let activation = try options.choice("activation", DomainDiscriminator.Activation.prelu,
                                                 DomainDiscriminator.Activation.allCases.map { ($0.rawValue, $0) })
-            guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
-                throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions (one critic sees both), got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
-            }
+            try requireEqualDimensions(options, configuration, " (one critic sees both)")
             return ADDA(critic: DomainDiscriminator(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden,
                                                     activation: activation, using: &configuration.generator))
         },
     ]
+
+    /// Throws unless the student's and the teacher's embeddings have one dimension; `why` says
+    /// what compares them.
+    static func requireEqualDimensions(_ options: Options, _ configuration: TransferLossConfiguration, _ why: String = "") throws {
+        guard configuration.studentEmbeddingDimension == configuration.teacherEmbeddingDimension else {
+            throw TransferSpecError(token: options.token, message: "needs equal student and teacher embedding dimensions\(why), got \(configuration.studentEmbeddingDimension) and \(configuration.teacherEmbeddingDimension)")
+        }
+    }
 
     /// Builds the weighted sum a spec describes.
     public static func parse(_ spec: String, configuration: TransferLossConfiguration) throws -> WeightedTransferLoss {

@@ -82,4 +82,12 @@ public final class WeightedTransferLoss: AdversarialTransferLoss {
     public var criticParameters: [Parameter] {
         terms.flatMap { ($0.loss as? any AdversarialTransferLoss)?.criticParameters ?? [] }
     }
+
+    /// The adversarial terms' critic accuracy, averaged over those that report one; `nil` when
+    /// none does.
+    public func criticAccuracy(_ context: TransferContext) -> Float? {
+        let accuracies = terms.compactMap { ($0.loss as? any AdversarialTransferLoss)?.criticAccuracy(context) }
+        guard !accuracies.isEmpty else { return nil }
+        return accuracies.reduce(0, +) / Float(accuracies.count)
+    }
 }

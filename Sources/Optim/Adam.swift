@@ -125,7 +125,11 @@ public final class Adam: Optimizer {
             guard let saved = slots.removeValue(forKey: "\(g).steps"), saved.shape == [groups[g].parameters.count] else {
                 throw OptimizerStateError(description: "optimizer state: missing or mis-shaped '\(g).steps' for group '\(groups[g].name)'")
             }
-            steps[g] = saved.scalars.map { Int($0) }
+            let counts = saved.scalars.compactMap(wholeCount)
+            guard counts.count == saved.count else {
+                throw OptimizerStateError(description: "optimizer state: '\(g).steps' holds \(saved.scalars.filter { wholeCount($0) == nil }.first!), not a step count")
+            }
+            steps[g] = counts
         }
         stepCount = try state.load(slots, groups: groups)
         parameterSteps = steps

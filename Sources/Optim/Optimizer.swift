@@ -76,7 +76,7 @@ struct SlotStore {
     }
 
     mutating func load(_ state: [String: Tensor], groups: [ParameterGroup]) throws -> Int {
-        guard let step = state["step"], step.count == 1, step.item >= 0, step.item == step.item.rounded() else {
+        guard let step = state["step"], step.count == 1, let stepCount = wholeCount(step.item) else {
             throw OptimizerStateError(description: "optimizer state: missing or invalid 'step' entry")
         }
         var expected = Set(["step"])
@@ -101,8 +101,14 @@ struct SlotStore {
             throw OptimizerStateError(description: "optimizer state: unexpected keys \(unexpected.sorted()) (expected '<group>.<parameter>.\(slotNames.joined(separator: "|"))' for these parameters)")
         }
         slots = restored
-        return Int(step.item)
+        return stepCount
     }
+}
+
+/// `value` as a count read from a file: a whole number in `0..<2⁵³`, else `nil` (NaN, infinite,
+/// negative, fractional or too large to be one).
+func wholeCount(_ value: Float) -> Int? {
+    value >= 0 && value < 0x1p53 && value == value.rounded() ? Int(value) : nil
 }
 
 extension UnsafeMutableBufferPointer where Element == Float {

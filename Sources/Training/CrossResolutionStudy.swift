@@ -101,7 +101,7 @@ public struct CrossResolutionStudy {
             try require((1...ModelFactory.maximumEmbeddingSize).contains(embeddingSize),
                         "embeddingSize must be in 1...\(ModelFactory.maximumEmbeddingSize), got \(embeddingSize)")
             try require(headScale > 0 && headScale.isFinite, "headScale must be positive, got \(headScale)")
-            try require(headMargin >= 0 && headMargin.isFinite, "headMargin must be non-negative, got \(headMargin)")
+            try require(headMargin >= 0 && headMargin < 1.5, "headMargin must be in [0, 1.5), got \(headMargin)")
             try require(batchSize >= 2, "batchSize must be at least 2, got \(batchSize)")
             try require(teacherSteps >= 1 && studentSteps >= 1, "teacherSteps and studentSteps must be positive")
             try require(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
@@ -110,6 +110,42 @@ public struct CrossResolutionStudy {
             try require(probeSizes.allSatisfy { $0 >= 2 && $0 <= imageSize }, "probe sizes must be in 2...\(imageSize), got \(probeSizes)")
             try require(Set(families.map(\.name)).count == families.count, "family names must be unique")
             try require(verificationFolds >= 2 && pairsPerFold >= 2, "verificationFolds and pairsPerFold must be at least 2")
+            let degradation: Degradation
+            do { degradation = try Degradation(parsing: trainingDegradation) } catch { throw TrainingError.invalidConfiguration("trainingDegradation: \(error)") }
+            let viewSize = degradation.outputSize(width: imageSize, height: imageSize)
+            try require(viewSize?.width == imageSize && viewSize?.height == imageSize,
+                        "trainingDegradation '\(trainingDegradation)' must bring the \(imageSize)×\(imageSize) faces back to the students' \(imageSize)×\(imageSize) input: end it with up=\(imageSize)")
+            try require(SmallFaceNet.mapNames.contains(featureMap),
+                        "featureMap must be one of SmallFaceNet's maps (\(SmallFaceNet.mapNames.joined(separator: ", "))), got '\(featureMap)'")
+            for family in families { try check(family) }
+        }
+
+        /// A family's transfer spec parses, with terms a study can feed: not `kd` (the networks
+        /// give embeddings, no class logits), `nst` on the one teacher map the study caches
+        /// (``featureMap``), DarkRank lists shorter than the batch.
+        func check(_ family: Family) throws {
+            guard !family.transfer.isEmpty else { return }
+            func problem(_ text: String) -> TrainingError { .invalidConfiguration("family '\(family.name)': \(text)") }
+            let transfer: WeightedTransferLoss
+            do {
+                var generator = RandomGenerator(seed: 0)
+                transfer = try TransferSpec.parse(family.transfer, configuration: TransferLossConfiguration(
+                    studentEmbeddingDimension: embeddingSize, classes: 2, featureMap: featureMap, generator: generator.split()))
+            } catch { throw problem("\(error)") }
+            for term in transfer.terms {
+                if term.loss is KnowledgeDistillation { throw problem("kd distils class logits, and the study's networks give embeddings only") }
+                if let nst = term.loss as? NeuronSelectivityTransfer {
+                    guard nst.teacherMap == featureMap else {
+                        throw problem("nst reads the teacher's map '\(nst.teacherMap)', but the study caches only featureMap '\(featureMap)' (set featureMap, or drop :map=)")
+                    }
+                    guard SmallFaceNet.mapNames.contains(nst.studentMap) else {
+                        throw problem("nst reads the student's map '\(nst.studentMap)', which SmallFaceNet does not have (\(SmallFaceNet.mapNames.joined(separator: ", ")))")
+                    }
+                }
+                if let darkRank = term.loss as? DarkRank, batchSize < darkRank.minimumBatch {
+                    throw problem("\(term.name) needs batches of at least \(darkRank.minimumBatch), and batchSize is \(batchSize)")
+                }
+            }
         }
     }
 
@@ -143,11 +179,27 @@ public struct CrossResolutionStudy {
         self.configuration = configuration
     }
 
+    /// Throws what ``run(train:test:datasetName:)`` would for these data sets before any
+    /// training: a training set smaller than one batch, a test set that cannot fill the
+    /// verification folds. Returns the verification pairs.
+    @discardableResult
+    public func check(train: any FaceDataset, test: any FaceDataset) throws -> PairList {
+        let c = configuration
+        guard train.count >= c.batchSize else {
+            throw TrainingError.invalidConfiguration("batchSize \(c.batchSize) is larger than the \(train.count) training images")
+        }
+        do {
+            return try PairList.lfwStyle(labels: test.labels, folds: c.verificationFolds, pairsPerFold: c.pairsPerFold, seed: 7)
+        } catch {
+            throw TrainingError.invalidConfiguration("the test set cannot give \(c.verificationFolds) folds of \(c.pairsPerFold) pairs: \(error)")
+        }
+    }
+
     /// Runs the whole study on `train` (teacher and students) and `test` (disjoint identities).
     public func run(train: any FaceDataset, test: any FaceDataset, datasetName: String) throws -> Result {
         let c = configuration
+        let pairs = try check(train: train, test: test)
         let trainingDegradation = try Degradation(parsing: c.trainingDegradation)
-        let pairs = try PairList.lfwStyle(labels: test.labels, folds: c.verificationFolds, pairsPerFold: c.pairsPerFold, seed: 7)
         let evaluation = try EvaluationSet(test: test, pairs: pairs, imageSize: c.imageSize)
 
         say("teacher: \(c.teacherSteps) steps on \(train.count) HR images of \(train.identityCount) identities")

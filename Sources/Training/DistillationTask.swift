@@ -77,7 +77,7 @@ public final class DistillationTask: TrainingTask {
 
         var gateOpen = true
         if let criticOptimizer, let transfer {
-            if let accuracy = criticAccuracy(context) {
+            if let accuracy = transfer.criticAccuracy(context) {
                 terms.append(("critic_accuracy", accuracy))
                 gateOpen = encoderGate.map { accuracy >= $0 } ?? true
             } else if encoderGate != nil {
@@ -110,14 +110,5 @@ public final class DistillationTask: TrainingTask {
         try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)
         return terms
-    }
-
-    /// Fraction of the batch the critics classify correctly (source = teacher embeddings as
-    /// label 1, target = student embeddings as label 0), averaged over the adversarial terms that
-    /// report it (``AdversarialTransferLoss/criticAccuracy(_:)``); `nil` when none does.
-    private func criticAccuracy(_ context: TransferContext) -> Float? {
-        let accuracies = (transfer?.terms ?? []).compactMap { ($0.loss as? any AdversarialTransferLoss)?.criticAccuracy(context) }
-        guard !accuracies.isEmpty else { return nil }
-        return accuracies.reduce(0, +) / Float(accuracies.count)
     }
 }

@@ -10,14 +10,16 @@ public final class LoaderBatches: BatchProvider {
     private var current: (epoch: Int, next: Int, batches: EpochBatches)?
 
     public init(_ loader: BatchLoader) {
-        precondition(loader.batchesPerEpoch > 0,
-                     "LoaderBatches: \(loader.dataset.count) samples make no batch of \(loader.options.batchSize)")
         self.loader = loader
     }
 
     public var batchesPerEpoch: Int { loader.batchesPerEpoch }
 
+    /// Step `step`'s batch; a data set too small for one batch is an error (at the first step).
     public func batch(atStep step: Int) throws -> TrainingBatch {
+        guard batchesPerEpoch > 0 else {
+            throw TrainingError.invalidConfiguration("\(loader.dataset.count) samples make no batch of \(loader.options.batchSize)")
+        }
         let epoch = step / batchesPerEpoch, index = step % batchesPerEpoch
         let batch: Batch
         if let current, current.epoch == epoch, current.next == index, let next = try current.batches.next() {

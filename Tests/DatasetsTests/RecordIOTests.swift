@@ -112,3 +112,19 @@ struct RecordIOPythonTests {
         #expect(throws: DatasetError.self) { try RecordIODataset(rec: dir.appendingPathComponent("missing.rec")) }
     }
 }
+
+/// A header record 0 whose image/identity range is not whole numbers the file can hold (NaN,
+/// infinite, 10¹², fractional) is an error naming the file, not a trap or a huge allocation.
+@Test func recordIOHeaderRangesOutsideTheFileAreErrors() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    for range: [Float] in [[.nan, 5], [2, .infinity], [1e12, 1e12 + 5], [1.5, 3], [3, 2]] {
+        let rec = dir.appendingPathComponent("h.rec")
+        let writer = try RecordIOWriter(rec: rec, idx: dir.appendingPathComponent("h.idx"))
+        try writer.write(key: 0, payload: RecordIO.pack(RecordIO.Header(labels: range), []))
+        try writer.write(key: 1, payload: RecordIO.pack(RecordIO.Header(label: 0), [1, 2, 3]))
+        try writer.finish()
+        let error = try #require(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+        #expect("\(error)".contains(rec.path) && "\(error)".contains("not a valid image/identity layout"), "\(range): \(error)")
+    }
+}

@@ -40,3 +40,15 @@ import Tensor
     try sheet.write(to: out)
     #expect(try Image(contentsOf: out) == sheet.quantized())
 }
+
+/// A sheet of nothing, or of HR images of two sizes, is an error (it trapped before).
+@Test func contactSheetRefusesEmptyAndUnevenSelections() throws {
+    let faces = SyntheticFaces(identities: 2, imagesPerIdentity: 2, size: 16, seed: 3)
+    let plain = try Degradation(parsing: "size=8,up=hr")
+    #expect(throws: DatasetError.self) { try ContactSheet.image(dataset: faces, degradation: plain, count: 0) }
+    #expect(throws: DatasetError.self) { try ContactSheet.image(dataset: faces, degradation: plain, columns: 0) }
+    let uneven = InMemoryDataset(samples: [Sample(image: Image(width: 16, height: 16, channels: 3, value: 0), label: 0),
+                                               Sample(image: Image(width: 20, height: 16, channels: 3, value: 0), label: 1)])
+    let error = try #require(throws: DatasetError.self) { try ContactSheet.image(dataset: uneven, degradation: plain) }
+    #expect("\(error)".contains("HR images differ in size (16×16 and 20×16)"), "\(error)")
+}

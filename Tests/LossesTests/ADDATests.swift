@@ -30,6 +30,10 @@ struct ADDATests {
         #expect(accuracy(source: Tensor([[2], [3]]), target: Tensor([[-1], [4]])) == 0.75)
         #expect(accuracy(source: Tensor([[2], [3]]), target: Tensor([[-1], [-4]])) == 1)
         #expect(accuracy(source: Tensor([[0, 1], [1, 0]]), target: Tensor([[1, 0], [0, 1]])) == 0.5)
+        // A weighted sum reports its adversarial terms' mean accuracy, and nil without one.
+        let context = TransferContext(student: Features(embedding: Tensor([[-1], [4]])), teacher: Features(embedding: Tensor([[2], [3]])))
+        #expect(WeightedTransferLoss([(5, FeatureL2Transfer()), (1, adda), (1, ADDA(critic: IdentityCritic()))]).criticAccuracy(context) == 0.75)
+        #expect(WeightedTransferLoss([(5, FeatureL2Transfer())]).criticAccuracy(context) == nil)
     }
 
     @Test func objectivesPassGradientCheck() {

@@ -49,8 +49,8 @@ struct TransferSpecTests {
         #expect((loss.terms[6].loss as? GuidedCNN)?.crossFeatureWeight == 3)
         let projected = try TransferSpec.parse("l2", configuration: TransferLossConfiguration(studentEmbeddingDimension: 3, teacherEmbeddingDimension: 4))
         #expect(projected.namedParameters().map(\.name) == ["l2.projection.weight"])
-        // The losses that feed both embeddings to one network need one dimension, and say so at parse time.
-        for spec in ["adda", "dann", "guided-cnn"] {
+        // The losses that feed both embeddings to one network (or kernel) need one dimension, and say so at parse time.
+        for spec in ["adda", "dann", "guided-cnn", "mmd"] {
             #expect(throws: TransferSpecError.self, "\(spec)") {
                 _ = try TransferSpec.parse(spec, configuration: TransferLossConfiguration(studentEmbeddingDimension: 3, teacherEmbeddingDimension: 4, classes: 3))
             }

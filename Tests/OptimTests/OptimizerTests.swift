@@ -149,6 +149,15 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
         var state = adam.stateDict()
         state["0.0.exp_avg"] = Tensor([1, 2, 3])
         #expect(throws: OptimizerStateError.self) { try Adam(parameters: [p]).load(stateDict: state) }
+        // Step counts that are not whole numbers a count can hold are errors, not traps.
+        for bad: Float in [.nan, .infinity, -1, 2.5, 1e30] {
+            var steps = adam.stateDict()
+            steps["step"] = Tensor([bad])
+            #expect(throws: OptimizerStateError.self, "step \(bad)") { try Adam(parameters: [p]).load(stateDict: steps) }
+            var parameterSteps = adam.stateDict()
+            parameterSteps["0.steps"] = Tensor([bad])
+            #expect(throws: OptimizerStateError.self, "0.steps \(bad)") { try Adam(parameters: [p]).load(stateDict: parameterSteps) }
+        }
         var extra = adam.stateDict()
         extra["9.9.exp_avg"] = Tensor([1])
         do {

@@ -2,6 +2,14 @@ import Testing
 import CrossRes
 
 @Suite struct LoaderBatchesTests {
+    /// A data set smaller than one batch is an error at the first step (it trapped when built).
+    @Test func tooFewSamplesForOneBatchIsAnError() throws {
+        let faces = SyntheticFaces(identities: 2, imagesPerIdentity: 2, size: 8, channels: 1, seed: 5)
+        let batches = LoaderBatches(BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 8), seed: 1))
+        let error = try #require(throws: TrainingError.self) { try batches.batch(atStep: 0) }
+        #expect("\(error)".contains("4 samples make no batch of 8"), "\(error)")
+    }
+
     @Test func sequentialAndRandomAccessGiveTheSameBatches() throws {
         let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8, channels: 1, seed: 5)
         let options = LoaderOptions(batchSize: 4, flip: true, degradation: try Degradation(parsing: "size=4,up=8"))

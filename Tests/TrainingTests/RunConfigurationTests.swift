@@ -65,6 +65,37 @@ import CrossRes
         #expect(TransferSpec.Limits.criticProblem(inputDimension: 500, hidden: [500, 500], outputs: 2) == nil)
     }
 
+    /// Demo configurations that passed validation and then trapped after the teacher had trained
+    /// (session 15): each is now refused up front, naming the setting.
+    @Test func studyConfigurationsAreCheckedBeforeTraining() throws {
+        func refusal(_ change: (inout CrossResolutionStudy.Configuration) -> Void) -> String {
+            var c = CrossResolutionStudy.Configuration.quick
+            change(&c)
+            return message { _ = try CrossResolutionStudy(configuration: c) }
+        }
+        let cases: [(String, (inout CrossResolutionStudy.Configuration) -> Void)] = [
+            ("end it with up=64", { $0.imageSize = 64 }),
+            ("family 'kd': kd distils class logits", { $0.families = [.init(name: "kd", transfer: "kd")] }),
+            ("the study caches only featureMap 'stage2'", { $0.families = [.init(name: "n", transfer: "nst:map=stage3")] }),
+            ("featureMap must be one of SmallFaceNet's maps", { $0.featureMap = "stage4" }),
+            ("darkrank-soft needs batches of at least 5, and batchSize is 4", { $0.batchSize = 4 }),
+            ("headMargin must be in [0, 1.5)", { $0.head = "arcface"; $0.headMargin = 3.2 }),
+            ("family 'typo': transfer spec", { $0.families = [.init(name: "typo", transfer: "l2=5,nts=50")] }),
+        ]
+        for (expected, change) in cases { #expect(refusal(change).contains(expected), "\(expected): \(refusal(change))") }
+        var larger = CrossResolutionStudy.Configuration.quick
+        larger.imageSize = 64
+        larger.trainingDegradation = "size=8..20,interp=bicubic,up=64"
+        #expect(message { _ = try CrossResolutionStudy(configuration: larger) }.isEmpty)
+
+        // Data too small for a batch, or for the verification folds, is refused before training.
+        let study = try CrossResolutionStudy(configuration: .quick)
+        let faces = SyntheticFaces(identities: 24, imagesPerIdentity: 3, size: 32, seed: 1)
+        let small = SubsetDataset(faces, indices: Array(0..<10))
+        #expect(message { try study.check(train: small, test: faces) }.contains("batchSize 64 is larger than the 10 training images"))
+        #expect(message { try study.check(train: faces, test: small) }.contains("the test set cannot give 10 folds"))
+    }
+
     @Test func trainingDataNeedsTwoIdentities() throws {
         let root = temporaryFolder()
         defer { removeFolder(root) }
