@@ -65,10 +65,14 @@ public struct VerificationBin: Sendable {
         try Image(decoding: images[index], name: "\(name): image \(index)")
     }
 
-    /// The pairs `(2i, 2i + 1)` in 10 consecutive folds, as insightface evaluates them.
+    /// The pairs `(2i, 2i + 1)` in `folds` consecutive folds, as insightface evaluates them
+    /// (scikit-learn's `KFold` without shuffling: the first `n mod folds` folds hold one pair more).
     public func pairList(folds: Int = 10) -> PairList {
-        PairList(pairs: isSame.enumerated().map { i, same in
-            VerificationPair(first: 2 * i, second: 2 * i + 1, isSame: same, fold: i * folds / max(1, isSame.count))
+        precondition(folds >= 1, "VerificationBin.pairList: needs at least one fold, got \(folds)")
+        let n = isSame.count, small = n / folds, large = small + 1, inLarge = (n % folds) * large
+        return PairList(pairs: isSame.enumerated().map { i, same in
+            let fold = i < inLarge ? i / large : n % folds + (i - inLarge) / small
+            return VerificationPair(first: 2 * i, second: 2 * i + 1, isSame: same, fold: fold)
         }, foldCount: folds)
     }
 

@@ -4,12 +4,14 @@ import Foundation
 public enum Plots {
     /// ROC curves of several models: TAR against FAR on a logarithmic FAR axis (IJB-C style).
     ///
-    /// The axis starts at the decade below the smallest non-zero FAR of any curve (or at
-    /// `minimumFAR`). Points with FAR = 0, which a log axis cannot show, are drawn at the axis
-    /// minimum: the TAR there is the TAR at every FAR below the first false accept.
+    /// The axis starts at the power of ten strictly below the smallest non-zero FAR of any curve
+    /// (or at `minimumFAR`, in `0 < f < 1`). Points with FAR = 0, which a log axis cannot show,
+    /// are drawn at the axis minimum: the TAR there is the TAR at every FAR below the first false
+    /// accept, apart from the first real point even when its FAR is a power of ten.
     public static func roc(_ curves: [(name: String, curve: ROCCurve)], title: String = "ROC", minimumFAR: Double? = nil) -> SVGPlot {
-        let smallest = curves.flatMap { $0.curve.points.map(\.falseAcceptRate) }.filter { $0 > 0 }.min() ?? 1e-4
-        let low = minimumFAR ?? pow(10, floor(log10(smallest)))
+        precondition(minimumFAR.map { $0 > 0 && $0 < 1 } ?? true, "Plots.roc: minimumFAR must be in 0 < f < 1, got \(minimumFAR!)")
+        let smallest = curves.flatMap { $0.curve.points.map(\.falseAcceptRate) }.filter { $0 > 0 }.min() ?? 1e-3
+        let low = minimumFAR ?? pow(10, ceil(log10(smallest)) - 1)
         return SVGPlot(title: title,
                        x: PlotAxis(label: "False accept rate (FAR)", scale: .logarithmic, range: low...1),
                        y: PlotAxis(label: "True accept rate (TAR)", range: 0...1),

@@ -36,6 +36,8 @@ struct VerificationBinTests {
         #expect(try bin.image(at: 0).width == 8)
         let pairs = bin.pairList(folds: 2)
         #expect(pairs.pairs.map(\.fold) == [0, 0, 1, 1] && pairs.pairs[1] == VerificationPair(first: 2, second: 3, isSame: false, fold: 0))
+        // scikit-learn's KFold layout (as the k-fold protocol scores them): the first n mod k folds hold one more.
+        #expect(bin.pairList(folds: 3).pairs.map(\.fold) == [0, 0, 1, 2])
         #expect(throws: DatasetError.self) { try VerificationBin(contentsOf: dir.appendingPathComponent("long.bin")) }
         #expect(try VerificationBin(contentsOf: dir.appendingPathComponent("many.bin")).pairCount == 1200)
         for bad in ["numpy.bin", "dict.bin"] {

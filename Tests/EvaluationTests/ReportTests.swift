@@ -54,6 +54,15 @@ struct ReportTests {
         try FileManager.default.removeItem(at: url.deletingLastPathComponent())
     }
 
+    /// The log-FAR axis starts strictly below the smallest non-zero FAR, so FAR = 0 points (drawn
+    /// at the axis minimum) stay apart from a first real point at a power of ten.
+    @Test func rocAxisStartsBelowTheSmallestFalseAccept() throws {
+        // 10 impostors: the smallest non-zero FAR is 0.1.
+        let curve = try ROCCurve(scores: (0..<12).map(Double.init), isGenuine: [true, true] + Array(repeating: false, count: 10))
+        #expect(Plots.roc([("a", curve)]).x.range == 0.01...1)
+        #expect(Plots.roc([("a", curve)], minimumFAR: 1e-3).x.range == 0.001...1)
+    }
+
     @Test func rocPlotIsWellFormedWithOneCurvePerModel() throws {
         let sweep = try report()
         let curves = [("HR-vs-LR 8 px", sweep.entry(.hrVsLr, .pixels(8))!.verification!.roc),
