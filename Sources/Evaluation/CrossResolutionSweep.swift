@@ -196,6 +196,22 @@ public struct SweepEntry: Codable, Equatable, Sendable {
     }
 }
 
+extension SweepEntry {
+    /// Decodes an entry, which must hold exactly one of the two results (a report file with
+    /// neither or both is corrupt, not a report to render).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let verification = try container.decodeIfPresent(VerificationResult.self, forKey: .verification)
+        let identification = try container.decodeIfPresent(IdentificationResult.self, forKey: .identification)
+        guard (verification == nil) != (identification == nil) else {
+            throw DecodingError.dataCorruptedError(forKey: .verification, in: container,
+                                                   debugDescription: "a sweep entry holds either a verification or an identification result")
+        }
+        self.init(mode: try container.decode(SweepMode.self, forKey: .mode), resolution: try container.decode(ProbeResolution.self, forKey: .resolution),
+                  verification: verification, identification: identification)
+    }
+}
+
 /// Everything a sweep produced, with the settings that produced it.
 public struct SweepReport: Codable, Equatable, Sendable {
     public let settings: CrossResolutionSweep

@@ -51,6 +51,15 @@ struct ReportTests {
         try ReportWriter.write("{\"task\": 3", to: url)
         #expect(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url) }
         #expect(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url.appendingPathExtension("missing")) }
+        // A well-formed file whose entry holds no result is corrupt (its Markdown trapped).
+        try ReportWriter.writeJSON(try report(), to: url)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var entries = try #require(object["entries"] as? [[String: Any]])
+        entries[0]["verification"] = nil
+        object["entries"] = entries
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        let error = try #require(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url) }
+        #expect("\(error)".contains("either a verification or an identification result"), "\(error)")
         try FileManager.default.removeItem(at: url.deletingLastPathComponent())
     }
 
