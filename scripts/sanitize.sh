@@ -16,7 +16,7 @@ sanitizers=("$@")
 # Under ASan: the tensor kernels, the layers, and every parser, image operation and the loader.
 address_filter='TensorTests|LayersTests|DatasetsTests'
 # Under TSan (5–15× slower): everything that runs work on several threads.
-thread_filter='TensorTests\.(ParallelTests|MatMulTests|DeterminismTests|BLASCoreTests)|LayersTests\.(conv|batchNorm|batchSplit|fusedBatchNorm|pooling|globalAveragePool)|DatasetsTests\.(loader|flipIsShared)'
+thread_filter='TensorTests\.(ParallelTests|MatMulTests|DeterminismTests|BLASCoreTests)|LayersTests\.(conv|nested|winograd|phaseTaps|polyphase|batchNorm|batchSplit|fusedBatchNorm|fusedConv|fusedPReLU|oneShotStatistics|trainingBackward|gradientChecksOnOdd|epilogue|sequential|pooling|globalAveragePool)|DatasetsTests\.(loader|flipIsShared)|TrainingTests\.LoaderBatchesTests'
 
 # Leaks LeakSanitizer reports outside the library, suppressed by a frame in their stack:
 # - swift-foundation's Data(contentsOf:) keeps a 4 KiB read buffer of short files (the

@@ -57,6 +57,9 @@ public struct ShardedBatches: BatchProvider {
 
     /// The shard of step `step` of a loader, decoding only its samples.
     private func shard(of loader: BatchLoader, step: Int) throws -> TrainingBatch {
+        guard loader.batchesPerEpoch > 0 else {
+            throw TrainingError.invalidConfiguration("\(loader.dataset.count) samples make no batch of \(loader.options.batchSize)")
+        }
         let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
         let size = loader.options.batchSize
         let order = loader.order(epoch: epoch)
@@ -71,8 +74,9 @@ public struct ShardedBatches: BatchProvider {
         }
         let views = try prepared.map { try $0!.get() }
         for (k, view) in views.enumerated() where view.hr.width != views[0].hr.width || view.lr.width != views[0].lr.width
-            || view.hr.height != views[0].hr.height || view.lr.height != views[0].lr.height {
-            throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k]) differs in size from sample \(indices[0]) (set hrSize, or up= in the degradation)")
+            || view.hr.height != views[0].hr.height || view.lr.height != views[0].lr.height
+            || view.hr.channels != views[0].hr.channels || view.lr.channels != views[0].lr.channels {
+            throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k]) differs in size or channels from sample \(indices[0]) (set hrSize/channels, or up= in the degradation)")
         }
         return TrainingBatch(highResolution: Image.batchTensor(views.map(\.hr), loader.options.normalization),
                              lowResolution: Image.batchTensor(views.map(\.lr), loader.options.normalization),

@@ -39,6 +39,18 @@ struct ShardedBatchesTests {
         #expect("\(DistributedError.indivisibleBatch(batch: 5, processes: 2))".contains("multiple of 2"))
     }
 
+    /// A loader's shard refuses what one process refuses: a data set smaller than a batch (it
+    /// divided by zero) and images of different channel counts (they trapped when stacked).
+    @Test func loaderShardsRefuseWhatTheLoaderRefuses() throws {
+        let tiny = BatchLoader(dataset: SyntheticFaces(identities: 2, imagesPerIdentity: 1, size: 8), options: LoaderOptions(batchSize: 4), seed: 1)
+        let few = try #require(throws: TrainingError.self) { try ShardedBatches(LoaderBatches(tiny), rank: 0, processes: 2).batch(atStep: 0) }
+        #expect("\(few)".contains("2 samples make no batch of 4"), "\(few)")
+        let mixed = InMemoryDataset(samples: (0..<4).map { Sample(image: Image(width: 8, height: 8, channels: $0 == 1 ? 1 : 3, value: 0), label: $0 % 2) })
+        let loader = BatchLoader(dataset: mixed, options: LoaderOptions(batchSize: 4, shuffle: false), seed: 1)
+        let error = try #require(throws: DatasetError.self) { try ShardedBatches(LoaderBatches(loader), rank: 0, processes: 2).batch(atStep: 0) }
+        #expect("\(error)".contains("differs in size or channels"), "\(error)")
+    }
+
     /// Over a loader only the shard's samples are prepared, and they are exactly the rows of
     /// the global batch (same flips and degradations), in every epoch.
     @Test func loaderShardsEqualTheRowsOfTheGlobalBatch() throws {

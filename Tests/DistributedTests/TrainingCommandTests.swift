@@ -108,4 +108,18 @@ struct TrainingCommandTests {
         #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes"), "\(outcome.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd/checkpoint.safetensors").path))
     }
+
+    /// One row per process would leave each process's BatchNorm a single value per channel (it
+    /// trapped on every rank after rank 0 had created the run folder): refused before anything
+    /// is written.
+    @Test func oneRowPerProcessIsRefused() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["train-teacher"] + Self.model + ["--batch", "2", "--steps", "1", "--distributed", "--output", "one"],
+                                     processes: 2, in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("--batch 2 over 2 processes gives 1 per process; each needs at least 2"), "\(outcome.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("one").path))
+    }
 }
