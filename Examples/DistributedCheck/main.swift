@@ -127,7 +127,11 @@ final class RegressionTask: TrainingTask {
 /// Builds the model, data and optimiser of a run, identical on every rank.
 func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
     let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
-    let seed = UInt64(try settings.integer("seed", 7))
+    let seedValue = try settings.integer("seed", 7)
+    guard batch >= 1 && width >= 1 && seedValue >= 0 else {
+        throw CheckError("--batch and --width must be positive and --seed non-negative, got \(batch), \(width) and \(seedValue)")
+    }
+    let seed = UInt64(seedValue)
     var generator = RandomGenerator(seed: seed)
     let model: any Module, forward: (Tensor) -> Tensor, inputs: [Int], outputs: Int
     switch settings.values["model"] ?? "perceptron" {
