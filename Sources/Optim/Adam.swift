@@ -13,7 +13,12 @@ import Tensor
 /// `Adam(learningRate: 1e-4, beta1: 0.5, beta2: 0.9, epsilon: 1e-8)` for both the critic and
 /// the target encoder.
 public final class Adam: Optimizer {
-    public var groups: [ParameterGroup]
+    public var groups: [ParameterGroup] {
+        didSet {
+            state.follow(from: oldValue, to: groups)
+            parameterSteps = relaid(parameterSteps, from: oldValue, to: groups, fresh: 0)
+        }
+    }
     public var schedule: any LearningRateSchedule
     public private(set) var stepCount = 0
     public let beta1: Float
@@ -130,6 +135,16 @@ public final class Adam: Optimizer {
                 throw OptimizerStateError(description: "optimizer state: '\(g).steps' holds \(saved.scalars.filter { wholeCount($0) == nil }.first!), not a step count")
             }
             steps[g] = counts
+        }
+        // A parameter that has taken steps has both moments, one that has not has neither: the
+        // bias correction of a step count without its moments would scale the next update wrongly.
+        for (g, group) in groups.enumerated() {
+            for p in group.parameters.indices {
+                let present = ["exp_avg", "exp_avg_sq"].filter { slots["\(g).\(p).\($0)"] != nil }.count
+                guard present == (steps[g][p] > 0 ? 2 : 0) else {
+                    throw OptimizerStateError(description: "optimizer state: parameter \(g).\(p) has taken \(steps[g][p]) steps but \(present) of its 2 moments are saved")
+                }
+            }
         }
         stepCount = try state.load(slots, groups: groups)
         parameterSteps = steps

@@ -3,8 +3,10 @@ import Tensor
 
 /// An optimiser: updates the values of its parameters from a ``Gradients`` store.
 ///
-/// Parameters are captured once at construction (in groups). A parameter without a gradient
-/// in the store (frozen, or not used by the loss) is left unchanged, and so is its state.
+/// Parameters come in groups. The groups may change after construction (a learning rate, a
+/// group added as PyTorch's `add_param_group`, parameters reordered): each parameter's state
+/// follows it, and parameters new to the optimiser start without state. A parameter without a
+/// gradient in the store (frozen, or not used by the loss) is left unchanged, and so is its state.
 /// The learning rate of a step is `group.learningRate × schedule(step)`.
 public protocol Optimizer: AnyObject {
     var groups: [ParameterGroup] { get set }
@@ -48,11 +50,20 @@ struct SlotStore {
         slots = groups.map { group in group.parameters.map { _ in [TensorStorage?](repeating: nil, count: slotNames.count) } }
     }
 
+    /// The state laid out for `newGroups`: each parameter keeps its slots (found by identity in
+    /// `oldGroups`); parameters new to the optimiser start without.
+    mutating func follow(from oldGroups: [ParameterGroup], to newGroups: [ParameterGroup]) {
+        slots = relaid(slots, from: oldGroups, to: newGroups, fresh: [TensorStorage?](repeating: nil, count: slotNames.count))
+    }
+
     /// The slots of one parameter, zero-initialised on first use (`isNew`).
     mutating func storages(group: Int, parameter: Int, count: Int) -> (slots: [TensorStorage], isNew: Bool) {
         let isNew = slots[group][parameter].contains { $0 == nil }
         let result = (0..<slotNames.count).map { slot in
-            if let existing = slots[group][parameter][slot] { return existing }
+            if let existing = slots[group][parameter][slot] {
+                precondition(existing.count == count, "optimizer: parameter \(parameter) of group \(group) changed size from \(existing.count) to \(count) after its state was created")
+                return existing
+            }
             let fresh = TensorStorage(count: count)
             fresh.buffer.initialize(repeating: 0)
             slots[group][parameter][slot] = fresh
@@ -103,6 +114,16 @@ struct SlotStore {
         slots = restored
         return stepCount
     }
+}
+
+/// `values[g][p]` (one per parameter of `oldGroups`) moved to where each parameter sits in
+/// `newGroups` (by identity); parameters new to the groups get `fresh`.
+func relaid<Value>(_ values: [[Value]], from oldGroups: [ParameterGroup], to newGroups: [ParameterGroup], fresh: Value) -> [[Value]] {
+    var byParameter: [ObjectIdentifier: Value] = [:]
+    for (g, group) in oldGroups.enumerated() {
+        for (p, parameter) in group.parameters.enumerated() { byParameter[ObjectIdentifier(parameter)] = values[g][p] }
+    }
+    return newGroups.map { $0.parameters.map { byParameter[ObjectIdentifier($0)] ?? fresh } }
 }
 
 /// `value` as a count read from a file: a whole number in `0..<2⁵³`, else `nil` (NaN, infinite,

@@ -8,7 +8,7 @@ import Tensor
 ///     g ← g + μ·b  (Nesterov)   or   g ← b
 ///     θ ← θ − η·g
 public final class SGD: Optimizer {
-    public var groups: [ParameterGroup]
+    public var groups: [ParameterGroup] { didSet { state.follow(from: oldValue, to: groups) } }
     public var schedule: any LearningRateSchedule
     public private(set) var stepCount = 0
     public let momentum: Float

@@ -57,6 +57,7 @@ public struct PolynomialSchedule: LearningRateSchedule {
     public let power: Float
     public init(totalSteps: Int, power: Float = 2) {
         precondition(totalSteps > 0, "PolynomialSchedule: totalSteps must be positive, got \(totalSteps)")
+        precondition(power > 0 && power.isFinite, "PolynomialSchedule: power must be positive, got \(power)")
         self.totalSteps = totalSteps
         self.power = power
     }
@@ -68,19 +69,20 @@ public struct PolynomialSchedule: LearningRateSchedule {
 /// DANN's annealing (Ganin & Lempitsky, "Unsupervised Domain Adaptation by Backpropagation",
 /// ICML 2015): `1/(1 + α·p)^β` with `p = step/T` the training progress, clamped at 1;
 /// with base rate μ0 = 0.01, α = 10, β = 0.75 the paper's `μ_p = μ0/(1 + 10p)^0.75`.
-/// (`TrainingLoop`'s progress is `step/(steps − 1)`: `totalSteps: steps − 1` follows it.)
+/// (`TrainingLoop`'s progress is `step/(steps − 1)`, and 1 for a one-step run: `totalSteps:
+/// steps − 1` follows it, `totalSteps: 0` meaning `p = 1`.)
 public struct AnnealingSchedule: LearningRateSchedule {
     public let totalSteps: Int
     public let alpha: Float, beta: Float
     public init(totalSteps: Int, alpha: Float = 10, beta: Float = 0.75) {
-        precondition(totalSteps > 0, "AnnealingSchedule: totalSteps must be positive, got \(totalSteps)")
+        precondition(totalSteps >= 0, "AnnealingSchedule: totalSteps must not be negative, got \(totalSteps)")
         precondition(alpha >= 0 && beta >= 0, "AnnealingSchedule: α and β must be non-negative, got \(alpha), \(beta)")
         self.totalSteps = totalSteps
         self.alpha = alpha
         self.beta = beta
     }
     public func multiplier(atStep step: Int) -> Float {
-        let p = Float(Swift.min(Swift.max(step, 0), totalSteps)) / Float(totalSteps)
+        let p = totalSteps > 0 ? Float(Swift.min(Swift.max(step, 0), totalSteps)) / Float(totalSteps) : 1
         return 1 / Foundation.pow(1 + alpha * p, beta)
     }
 }

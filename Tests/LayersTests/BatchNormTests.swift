@@ -95,6 +95,27 @@ private func close(_ a: [Float], _ b: [Double], _ tolerance: Double = 1e-4) -> B
     #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("expected more than 1 value per channel when normalising with batch statistics"))
 }
 
+/// Branches the other checks leave out: BatchNorm and BatchNorm + PReLU without γ and β (1 and 0
+/// in the kernels), in both modes, one slope shared by every channel, and PReLU's slope gradient
+/// over planes of 8 values and more (its vector loop).
+@Test func gradientsWithoutAffineParametersAndOnWidePlanes() {
+    var g = RandomGenerator(seed: 23)
+    let x = Tensor.randomNormal([3, 2, 2, 3], using: &g)
+    let mean = Tensor([0.3, -0.1]), variance = Tensor([1.2, 0.8]), slope = Tensor([0.25, 0.6])
+    let reports = [
+        ("batchNorm", GradientCheck.run([x]) { t in Tensor.batchNorm(t[0], weight: nil, bias: nil).output }),
+        ("batchNorm inference", GradientCheck.run([x]) { t in Tensor.batchNorm(t[0], mean: mean, variance: variance, weight: nil, bias: nil) }),
+        ("batchNormPReLU", GradientCheck.run([x, slope]) { t in Tensor.batchNormPReLU(t[0], weight: nil, bias: nil, slope: t[1]).output }),
+        ("batchNormPReLU inference, shared slope", GradientCheck.run([x, Tensor([0.3])]) { t in
+            Tensor.batchNormPReLU(t[0], mean: mean, variance: variance, weight: nil, bias: nil, slope: t[1])
+        }),
+        ("prelu, 16-value planes", GradientCheck.run([Tensor.randomNormal([2, 3, 4, 4], using: &g), Tensor([0.2, 0.5, -0.3])]) { t in
+            t[0].prelu(slope: t[1])
+        }),
+    ]
+    for (name, report) in reports { #expect(report.passed, "\(name): \(report)") }
+}
+
 @Test func batchNormGradientsInBothModes() {
     var g = RandomGenerator(seed: 15)
     let x = Tensor.randomNormal([3, 2, 2, 3], using: &g)

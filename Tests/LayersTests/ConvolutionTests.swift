@@ -196,6 +196,24 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     }
 }
 
+/// The kernel paths ``convGradientCheck()`` (one image each) leaves out, checked at their whole
+/// batches, so that weight gradients are summed over images and threads: the 1×1 stride-2
+/// shortcut, two channels per group in the direct kernel, LeNet's 5×5 and a dilated odd case
+/// (image blocks without polyphase, col2im), a grouped GEMM, the dilated correlation path, the
+/// per-image im2col bands, Winograd over 3 images, phase taps with strided rows only and
+/// unpadded, and blocks of images with a short last block.
+@Test(arguments: [3, 13, 16, 17, 18, 22, 24, 27].map { convCases[$0] } + [phaseTapCases[1], phaseTapCases[3]] + convCases.suffix(2))
+func convGradientCheckAtWholeBatches(_ k: ConvCase) {
+    var rng = RandomGenerator(seed: 29)
+    let x = Tensor.randomNormal([k.n, k.c, k.h, k.w], using: &rng)
+    let w = Tensor.randomNormal([k.o, k.c / k.groups, k.kh, k.kw], using: &rng)
+    let b = Tensor.randomNormal([k.o], using: &rng)
+    let report = GradientCheck.run([x, w, b], epsilon: 0.1, maxElementsPerInput: 16) { t in
+        Tensor.conv2d(t[0], weight: t[1], bias: t[2], stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+    }
+    #expect(report.passed, "\(k): \(report)")
+}
+
 @Test func convOnlyWeightTrackedGivesNoInputGradient() {
     var rng = RandomGenerator(seed: 5)
     let x = Tensor.randomNormal([2, 4, 5, 5], using: &rng)

@@ -53,6 +53,20 @@ func poolingMatchesNaive(_ config: (Int, Int, Int)) {
     }
 }
 
+/// Different kernel, stride and padding along the two axes (the kernels keep them apart).
+@Test func poolingGradientsWithRectangularSettings() {
+    let (kernel, stride, padding) = (Size2D(2, 3), Size2D(1, 2), Size2D(1, 0))
+    let distinct = Tensor(shape: [1, 2, 5, 6], scalars: (0..<60).map { Float(($0 * 37) % 60) * 0.1 })
+    let maxReport = GradientCheck.run([distinct]) { t in t[0].maxPool2d(kernelSize: kernel, stride: stride, padding: padding) }
+    #expect(maxReport.passed, "\(maxReport)")
+    for include in [true, false] {
+        let avgReport = GradientCheck.run([distinct]) { t in
+            t[0].avgPool2d(kernelSize: kernel, stride: stride, padding: padding, countIncludePad: include)
+        }
+        #expect(avgReport.passed, "\(avgReport)")
+    }
+}
+
 @Test func globalAveragePool() {
     var g = RandomGenerator(seed: 32)
     let x = Tensor.randomNormal([2, 3, 4, 5], using: &g)

@@ -47,7 +47,8 @@ struct MarginHeadTests {
     }
 
     @Test func marginDerivativesMatchFiniteDifferences() {
-        let margins: [any TargetMargin] = [ArcFaceMargin(0.5), CombinedMargin(m1: 1.2, m2: 0.3, m3: 0.2), CosFaceMargin(), NoMargin()]
+        let margins: [any TargetMargin] = [ArcFaceMargin(0.5), ArcFaceMargin(0.5, fallback: .easyMargin), ArcFaceMargin(0.5, fallback: .none),
+                                           CombinedMargin(m1: 1.2, m2: 0.3, m3: 0.2), CosFaceMargin(), NoMargin()]
         for margin in margins {
             for c: Float in [-0.95, -0.3, 0.2, 0.7] {
                 let h: Float = 1e-3

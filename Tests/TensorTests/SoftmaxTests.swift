@@ -15,6 +15,8 @@ import Tensor
         expectGradients(x) { $0[0].softmax(alongAxis: 1) }
         expectGradients(x) { $0[0].logSoftmax(alongAxis: 1) }
         expectGradients(x) { $0[0].l2Normalized(axis: 1) }
+        // Norms below eps (x / eps, a linear map) on an inner axis.
+        expectGradients([random([2, 3, 2], seed: 43, low: -0.1, high: 0.1)]) { $0[0].l2Normalized(axis: 1, eps: 0.5) }
     }
 
     @Test func values() {
