@@ -169,6 +169,48 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
     }
 }
 
+/// Groups changed after construction (PyTorch's `add_param_group`, a reordering): each
+/// parameter's state follows it, new parameters start without; they crashed or read another
+/// parameter's moments before.
+@Suite struct ChangedGroupsTests {
+    func gradients(_ parameters: [Parameter]) -> Gradients {
+        parameters.map { ($0.value * Tensor(Array(repeating: 1, count: $0.value.count))).sum() }.reduce(Tensor(0), +).backward()
+    }
+
+    @Test(arguments: ["adam", "sgd"])
+    func stateFollowsItsParameter(_ kind: String) {
+        let a = Parameter(Tensor([1, 2])), b = Parameter(Tensor([3, 4, 5]))
+        let optimizer: any Optimizer = kind == "adam" ? Adam(parameters: [a, b]) : SGD(parameters: [a, b], learningRate: 0.1, momentum: 0.9)
+        optimizer.step(gradients([a, b]))
+        let before = optimizer.stateDict()
+        optimizer.groups[0].parameters.swapAt(0, 1)
+        let after = optimizer.stateDict()
+        let slots = before.keys.filter { $0.hasPrefix("0.0.") }.map { String($0.dropFirst(4)) }
+        #expect(!slots.isEmpty)
+        for slot in slots {
+            #expect(after["0.0.\(slot)"]?.scalars == before["0.1.\(slot)"]?.scalars && after["0.1.\(slot)"]?.scalars == before["0.0.\(slot)"]?.scalars, "\(slot)")
+        }
+        let c = Parameter(Tensor([6]))
+        optimizer.groups.append(ParameterGroup(name: "new", parameters: [c], learningRate: 0.01))
+        #expect(!optimizer.stateDict().keys.contains { $0.hasPrefix("1.0.") })
+        optimizer.step(gradients([a, b, c]))
+        #expect(slots.allSatisfy { optimizer.stateDict()["1.0.\($0)"]?.shape == [1] })
+    }
+
+    /// Adam's saved step counts and moments must agree: a count without its moments would
+    /// restart them at zero under the old bias correction.
+    @Test func adamStateWithStepsButNoMomentsIsRefused() {
+        let p = Parameter(Tensor([1, 2]))
+        let adam = Adam(parameters: [p])
+        adam.step(gradients([p]))
+        var state = adam.stateDict()
+        state["0.0.exp_avg"] = nil
+        #expect(throws: OptimizerStateError.self) { try Adam(parameters: [p]).load(stateDict: state) }
+        state["0.0.exp_avg_sq"] = nil
+        #expect(throws: OptimizerStateError.self) { try Adam(parameters: [p]).load(stateDict: state) }
+    }
+}
+
 @Suite struct ScheduleTests {
     @Test func stepAndMultiStepBreakPoints() {
         let s = StepSchedule(stepSize: 10, gamma: 0.5)
@@ -192,6 +234,8 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
             #expect(abs(rate - expected) <= 1e-5 * expected, "\(rate) vs \(expected)")
         }
         #expect(annealing.multiplier(atStep: 0) == 1)
+        // A one-step run (totalSteps: steps − 1 = 0) is at the end of its progress, as the loop's p = 1.
+        #expect(AnnealingSchedule(totalSteps: 0).multiplier(atStep: 0) == annealing.multiplier(atStep: 10))
         let w = WarmupSchedule(warmupSteps: 4, start: 0, then: StepSchedule(stepSize: 2, gamma: 0.5))
         #expect(w.multiplier(atStep: 0) == 0 && w.multiplier(atStep: 2) == 0.5)
         #expect(w.multiplier(atStep: 4) == 1 && w.multiplier(atStep: 6) == 0.5)
