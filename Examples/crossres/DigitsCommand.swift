@@ -54,6 +54,7 @@ enum DigitsCommand {
         }
         print(String(format: "loaded digits from %@ in %.1f s: MNIST %d train / %d test, USPS %d train / %d test", dataFolder,
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
+        do { try experiment.check(data) } catch let error as TrainingError { throw CommandLineError("\(error)") }
 
         let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
         var runner = experiment

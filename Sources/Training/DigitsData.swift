@@ -25,6 +25,11 @@ public struct DigitSet {
                 normalization: Normalization) throws {
         let box = box ?? side
         precondition(side >= 16 && box >= 1 && box <= side, "DigitSet \(name): side \(side) must be ≥ 16 (LeNet) and box \(box) in 1...side")
+        // Every sample becomes side × side floats: a header claiming millions of tiny images
+        // (which gzip packs into a few KB) must not take the memory of millions of digits.
+        guard dataset.count <= Self.maximumSamples else {
+            throw DigitsDataError(.unreadable, "\(name) claims \(dataset.count) samples; digit sets hold at most \(Self.maximumSamples) (MNIST has 70,000)")
+        }
         let samples = try (0..<dataset.count).map { try dataset.sample(at: $0) }
         guard !samples.isEmpty else { throw DigitsDataError(.empty, "\(name) has no samples") }
         let images = samples.map { sample -> Image in
@@ -34,6 +39,9 @@ public struct DigitSet {
         }
         self.init(name: name, images: Image.batchTensor(images, normalization), labels: samples.map(\.label))
     }
+
+    /// The most samples a digit set accepts (2²⁰; at 28 × 28, 3.3 GB of floats).
+    public static let maximumSamples = 1 << 20
 
     /// `image` centred on a black `side × side` grey frame (offsets rounded down).
     static func framed(_ image: Image, side: Int) -> Image {

@@ -131,6 +131,8 @@ public struct DigitsExperiment {
             try require(dannWeight >= 0 && dannWeight.isFinite && dannGamma >= 0 && dannGamma.isFinite, "dannWeight and dannGamma must be finite and non-negative")
             try require(!directions.isEmpty && !methods.isEmpty && !seeds.isEmpty, "directions, methods and seeds must not be empty")
             try require(Set(seeds).count == seeds.count, "seeds must be distinct, got \(seeds)")
+            try require(Set(directions).count == directions.count && Set(methods).count == methods.count,
+                        "directions and methods must be distinct, got \(directions.map(\.rawValue)) and \(methods.map(\.rawValue))")
             try require(curveEvery >= 0, "curveEvery must not be negative, got \(curveEvery)")
         }
     }
@@ -210,8 +212,20 @@ public struct DigitsExperiment {
         try DigitsData.load(folder: folder, side: 28, uspsBox: configuration.uspsBox, interpolation: configuration.uspsInterpolation)
     }
 
+    /// Throws unless a batch fits the training digits a run draws from `data` (the sample counts
+    /// asked for, or all of a smaller set): checked before a run folder is created.
+    public func check(_ data: DigitsData) throws {
+        let c = configuration
+        let available = min(min(c.mnistTrainingSamples, data.mnistTrain.count), min(c.uspsTrainingSamples, data.uspsTrain.count))
+        guard c.batchSize <= available else {
+            throw TrainingError.invalidConfiguration(
+                "batchSize \(c.batchSize) is larger than the \(available) training digits of the smaller set (MNIST \(data.mnistTrain.count), USPS \(data.uspsTrain.count) loaded)")
+        }
+    }
+
     /// Runs every direction, seed and method on `data`.
     public func run(data: DigitsData) throws -> Result {
+        try check(data)
         let started = Date()
         var runs: [Run] = []
         for direction in configuration.directions {

@@ -61,4 +61,34 @@ import CrossRes
         #expect(inside.count == 400 && inside.allSatisfy { abs(pixels[$0] - 1) < 1e-5 }, "the 20×20 box in the middle is the digit")
         #expect(Set(0..<784).subtracting(inside).allSatisfy { pixels[$0] == -1 }, "the 4-pixel border is black (0 → −1)")
     }
+
+    /// A batch larger than the digits a run would draw (a set smaller than the count asked for)
+    /// is refused before anything is written; it trapped in the batch sampler after the run
+    /// folder had been created.
+    @Test func aBatchLargerThanTheLoadedDigitsIsRefused() throws {
+        var configuration = DigitsExperiment.Configuration.quick
+        configuration.batchSize = 25
+        let experiment = try DigitsExperiment(configuration: configuration)
+        let data = DigitsData(mnistTrain: syntheticDigits("mnist", count: 30), mnistTest: syntheticDigits("mnist test", count: 10),
+                              uspsTrain: syntheticDigits("usps", count: 20), uspsTest: syntheticDigits("usps test", count: 10))
+        let error = try #require(throws: TrainingError.self) { try experiment.check(data) }
+        #expect("\(error)".contains("batchSize 25 is larger than the 20 training digits"), "\(error)")
+        configuration.batchSize = 20
+        try DigitsExperiment(configuration: configuration).check(data)
+        configuration.methods = [.adda, .adda]
+        #expect(throws: TrainingError.self) { try DigitsExperiment(configuration: configuration) }
+    }
+
+    /// A file claiming millions of tiny images is refused before they are brought to 28 × 28.
+    @Test func aSetOfMoreSamplesThanAnyDigitSetIsRefused() {
+        struct Claimed: FaceDataset {
+            var count: Int { DigitSet.maximumSamples + 1 }
+            var identityCount: Int { 10 }
+            func label(at index: Int) -> Int { 0 }
+            func sample(at index: Int) throws -> Sample { Sample(image: Image(width: 1, height: 1, channels: 1, value: 0), label: 0) }
+        }
+        #expect(throws: DigitsDataError.self) {
+            try DigitSet(name: "mnist", dataset: Claimed(), side: 28, interpolation: .bilinear, normalization: DigitsData.normalization)
+        }
+    }
 }
