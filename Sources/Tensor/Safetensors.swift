@@ -161,6 +161,8 @@ public struct Safetensors {
     /// then renamed over `url`.
     public func write(to url: URL) throws {
         let fail = { (problem: String) in SafetensorsError(file: url.path, problem: problem) }
+        // The format's header reserves this key for the metadata map: no reader could load the file.
+        guard tensors["__metadata__"] == nil else { throw fail("a tensor cannot be named '__metadata__' (the header's metadata key)") }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.globallyUniqueString).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {

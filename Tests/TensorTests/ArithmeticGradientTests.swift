@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensor
 
@@ -61,6 +62,12 @@ import Tensor
     @Test func select() {
         let mask = Tensor([[1, 0, 1], [0, 0, 1]])
         expectGradients([random([2, 3], seed: 19), random([3], seed: 20)]) { Tensor.select(mask, $0[0], $0[1]) }
+        // The side not chosen does not leak: the masked log of a zero is 0, with a 0 gradient there.
+        let x = Tensor([0, 2, 0.5]).trackingGradients()
+        let safe = Tensor.select(x.greaterMask(Tensor([0.6])), x.log(), Tensor.zeros([3]))
+        #expect(safe.scalars == [0, Foundation.log(Float(2)), 0])
+        // (At the zero itself log's backward divides a zero gradient by 0, as in PyTorch.)
+        #expect(safe.sum().backward()[x]?.scalars[1...] == [0.5, 0])
     }
 
     @Test func repeatedUseWithBroadcasting() {

@@ -10,6 +10,8 @@ import Tensor
         case concatenateShapes, stackShapes, axisOutOfRange, repeatedAxis, nonScalarBackward, seedShape
         case customBackwardCount, preluSlope, scalarsCount, indexOutOfRange, gatherRowsShape, itemOfVector
         case narrowOutOfBounds, broadcastTo, badPermutation, eigenNonSquare, solveRightHandSide, releasedGraph
+        // Empty inputs that gave garbage or wrote out of bounds (session 15).
+        case emptyPoolPlanes, zeroSizeKernel, emptyBatchStatistics, emptyGlobalAveragePool
 
         /// The message the failure must print.
         var message: String {
@@ -37,6 +39,10 @@ import Tensor
             case .eigenNonSquare: "symmetricEigen: needs a square matrix, got shape [2, 3]"
             case .solveRightHandSide: "solve: right-hand side of shape [3] does not match the matrix [2, 2] (need [2] or [2, k])"
             case .releasedGraph: "backward: the graph through 'exp' was already differentiated with retaining: .leaves"
+            case .emptyPoolPlanes: "maxPool2d: input planes must not be empty, got [1, 1, 0, 4]"
+            case .zeroSizeKernel: "conv2d: weight must be [O, C/groups, kH, kW] with kH, kW ≥ 1, got [1, 1, 0, 0]"
+            case .emptyBatchStatistics: "batchNorm: batch statistics need values in every channel, got input [0, 3, 2, 2]"
+            case .emptyGlobalAveragePool: "globalAveragePool2d: input must be [N, C, H, W] with non-empty planes, got [2, 3, 0, 5]"
             }
         }
 
@@ -68,6 +74,10 @@ import Tensor
             case .badPermutation: _ = m23.permuted([0, 0])
             case .eigenNonSquare: _ = try? Linalg.symmetricEigen(m23)
             case .solveRightHandSide: _ = try? Linalg.solve(Tensor.ones([2, 2]), Tensor.ones([3]))
+            case .emptyPoolPlanes: _ = Tensor.zeros([1, 1, 0, 4]).maxPool2d(kernelSize: 2, padding: 1)
+            case .zeroSizeKernel: _ = Tensor.conv2d(Tensor.zeros([1, 1, 5, 5]), weight: Tensor.zeros([1, 1, 0, 0]))
+            case .emptyBatchStatistics: _ = Tensor.batchNorm(Tensor.zeros([0, 3, 2, 2]), weight: nil, bias: nil)
+            case .emptyGlobalAveragePool: _ = Tensor.zeros([2, 3, 0, 5]).globalAveragePool2d()
             case .releasedGraph:
                 let h = Tensor([1, 2]).trackingGradients().exp()
                 _ = h.sum().backward(retaining: .leaves)

@@ -65,6 +65,18 @@ import TestSupport
         #expect(throws: SafetensorsError.self) { try Safetensors.metadata(contentsOf: directory) }
     }
 
+    /// A tensor named like the header's metadata key would make a file no reader loads: refused,
+    /// nothing written.
+    @Test func aTensorNamedMetadataIsRefused() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("bad.safetensors")
+        #expect { try Safetensors(tensors: ["__metadata__": Tensor([1])]).write(to: url) } throws: { error in
+            "\(error)".contains("a tensor cannot be named '__metadata__'")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test func layout() throws {
         let data = Self.sample().encoded()
         #expect(try Safetensors(data: data).tensors.count == 5)

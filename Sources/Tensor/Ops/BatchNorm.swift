@@ -9,7 +9,7 @@ extension Tensor {
     /// `weight` (γ) and `bias` (β) are `[C]`, or `nil` for an affine-free normalisation.
     public static func batchNorm(_ input: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float = 1e-5)
         -> (output: Tensor, mean: Tensor, variance: Tensor) {
-        let l = checkedLayout(input.shape, weight, bias)
+        let l = checkedTrainingLayout(input.shape, weight, bias)
         let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
         let invstd = TensorStorage(count: l.channels)
         let value = Tensor(shape: input.shape) { out in
@@ -73,7 +73,7 @@ extension Tensor {
     /// `batchNorm(…).output.prelu(slope:)`.
     public static func batchNormPReLU(_ input: Tensor, weight: Tensor?, bias: Tensor?, slope: Tensor, epsilon: Float = 1e-5)
         -> (output: Tensor, mean: Tensor, variance: Tensor) {
-        let l = checkedLayout(input.shape, weight, bias)
+        let l = checkedTrainingLayout(input.shape, weight, bias)
         let perChannel = checkedSlope(slope, l)
         let mean = TensorStorage(count: l.channels), variance = TensorStorage(count: l.channels)
         let invstd = TensorStorage(count: l.channels)
@@ -180,6 +180,13 @@ extension Tensor {
         if let weight { precondition(weight.shape == [c], "batchNorm: weight shape \(weight.shape) must be [\(c)] for input \(shape)") }
         if let bias { precondition(bias.shape == [c], "batchNorm: bias shape \(bias.shape) must be [\(c)] for input \(shape)") }
         return CheckedLayout(layout: BatchNormKernel.Layout(shape), shape: shape)
+    }
+
+    /// ``checkedLayout(_:_:_:)`` for batch statistics, which need a value in every channel.
+    static func checkedTrainingLayout(_ shape: [Int], _ weight: Tensor?, _ bias: Tensor?) -> CheckedLayout {
+        let l = checkedLayout(shape, weight, bias)
+        precondition(l.channels == 0 || Shape.count(shape) >= l.channels, "batchNorm: batch statistics need values in every channel, got input \(shape)")
+        return l
     }
 
     static func checkStatistics(_ mean: Tensor, _ variance: Tensor, _ l: CheckedLayout) {

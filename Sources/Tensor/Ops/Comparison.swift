@@ -12,8 +12,22 @@ extension Tensor {
     public func equalMask(_ other: Tensor) -> Tensor { Elementwise.zip(self, other, "equalMask", Elementwise.Equal()) }
 
     /// `a` where `mask ≠ 0`, else `b` (all three broadcast); gradients flow to the chosen side.
+    /// The side not chosen is never read into the result, so a NaN or ±∞ there (the masked
+    /// `log` of a zero) does not leak into it.
     public static func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        let m = Elementwise.map(mask.detached(), Elementwise.NonZero())
-        return m * a + (1 - m) * b
+        let shape = Shape.broadcast(Shape.broadcast(mask.shape, a.shape, "select"), b.shape, "select")
+        let chosen = Elementwise.map(mask.detached(), Elementwise.NonZero()).broadcast(to: shape)
+        let x = a.broadcast(to: shape), y = b.broadcast(to: shape)
+        let value = Tensor(shape: shape) { out in
+            let m = chosen.storage.base, p = x.storage.base, q = y.storage.base, dst = out.baseAddress!
+            parallelFor(out.count, grain: Elementwise.grain) { range in
+                for i in range { dst[i] = m[i] != 0 ? p[i] : q[i] }
+            }
+        }
+        guard Tensor.needsGradient(x, y) else { return value }
+        let needX = x.node != nil, needY = y.node != nil
+        return Tensor.recordOperation("select", value: value, inputs: [x, y]) { dy in
+            [needX ? select(chosen, dy, .zeros(shape)) : nil, needY ? select(chosen, .zeros(shape), dy) : nil]
+        }
     }
 }

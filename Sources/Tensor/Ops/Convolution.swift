@@ -90,7 +90,7 @@ struct ConvGeometry {
 
     init(input: [Int], weight: [Int], bias: [Int]?, stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int) {
         precondition(input.count == 4, "conv2d: input must be [N, C, H, W], got \(input)")
-        precondition(weight.count == 4, "conv2d: weight must be [O, C/groups, kH, kW], got \(weight)")
+        precondition(weight.count == 4 && weight[2] >= 1 && weight[3] >= 1, "conv2d: weight must be [O, C/groups, kH, kW] with kH, kW ≥ 1, got \(weight)")
         precondition(groups >= 1 && input[1] % groups == 0 && weight[0] % groups == 0,
                      "conv2d: groups \(groups) must divide input channels \(input[1]) and output channels \(weight[0])")
         precondition(weight[1] * groups == input[1],

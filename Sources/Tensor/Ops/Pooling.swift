@@ -35,7 +35,7 @@ extension Tensor {
 
     /// Mean over the spatial axes: `[N, C, H, W]` → `[N, C]`.
     public func globalAveragePool2d() -> Tensor {
-        precondition(rank == 4, "globalAveragePool2d: input must be [N, C, H, W], got \(shape)")
+        precondition(rank == 4 && shape[2] >= 1 && shape[3] >= 1, "globalAveragePool2d: input must be [N, C, H, W] with non-empty planes, got \(shape)")
         let planes = shape[0] &* shape[1], area = shape[2] &* shape[3]
         let value = Tensor(shape: [shape[0], shape[1]]) { out in
             let src = storage.base, dst = out.baseAddress!
@@ -62,6 +62,7 @@ extension Tensor {
         precondition(p.height >= 0 && p.width >= 0 && 2 * p.height <= k.height && 2 * p.width <= k.width,
                      "\(function): padding \(p) must be ≥ 0 and at most half the kernel size \(k)")
         let h = shape[2], w = shape[3]
+        precondition(h >= 1 && w >= 1, "\(function): input planes must not be empty, got \(shape)")
         precondition(h + 2 * p.height >= k.height && w + 2 * p.width >= k.width,
                      "\(function): kernel \(k) is larger than the padded input \(shape) (padding \(p))")
         return PoolKernel.Geometry(planes: shape[0] * shape[1], height: h, width: w, kernelHeight: k.height, kernelWidth: k.width,
