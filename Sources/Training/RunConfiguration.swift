@@ -155,6 +155,7 @@ public enum ConfigurationLayers {
     public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil,
                                           layers: [ConfigurationLayer]) throws -> C {
         var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
+        let defaultValues = merged
         let known = knownKeys ?? merged.keys.sorted()
         var origin: [String: String] = [:]
         for layer in layers {
@@ -174,6 +175,16 @@ public enum ConfigurationLayers {
         do {
             return try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let error as DecodingError {
+            // Foundation reports some values (a negative number for an unsigned setting) without
+            // their key: find it by putting each set value back to its default.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let key = origin.keys.sorted().first(where: { key in
+                   var trial = merged
+                   trial[key] = defaultValues[key]
+                   return (try? JSONSerialization.data(withJSONObject: trial)).flatMap { try? JSONDecoder().decode(C.self, from: $0) } != nil
+               }) {
+                throw TrainingError.invalidConfiguration("\(origin[key]!): '\(key)' has a value its setting cannot hold: \(merged[key].map { "\($0)" } ?? "null")")
+            }
             throw TrainingError.invalidConfiguration(describe(error, origin: origin))
         }
     }

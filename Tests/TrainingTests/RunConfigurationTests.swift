@@ -59,6 +59,12 @@ import CrossRes
                                                layers: [layer(["learningRate": 1e300], "study.json")])
         }
         #expect(study.contains("study.json: 'learningRate' needs a number of magnitude"), "\(study)")
+        // A negative seed, which Foundation reports without its key, is named.
+        let seeds = [message { _ = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: .init(),
+                                                                  layers: [layer(["seeds": [-1]], "study.json")]) },
+                     message { _ = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: .init(),
+                                                                  layers: [layer(["seeds": [-1]], "study.json")]) }]
+        for text in seeds { #expect(text.contains("study.json: 'seeds'"), "\(text)") }
         var digits = DigitsExperiment.Configuration()
         digits.criticHidden = [65536, 65536]
         #expect(message { _ = try DigitsExperiment(configuration: digits) }.contains("make a critic of 4327866368 weights, above the limit"))
