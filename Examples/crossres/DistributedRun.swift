@@ -24,10 +24,6 @@ enum DistributedRun {
             let run = try RunFolderOptions.trainingRun(type, invocation)
             try group.ensureSameConfiguration(String(decoding: try run.configuration.jsonData(), as: UTF8.self) + "\n" + run.output)
             let global = batch(run.configuration)
-            // Each process normalises its own rows: BatchNorm needs two values per channel.
-            guard group.size == 1 || global / group.size >= 2 else {
-                throw CommandLineError("--batch \(global) over \(group.size) processes gives \(global / group.size) per process; each needs at least 2 (BatchNorm), so use --batch \(2 * group.size) or more")
-            }
             if group.isRoot {
                 print("data-parallel over \(group.size) process(es): global batch \(global), \(global / max(group.size, 1)) per process")
             }

@@ -57,9 +57,7 @@ public struct ShardedBatches: BatchProvider {
 
     /// The shard of step `step` of a loader, decoding only its samples.
     private func shard(of loader: BatchLoader, step: Int) throws -> TrainingBatch {
-        guard loader.batchesPerEpoch > 0 else {
-            throw TrainingError.invalidConfiguration("\(loader.dataset.count) samples make no batch of \(loader.options.batchSize)")
-        }
+        try LoaderBatches.checkHasBatches(loader)
         let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
         let size = loader.options.batchSize
         let order = loader.order(epoch: epoch)

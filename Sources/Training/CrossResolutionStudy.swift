@@ -131,9 +131,11 @@ public struct CrossResolutionStudy {
                 var generator = RandomGenerator(seed: 0)
                 transfer = try TransferSpec.parse(family.transfer, configuration: TransferLossConfiguration(
                     studentEmbeddingDimension: embeddingSize, classes: 2, featureMap: featureMap, generator: generator.split()))
+                try DistillationTraining.checkTransferInputs(transfer, batch: batchSize)
+            } catch TrainingError.invalidConfiguration(let message) {
+                throw problem(message)
             } catch { throw problem("\(error)") }
             for term in transfer.terms {
-                if term.loss is KnowledgeDistillation { throw problem("kd distils class logits, and the study's networks give embeddings only") }
                 if let nst = term.loss as? NeuronSelectivityTransfer {
                     guard nst.teacherMap == featureMap else {
                         throw problem("nst reads the teacher's map '\(nst.teacherMap)', but the study caches only featureMap '\(featureMap)' (set featureMap, or drop :map=)")
@@ -141,9 +143,6 @@ public struct CrossResolutionStudy {
                     guard SmallFaceNet.mapNames.contains(nst.studentMap) else {
                         throw problem("nst reads the student's map '\(nst.studentMap)', which SmallFaceNet does not have (\(SmallFaceNet.mapNames.joined(separator: ", ")))")
                     }
-                }
-                if let darkRank = term.loss as? DarkRank, batchSize < darkRank.minimumBatch {
-                    throw problem("\(term.name) needs batches of at least \(darkRank.minimumBatch), and batchSize is \(batchSize)")
                 }
             }
         }

@@ -146,7 +146,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
 extension DistillationConfiguration {
     /// For a transfer without a critic: the critic's settings, which would have no effect, are
     /// an error naming them — `gate` when set, the others when changed from their defaults
-    /// (a stored or repeated default is no request).
+    /// (a stored or repeated default is no request). Checked when a run starts, not on resume.
     func checkCriticSettingsUnused() throws {
         let defaults = DistillationConfiguration()
         let set = [("gate", gate != nil), ("critic-lr", criticLr != defaults.criticLr),
@@ -219,7 +219,7 @@ public struct DistillationTraining {
     static func checkTransferInputs(_ transfer: WeightedTransferLoss?, batch: Int) throws {
         for term in transfer?.terms ?? [] {
             if term.loss is KnowledgeDistillation {
-                throw TrainingError.invalidConfiguration("kd distils class logits, and this command's teacher and student give embeddings only (the teacher's run keeps no classifier); use an embedding transfer (l2, nst, darkrank-soft, …) or kd from the library with Features.logits")
+                throw TrainingError.invalidConfiguration("kd distils class logits, and these networks give embeddings only (a teacher's run keeps no classifier); use an embedding transfer (l2, nst, darkrank-soft, …) or kd from the library with Features.logits")
             }
             if let darkRank = term.loss as? DarkRank, batch < darkRank.minimumBatch {
                 throw TrainingError.invalidConfiguration("\(term.name) ranks the other samples of a batch (\(darkRank.mode)), so it needs batches of at least \(darkRank.minimumBatch) per process, got \(batch)")
@@ -231,7 +231,11 @@ public struct DistillationTraining {
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
         let isRoot = parallelism?.isRoot ?? true
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        try t.checkBatchSplits(over: parallelism?.processCount ?? 1)
+        if !resume {
+            try t.checkSettingsHaveEffect()
+            if isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
@@ -259,7 +263,7 @@ public struct DistillationTraining {
             generator: generator.split()))
         try Self.checkTransferInputs(transfer, batch: t.batch / (parallelism?.processCount ?? 1))
         let critic = transfer.flatMap { $0.criticParameters.isEmpty ? nil : $0.criticParameters }
-        if critic == nil { try c.checkCriticSettingsUnused() }
+        if critic == nil && !resume { try c.checkCriticSettingsUnused() }  // (a resume keeps what its folder stored)
         let teacherMaps = try Self.checkFeatureMaps(transfer, teacher: teacher, student: student,
                                                     teacherInput: hr, studentInput: architecture.inputSize)
         let optimizer = try distributed(t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer)))

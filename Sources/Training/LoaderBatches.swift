@@ -15,11 +15,16 @@ public final class LoaderBatches: BatchProvider {
 
     public var batchesPerEpoch: Int { loader.batchesPerEpoch }
 
-    /// Step `step`'s batch; a data set too small for one batch is an error (at the first step).
-    public func batch(atStep step: Int) throws -> TrainingBatch {
-        guard batchesPerEpoch > 0 else {
+    /// Throws unless `loader`'s data set fills at least one batch.
+    public static func checkHasBatches(_ loader: BatchLoader) throws {
+        guard loader.batchesPerEpoch > 0 else {
             throw TrainingError.invalidConfiguration("\(loader.dataset.count) samples make no batch of \(loader.options.batchSize)")
         }
+    }
+
+    /// Step `step`'s batch; a data set too small for one batch is an error (at the first step).
+    public func batch(atStep step: Int) throws -> TrainingBatch {
+        try Self.checkHasBatches(loader)
         let epoch = step / batchesPerEpoch, index = step % batchesPerEpoch
         let batch: Batch
         if let current, current.epoch == epoch, current.next == index, let next = try current.batches.next() {

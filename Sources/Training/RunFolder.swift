@@ -30,11 +30,12 @@ public struct RunFolder {
             try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
                 .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
         } catch {
+            var kept = ""
             if let aside, manager.fileExists(atPath: aside) {
                 if created { try? manager.removeItem(atPath: path) }
-                try? manager.moveItem(atPath: aside, toPath: path)
+                if (try? manager.moveItem(atPath: aside, toPath: path)) == nil { kept = "; the earlier folder is kept at \(aside)" }
             }
-            throw TrainingError.invalidConfiguration("cannot \(replacing ? "replace" : "create") output folder \(path): \(fileErrorReason(error))")
+            throw TrainingError.invalidConfiguration("cannot \(replacing ? "replace" : "create") output folder \(path): \(fileErrorReason(error))\(kept)")
         }
         if let aside {
             do { try manager.removeItem(atPath: aside) } catch {

@@ -76,6 +76,25 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("sync-batchnorm", .boolean, "BOOL", "with --distributed: BatchNorm with the global batch's statistics, synchronised over the processes"),
     ]
 
+    /// Throws unless the batch gives each of `processes` data-parallel processes at least two
+    /// rows: each normalises its own rows (BatchNorm needs two values per channel) unless
+    /// ``syncBatchnorm`` makes the statistics the global batch's.
+    public func checkBatchSplits(over processes: Int) throws {
+        guard processes <= 1 || syncBatchnorm || batch / processes >= 2 else {
+            throw TrainingError.invalidConfiguration(
+                "'batch' \(batch) over \(processes) processes gives \(batch / processes) per process, and each normalises its own rows, which needs at least 2 (BatchNorm): use a batch of \(2 * processes) or more, or sync-batchnorm")
+        }
+    }
+
+    /// Throws for a setting changed from its default that would have no effect (a momentum
+    /// without SGD). Checked when a run starts, not when one resumes: folders written before
+    /// this check may hold such settings, and a resume cannot change them.
+    public func checkSettingsHaveEffect() throws {
+        guard optimizer == "sgd" || momentum == Self().momentum else {
+            throw TrainingError.invalidConfiguration("'momentum' is SGD's, and the optimizer is \(optimizer) (set 'optimizer' to sgd, or drop it)")
+        }
+    }
+
     public func validate() throws {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw TrainingError.invalidConfiguration(message()) }
@@ -88,9 +107,6 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         try require(lr > 0 && lr.isFinite, "'lr' must be a positive number, got \(lr)")
         try require(["adam", "sgd"].contains(optimizer), "'optimizer' must be adam or sgd, got '\(optimizer)'")
         try require(momentum >= 0 && momentum < 1, "'momentum' must be in [0, 1), got \(momentum)")
-        // A momentum changed from its default is a request only SGD can honour.
-        try require(optimizer == "sgd" || momentum == Self().momentum,
-                    "'momentum' is SGD's, and the optimizer is \(optimizer) (set 'optimizer' to sgd, or drop it)")
         try require(weightDecay >= 0 && weightDecay.isFinite, "'weight-decay' must be non-negative, got \(weightDecay)")
         try require(["cosine", "constant"].contains(schedule), "'schedule' must be cosine or constant, got '\(schedule)'")
         try require(["arcface", "cosface"].contains(head), "'head' must be arcface or cosface, got '\(head)'")

@@ -119,7 +119,7 @@ struct TrainingCommandTests {
                                      processes: 2, in: folder, timeout: 120, program: MPIJob.crossres)
         #expect(!outcome.timedOut, "hung: \(outcome.output)")
         #expect(outcome.status != 0)
-        #expect(outcome.output.contains("--batch 2 over 2 processes gives 1 per process; each needs at least 2"), "\(outcome.output)")
+        #expect(outcome.output.contains("'batch' 2 over 2 processes gives 1 per process"), "\(outcome.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("one").path))
     }
 }

@@ -84,7 +84,7 @@ import CrossRes
             ("family 'kd': kd distils class logits", { $0.families = [.init(name: "kd", transfer: "kd")] }),
             ("the study caches only featureMap 'stage2'", { $0.families = [.init(name: "n", transfer: "nst:map=stage3")] }),
             ("featureMap must be one of SmallFaceNet's maps", { $0.featureMap = "stage4" }),
-            ("darkrank-soft needs batches of at least 5, and batchSize is 4", { $0.batchSize = 4 }),
+            ("darkrank-soft ranks the other samples of a batch (soft(listLength: 4)), so it needs batches of at least 5", { $0.batchSize = 4 }),
             ("headMargin must be in [0, 1.5)", { $0.head = "arcface"; $0.headMargin = 3.2 }),
             ("family 'typo': transfer spec", { $0.families = [.init(name: "typo", transfer: "l2=5,nts=50")] }),
         ]
@@ -127,15 +127,22 @@ import CrossRes
             (["data": "/no/such/folder"], "no such file or folder"),
             (["lr": 1e300], "'lr' needs a number of magnitude"),
             (["momentum": 1e-46], "'momentum' needs a number of magnitude"),
-            (["momentum": 0.5], "'momentum' is SGD's, and the optimizer is adam"),
         ]
         for (values, expected) in cases {
             let base: [String: Any] = values.keys.contains("data") || values.isEmpty ? [:] : ["data": "synthetic"]
             let text = message { _ = try TrainingConfiguration.layered([layer(base), layer(values)]) }
             #expect(text.contains(expected), "\(values): \(text)")
         }
-        #expect(try TrainingConfiguration.layered([layer(["data": "synthetic", "optimizer": "sgd", "momentum": 0.5])]).momentum == 0.5)
-        #expect(try TrainingConfiguration.layered([layer(["data": "synthetic", "momentum": 0.9])]).optimizer == "adam")  // the default repeated
+        // Settings without effect are refused when a run starts (not in stored settings, which a resume cannot change).
+        let adamMomentum = try TrainingConfiguration.layered([layer(["data": "synthetic", "momentum": 0.5])])
+        #expect(message { try adamMomentum.checkSettingsHaveEffect() }.contains("'momentum' is SGD's, and the optimizer is adam"))
+        try TrainingConfiguration.layered([layer(["data": "synthetic", "optimizer": "sgd", "momentum": 0.5])]).checkSettingsHaveEffect()
+        try TrainingConfiguration.layered([layer(["data": "synthetic", "momentum": 0.9])]).checkSettingsHaveEffect()  // the default repeated
+        // One row per process only with synchronised BatchNorm.
+        var split = try TrainingConfiguration.layered([layer(["data": "synthetic", "batch": 2])])
+        #expect(message { try split.checkBatchSplits(over: 2) }.contains("'batch' 2 over 2 processes gives 1 per process"))
+        split.syncBatchnorm = true
+        try split.checkBatchSplits(over: 2)
         let distill = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic"])]) }
         #expect(distill.contains("'teacher' is required"))
         let gate = message { _ = try DistillationConfiguration.layered([layer(["data": "synthetic", "teacher": "t", "gate": 1.5])]) }
@@ -233,5 +240,10 @@ import CrossRes
         #expect(missing.contains("no such folder"))
         let existing = message { _ = try TrainingRunFolder.create(folder, configuration: c, overwrite: false) }
         #expect(existing.contains("--force"))
+        // A folder whose stored settings hold one without effect (written before that was refused) still resumes.
+        var old = c
+        old.momentum = 0.5
+        _ = try TrainingRunFolder.create(scratch + "/old", configuration: old, overwrite: false)
+        #expect(try TrainingRunFolder.resumedConfiguration(scratch + "/old", as: TrainingConfiguration.self, layers: []).momentum == 0.5)
     }
 }
