@@ -132,7 +132,7 @@ public final class Adam: Optimizer {
             }
             let counts = saved.scalars.compactMap(wholeCount)
             guard counts.count == saved.count else {
-                throw OptimizerStateError(description: "optimizer state: '\(g).steps' holds \(saved.scalars.filter { wholeCount($0) == nil }.first!), not a step count")
+                throw OptimizerStateError(description: "optimizer state: '\(g).steps' holds \(saved.scalars.first { wholeCount($0) == nil }!), not a step count")
             }
             steps[g] = counts
         }

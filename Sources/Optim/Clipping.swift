@@ -5,8 +5,9 @@ import Tensor
 ///
 /// Every gradient in the store is scaled by the same factor (PyTorch scales only those of
 /// `parameters`). The squares are summed in double precision, so a norm PyTorch's float32 sum
-/// would overflow to ∞ (and clip every gradient to 0) is finite here. Returns the clipped store and the norm before clipping; a NaN norm makes every
-/// gradient NaN, as in PyTorch, so that a NaN anywhere cannot pass unclipped.
+/// would overflow to ∞ (and clip every gradient to 0) is finite here. Returns the clipped store
+/// and the norm before clipping; a NaN norm makes every gradient NaN, as in PyTorch, so that a
+/// NaN anywhere cannot pass unclipped.
 public func clipByGlobalNorm(_ gradients: Gradients, parameters: [Parameter], maxNorm: Float) -> (gradients: Gradients, norm: Float) {
     precondition(maxNorm > 0, "clipByGlobalNorm: maxNorm must be positive, got \(maxNorm)")
     var squares: Double = 0

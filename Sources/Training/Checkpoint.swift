@@ -41,8 +41,11 @@ public struct Checkpoint {
         }
         self.step = step
         self.tensors = tensors
-        self.metadata = metadata.merging(["crossres.step": String(step)]) { $1 }
+        self.metadata = metadata.merging([Self.stepKey: String(step)]) { $1 }
     }
+
+    /// Metadata key of the step.
+    static let stepKey = "crossres.step"
 
     /// Reads a checkpoint file and verifies its checksum.
     public init(contentsOf path: String, verification: Verification = .required) throws {
@@ -60,8 +63,8 @@ public struct Checkpoint {
         } else if verification == .required {
             throw TrainingError.badCheckpoint(path: path, reason: "no '\(CheckpointChecksum.key)' in its metadata, so its integrity cannot be verified (a file from an older CrossRes, or a damaged header); load it with verification .ifPresent if you trust it")
         }
-        guard let text = file.metadata["crossres.step"], let step = Int(text), step >= 0 else {
-            throw TrainingError.badCheckpoint(path: path, reason: "no valid 'crossres.step' in its metadata (not a CrossRes checkpoint?)")
+        guard let text = file.metadata[Self.stepKey], let step = Int(text), step >= 0 else {
+            throw TrainingError.badCheckpoint(path: path, reason: "no valid '\(Self.stepKey)' in its metadata (not a CrossRes checkpoint?)")
         }
         self.step = step
         tensors = file.tensors

@@ -231,11 +231,8 @@ public struct DistillationTraining {
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration, t = c.training
         let isRoot = parallelism?.isRoot ?? true
-        try t.checkBatchSplits(over: parallelism?.processCount ?? 1)
-        if !resume {
-            try t.checkSettingsHaveEffect()
-            if isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
-        }
+        try t.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)

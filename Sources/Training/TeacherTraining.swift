@@ -48,11 +48,8 @@ public struct TeacherTraining {
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
-        try c.checkBatchSplits(over: parallelism?.processCount ?? 1)
-        if !resume {
-            try c.checkSettingsHaveEffect()
-            if isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
-        }
+        try c.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
+        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
         let (source, dataset) = try c.openTrainingData()
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)

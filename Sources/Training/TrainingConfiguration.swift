@@ -86,6 +86,13 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         }
     }
 
+    /// The checks a run makes before its set-up: the batch's split over `processes` always, the
+    /// settings' effect only when it starts (a resume keeps what its folder stored).
+    public func checkBeforeRunning(processes: Int, resume: Bool) throws {
+        try checkBatchSplits(over: processes)
+        if !resume { try checkSettingsHaveEffect() }
+    }
+
     /// Throws for a setting changed from its default that would have no effect (a momentum
     /// without SGD). Checked when a run starts, not when one resumes: folders written before
     /// this check may hold such settings, and a resume cannot change them.

@@ -91,7 +91,7 @@ public struct TrainingLoop {
         let state = StateWatch(task.checkpointedModules)
         var collapse = criticCollapse
         if startStep > 0, let checkpointPath, let stored = try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: checkpointPath)),
-           stored["crossres.step"] == String(startStep), let value = stored[CriticCollapseDetector.checkpointKey] {
+           stored[Checkpoint.stepKey] == String(startStep), let value = stored[CriticCollapseDetector.checkpointKey] {
             collapse?.restore(checkpointValue: value)  // resumed from this loop's checkpoint: go on counting
         }
         var warnings: [String] = []
