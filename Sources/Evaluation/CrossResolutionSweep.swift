@@ -190,7 +190,7 @@ public struct SweepEntry: Codable, Equatable, Sendable {
     /// Set for an identification sweep.
     public let identification: IdentificationResult?
 
-    /// The headline number: 10-fold accuracy, or rank-1 rate.
+    /// The headline number: k-fold accuracy, or rank-1 rate.
     public var headline: Double {
         verification?.kFold.meanAccuracy ?? identification!.rate(atRank: 1)
     }
@@ -227,5 +227,26 @@ public struct SweepReport: Codable, Equatable, Sendable {
     /// The cell of `mode` at `resolution`.
     public func entry(_ mode: SweepMode, _ resolution: ProbeResolution) -> SweepEntry? {
         entries.first { $0.mode == mode && $0.resolution == resolution }
+    }
+}
+
+extension SweepReport {
+    /// Decodes a report, refusing a task other than the two a sweep writes and entries that do
+    /// not hold that task's result (the Markdown and plots render one kind per report).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let task = try container.decode(String.self, forKey: .task)
+        let entries = try container.decode([SweepEntry].self, forKey: .entries)
+        guard task == "verification" || task == "identification" else {
+            throw DecodingError.dataCorruptedError(forKey: .task, in: container,
+                                                   debugDescription: "task \"\(task)\" is neither \"verification\" nor \"identification\"")
+        }
+        if let i = entries.firstIndex(where: { ($0.verification != nil) != (task == "verification") }) {
+            throw DecodingError.dataCorruptedError(forKey: .entries, in: container,
+                                                   debugDescription: "entry \(i) does not hold a \(task) result, as the report's task says")
+        }
+        self.init(settings: try container.decode(CrossResolutionSweep.self, forKey: .settings), task: task,
+                  modes: try container.decode([SweepMode].self, forKey: .modes),
+                  metadata: try container.decode([String: String].self, forKey: .metadata), entries: entries)
     }
 }

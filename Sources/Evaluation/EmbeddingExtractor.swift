@@ -22,9 +22,13 @@ public struct EmbeddingExtractor: Codable, Equatable, Sendable {
 
     /// L2-normalised embeddings `[N, D]` of every image of `source`.
     ///
-    /// Throws when the model's output is not `[B, D]` for a batch of `B` images, when two batches
+    /// Throws when ``batchSize`` is below 1, when the model's output is not `[B, D]` for a batch of `B` images, when two batches
     /// disagree on `D`, or when an embedding is not finite (a diverged model).
     public func embeddings(of source: ImageSource, model: EmbeddingModel) throws -> Tensor {
+        // `batchSize` is a `var` and decoded from reports: the initialiser's check is not enough.
+        guard batchSize >= 1 else {
+            throw EvaluationError(.invalidArgument, "EmbeddingExtractor: batchSize must be at least 1, got \(batchSize)")
+        }
         guard source.count > 0 else { throw EvaluationError(.emptyInput, "no images to embed") }
         var values: [Float] = []
         var dimension = -1

@@ -27,6 +27,24 @@ public struct IdentificationResult: Codable, Equatable, Sendable {
     }
 }
 
+extension IdentificationResult {
+    /// Decodes a result written by a report, refusing counts that disagree (the rates would be
+    /// computed from them).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        probeCount = try container.decode(Int.self, forKey: .probeCount)
+        galleryCount = try container.decode(Int.self, forKey: .galleryCount)
+        rankAccuracies = try container.decode([RankAccuracy].self, forKey: .rankAccuracies)
+        cmc = try container.decode([Double].self, forKey: .cmc)
+        probeRanks = try container.decode([Int].self, forKey: .probeRanks)
+        guard probeCount >= 1, galleryCount >= 1, probeRanks.count == probeCount, probeRanks.allSatisfy({ $0 >= 1 }) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .probeRanks, in: container,
+                debugDescription: "not an identification result: \(probeCount) probes, \(galleryCount) gallery entries, \(probeRanks.count) probe ranks (need at least one probe and entry, one rank ≥ 1 per probe)")
+        }
+    }
+}
+
 /// Closed-set identification (SCface, TinyFace style): every probe is compared with every
 /// gallery entry by cosine similarity and the gallery is sorted by decreasing similarity.
 ///

@@ -29,7 +29,7 @@ public enum MarkdownReport {
     /// detail table, and the settings that produced them.
     public static func sweep(_ report: SweepReport, title: String = "Cross-resolution evaluation") -> String {
         let isVerification = report.task == "verification"
-        let headline = isVerification ? "10-fold accuracy % (mean ± std)" : "rank-1 identification %"
+        let headline = isVerification ? "\(report.settings.verification.kFold.folds)-fold accuracy % (mean ± std)" : "rank-1 identification %"
         var lines = ["## \(title)", "", "Headline: \(headline).", "",
                      "| Probe size | " + report.modes.map(\.title).joined(separator: " | ") + " |",
                      "|---|" + String(repeating: "---|", count: report.modes.count)]

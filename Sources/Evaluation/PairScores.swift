@@ -31,6 +31,26 @@ public enum PairScores {
         }
     }
 
+    /// `d_i = ‖â_i − b̂_i‖²` with `x̂ = x / ‖x‖` (a zero row stays zero, as scikit-learn's
+    /// `normalize`): insightface's distances after the L2 normalisation its `test()` applies.
+    /// Equals ``squaredDistances(_:_:)`` up to rounding for unit-length rows; for others it keeps
+    /// the distances on the `[0, 4]` scale of the k-fold threshold grid.
+    public static func normalizedSquaredDistances(_ first: Tensor, _ second: Tensor) throws -> [Double] {
+        try rowwise(first, second) { a, b, d in
+            var na = 0.0, nb = 0.0
+            for j in 0..<d {
+                na += Double(a[j]) * Double(a[j]); nb += Double(b[j]) * Double(b[j])
+            }
+            let sa = na > 0 ? 1 / na.squareRoot() : 0, sb = nb > 0 ? 1 / nb.squareRoot() : 0
+            var sum = 0.0
+            for j in 0..<d {
+                let diff = Double(a[j]) * sa - Double(b[j]) * sb
+                sum += diff * diff
+            }
+            return sum
+        }
+    }
+
     private static func rowwise(_ first: Tensor, _ second: Tensor,
                                 _ score: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Double) throws -> [Double] {
         guard first.rank == 2, second.rank == 2 else {

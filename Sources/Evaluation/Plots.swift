@@ -37,10 +37,12 @@ public enum Plots {
             }
         }
         let isVerification = reports.first?.report.task != "identification"
+        let folds = Set(reports.map(\.report.settings.verification.kFold.folds))
+        let accuracy = folds.count == 1 ? "\(folds.first!)-fold accuracy (%)" : "k-fold accuracy (%)"
         return SVGPlot(title: title,
                        x: PlotAxis(label: "Probe size (pixels)", range: -0.5...(Double(max(resolutions.count, 1)) - 0.5),
                                    ticks: resolutions.enumerated().map { (Double($0), $1.description) }),
-                       y: PlotAxis(label: isVerification ? "10-fold accuracy (%)" : "Rank-1 identification (%)"),
+                       y: PlotAxis(label: isVerification ? accuracy : "Rank-1 identification (%)"),
                        series: series)
     }
 

@@ -93,6 +93,27 @@ public struct ROCCurve: Codable, Equatable, Sendable {
         self.impostorCount = impostorCount
     }
 
+    /// Decodes a curve written by a report, refusing one that no scores could have produced
+    /// (the getters below rely on it starting at (0, 0), ending at (1, 1) and never falling).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let points = try container.decode([ROCPoint].self, forKey: .points)
+        let genuine = try container.decode(Int.self, forKey: .genuineCount)
+        let impostors = try container.decode(Int.self, forKey: .impostorCount)
+        func corrupt(_ reason: String) -> DecodingError {
+            .dataCorruptedError(forKey: .points, in: container, debugDescription: "not a ROC curve: \(reason)")
+        }
+        guard genuine >= 1, impostors >= 1 else { throw corrupt("\(genuine) genuine and \(impostors) impostor pairs (at least one of each)") }
+        guard let first = points.first, let last = points.last, points.count >= 2 else { throw corrupt("\(points.count) points (at least 2)") }
+        guard first.falseAcceptRate == 0, first.trueAcceptRate == 0 else { throw corrupt("it starts at (\(first.falseAcceptRate), \(first.trueAcceptRate)), not (0, 0)") }
+        guard last.falseAcceptRate == 1, last.trueAcceptRate == 1 else { throw corrupt("it ends at (\(last.falseAcceptRate), \(last.trueAcceptRate)), not (1, 1)") }
+        for i in 1..<points.count where !(points[i - 1].falseAcceptRate <= points[i].falseAcceptRate
+                                          && points[i - 1].trueAcceptRate <= points[i].trueAcceptRate) {
+            throw corrupt("point \(i) falls below point \(i - 1) (rates must not decrease along the curve)")
+        }
+        self.init(points: points, genuineCount: genuine, impostorCount: impostors)
+    }
+
     /// The curve without interior points that lie on a straight segment between their
     /// neighbours — scikit-learn's `drop_intermediate=True` (same AUC, fewer points to plot or
     /// store). TAR@FAR should be read from the full curve.

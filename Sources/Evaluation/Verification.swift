@@ -32,7 +32,7 @@ public struct VerificationResult: Codable, Equatable, Sendable {
     public let pairCount: Int
     public let genuineCount: Int
     public let impostorCount: Int
-    /// insightface 10-fold accuracy on squared distances.
+    /// insightface k-fold accuracy on squared distances of the normalised embeddings.
     public let kFold: KFoldResult
     /// ROC of the cosine similarities, simplified (scikit-learn `drop_intermediate=True`).
     public let roc: ROCCurve
@@ -52,20 +52,29 @@ public struct VerificationResult: Codable, Equatable, Sendable {
 public enum Verification {
     /// The protocol on embeddings `[N, D]` of the two sides of `N` pairs.
     ///
-    /// The k-fold accuracy uses `‖a − b‖²` computed from the embeddings (as insightface), the
-    /// ROC, AUC, EER and TAR@FAR use the cosine similarity.
+    /// The k-fold accuracy uses `‖â − b̂‖²` of the L2-normalised embeddings (as insightface, which
+    /// normalises before its distances, so embeddings of any length are scored on the threshold
+    /// grid's `[0, 4]` scale); the ROC, AUC, EER and TAR@FAR use the cosine similarity.
     public static func evaluate(first: Tensor, second: Tensor, issame: [Bool],
                                 settings: VerificationSettings = VerificationSettings()) throws -> VerificationResult {
         let cosines = try PairScores.cosineSimilarities(first, second)
-        let distances = try PairScores.squaredDistances(first, second)
+        let distances = try PairScores.normalizedSquaredDistances(first, second)
         return try evaluate(similarities: cosines, distances: distances, issame: issame, settings: settings)
     }
 
     /// The protocol on precomputed cosine similarities, for scores from any other system; the
-    /// k-fold distances are `2 − 2·s`, exact for unit embeddings.
+    /// k-fold distances are `2 − 2·s`, exact for unit embeddings. Scores must be cosines, in
+    /// `[−1, 1]` (to rounding): others would fall outside the k-fold threshold grid's `[0, 4]`.
     public static func evaluate(similarities: [Double], issame: [Bool],
                                 settings: VerificationSettings = VerificationSettings()) throws -> VerificationResult {
-        try evaluate(similarities: similarities, distances: similarities.map { 2 - 2 * $0 }, issame: issame, settings: settings)
+        if let i = similarities.firstIndex(where: { !$0.isFinite }) {
+            throw EvaluationError(.nonFiniteValue, "verification: similarity \(i) is \(similarities[i])")
+        }
+        if let i = similarities.firstIndex(where: { abs($0) > 1 + 1e-6 }) {
+            throw EvaluationError(.invalidArgument,
+                                  "verification: similarity \(i) is \(similarities[i]); cosine similarities lie in [-1, 1] (the k-fold distances are 2 - 2·s)")
+        }
+        return try evaluate(similarities: similarities, distances: similarities.map { 2 - 2 * $0 }, issame: issame, settings: settings)
     }
 
     /// The protocol on images: the first side embedded by `galleryModel`, the second by

@@ -15,6 +15,7 @@ import Tensor
 public final class Adam: Optimizer {
     public var groups: [ParameterGroup] {
         didSet {
+            checkDistinct(groups, in: "Adam")
             state.follow(from: oldValue, to: groups)
             parameterSteps = relaid(parameterSteps, from: oldValue, to: groups, fresh: 0)
         }
@@ -34,6 +35,7 @@ public final class Adam: Optimizer {
                 decoupledWeightDecay: Bool = false, schedule: any LearningRateSchedule = ConstantSchedule()) {
         precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: betas must be in [0, 1), got (\(beta1), \(beta2))")
         precondition(epsilon > 0, "Adam: epsilon must be positive, got \(epsilon)")
+        checkDistinct(groups, in: "Adam")
         self.groups = groups
         self.beta1 = beta1
         self.beta2 = beta2

@@ -7,6 +7,7 @@ import Tensor
 /// group added as PyTorch's `add_param_group`, parameters reordered): each parameter's state
 /// follows it, and parameters new to the optimiser start without state. A parameter without a
 /// gradient in the store (frozen, or not used by the loss) is left unchanged, and so is its state.
+/// A parameter is in one group, once (a precondition; PyTorch raises for it too).
 /// The learning rate of a step is `group.learningRate × schedule(step)`.
 public protocol Optimizer: AnyObject {
     var groups: [ParameterGroup] { get set }
@@ -73,7 +74,7 @@ struct SlotStore {
     }
 
     func stateDict(groups: [ParameterGroup], stepCount: Int) -> [String: Tensor] {
-        var state: [String: Tensor] = ["step": Tensor(Float(stepCount))]
+        var state: [String: Tensor] = ["step": stepTensor(stepCount)]
         for (g, group) in groups.enumerated() {
             for (p, parameter) in group.parameters.enumerated() {
                 for (s, name) in slotNames.enumerated() {
@@ -87,7 +88,7 @@ struct SlotStore {
     }
 
     mutating func load(_ state: [String: Tensor], groups: [ParameterGroup]) throws -> Int {
-        guard let step = state["step"], step.count == 1, let stepCount = wholeCount(step.item) else {
+        guard let step = state["step"], let stepCount = stepCount(step) else {
             throw OptimizerStateError(description: "optimizer state: missing or invalid 'step' entry")
         }
         var expected = Set(["step"])
@@ -113,6 +114,35 @@ struct SlotStore {
         }
         slots = restored
         return stepCount
+    }
+}
+
+/// The step count as saved: a scalar while a Float holds it exactly (below 2²⁴, the format of
+/// every earlier checkpoint), else `[count / 2²⁴, count mod 2²⁴]`, both parts exact — a count
+/// rounded to a Float would resume the schedule a step off.
+func stepTensor(_ count: Int) -> Tensor {
+    count < 1 << 24 ? Tensor(Float(count)) : Tensor([Float(count >> 24), Float(count & (1 << 24 - 1))])
+}
+
+/// The count ``stepTensor(_:)`` saved, `nil` for anything else.
+func stepCount(_ tensor: Tensor) -> Int? {
+    if tensor.count == 1 { return wholeCount(tensor.item) }
+    guard tensor.shape == [2], let high = wholeCount(tensor.scalars[0]), let low = wholeCount(tensor.scalars[1]),
+          low < 1 << 24, high < 1 << 29 else { return nil }
+    return high << 24 | low
+}
+
+/// Traps when a parameter appears in `groups` more than once: its second place would never be
+/// updated (the first update replaces the value the gradient was taken for) and its state would
+/// be the first place's or none. PyTorch refuses this too.
+func checkDistinct(_ groups: [ParameterGroup], in optimizer: String) {
+    var seen: [ObjectIdentifier: String] = [:]
+    for group in groups {
+        for parameter in group.parameters {
+            if let earlier = seen.updateValue(group.name, forKey: ObjectIdentifier(parameter)) {
+                preconditionFailure("\(optimizer): a parameter of shape \(parameter.shape) appears twice, in group '\(earlier)' and in group '\(group.name)'; each parameter may be in one group once")
+            }
+        }
     }
 }
 

@@ -8,7 +8,12 @@ import Tensor
 ///     g ← g + μ·b  (Nesterov)   or   g ← b
 ///     θ ← θ − η·g
 public final class SGD: Optimizer {
-    public var groups: [ParameterGroup] { didSet { state.follow(from: oldValue, to: groups) } }
+    public var groups: [ParameterGroup] {
+        didSet {
+            checkDistinct(groups, in: "SGD")
+            state.follow(from: oldValue, to: groups)
+        }
+    }
     public var schedule: any LearningRateSchedule
     public private(set) var stepCount = 0
     public let momentum: Float
@@ -20,6 +25,7 @@ public final class SGD: Optimizer {
                 schedule: any LearningRateSchedule = ConstantSchedule()) {
         precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and zero dampening")
+        checkDistinct(groups, in: "SGD")
         self.groups = groups
         self.momentum = momentum
         self.dampening = dampening

@@ -88,12 +88,17 @@ public struct AnnealingSchedule: LearningRateSchedule {
 }
 
 /// Linear warm-up from `start` to 1 over `warmupSteps`, then `after` evaluated from 0.
+///
+/// With the default `start = 0` the first step runs at learning rate 0 (insightface's warm-up,
+/// `lr·step/warmup`); Adam still counts it in its bias correction. PyTorch's `LinearLR` refuses a
+/// start of 0: pass e.g. `1 / warmupSteps` for its behaviour.
 public struct WarmupSchedule: LearningRateSchedule {
     public let warmupSteps: Int
     public let start: Float
     public let after: any LearningRateSchedule
     public init(warmupSteps: Int, start: Float = 0, then after: any LearningRateSchedule = ConstantSchedule()) {
         precondition(warmupSteps >= 0, "WarmupSchedule: negative warmupSteps \(warmupSteps)")
+        precondition(start >= 0 && start <= 1, "WarmupSchedule: start must be in [0, 1], got \(start)")
         self.warmupSteps = warmupSteps
         self.start = start
         self.after = after

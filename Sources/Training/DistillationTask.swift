@@ -105,7 +105,12 @@ public final class DistillationTask: TrainingTask {
             total = total.map { $0 + term.weight * value } ?? term.weight * value
         }
         try ensureFinite(terms)
-        guard let total else { return terms }
+        guard let total else {
+            // Nothing to minimise this step (the gate closed on every term): the optimiser still
+            // counts the step, so its schedule stays on the loop's step as the critic's does.
+            optimizer.step(Gradients())
+            return terms
+        }
         let gradients = total.backward(retaining: .leaves)
         try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
         optimizer.step(gradients)

@@ -24,7 +24,7 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
     public var optimizer = "adam"
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
-    /// `cosine` (to 5 % of ``lr`` at the last step) or `constant`.
+    /// `cosine` (falling to 5 % of ``lr`` just after the last step) or `constant`.
     public var schedule = "cosine"
     /// The margin head: `arcface` or `cosface`.
     public var head = "cosface"

@@ -73,4 +73,15 @@ struct EmbeddingExtractorTests {
         #expect(throws: EvaluationError.self) { try EmbeddingExtractor().embeddings(of: short) { $0.flattened() } }
         #expect(throws: EvaluationError.self) { try EmbeddingExtractor().embeddings(of: ImageSource(count: 0) { _ in x }) { $0.flattened() } }
     }
+
+    /// `batchSize` is a `var` (and decoded from reports): 0 looped forever, −1 trapped on a range.
+    @Test func batchSizeBelowOneIsAnError() {
+        for size in [0, -1] {
+            var extractor = EmbeddingExtractor()
+            extractor.batchSize = size
+            let error = #expect(throws: EvaluationError.self) { try extractor.embeddings(of: Tensor.ones([2, 1, 1, 2])) { $0.flattened() } }
+            #expect(error?.kind == .invalidArgument)
+            #expect(error?.message.contains("batchSize must be at least 1, got \(size)") == true)
+        }
+    }
 }

@@ -63,6 +63,56 @@ struct ReportTests {
         try FileManager.default.removeItem(at: url.deletingLastPathComponent())
     }
 
+    /// A report whose numbers no evaluation could have written is corrupt: rendering it trapped
+    /// (an empty ROC's AUC, a task that disagrees with its entries, probe ranks without probes).
+    @Test func impossibleNumbersAreCorrupt() throws {
+        let url = temporaryDirectory().appendingPathComponent("bad.json")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        func expectCorrupt(_ text: String, _ change: (inout [String: Any]) throws -> Void) throws {
+            try ReportWriter.writeJSON(try report(), to: url)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            try change(&object)
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+            let error = try #require(throws: EvaluationError.self) { try ReportWriter.readJSON(SweepReport.self, from: url) }
+            #expect("\(error)".contains(text), "\(error)")
+        }
+        func editROC(_ object: inout [String: Any], _ edit: (inout [[String: Any]]) -> Void) throws {
+            var entries = try #require(object["entries"] as? [[String: Any]])
+            var verification = try #require(entries[0]["verification"] as? [String: Any])
+            var roc = try #require(verification["roc"] as? [String: Any])
+            var points = try #require(roc["points"] as? [[String: Any]])
+            edit(&points)
+            roc["points"] = points; verification["roc"] = roc; entries[0]["verification"] = verification
+            object["entries"] = entries
+        }
+        try expectCorrupt("0 points") { try editROC(&$0) { $0 = [] } }
+        try expectCorrupt("not (1, 1)") { try editROC(&$0) { $0.removeLast() } }
+        try expectCorrupt("falls below") { try editROC(&$0) { $0.swapAt(1, $0.count - 2) } }
+        try expectCorrupt("neither") { $0["task"] = "Verification" }
+        try expectCorrupt("does not hold a identification result") { $0["task"] = "identification" }
+        // An identification result whose probe ranks disagree with its probe count.
+        let result = try Identification.evaluate(gallery: Tensor([[1, 0], [0, 1]]), galleryLabels: [0, 1],
+                                                 probes: Tensor([[1, 0]]), probeLabels: [0])
+        try ReportWriter.writeJSON(result, to: url)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["probeRanks"] = [Int]()
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        let error = try #require(throws: EvaluationError.self) { try ReportWriter.readJSON(IdentificationResult.self, from: url) }
+        #expect("\(error)".contains("0 probe ranks"), "\(error)")
+    }
+
+    @Test func headlinesNameTheFoldCount() throws {
+        let pairs = world.pairs
+        let settings = VerificationSettings(kFold: KFoldVerification(folds: 5))
+        let report = try CrossResolutionSweep(resolutions: [.native], extractor: EmbeddingExtractor(flipTestTimeAugmentation: false),
+                                              verification: settings)
+            .run(.verification(issame: pairs.issame), probeModel: SweepFixture.student) { side, r in
+                side == .gallery ? world.images(pairs.first, resolution: r, noiseOffset: 0) : world.images(pairs.second, resolution: r, noiseOffset: 40)
+            }
+        #expect(MarkdownReport.sweep(report).contains("Headline: 5-fold accuracy"))
+        #expect(Plots.accuracyVersusResolution([("", report)]).render().contains("5-fold accuracy (%)"))
+    }
+
     /// The log-FAR axis starts strictly below the smallest non-zero FAR, so FAR = 0 points (drawn
     /// at the axis minimum) stay apart from a first real point at a power of ten.
     @Test func rocAxisStartsBelowTheSmallestFalseAccept() throws {

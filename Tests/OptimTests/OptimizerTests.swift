@@ -211,6 +211,62 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
     }
 }
 
+/// Review helper-26: what PyTorch refuses or keeps exact, so must we.
+@Suite struct OptimizerContractTests {
+    /// Builds an optimiser holding one parameter twice, the way `kind` names.
+    static func holdTwice(_ kind: String) {
+        let p = Parameter(Tensor([1])), q = Parameter(Tensor([2, 3]))
+        let twice = [ParameterGroup(parameters: [p, q], learningRate: 0.1), ParameterGroup(name: "b", parameters: [q], learningRate: 0.01)]
+        switch kind {
+        case "adam": _ = Adam(groups: twice)
+        case "sgd": _ = SGD(groups: twice)
+        case "append":
+            let adam = Adam(parameters: [p, q])
+            adam.groups.append(ParameterGroup(name: "b", parameters: [q], learningRate: 0.01))
+        default: _ = SGD(parameters: [p, q, p], learningRate: 0.1)
+        }
+    }
+
+    /// A parameter in two groups (or twice in one) was accepted: the second place never updated
+    /// and a later `groups` change kept its empty state. PyTorch raises for it.
+    @Test(arguments: ["adam", "sgd", "append", "same group"])
+    func aParameterMayBeInOneGroupOnce(_ kind: String) async throws {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [kind] in
+            OptimizerContractTests.holdTwice(kind)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("appears twice"), "\(kind): \(message)")
+    }
+
+    /// Step counts past 2²⁴ were saved as a rounded Float: the resumed schedule ran a step behind.
+    @Test func stepCountsResumeExactlyPastFloatPrecision() throws {
+        let p = Parameter(Tensor([1]))
+        let schedule = MultiStepSchedule(milestones: [16_777_217], gamma: 0.1)
+        let sgd = SGD(parameters: [p], learningRate: 1, schedule: schedule)
+        try sgd.load(stateDict: ["step": Tensor(Float(1 << 24))])
+        sgd.step(Gradients())
+        #expect(sgd.stepCount == 16_777_217)
+        #expect(sgd.stateDict()["step"]?.shape == [2])
+        let resumed = SGD(parameters: [p], learningRate: 1, schedule: schedule)
+        try resumed.load(stateDict: sgd.stateDict())
+        #expect(resumed.stepCount == 16_777_217)
+        #expect(resumed.currentLearningRate() == sgd.currentLearningRate())
+        #expect(abs(resumed.currentLearningRate() - 0.1) < 1e-7)
+        // Small counts keep the scalar of every earlier checkpoint.
+        let fresh = SGD(parameters: [p], learningRate: 1)
+        fresh.step(Gradients())
+        #expect(fresh.stateDict()["step"]?.count == 1)
+        for bad in [Tensor([1, Float(1 << 24)]), Tensor([1, 2, 3]), Tensor([-1, 0])] {
+            #expect(throws: OptimizerStateError.self, "\(bad.scalars)") { try SGD(parameters: [p], learningRate: 1).load(stateDict: ["step": bad]) }
+        }
+    }
+
+    @Test func warmupStartOutsideZeroToOneIsRefused() async {
+        await #expect(processExitsWith: .failure) { _ = WarmupSchedule(warmupSteps: 4, start: 1.5) }
+        await #expect(processExitsWith: .failure) { _ = WarmupSchedule(warmupSteps: 4, start: -0.1) }
+    }
+}
+
 @Suite struct ScheduleTests {
     @Test func stepAndMultiStepBreakPoints() {
         let s = StepSchedule(stepSize: 10, gamma: 0.5)

@@ -61,6 +61,22 @@ import CrossRes
         #expect(gated.map(\.name) == ["critic_accuracy", "critic", "identity", "l2"], "\(gated)")
     }
 
+    /// With nothing to minimise (no head, the gate closed on the only term), the student's
+    /// optimiser still counts the step: its schedule fell behind the critic's and the loop's.
+    @Test func closedGateStillCountsTheStudentsStep() throws {
+        var g = RandomGenerator(seed: 2)
+        let student = TinyEmbedder(inputs: 16, seed: 2)
+        let transfer = WeightedTransferLoss([(1, ADDA(embeddingDimension: 8, using: &g))])
+        let optimizer = Adam(parameters: DistillationTask.studentParameters(student: student, head: nil, transfer: transfer), learningRate: 1e-2)
+        let critic = Adam(parameters: transfer.criticParameters, learningRate: 1e-3)
+        let task = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: nil, transfer: transfer,
+                                    optimizer: optimizer, criticOptimizer: critic, encoderGate: 1.01)
+        let before = allValues(student)
+        try TrainingLoop(steps: 3).run(task, batches: RandomBatches(seed: 1))
+        #expect(optimizer.stepCount == 3 && critic.stepCount == 3)
+        #expect(allValues(student) == before)
+    }
+
     /// `evaluate` runs at the end even without `evaluateEvery`.
     @Test func finalEvaluationRunsWithoutAnInterval() throws {
         var evaluated: [Int] = []
