@@ -70,6 +70,8 @@ public class BatchNorm: Layer {
         }
         precondition(conv.outChannels == featureCount,
                      "\(type(of: self))(\(featureCount)): follows a Conv2d with \(conv.outChannels) output channels")
+        // A convolution's output has rank 4: only BatchNorm2d takes it (in training too).
+        precondition(ranks.contains(4), "\(type(of: self))(\(featureCount)): input of a Conv2d has rank 4, this layer takes rank \(ranks.sorted())")
         let y = Tensor.conv2dBatchNorm(x, weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride,
                                        padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
                                        mean: runningMean.value, variance: runningVar.value, normWeight: weight?.value,

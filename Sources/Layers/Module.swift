@@ -7,7 +7,8 @@ import Tensor
 /// a property `runningMean` of the module at `body.3.layers.1` is
 /// `body.3.layers.1.running_mean` (camelCase labels are written in snake_case, array elements
 /// by index, optionals unwrapped). Override ``namedChildren()``, ``namedParameters()`` or
-/// ``namedBuffers()`` for custom containers or names.
+/// ``namedBuffers()`` for custom containers or names. A module must not store a reference to
+/// one of its ancestors (not even `weak`): reflection would follow the cycle without end.
 ///
 /// ```swift
 /// final class Block: Layer {
@@ -81,7 +82,8 @@ extension Module {
     @discardableResult
     public func freeze() -> Self { for p in parameters() { p.isTrainable = false }; return self }
 
-    /// Makes every parameter trainable again.
+    /// Makes every parameter trainable, as PyTorch's `requires_grad_(True)` — including one a
+    /// model keeps frozen by design (IResNet's `features.weight`): re-freeze it after if wanted.
     @discardableResult
     public func unfreeze() -> Self { for p in parameters() { p.isTrainable = true }; return self }
 

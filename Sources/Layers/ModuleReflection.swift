@@ -77,8 +77,9 @@ public enum ModuleReflection {
                 if let wrapped = mirror.children.first { classify(wrapped.value, name: name, into: &members) }
             case .collection:
                 // Arrays of plain values (sizes, strides, data) cannot hold members: skip them whole.
+                // Arrays of arrays are followed (`[[Block]]` gives `blocks.0.1.…`).
                 guard let first = mirror.children.first,
-                      [.class, .optional].contains(Mirror(reflecting: first.value).displayStyle) else { return }
+                      [.class, .optional, .collection].contains(Mirror(reflecting: first.value).displayStyle) else { return }
                 for (index, element) in mirror.children.enumerated() {
                     classify(element.value, name: name + "." + String(index), into: &members)
                 }

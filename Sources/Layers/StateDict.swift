@@ -15,14 +15,17 @@ public struct StateDictReport: CustomStringConvertible, Sendable {
     /// Whether every key matched.
     public var isComplete: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
-    public var description: String {
-        var parts = ["loaded \(loaded.count) tensors"]
+    public var description: String { (["loaded \(loaded.count) tensors"] + findings).joined(separator: "; ") }
+
+    /// What did not match, one entry per kind.
+    var findings: [String] {
+        var parts: [String] = []
         if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
         if !unexpected.isEmpty { parts.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
         if !mismatched.isEmpty {
             parts.append("shape mismatches: " + mismatched.map { "\($0.key) (expected \($0.expected), found \($0.found))" }.joined(separator: ", "))
         }
-        return parts.joined(separator: "; ")
+        return parts
     }
 }
 
@@ -63,6 +66,10 @@ extension Module {
     /// Strict (the default): any missing, unexpected or shape-mismatched key throws a
     /// ``StateDictError`` naming all of them, and nothing is assigned. Non-strict: every key
     /// that matches is assigned, the rest is skipped and listed in the returned report.
+    ///
+    /// A missing BatchNorm `num_batches_tracked` is not an error even when strict (PyTorch
+    /// accepts state dicts without it, as converted MXNet/ONNX weights often are): the counter
+    /// keeps its value and the key is listed under ``StateDictReport/missing``.
     @discardableResult
     public func load(stateDict: [String: Tensor], strict: Bool = true, source: String = "<memory>") throws -> StateDictReport {
         var targets: [String: (shape: [Int], assign: (Tensor) -> Void)] = [:]
@@ -83,8 +90,11 @@ extension Module {
                 report.mismatched.append((name, target.shape, value.shape))
             }
         }
-        if strict && !report.isComplete {
-            throw StateDictError(source: source, problem: "state dict does not match \(type(of: self)): \(report)", report: report)
+        var blocking = report
+        blocking.missing.removeAll { $0 == "num_batches_tracked" || $0.hasSuffix(".num_batches_tracked") }
+        if strict && !blocking.isComplete {
+            throw StateDictError(source: source, problem: "state dict does not match \(type(of: self)), nothing loaded: "
+                                     + blocking.findings.joined(separator: "; "), report: report)
         }
         for name in report.loaded {
             targets[name]!.assign(stateDict[name]!.detached().reshaped(to: targets[name]!.shape))

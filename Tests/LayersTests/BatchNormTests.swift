@@ -95,6 +95,16 @@ private func close(_ a: [Float], _ b: [Double], _ tolerance: Double = 1e-4) -> B
     #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("expected more than 1 value per channel when normalising with batch statistics"))
 }
 
+/// BatchNorm1d after a Conv2d (rank 4) ran through the fused evaluation path and trapped only in
+/// training; PyTorch refuses it in both modes.
+@Test func batchNorm1dAfterAConvolutionStopsInEvaluationToo() async throws {
+    let result = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var g = RandomGenerator(seed: 1)
+        _ = Sequential(Conv2d(3, 4, kernelSize: 1, using: &g), BatchNorm1d(4)).eval()(Tensor.zeros([2, 3, 5, 5]))
+    })
+    #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("input of a Conv2d has rank 4, this layer takes rank [2, 3]"))
+}
+
 /// Branches the other checks leave out: BatchNorm and BatchNorm + PReLU without γ and β (1 and 0
 /// in the kernels), in both modes, one slope shared by every channel, and PReLU's slope gradient
 /// over planes of 8 values and more (its vector loop).

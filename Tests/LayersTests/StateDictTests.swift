@@ -57,6 +57,33 @@ private func block(_ g: inout RandomGenerator) -> Sequential {
     #expect(report.description.contains("missing keys: 1.running_var"))
 }
 
+/// PyTorch loads state dicts without `num_batches_tracked` even strictly (converted MXNet/ONNX
+/// weights lack it); a failed strict load does not claim to have loaded anything.
+@Test func strictLoadingToleratesAMissingBatchCounter() throws {
+    var g = RandomGenerator(seed: 73)
+    let source = block(&g), model = block(&g)
+    var state = source.stateDict()
+    state["1.num_batches_tracked"] = nil
+    let report = try model.load(stateDict: state)
+    #expect(report.missing == ["1.num_batches_tracked"])
+    #expect(model.stateDict()["1.running_mean"]!.scalars == source.stateDict()["1.running_mean"]!.scalars)
+    #expect(model.stateDict()["1.num_batches_tracked"]!.item == 0)
+    state["1.running_var"] = nil
+    let error = #expect(throws: StateDictError.self) { try model.load(stateDict: state) }
+    #expect(error?.description.contains("nothing loaded: missing keys: 1.running_var") == true, "\(String(describing: error))")
+}
+
+/// Arrays of arrays of modules were skipped whole: no parameters, no state-dict keys.
+@Test func nestedArraysOfModulesAreFound() {
+    final class Grid: Module {
+        let blocks: [[Linear]]
+        init(using g: inout RandomGenerator) { blocks = [[Linear(2, 2, using: &g)], [Linear(2, 3, using: &g), Linear(3, 1, using: &g)]] }
+    }
+    var g = RandomGenerator(seed: 74)
+    #expect(Grid(using: &g).namedParameters().map(\.name)
+            == ["blocks.0.0.weight", "blocks.0.0.bias", "blocks.1.0.weight", "blocks.1.0.bias", "blocks.1.1.weight", "blocks.1.1.bias"])
+}
+
 @Test func loadingACorruptFileThrows() throws {
     var g = RandomGenerator(seed: 73)
     let directory = try TemporaryDirectory.make("layers")

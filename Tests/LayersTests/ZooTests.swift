@@ -84,6 +84,33 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     #expect(withoutGradients { half(Tensor.zeros([1, 3, 32, 32]) ) }.shape == [1, 64])
 }
 
+/// The stem stride follows the input size unless set: `.mbf` changed to 32 pixels built a
+/// 2×2-GDC network instead of the 32×32 variant.
+@Test func stemStrideFollowsTheInputSize() {
+    var c = MobileFaceNet.Configuration.mbf
+    c.inputSize = 32
+    #expect(c.stemStride == 1 && c.finalSize == 4 && c.finalSize == MobileFaceNet.Configuration.mbf32.finalSize)
+    c.stemStride = 2
+    c.inputSize = 64
+    #expect(c.stemStride == 2 && c.finalSize == 4)
+    #expect(MobileFaceNet.Configuration(inputSize: 48).finalSize == 6)
+}
+
+@Test func badMobileFaceNetSettingsAreNamed() async {
+    await #expect(processExitsWith: .failure) {
+        var g = RandomGenerator(seed: 1)
+        _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, widthMultiplier: .nan), using: &g)
+    }
+    await #expect(processExitsWith: .failure) {
+        var g = RandomGenerator(seed: 1)
+        _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, widthMultiplier: -1), using: &g)
+    }
+    await #expect(processExitsWith: .failure) {
+        var g = RandomGenerator(seed: 1)
+        _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 0), using: &g)
+    }
+}
+
 @Test func iresnetCountsMatchInsightface() {
     var g = RandomGenerator(seed: 3)
     // At 112×112 the fc layer is 25088 → 512; counts by formula for 18/34/50.

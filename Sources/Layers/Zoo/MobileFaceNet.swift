@@ -38,8 +38,13 @@ public final class MobileFaceNet: FeatureExtractor {
         public var embeddingSize: Int
         /// Input height = width; must be a multiple of `8 · stemStride`.
         public var inputSize: Int
-        /// Stride of the first convolution; by default 2 from 64 pixels up, 1 below.
-        public var stemStride: Int
+        /// Stride of the first convolution; unless set, 2 from 64 pixels up and 1 below, following
+        /// ``inputSize`` (so `var c = .mbf; c.inputSize = 32` is ``mbf32``).
+        public var stemStride: Int {
+            get { chosenStemStride ?? (inputSize >= 64 ? 2 : 1) }
+            set { chosenStemStride = newValue }
+        }
+        private var chosenStemStride: Int?
         /// Blocks per stage (insightface's `blocks`; `blocks[0] == 1` is the plain ConvBlock).
         public var blocks: [Int]
         /// insightface's `scale`: stage widths `64·scale` and `128·scale`.
@@ -52,7 +57,7 @@ public final class MobileFaceNet: FeatureExtractor {
                     scale: Int = 2, widthMultiplier: Float = 1, layout: Layout = .insightface) {
             self.embeddingSize = embeddingSize
             self.inputSize = inputSize
-            self.stemStride = stemStride ?? (inputSize >= 64 ? 2 : 1)
+            chosenStemStride = stemStride
             self.blocks = blocks
             self.scale = scale
             self.widthMultiplier = widthMultiplier
@@ -88,8 +93,10 @@ public final class MobileFaceNet: FeatureExtractor {
         let c = configuration
         precondition(c.blocks.count == 4 && c.blocks.allSatisfy { $0 >= 1 } && c.scale >= 1 && c.embeddingSize >= 1,
                      "MobileFaceNet: needs 4 positive block counts, scale ≥ 1, embedding ≥ 1; got blocks \(c.blocks), scale \(c.scale)")
-        precondition(c.stemStride >= 1 && c.inputSize % (8 * c.stemStride) == 0,
-                     "MobileFaceNet: input size \(c.inputSize) must be a multiple of \(8 * c.stemStride) (stem stride \(c.stemStride))")
+        precondition(c.widthMultiplier.isFinite && c.widthMultiplier > 0,
+                     "MobileFaceNet: widthMultiplier must be a positive number, got \(c.widthMultiplier)")
+        precondition(c.stemStride >= 1 && c.inputSize >= 8 * c.stemStride && c.inputSize % (8 * c.stemStride) == 0,
+                     "MobileFaceNet: input size \(c.inputSize) must be a positive multiple of \(8 * c.stemStride) (stem stride \(c.stemStride))")
         self.configuration = c
         let flat = c.layout == .benchmark
         let c1 = c.width(64 * c.scale), c2 = c.width(128 * c.scale)
