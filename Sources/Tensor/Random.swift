@@ -36,9 +36,23 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
 
     /// A generator restored from a saved ``state``.
     public init(state: [UInt64]) {
-        precondition(state.count == 4 && state.contains { $0 != 0 }, "RandomGenerator(state:): needs four words, not all zero")
+        precondition(Self.isValid(state), "RandomGenerator(state:): needs four words, not all zero")
         self.state = state
     }
+
+    /// Decodes a saved generator, refusing a state no generator has (not four words, or all
+    /// zero: a stream of zeros forever).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let state = try container.decode([UInt64].self, forKey: .state)
+        guard Self.isValid(state) else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container,
+                                                   debugDescription: "a generator state is four words, not all zero; got \(state)")
+        }
+        self.state = state
+    }
+
+    private static func isValid(_ state: [UInt64]) -> Bool { state.count == 4 && state.contains { $0 != 0 } }
 
     public mutating func next() -> UInt64 {
         let result = rotate(state[1] &* 5, 7) &* 9

@@ -34,6 +34,7 @@ public struct Tensor {
     /// A new tensor whose elements are written by `initializer`, which must set every element.
     @inlinable
     public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         let storage = TensorStorage(count: Shape.count(shape))
         try initializer(storage.buffer)
         self.init(shape: shape, storage: storage)

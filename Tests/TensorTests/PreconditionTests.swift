@@ -12,6 +12,8 @@ import Tensor
         case narrowOutOfBounds, broadcastTo, badPermutation, eigenNonSquare, solveRightHandSide, releasedGraph
         // Empty inputs that gave garbage or wrote out of bounds (session 15).
         case emptyPoolPlanes, zeroSizeKernel, emptyBatchStatistics, emptyGlobalAveragePool
+        // Messages that named neither the shape nor the bound (session 16).
+        case maxOfEmptyAxis, argmaxOfEmptyAxis, infiniteRange, negativeDimension
 
         /// The message the failure must print.
         var message: String {
@@ -43,6 +45,10 @@ import Tensor
             case .zeroSizeKernel: "conv2d: weight must be [O, C/groups, kH, kW] with kH, kW ≥ 1, got [1, 1, 0, 0]"
             case .emptyBatchStatistics: "batchNorm: batch statistics need values in every channel, got input [0, 3, 2, 2]"
             case .emptyGlobalAveragePool: "globalAveragePool2d: input must be [N, C, H, W] with non-empty planes, got [2, 3, 0, 5]"
+            case .maxOfEmptyAxis: "max: cannot reduce an empty axis of a tensor of shape [3, 0]"
+            case .argmaxOfEmptyAxis: "argmax: cannot reduce an empty axis of a tensor of shape [3, 0]"
+            case .infiniteRange: "arange: bounds must be finite, got 0.0 to inf"
+            case .negativeDimension: "Tensor: negative dimension in shape [-1]"
             }
         }
 
@@ -78,6 +84,10 @@ import Tensor
             case .zeroSizeKernel: _ = Tensor.conv2d(Tensor.zeros([1, 1, 5, 5]), weight: Tensor.zeros([1, 1, 0, 0]))
             case .emptyBatchStatistics: _ = Tensor.batchNorm(Tensor.zeros([0, 3, 2, 2]), weight: nil, bias: nil)
             case .emptyGlobalAveragePool: _ = Tensor.zeros([2, 3, 0, 5]).globalAveragePool2d()
+            case .maxOfEmptyAxis: _ = Tensor.zeros([3, 0]).max(alongAxis: 1)
+            case .argmaxOfEmptyAxis: _ = Tensor.zeros([3, 0]).argmax(alongAxis: 1)
+            case .infiniteRange: _ = Tensor.arange(0, .infinity)
+            case .negativeDimension: _ = Tensor.full([-1], 0)
             case .releasedGraph:
                 let h = Tensor([1, 2]).trackingGradients().exp()
                 _ = h.sum().backward(retaining: .leaves)

@@ -146,7 +146,8 @@ extension Elementwise {
             x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
         }
     }
-    struct Relu: UnaryFunction { func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
+    /// `max(x, 0)`; NaN propagates (as PyTorch's), so a diverged value is not hidden as 0.
+    struct Relu: UnaryFunction { func callAsFunction(_ x: Float) -> Float { x > 0 || x.isNaN ? x : 0 } }
     struct LeakyRelu: UnaryFunction {
         let slope: Float
         func callAsFunction(_ x: Float) -> Float { x > 0 ? x : slope * x }
@@ -166,6 +167,11 @@ extension Elementwise {
     struct Scale: UnaryFunction {
         let b: Float
         func callAsFunction(_ x: Float) -> Float { x * b }
+    }
+    /// `x / b`, a true division (`x · (1/b)` overflows for tiny `b` and rounds differently).
+    struct DivideBy: UnaryFunction {
+        let b: Float
+        func callAsFunction(_ x: Float) -> Float { x / b }
     }
     struct DivideScalar: UnaryFunction {
         let a: Float

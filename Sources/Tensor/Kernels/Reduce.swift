@@ -67,7 +67,7 @@ enum Reduce {
     /// Reduces the middle axis of `x` seen as `[outer, n, inner]`; the result has
     /// `outer · inner` elements in row-major order.
     static func middle(_ x: Tensor, outer: Int, n: Int, inner: Int, kind: Kind, resultShape: [Int]) -> Tensor {
-        precondition(n > 0 || kind == .sum, "\(kind): cannot reduce an empty axis")
+        precondition(n > 0 || kind == .sum, "\(kind): cannot reduce an empty axis of a tensor of shape \(x.shape)")
         return Tensor(shape: resultShape) { out in
             let src = x.storage.base, dst = out.baseAddress!
             if inner == 1 && outer == 1 && kind == .sum {
@@ -118,17 +118,18 @@ enum Reduce {
         return partial.reduce(0, +)
     }
 
-    /// Index of the maximum (or minimum) along the middle axis; first index wins ties.
+    /// Index of the maximum (or minimum) along the middle axis; first index wins ties, and the
+    /// first NaN wins over every number (as PyTorch's: the index of what `max` returns).
     static func argExtreme(_ x: Tensor, outer: Int, n: Int, inner: Int, max isMax: Bool) -> [Int] {
-        precondition(n > 0, "argmax/argmin: cannot reduce an empty axis")
+        precondition(n > 0, "\(isMax ? "argmax" : "argmin"): cannot reduce an empty axis of a tensor of shape \(x.shape)")
         var result = [Int](repeating: 0, count: outer * inner)
         let src = x.storage.base
         for o in 0..<outer {
             for i in 0..<inner {
                 var best = src[o &* n &* inner &+ i], bestIndex = 0
-                for j in 1..<n {
+                for j in 1..<n where !best.isNaN {
                     let v = src[(o &* n &+ j) &* inner &+ i]
-                    if isMax ? v > best : v < best { best = v; bestIndex = j }
+                    if v.isNaN || (isMax ? v > best : v < best) { best = v; bestIndex = j }
                 }
                 result[o * inner + i] = bestIndex
             }

@@ -48,12 +48,14 @@ extension Tensor {
     }
 
     /// `a` raised to `b` elementwise (broadcast). The gradient with respect to `b` uses `log a`
-    /// and is only meaningful for `a > 0`.
+    /// and is only meaningful for `a > 0`; as in PyTorch it is 0 where `a = 0` and `b ≥ 0`, and
+    /// the gradient with respect to `a` is 0 where `b = 0` (`0·0^(−1)` would be NaN).
     public static func pow(_ a: Tensor, _ b: Tensor) -> Tensor {
         let ca = a.detached(), cb = b.detached()
         let value = Elementwise.zip(a, b, "pow", Elementwise.Pow())
         return binary("pow", a, b, value: value,
-                      da: { $0 * cb * pow(ca, cb - 1) }, db: { $0 * value * ca.log() })
+                      da: { select(cb.equalMask(Tensor(0)), Tensor(0), $0 * cb * pow(ca, cb - 1)) },
+                      db: { select(ca.equalMask(Tensor(0)) * cb.greaterEqualMask(Tensor(0)), Tensor(0), $0 * value * ca.log()) })
     }
 
     /// Elementwise maximum; where the two are equal the gradient goes to `a`.
@@ -78,17 +80,18 @@ extension Tensor {
     public static func - (a: Float, b: Tensor) -> Tensor { unary("rsubScalar", b, Elementwise.map(b, Elementwise.SubtractFromScalar(a: a))) { -$0 } }
     public static func * (a: Tensor, b: Float) -> Tensor { unary("scale", a, Elementwise.map(a, Elementwise.Scale(b: b))) { $0 * b } }
     public static func * (a: Float, b: Tensor) -> Tensor { b * a }
-    public static func / (a: Tensor, b: Float) -> Tensor { a * (1 / b) }
+    public static func / (a: Tensor, b: Float) -> Tensor { unary("divideByScalar", a, Elementwise.map(a, Elementwise.DivideBy(b: b))) { $0 / b } }
     public static func / (a: Float, b: Tensor) -> Tensor {
         let cb = b.detached()
         return unary("rdivScalar", b, Elementwise.map(b, Elementwise.DivideScalar(a: a))) { g in -g * a / cb.square() }
     }
 
-    /// `x^p` for a constant exponent.
+    /// `x^p` for a constant exponent; for `p = 0` the gradient is 0 everywhere, `x = 0` included
+    /// (as PyTorch's; `p·x^(p−1)` would be `0·∞`).
     public func pow(_ p: Float) -> Tensor {
         let x = detached()
         return Tensor.unary("powScalar", self, Elementwise.map(self, Elementwise.PowScalar(p: p))) { g in
-            g * p * Elementwise.map(x, Elementwise.PowScalar(p: p - 1))
+            p == 0 ? g.zerosLike() : g * p * Elementwise.map(x, Elementwise.PowScalar(p: p - 1))
         }
     }
 }

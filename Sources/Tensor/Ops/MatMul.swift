@@ -5,7 +5,7 @@ extension Tensor {
     /// `op(self) · op(other)` where `op` transposes the last two axes when asked.
     ///
     /// Both rank 2 (`[m, k] · [k, n]`), or batched rank 3 (`[b, m, k] · [b, k, n]`; a rank-2
-    /// operand is shared by every batch element).
+    /// operand is shared by every batch element; `b` may be 0).
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
         precondition((rank == 2 || rank == 3) && (other.rank == 2 || other.rank == 3),
                      "matmul: needs rank-2 or rank-3 operands, got \(shape) and \(other.shape)")
@@ -17,7 +17,8 @@ extension Tensor {
         let batchA = rank == 3 ? shape[0] : 1, batchB = other.rank == 3 ? other.shape[0] : 1
         precondition(batchA == batchB || rank == 2 || other.rank == 2,
                      "matmul: batch sizes differ: \(shape) · \(other.shape)")
-        let batch = Swift.max(batchA, batchB)
+        // The rank-3 operand's batch (which may be 0); a rank-2 operand is shared by every element.
+        let batch = rank == 3 ? batchA : batchB
         let resultShape = rank == 2 && other.rank == 2 ? [m, n] : [batch, m, n]
         let value = Tensor(shape: resultShape) { out in
             for b in 0..<batch {

@@ -80,9 +80,14 @@ extension Tensor {
         return Reduce.argExtreme(self, outer: outer, n: n, inner: inner, max: isMax)
     }
 
-    /// `log Σ exp(x)` over `axes`, computed stably as `m + log Σ exp(x − m)` with `m` the maximum.
+    /// `log Σ exp(x)` over `axes`, computed stably as `m + log Σ exp(x − m)` with `m` the maximum;
+    /// `−∞` (the log of an empty sum) where an axis is empty.
     public func logSumExp(alongAxes axes: [Int]? = nil, keepingDimensions keep: Bool = false) -> Tensor {
         let axes = Shape.normalize(axes: axes ?? Array(0..<rank), rank: rank, "logSumExp")
+        if axes.contains(where: { shape[$0] == 0 }) {
+            let kept = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+            return .full(keep ? kept : Tensor.reducedShape(shape, axes), -.infinity)
+        }
         let m = withoutGradients { max(alongAxes: axes, keepingDimensions: true) }
         let safeM = withoutGradients { m.replacingNonFinite(with: 0) }
         let result = (self - safeM).exp().sum(alongAxes: axes, keepingDimensions: true).log() + safeM

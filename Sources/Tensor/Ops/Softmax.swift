@@ -3,6 +3,7 @@
 extension Tensor {
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         let a = Shape.normalize(axis: axis, rank: rank, "softmax")
+        guard shape[a] > 0 else { return self }  // nothing to normalise (PyTorch: the empty tensor)
         let shifted = withoutGradients { self - max(alongAxis: a, keepingDimensions: true) }
         let e = withoutGradients { shifted.exp() }
         let y = withoutGradients { e / e.sum(alongAxis: a, keepingDimensions: true) }
@@ -14,6 +15,7 @@ extension Tensor {
 
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let a = Shape.normalize(axis: axis, rank: rank, "logSoftmax")
+        guard shape[a] > 0 else { return self }
         // `(x − m) − log Σ exp(x − m)`: subtracting `m + log Σ` instead would round the small
         // `log Σ` away against a large `m` (logits of 1000: errors of 6e-5).
         let y = withoutGradients { () -> Tensor in
