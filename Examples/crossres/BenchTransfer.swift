@@ -5,14 +5,24 @@ import CrossRes
 /// back, prepared outside the step), loss = ArcFace CE(student) + 5 · mean_i ‖n(s_i) − n(t_i)‖²
 /// with n the L2 normalisation, Adam (lr 1e-3) over student + head.
 enum BenchTransfer {
-    /// An HR batch of synthetic faces and its LR view (`size → low → size`), as network inputs.
-    static func batches(batch: Int, size: Int, low: Int) -> (hr: Tensor, lr: Tensor) {
+    /// `batch` synthetic HR faces of `size × size` pixels.
+    static func hrImages(batch: Int, size: Int) -> [Image] {
         let faces = SyntheticFaces(identities: batch, imagesPerIdentity: 1, size: size)
+        return (0..<batch).map { faces.sample(at: $0).image }
+    }
+
+    /// The LR view of `hr` (`size → low → size`: bicubic, antialiased down, bicubic up) as a
+    /// network-input batch: what `*.lrprep` times, like PyTorch's `make_lr` on an existing batch.
+    static func lrBatch(_ hr: [Image], low: Int) -> Tensor {
         let degradation = Degradation(target: .size(.fixed(low)), interpolation: .bicubic, antialias: true, up: .original)
         var rng = RandomGenerator(seed: 3)
-        let hr = (0..<batch).map { faces.sample(at: $0).image }
-        let lr = hr.map { degradation.apply(to: $0, using: &rng) }
-        return (Image.batchTensor(hr), Image.batchTensor(lr))
+        return Image.batchTensor(hr.map { degradation.apply(to: $0, using: &rng) })
+    }
+
+    /// An HR batch of synthetic faces and its LR view, as network inputs.
+    static func batches(batch: Int, size: Int, low: Int) -> (hr: Tensor, lr: Tensor) {
+        let hr = hrImages(batch: batch, size: size)
+        return (Image.batchTensor(hr), lrBatch(hr, low: low))
     }
 
     static func step(teacher: any FeatureExtractor, projection: Tensor?, student: any FeatureExtractor, head: MarginHead,
@@ -32,14 +42,17 @@ enum BenchTransfer {
         }
     }
 
-    /// The transfer-step case and the (untimed in the step) LR preparation.
+    /// The transfer-step case and the LR preparation, which the step does not include. `*.lrprep`
+    /// renders the HR faces untimed and times only their degradation and the LR tensor (PyTorch's
+    /// `make_lr` times its two `F.interpolate` calls on an existing HR tensor).
     static func cases(id: String, workload: String, batch: Int, size: Int, low: Int, studentEmbedding: Int, flops: Double,
                       iterations: Int, teacher: @escaping (inout RandomGenerator) -> any FeatureExtractor,
                       student: @escaping (inout RandomGenerator) -> any FeatureExtractor) -> [BenchCase] {
         [
             BenchCase(id: "\(id).lrprep", workload: "\(workload): LR batch preparation (not in the step)",
                       variant: "\(size)→\(low)→\(size) bicubic", work: .items(Double(batch), unit: "img"), iterations: 3) {
-                { withExtendedLifetime(batches(batch: batch, size: size, low: low)) {} }
+                let hr = hrImages(batch: batch, size: size)
+                return { withExtendedLifetime(lrBatch(hr, low: low)) {} }
             },
             BenchCase(id: id, workload: workload, variant: "teacher fwd + student train", work: .items(Double(batch), unit: "img"),
                       iterations: iterations, flops: flops * Double(batch)) {

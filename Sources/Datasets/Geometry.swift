@@ -17,10 +17,19 @@ extension Image {
         }
     }
 
-    /// The central `width × height` region (offsets rounded down, as torchvision's `CenterCrop`
-    /// rounds `(W − w)/2`).
+    /// The central `width × height` region; it must fit in the image. Offsets are `(W − w)/2` and
+    /// `(H − h)/2` rounded half to even, as torchvision's `CenterCrop` computes them
+    /// (`int(round((W − w) / 2))`): 115 → 112 starts at 2 (`round(1.5)`), 113 → 112 at 0
+    /// (`round(0.5)`), 114 → 112 at 1.
     public func centreCropped(width: Int, height: Int) -> Image {
-        cropped(x: (self.width - width) / 2, y: (self.height - height) / 2, width: width, height: height)
+        precondition(width >= 0 && height >= 0 && width <= self.width && height <= self.height,
+                     "Image.centreCropped: \(width)x\(height) does not fit in the \(self.width)x\(self.height) image")
+        return cropped(x: Self.centreOffset(self.width - width), y: Self.centreOffset(self.height - height), width: width, height: height)
+    }
+
+    /// `margin / 2` rounded half to even (Python's `round`).
+    private static func centreOffset(_ margin: Int) -> Int {
+        Int((Double(margin) / 2).rounded(.toNearestOrEven))
     }
 
     /// The image mirrored left–right: `out[x] = in[W − 1 − x]`.

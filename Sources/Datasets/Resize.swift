@@ -7,8 +7,11 @@ public enum Interpolation: String, Sendable, CaseIterable, Codable {
     /// Keys cubic with `a = −½` (Pillow's and Matlab's choice), support 2:
     /// `(a+2)|t|³ − (a+3)|t|² + 1` for `|t| < 1`, `a|t|³ − 5a|t|² + 8a|t| − 4a` for `1 ≤ |t| < 2`.
     case bicubic
-    /// Box filter, support ½: with antialiasing the exact average of the covered source area
-    /// (Pillow's `BOX`; like OpenCV's `INTER_AREA` for integer factors).
+    /// Box filter, support ½ (Pillow's `BOX`): with antialiasing, the plain mean of the source
+    /// pixels whose centres fall inside the output pixel (weight 1 or 0, never a fraction of a
+    /// partly covered pixel). That is the average of the covered area, and equals OpenCV's
+    /// `INTER_AREA`, only for integer factors: `[0, 0, 255]` shrunk to width 2 gives `[0, 255]`
+    /// (`INTER_AREA`: `[0, 170]`).
     case area
 }
 

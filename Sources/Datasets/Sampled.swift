@@ -1,7 +1,8 @@
 import Tensor
 
 /// A parameter that is fixed or drawn per sample: `v`, a range `lo..hi` (uniform, inclusive
-/// for integers), or a choice `a|b|c` (uniform over the listed values).
+/// for integers), or a choice `a|b|c` (uniform over the listed values, so a repeated value is
+/// drawn more often).
 public enum Sampled<Value: Comparable & Sendable>: Sendable, Equatable {
     case fixed(Value)
     case range(ClosedRange<Value>)
@@ -41,8 +42,11 @@ extension Sampled: CustomStringConvertible {
 }
 
 extension Sampled where Value == Int {
-    /// A value drawn with `rng` (a fixed value consumes no randomness).
+    /// A value drawn with `rng`. A value that cannot vary (``isFixed``: `.fixed`, a range `x...x`,
+    /// a choice of equal values) consumes no randomness, so it draws exactly like `.fixed(x)`
+    /// (what a range `x..x` and a one-value choice's description `x` parse to).
     public func draw(using rng: inout RandomGenerator) -> Int {
+        if isFixed { return lowerBound }
         switch self {
         case .fixed(let v): return v
         case .range(let r): return r.lowerBound + Int(rng.next() % UInt64(r.count))
@@ -52,8 +56,11 @@ extension Sampled where Value == Int {
 }
 
 extension Sampled where Value == Float {
-    /// A value drawn with `rng` (a fixed value consumes no randomness).
+    /// A value drawn with `rng`. A value that cannot vary (``isFixed``: `.fixed`, a range `x...x`,
+    /// a choice of equal values) consumes no randomness, so it draws exactly like `.fixed(x)`
+    /// (what a range `x..x` and a one-value choice's description `x` parse to).
     public func draw(using rng: inout RandomGenerator) -> Float {
+        if isFixed { return lowerBound }
         switch self {
         case .fixed(let v): return v
         case .range(let r): return r.lowerBound + (r.upperBound - r.lowerBound) * rng.nextUniform()

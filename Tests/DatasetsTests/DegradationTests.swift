@@ -44,7 +44,73 @@ import Tensor
     #expect(message("up=big").contains("'big'"))
     #expect(message("p=2").contains("probability"))
     #expect(message("blur").contains("key=value"))
-    #expect(message("size=8...16").contains("'.16' is not a whole number"))
+    #expect(message("size=8...16").contains("ranges are written lo..hi"))
+}
+
+private func parseError(_ spec: String) -> String {
+    do {
+        _ = try Degradation(parsing: spec)
+        return ""
+    } catch {
+        return "\(error)"
+    }
+}
+
+/// `0...2` split at ".." is "0" and ".2": it was read as 0…0.2 (blur, noise, occlude) or failed
+/// with "0.4 is outside" (scale=2...4). A range end starting or ending with a dot is refused.
+@Test func threeDotRangesAreRefused() throws {
+    for spec in ["blur=0...2", "noise=0...6", "scale=2...4", "occlude=0...5", "size=8...16", "blur=0.. .5", "blur=1. ..2", "jpeg=30....90"] {
+        let message = parseError(spec)
+        #expect(message.contains("ranges are written lo..hi") && message.contains("'\(spec)'"), "\(spec): \(message)")
+    }
+    #expect(try Degradation(parsing: "blur=0..0.2").blur == .range(0...0.2))
+    #expect(try Degradation(parsing: "blur=0.5..2,noise=0..6").noise == .range(0...6))
+}
+
+/// σ² in Float underflowed to 0 below σ ≈ 2.6e-23: the centre tap was 0/0 and every pixel NaN.
+@Test func tinyBlurLeavesTheImageUnchanged() throws {
+    let image = Image(width: 9, height: 7, channels: 3) { out in for i in 0..<out.count { out[i] = Float((i * 29) % 256) } }
+    let d = try Degradation(parsing: "blur=1e-30")
+    var rng = RandomGenerator(seed: 1)
+    let out = d.apply(to: image, using: &rng)
+    #expect(!out.pixels.contains { $0.isNaN })
+    #expect(out == image)
+}
+
+/// `size` and `up` up to 32768 passed the parser; `up=32768` then tried to allocate 12.9 GB per
+/// RGB image. They now stop at the largest square within `Image.maximumPixelCount`.
+@Test func sizeAndUpStopAtThePixelLimit() throws {
+    let side = Degradation.maximumSpecSide
+    #expect(side == 5792 && side * side <= Image.maximumPixelCount && (side + 1) * (side + 1) > Image.maximumPixelCount)
+    for spec in ["up=32768", "up=5793", "size=5793", "size=8..6000", "size=16|32768"] {
+        let message = parseError(spec)
+        #expect(message.contains("5792") && message.contains("\(Image.maximumPixelCount)") && message.contains("'\(spec)'"), "\(spec): \(message)")
+    }
+    #expect(try Degradation(parsing: "size=5792,up=5792").up == .size(5792))
+}
+
+/// `description` parses back to an equivalent value: equal, except that `x..x` and a one-value
+/// choice become `.fixed(x)` and a probability above 1 becomes 1 — and every image is degraded
+/// identically, because a value that cannot vary draws no random numbers.
+@Test func descriptionParsesBackToAnEquivalentValue() throws {
+    let parsed = ["size=8..32,interp=bicubic,blur=0..1.2,noise=0..6,jpeg=30..90,up=112",
+                  "scale=1.5..3,interp=area,antialias=false,occlude=0..0.25,p=0.3,up=hr,upinterp=nearest",
+                  "size=12|12|20,noise=0.5|2,occlude=0.1,p=0.75"]
+    var cases = try parsed.map { (try Degradation(parsing: $0), try Degradation(parsing: $0)) }
+    cases.append((Degradation(target: .size(.range(10...10)), up: .original, blur: .range(0.7...0.7), noise: .range(0...4), jpeg: .choice([60])),
+                  Degradation(target: .size(.fixed(10)), up: .original, blur: .fixed(0.7), noise: .range(0...4), jpeg: .fixed(60))))
+    cases.append((Degradation(target: .scale(.choice([2])), occlusion: .range(0.2...0.2), probability: 1.5),
+                  Degradation(target: .scale(.fixed(2)), occlusion: .fixed(0.2))))
+    let image = Image(width: 24, height: 20, channels: 3) { out in for i in 0..<out.count { out[i] = Float((i * 37) % 256) } }
+    for (d, expected) in cases {
+        let back = try Degradation(parsing: d.description)
+        #expect(back == expected, "\(d) → \(back)")
+        for seed: UInt64 in 0..<6 {
+            var a = RandomGenerator(seed: seed), b = RandomGenerator(seed: seed)
+            #expect(d.apply(to: image, using: &a) == back.apply(to: image, using: &b), "\(d), seed \(seed)")
+            #expect(a.next() == b.next(), "\(d) and \(back) drew different amounts, seed \(seed)")
+        }
+    }
 }
 
 /// `up=N` on a non-square image: every sample comes back at the size `outputSize` reports, the

@@ -14,10 +14,29 @@ private func ramp(_ w: Int, _ h: Int, _ c: Int) -> Image {
     #expect(crop.width == 3 && crop.height == 2 && crop.channels == 3)
     #expect(crop[0, 0, 0] == image[1, 2, 0] && crop[2, 1, 2] == image[3, 3, 2])
     let centre = image.centreCropped(width: 2, height: 2)
-    #expect(centre[0, 0, 1] == image[1, 1, 1])
+    #expect(centre[0, 0, 1] == image[2, 1, 1])  // offsets round(3/2) = 2 (half to even), 2/2 = 1
     let flipped = image.horizontallyFlipped()
     #expect(flipped[0, 3, 2] == image[4, 3, 2] && flipped[4, 0, 0] == image[0, 0, 0])
     #expect(flipped.horizontallyFlipped() == image)
+}
+
+/// Centre-crop offsets are torchvision's `int(round((W − w) / 2))`, Python's round half to even:
+/// they used to round down, one pixel left of torchvision when `W − w ≡ 3 (mod 4)`.
+@Test func centreCropRoundsHalfToEvenLikeTorchvision() {
+    // (source width, offset): margins 3, 1, 2, 4, 5 → round(1.5) = 2, round(0.5) = 0, 1, 2, round(2.5) = 2.
+    for (side, offset) in [(115, 2), (113, 0), (114, 1), (116, 2), (117, 2)] {
+        // A horizontal ramp (value x) plus a vertical one (1000·y).
+        let image = Image(width: side, height: 3, channels: 1) { out in
+            for y in 0..<3 { for x in 0..<side { out[y * side + x] = Float(x + 1000 * y) } }
+        }
+        let crop = image.centreCropped(width: 112, height: 1)
+        #expect(crop.width == 112 && crop.pixels.first == Float(offset + 1000) && crop.pixels.last == Float(offset + 111 + 1000), "\(side) → 112")
+    }
+    // Both axes, directly: 7 → 4 (margin 3) starts at row 2, 5 → 4 at row 0.
+    let tall = Image(width: 1, height: 7, channels: 1, pixels: (0..<7).map { Float($0) })
+    #expect(tall.centreCropped(width: 1, height: 4).pixels == [2, 3, 4, 5])
+    let short = Image(width: 1, height: 5, channels: 1, pixels: (0..<5).map { Float($0) })
+    #expect(short.centreCropped(width: 1, height: 4).pixels == [0, 1, 2, 3])
 }
 
 @Test func normalisationAndTensors() {
@@ -55,6 +74,18 @@ struct GaussianBlurTests {
             #expect(Fixtures.maxDifference(image.gaussianBlurred(sigmaX: sx, sigmaY: sy).pixels, expected) < 1e-3, "σ = (\(sx), \(sy))")
         }
     }
+}
+
+/// σ² was computed in Float, which underflows to 0 below σ ≈ 2.6e-23: the centre tap was 0/0
+/// and every pixel NaN. A radius-0 kernel (σ < 1/6) leaves the axis alone.
+@Test func tinySigmaBlurLeavesTheImageUnchanged() {
+    let flat = Image(width: 6, height: 5, channels: 3, value: 42)
+    #expect(flat.gaussianBlurred(sigma: 1e-30) == flat)
+    #expect(Image.gaussianKernel(sigma: 1e-30) == [1] && Image.gaussianKernel(sigma: .leastNonzeroMagnitude) == [1])
+    let image = ramp(7, 5, 1)
+    #expect(image.gaussianBlurred(sigma: 0.16) == image)
+    #expect(image.gaussianBlurred(sigmaX: 1e-30, sigmaY: 1.2) == image.gaussianBlurred(sigmaX: 0, sigmaY: 1.2))
+    #expect(image.gaussianBlurred(sigma: 0.17) != image)  // radius ⌊3·0.17 + ½⌋ = 1
 }
 
 @Test func blurPreservesConstantsAndMean() {

@@ -6,8 +6,9 @@ import TestSupport
 /// `Image.resized` against Pillow's `Image.resize` (the reference it reproduces).
 @Suite(.enabled(if: Fixtures.hasPillow, "python3 with pillow and numpy is not installed"))
 struct ResizeTests {
-    /// (source w, h, target w, h): shrink, mixed, enlarge, 8× shrink, one axis only.
-    static let cases = [(23, 17, 7, 5), (23, 17, 5, 9), (23, 17, 40, 31), (48, 48, 6, 6), (12, 10, 12, 3)]
+    /// (source w, h, target w, h): shrink, mixed, enlarge, 8× shrink, one axis only, a
+    /// non-integer 3 → 2 shrink (area is then not the covered-area average).
+    static let cases = [(23, 17, 7, 5), (23, 17, 5, 9), (23, 17, 40, 31), (48, 48, 6, 6), (12, 10, 12, 3), (3, 1, 2, 1)]
 
     static let script = Fixtures.pillowPrelude + """
     filters = {'nearest': Image.NEAREST, 'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC, 'area': Image.BOX}
@@ -67,4 +68,12 @@ struct ResizeTests {
     let image = Image(width: 4, height: 2, channels: 1, pixels: [0, 2, 4, 6, 8, 10, 12, 14])
     let half = image.resized(width: 2, height: 1, interpolation: .area)
     #expect(half.pixels == [5, 9])
+}
+
+/// `.area` is Pillow's BOX: a source pixel counts fully or not at all, by where its centre falls,
+/// so 3 → 2 is not the covered-area average (OpenCV's INTER_AREA gives [0, 170]); Pillow 13
+/// gives [0, 255].
+@Test func areaWeighsSourcePixelsByTheirCentres() {
+    let image = Image(width: 3, height: 1, channels: 1, pixels: [0, 0, 255])
+    #expect(image.resized(width: 2, height: 1, interpolation: .area).pixels == [0, 255])
 }
