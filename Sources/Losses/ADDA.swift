@@ -57,10 +57,12 @@ public final class ADDA: AdversarialTransferLoss {
         }
     }
 
-    /// `L_D` from the critic's logits on source and target embeddings (`[N, 2]` or `[N, 1]`).
+    /// `L_D` from the critic's logits on source and target embeddings (both `[N, 2]` or both
+    /// `[N, 1]`: mixed widths are a precondition failure).
     public static func criticObjective(sourceLogits: Tensor, targetLogits: Tensor) -> Tensor {
         let s = twoClass(sourceLogits, "criticObjective"), t = twoClass(targetLogits, "criticObjective")
-        precondition(s.shape[1] == t.shape[1], "ADDA.criticObjective: source logits \(sourceLogits.shape) and target logits \(targetLogits.shape) differ in width")
+        precondition(sourceLogits.shape[1] == targetLogits.shape[1],
+                     "ADDA.criticObjective: source logits \(sourceLogits.shape) and target logits \(targetLogits.shape) differ in width; the critic must give both [N, 2] or both [N, 1]")
         let ones = [Int](repeating: 1, count: s.shape[0]), zeros = [Int](repeating: 0, count: t.shape[0])
         if sourceLogits.shape[1] == 1 {
             return softmaxCrossEntropy(logits: s, labels: ones) + softmaxCrossEntropy(logits: t, labels: zeros)

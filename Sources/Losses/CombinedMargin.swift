@@ -13,7 +13,8 @@ public struct CombinedMargin: TargetMargin {
     public let m1: Float, m2: Float, m3: Float
 
     public init(m1: Float = 1, m2: Float = 0.3, m3: Float = 0.2) {
-        precondition(m1 > 0 && m2 >= 0 && m3 >= 0, "CombinedMargin: need m1 > 0, m2 ≥ 0, m3 ≥ 0, got (\(m1), \(m2), \(m3))")
+        precondition(m1 > 0 && m2 >= 0 && m3 >= 0 && m1.isFinite && m2.isFinite && m3.isFinite,
+                     "CombinedMargin: need finite m1 > 0, m2 ≥ 0, m3 ≥ 0, got (\(m1), \(m2), \(m3))")
         self.m1 = m1
         self.m2 = m2
         self.m3 = m3

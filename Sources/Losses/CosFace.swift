@@ -7,7 +7,7 @@ public struct CosFaceMargin: TargetMargin {
     public let m: Float
 
     public init(_ m: Float = 0.35) {
-        precondition(m >= 0, "CosFaceMargin: margin must be non-negative, got \(m)")
+        precondition(m >= 0 && m.isFinite, "CosFaceMargin: margin must be non-negative and finite, got \(m)")
         self.m = m
     }
 

@@ -28,7 +28,14 @@ public final class DANN: TransferLoss {
     public let domainHead: any Layer
     public let strength: Strength
 
+    /// `strength`: a schedule's γ finite and positive, a constant λ finite and non-negative.
     public init(domainHead: any Layer, strength: Strength = .schedule()) {
+        switch strength {
+        case .schedule(let gamma):
+            precondition(gamma.isFinite && gamma > 0, "DANN: schedule γ must be finite and positive, got \(gamma)")
+        case .constant(let lambda):
+            precondition(lambda.isFinite && lambda >= 0, "DANN: constant λ must be finite and non-negative, got \(lambda)")
+        }
         self.domainHead = domainHead
         self.strength = strength
     }

@@ -29,7 +29,9 @@ import Layers
 /// ignores the query's own feature; autodiff here differentiates everything.
 ///
 /// Needs `student.embedding [B, D_s]` and `teacher.embedding [B, D_t]` (dimensions may differ:
-/// only distances are compared), `B ≥ 2` (and `B > k`).
+/// only distances are compared) and `B ≥` ``minimumBatch``. List lengths are at least 2 (a
+/// Plackett–Luce list of one item has probability 1: a loss of 0), and `α·2^β` — the largest
+/// score magnitude for unit-norm embeddings — must be finite in `Float`.
 public final class DarkRank: TransferLoss {
     public enum Mode: Sendable, Equatable {
         case soft(listLength: Int)
@@ -51,15 +53,18 @@ public final class DarkRank: TransferLoss {
 
     public init(mode: Mode = .soft(listLength: 4), alpha: Float = 3, beta: Float = 3,
                 objective: SoftObjective = .kullbackLeibler, queries: Queries = .all, normalizesEmbeddings: Bool = true) {
-        precondition(alpha > 0 && beta > 0, "DarkRank: α and β must be positive, got α = \(alpha), β = \(beta)")
+        precondition(alpha > 0 && alpha.isFinite && beta > 0 && beta.isFinite,
+                     "DarkRank: α and β must be positive and finite, got α = \(alpha), β = \(beta)")
+        precondition(Self.largestScoreMagnitude(alpha: alpha, beta: beta).isFinite,
+                     "DarkRank: α·2^β (the largest score magnitude, at distance 2) must be finite in Float, got α = \(alpha), β = \(beta); lower α or β")
         switch mode {
         case .soft(let k):
-            precondition(k >= 1, "DarkRank: soft list length must be at least 1, got \(k)")
+            precondition(k >= 2, "DarkRank: soft list length must be at least 2 (a list of one item has probability 1), got \(k)")
             precondition(k <= Self.maximumSoftListLength,
                          "DarkRank: soft list length \(k) needs \(k)! permutations per query; at most \(Self.maximumSoftListLength) is supported (use .hard for long lists)")
             permutations = allPermutations(k)
         case .hard(let k):
-            precondition(k.map { $0 >= 1 } ?? true, "DarkRank: hard list length must be at least 1, got \(k!)")
+            precondition(k.map { $0 >= 2 } ?? true, "DarkRank: hard list length must be at least 2 (a list of one item has probability 1), got \(k!)")
             permutations = []
         }
         self.mode = mode
@@ -70,8 +75,11 @@ public final class DarkRank: TransferLoss {
         self.normalizesEmbeddings = normalizesEmbeddings
     }
 
-    /// The reference code's parametrisation: `α = scale^power`, `β = 2·power`.
+    /// The reference code's parametrisation: `α = scale^power`, `β = 2·power` (scale and power
+    /// positive and finite).
     public convenience init(referenceScale scale: Float, power: Float, mode: Mode = .soft(listLength: 4)) {
+        precondition(scale > 0 && scale.isFinite && power > 0 && power.isFinite,
+                     "DarkRank(referenceScale:power:): scale and power must be positive and finite, got scale = \(scale), power = \(power)")
         self.init(mode: mode, alpha: Foundation.pow(scale, power), beta: 2 * power, objective: .crossEntropy)
     }
 
@@ -80,11 +88,22 @@ public final class DarkRank: TransferLoss {
         return "darkrank-hard"
     }
 
-    /// The smallest batch the loss takes: every query needs other samples to rank, `.soft(k)` more
-    /// than `k` of them.
+    /// The smallest batch the loss takes: every query ranks the other samples, `.soft(k)` its
+    /// `k` nearest (so `k + 1`), `.hard` at least 2 of them (so 3: a list of one is a loss of 0).
     public var minimumBatch: Int {
         if case .soft(let k) = mode { return k + 1 }
-        return 2
+        return 3
+    }
+
+    private var batchRule: String {
+        if case .soft = mode { return "more than the list length" }
+        return "every query ranks at least 2 others"
+    }
+
+    /// `α·2^β`: the largest score magnitude `α·‖x_q − x_i‖^β` for unit-norm embeddings (their
+    /// distances are at most 2), computed in `Float`; the initialiser requires it finite.
+    public static func largestScoreMagnitude(alpha: Float, beta: Float) -> Float {
+        alpha * Foundation.pow(2, beta)
     }
 
     /// Per-query losses `[Q]` (queries in batch order) for `[B, D]` student and teacher embeddings.
@@ -93,7 +112,7 @@ public final class DarkRank: TransferLoss {
                      "\(name): embeddings must be [B, D], got student \(student.shape) and teacher \(teacher.shape)")
         let b = student.shape[0]
         precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
-        precondition(b >= minimumBatch, "\(name): needs a batch of at least \(minimumBatch) samples (more than the list length), got \(b)")
+        precondition(b >= minimumBatch, "\(name): needs a batch of at least \(minimumBatch) samples (\(batchRule)), got \(b)")
         let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
         let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
         let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))

@@ -47,8 +47,8 @@ public final class GuidedCNN: TransferLoss {
     public init(head: MarginHead, learnerHead: MarginHead? = nil, guideIdentityWeight: Float = 1,
                 learnerIdentityWeight: Float = 1, crossIdentityWeight: Float = 1, crossFeatureWeight: Float = 5,
                 detachesGuide: Bool = true) {
-        precondition([guideIdentityWeight, learnerIdentityWeight, crossIdentityWeight, crossFeatureWeight].allSatisfy { $0 >= 0 },
-                     "GuidedCNN: weights must be non-negative")
+        precondition([guideIdentityWeight, learnerIdentityWeight, crossIdentityWeight, crossFeatureWeight].allSatisfy { $0 >= 0 && $0.isFinite },
+                     "GuidedCNN: weights must be non-negative and finite, got guide \(guideIdentityWeight), learner \(learnerIdentityWeight), cross identity \(crossIdentityWeight), cross feature \(crossFeatureWeight)")
         if let learnerHead {
             precondition(learnerHead.classes == head.classes && learnerHead.embeddingDimension == head.embeddingDimension,
                          "GuidedCNN: learner head [\(learnerHead.classes), \(learnerHead.embeddingDimension)] differs from guide head [\(head.classes), \(head.embeddingDimension)]")

@@ -4,7 +4,8 @@ import Tensor
 /// target probabilities `q` (constants, `[B, C]`) and the model's log-probabilities `log p`.
 ///
 /// Rows are summed over classes and reduced over the batch (`.mean` = PyTorch's
-/// `reduction="batchmean"`). Terms with `q_j = 0` contribute 0.
+/// `reduction="batchmean"`). Terms with `q_j = 0` contribute 0 (and no gradient), even where
+/// `log p_j = −∞` (PyTorch's `kl_div` gives NaN there).
 public func klDivergence(logProbabilities: Tensor, targetProbabilities: Tensor,
                          reduction: LossReduction = .mean) -> Tensor {
     precondition(logProbabilities.rank == 2 && logProbabilities.shape == targetProbabilities.shape,
@@ -15,7 +16,9 @@ public func klDivergence(logProbabilities: Tensor, targetProbabilities: Tensor,
             for i in 0..<src.count { let v = src[i]; out[i] = v > 0 ? v * Foundation.log(v) : 0 }
         }
     }
-    let perSample = (qLogQ - q * logProbabilities).sum(alongAxis: 1)
+    // q·log p with the q = 0 terms masked to 0: 0·(−∞) would be NaN.
+    let qLogP = Tensor.select(q, q * logProbabilities, Tensor(0))
+    let perSample = (qLogQ - qLogP).sum(alongAxis: 1)
     return reduction.apply(perSample)
 }
 
@@ -27,7 +30,8 @@ public func klDivergence(logProbabilities: Tensor, targetProbabilities: Tensor,
 /// with `grad_scale = 16` = T², i.e. exactly this loss with weight 1.
 public func distillationLoss(studentLogits: Tensor, teacherLogits: Tensor, temperature: Float = 4,
                              reduction: LossReduction = .mean) -> Tensor {
-    precondition(temperature > 0, "distillationLoss: temperature must be positive, got \(temperature)")
+    precondition(temperature > 0 && (temperature * temperature).isFinite,
+                 "distillationLoss: temperature must be positive and finite (T² too), got \(temperature)")
     precondition(studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
                  "distillationLoss: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must be the same [B, classes] shape")
     let target = withoutGradients { (teacherLogits.detached() / temperature).softmax(alongAxis: 1) }

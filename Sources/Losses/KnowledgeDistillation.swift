@@ -14,7 +14,8 @@ public final class KnowledgeDistillation: TransferLoss {
     public let temperature: Float
 
     public init(temperature: Float = 4) {
-        precondition(temperature > 0, "KnowledgeDistillation: temperature must be positive, got \(temperature)")
+        precondition(temperature > 0 && (temperature * temperature).isFinite,
+                     "KnowledgeDistillation: temperature must be positive and finite (T² too), got \(temperature)")
         self.temperature = temperature
     }
 

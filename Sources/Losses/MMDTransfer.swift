@@ -18,7 +18,9 @@ public final class MMDTransfer: TransferLoss {
     public let kernel: MMDKernel
     public let normalizesEmbeddings: Bool
 
+    /// A fixed Gaussian σ² in `kernel` must be finite and positive.
     public init(kernel: MMDKernel = .multiGaussian(), normalizesEmbeddings: Bool = true) {
+        kernel.checkParameters("mmd")
         self.kernel = kernel
         self.normalizesEmbeddings = normalizesEmbeddings
     }

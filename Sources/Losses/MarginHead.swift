@@ -25,7 +25,7 @@ public protocol TargetMargin: Sendable {
 public final class MarginHead: Module {
     /// Class centres `[classes, D]` (normalised on use).
     public let weight: Parameter
-    /// Logit scale `s`.
+    /// Logit scale `s` (positive and finite).
     public var scale: Float
     /// The target margin.
     public var margin: any TargetMargin
@@ -34,7 +34,7 @@ public final class MarginHead: Module {
                 using generator: inout RandomGenerator) {
         precondition(classes > 0 && embeddingDimension > 0,
                      "MarginHead: classes (\(classes)) and embeddingDimension (\(embeddingDimension)) must be positive")
-        precondition(scale > 0, "MarginHead: scale must be positive, got \(scale)")
+        precondition(scale > 0 && scale.isFinite, "MarginHead: scale must be positive and finite, got \(scale)")
         weight = Parameter(Tensor.randomNormal([classes, embeddingDimension], standardDeviation: 0.01, using: &generator))
         self.scale = scale
         self.margin = margin

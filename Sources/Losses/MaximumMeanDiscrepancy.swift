@@ -6,11 +6,14 @@ public enum MMDKernel: Sendable, Equatable {
     case linear
     /// `k(x, y) = (xᵀy + c)^d`. NST's default is `d = 2, c = 0`.
     case polynomial(degree: Int = 2, offset: Float = 0)
-    /// `k(x, y) = exp(−‖x − y‖² / 2σ²)`; `σ² = nil` uses the mean-distance rule below.
+    /// `k(x, y) = exp(−‖x − y‖² / 2σ²)`; `σ² = nil` uses the mean-distance rule below. A fixed
+    /// σ² must be finite and positive (checked by
+    /// ``maximumMeanDiscrepancy(_:_:kernel:includeTargetTerm:)`` and by the losses' initialisers).
     case gaussian(variance: Float? = nil)
     /// The mean of Gaussian kernels with `σ²_k = σ²·m_k` (multi-kernel MMD, Long et al.,
     /// "Learning Transferable Features with Deep Adaptation Networks", ICML 2015), default
-    /// multipliers `2^−2 … 2^2`; base `σ² = nil` uses the mean-distance rule.
+    /// multipliers `2^−2 … 2^2`; base `σ² = nil` uses the mean-distance rule. Multipliers and a
+    /// fixed σ² must be finite and positive.
     case multiGaussian(multipliers: [Float] = [0.25, 0.5, 1, 2, 4], variance: Float? = nil)
 
     /// NST's kernel (`(xᵀy)²`).
@@ -35,6 +38,9 @@ public enum MMDKernel: Sendable, Equatable {
 ///
 /// `includeTargetTerm: false` drops the `y–y` term, which is constant when `y` is: NST's
 /// reference code does this (its value is then not zero for identical inputs).
+///
+/// A fixed Gaussian σ² (or multiplier) that is not finite and positive, or a polynomial degree
+/// below 1, is a precondition failure.
 public func maximumMeanDiscrepancy(_ x: Tensor, _ y: Tensor, kernel: MMDKernel = .nstPolynomial,
                                    includeTargetTerm: Bool = true) -> Tensor {
     precondition((x.rank == 2 || x.rank == 3) && x.rank == y.rank,
@@ -46,6 +52,7 @@ public func maximumMeanDiscrepancy(_ x: Tensor, _ y: Tensor, kernel: MMDKernel =
     precondition(x.shape[0] == y.shape[0] && x.shape[2] == y.shape[2],
                  "maximumMeanDiscrepancy: batch or vector dimension differs: \(x.shape) vs \(y.shape)")
     precondition(x.shape[1] > 0 && y.shape[1] > 0, "maximumMeanDiscrepancy: empty set in \(x.shape) or \(y.shape)")
+    kernel.checkParameters("maximumMeanDiscrepancy")
     let n = x.shape[1], m = y.shape[1], d = x.shape[2]
 
     switch kernel {
@@ -70,6 +77,25 @@ public func maximumMeanDiscrepancy(_ x: Tensor, _ y: Tensor, kernel: MMDKernel =
 }
 
 extension MMDKernel {
+    /// Stops with a message naming `caller` when the kernel's parameters are invalid: a fixed
+    /// Gaussian σ² (or a multiplier) that is not finite and positive, or a polynomial degree < 1.
+    func checkParameters(_ caller: String) {
+        switch self {
+        case .linear:
+            break
+        case .polynomial(let degree, _):
+            precondition(degree >= 1, "\(caller): polynomial kernel degree must be at least 1, got \(degree)")
+        case .gaussian(let variance):
+            precondition(variance.map { $0.isFinite && $0 > 0 } ?? true,
+                         "\(caller): Gaussian kernel variance σ² must be finite and positive (or nil for the bandwidth rule), got \(variance!)")
+        case .multiGaussian(let multipliers, let variance):
+            precondition(!multipliers.isEmpty && multipliers.allSatisfy { $0.isFinite && $0 > 0 },
+                         "\(caller): multi-Gaussian kernel multipliers must be finite and positive, got \(multipliers)")
+            precondition(variance.map { $0.isFinite && $0 > 0 } ?? true,
+                         "\(caller): multi-Gaussian kernel variance σ² must be finite and positive (or nil for the bandwidth rule), got \(variance!)")
+        }
+    }
+
     var needsBandwidth: Bool {
         switch self {
         case .gaussian(let variance), .multiGaussian(_, let variance): return variance == nil
@@ -84,7 +110,6 @@ extension MMDKernel {
         case .linear:
             return dot
         case .polynomial(let degree, let offset):
-            precondition(degree >= 1, "MMDKernel.polynomial: degree must be at least 1, got \(degree)")
             let base = offset == 0 ? dot : dot + offset
             return (1..<degree).reduce(base) { power, _ in power * base }
         case .gaussian(let fixed):
@@ -92,8 +117,6 @@ extension MMDKernel {
             let sigma2 = fixed.map { Tensor($0) } ?? variance!
             return (distances / (sigma2 * -2)).exp()
         case .multiGaussian(let multipliers, let fixed):
-            precondition(!multipliers.isEmpty && multipliers.allSatisfy { $0 > 0 },
-                         "MMDKernel.multiGaussian: multipliers must be positive, got \(multipliers)")
             let distances = squaredDistances(a, b, dot: dot)
             let sigma2 = fixed.map { Tensor($0) } ?? variance!
             let sum = multipliers.map { (distances / (sigma2 * (-2 * $0))).exp() }

@@ -34,7 +34,9 @@ public final class NeuronSelectivityTransfer: TransferLoss {
     public let kernel: MMDKernel
     public let includeTeacherTerm: Bool
 
+    /// A fixed Gaussian σ² in `kernel` must be finite and positive.
     public init(studentMap: String, teacherMap: String, kernel: MMDKernel = .nstPolynomial, includeTeacherTerm: Bool = true) {
+        kernel.checkParameters("nst")
         self.studentMap = studentMap
         self.teacherMap = teacherMap
         self.kernel = kernel

@@ -9,6 +9,11 @@ import Tensor
 ///
 /// Fused: suffix log-sum-exps by a stable reverse recursion, `O(n²)` backward per row.
 /// Returns `[N]`.
+///
+/// A score of `−∞` is an item of probability 0 (`exp(−∞) = 0`): the log-likelihood is `−∞` if
+/// such an item is chosen before the last position (the last has probability 1 whatever its
+/// score) and finite otherwise (never NaN when the other scores are finite); its gradient is
+/// the limit of the finite case.
 public func plackettLuceLogLikelihood(_ scores: Tensor) -> Tensor {
     precondition(scores.rank == 2 && scores.shape[1] > 0, "plackettLuceLogLikelihood: needs [N, n] scores with n ≥ 1, got \(scores.shape)")
     let rows = scores.shape[0], n = scores.shape[1]
@@ -22,11 +27,14 @@ public func plackettLuceLogLikelihood(_ scores: Tensor) -> Tensor {
                 var i = n - 2
                 while i >= 0 {
                     let a = row[i], b = lse[i + 1], m = Swift.max(a, b)
-                    lse[i] = m + Foundation.log(Foundation.exp(a - m) + Foundation.exp(b - m))
+                    // All of items i… at −∞: their log-sum-exp is −∞ (not −∞ − (−∞) = NaN).
+                    lse[i] = m == -.infinity ? m : m + Foundation.log(Foundation.exp(a - m) + Foundation.exp(b - m))
                     i -= 1
                 }
+                // A −∞ item chosen while others remain: log 0 (its L_i may be −∞ too). The last
+                // item's term is log 1 = 0, whatever its score.
                 var total: Float = 0
-                for i in 0..<n { total += row[i] - lse[i] }
+                for i in 0..<(n - 1) { total += row[i] == -.infinity ? -.infinity : row[i] - lse[i] }
                 out[r] = total
             }
         }
@@ -40,8 +48,14 @@ public func plackettLuceLogLikelihood(_ scores: Tensor) -> Tensor {
                 for r in range {
                     let row = s + r &* n, lse = l + r &* n
                     for j in 0..<n {
+                        // Σ_{i≤j} P_i(j); an item at −∞ has probability 0 at every stage but
+                        // the last, where it is alone (also where L_i = −∞ and exp would be NaN).
                         var p: Float = 0
-                        for i in 0...j { p += Foundation.exp(row[j] - lse[i]) }
+                        if row[j] == -.infinity {
+                            p = j == n - 1 ? 1 : 0
+                        } else {
+                            for i in 0...j { p += Foundation.exp(row[j] - lse[i]) }
+                        }
                         dst[r &* n &+ j] = gp[r] * (1 - p)
                     }
                 }

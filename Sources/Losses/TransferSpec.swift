@@ -100,8 +100,13 @@ public enum TransferSpec {
             return FeatureL2Transfer(distance: distance, studentDimension: configuration.studentEmbeddingDimension,
                                      teacherDimension: configuration.teacherEmbeddingDimension, using: &configuration.generator)
         },
-        Method(name: "kd", defaultWeight: KnowledgeDistillation.defaultWeight, options: [("t", "temperature > 0 (4)")]) { options, _ in
-            KnowledgeDistillation(temperature: try options.float("t", 4, positive: true))
+        Method(name: "kd", defaultWeight: KnowledgeDistillation.defaultWeight,
+               options: [("t", "temperature in \(Limits.temperatures.lowerBound)...\(Limits.temperatures.upperBound) (4)")]) { options, _ in
+            let temperature = try options.float("t", 4)
+            guard Limits.temperatures.contains(temperature) else {
+                throw TransferSpecError(token: options.token, message: "option 't' needs a temperature in \(Limits.temperatures.lowerBound)...\(Limits.temperatures.upperBound) (smaller ones overflow logits / T, larger ones only inflate the T² factor), got '\(options.string("t")!)'")
+            }
+            return KnowledgeDistillation(temperature: temperature)
         },
         Method(name: "mmd", defaultWeight: MMDTransfer.defaultWeight,
                options: [("kernel", "multi-gaussian|gaussian|linear|poly"), ("normalize", "true|false")]) { options, configuration in
@@ -121,13 +126,13 @@ public enum TransferSpec {
                                              includeTeacherTerm: try options.choice("teacher-term", true, [("keep", true), ("drop", false)]))
         },
         Method(name: "darkrank-soft", defaultWeight: DarkRank.defaultWeight,
-               options: darkRankOptions + [("k", "list length 1...\(DarkRank.maximumSoftListLength) (4)"), ("objective", "kl|ce")]) { options, _ in
-            let k = try options.int("k", 4, range: 1...DarkRank.maximumSoftListLength)
+               options: darkRankOptions + [("k", "list length 2...\(DarkRank.maximumSoftListLength) (4)"), ("objective", "kl|ce")]) { options, _ in
+            let k = try options.int("k", 4, range: 2...DarkRank.maximumSoftListLength)
             return try darkRank(.soft(listLength: k), options)
         },
         Method(name: "darkrank-hard", defaultWeight: DarkRank.defaultWeight,
-               options: darkRankOptions + [("k", "truncate the ranking to the top k (full)")]) { options, _ in
-            let k = try options.string("k").map { _ in try options.int("k", 0, range: 1...Int.max) }
+               options: darkRankOptions + [("k", "truncate the ranking to the top k ≥ 2 (full)")]) { options, _ in
+            let k = try options.string("k").map { _ in try options.int("k", 0, range: 2...Int.max) }
             return try darkRank(.hard(listLength: k), options)
         },
         Method(name: "guided-cnn", defaultWeight: GuidedCNN.defaultWeight,
@@ -156,14 +161,16 @@ public enum TransferSpec {
         Method(name: "adda", defaultWeight: ADDA.defaultWeight,
                options: [("hidden", "hidden widths, e.g. 512x512"), ("activation", "prelu|relu|leakyRelu")]) { options, configuration in
             let hidden = try widths(options, "hidden", [512, 512])
-            if let problem = Limits.criticProblem(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden, outputs: 1) {
+            // The critic ends in two logits (source, target), as built below.
+            let outputs = 2
+            if let problem = Limits.criticProblem(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden, outputs: outputs) {
                 throw TransferSpecError(token: options.token, message: "hidden widths \(problem)")
             }
             let activation = try options.choice("activation", DomainDiscriminator.Activation.prelu,
                                                 DomainDiscriminator.Activation.allCases.map { ($0.rawValue, $0) })
             try requireEqualDimensions(options, configuration, " (one critic sees both)")
             return ADDA(critic: DomainDiscriminator(inputDimension: configuration.teacherEmbeddingDimension, hidden: hidden,
-                                                    activation: activation, using: &configuration.generator))
+                                                    outputs: outputs, activation: activation, using: &configuration.generator))
         },
     ]
 
@@ -225,6 +232,9 @@ public enum TransferSpec {
         public static let maximumCriticWidth = 1 << 16
         /// …and most hidden layers.
         public static let maximumCriticDepth = 64
+        /// `kd`'s temperatures: far below 1 `logits / T` overflows `Float`; far above, the `T²`
+        /// factor does (from about 1.8·10¹⁹) long after the softened targets are uniform.
+        public static let temperatures: ClosedRange<Float> = 1e-3...1e3
 
         /// What is wrong with a critic of these widths (`nil`: within the limits), as
         /// "<widths> <problem>", e.g. "100000x100000 make a critic of 10⁹ weights, above the limit …".
@@ -248,13 +258,17 @@ public enum TransferSpec {
     ]
 
     private static let darkRankOptions: [(name: String, values: String)] = [
-        ("alpha", "score scale α > 0 (3)"), ("beta", "distance power β > 0 (3)"), ("queries", "all|first-half"),
+        ("alpha", "score scale α > 0 (3)"), ("beta", "distance power β > 0 (3); α·2^β finite"), ("queries", "all|first-half"),
     ]
 
     private static func darkRank(_ mode: DarkRank.Mode, _ options: Options) throws -> DarkRank {
-        DarkRank(mode: mode, alpha: try options.float("alpha", 3, positive: true), beta: try options.float("beta", 3, positive: true),
-                 objective: try options.choice("objective", .kullbackLeibler, [("kl", .kullbackLeibler), ("ce", .crossEntropy)]),
-                 queries: try options.choice("queries", .all, [("all", .all), ("first-half", .firstHalf)]))
+        let alpha = try options.float("alpha", 3, positive: true), beta = try options.float("beta", 3, positive: true)
+        guard DarkRank.largestScoreMagnitude(alpha: alpha, beta: beta).isFinite else {
+            throw TransferSpecError(token: options.token, message: "alpha·2^beta (the largest score, at distance 2 between unit-norm embeddings) must be finite in Float (≤ \(Float.greatestFiniteMagnitude)), got alpha = \(alpha), beta = \(beta); lower alpha or beta")
+        }
+        return DarkRank(mode: mode, alpha: alpha, beta: beta,
+                        objective: try options.choice("objective", .kullbackLeibler, [("kl", .kullbackLeibler), ("ce", .crossEntropy)]),
+                        queries: try options.choice("queries", .all, [("all", .all), ("first-half", .firstHalf)]))
     }
 
     /// Positive widths separated by 'x' (their limits are ``Limits/criticProblem(inputDimension:hidden:outputs:)``'s).

@@ -36,6 +36,23 @@ struct ClassificationTests {
         expectClose(klDivergence(logProbabilities: p.log(), targetProbabilities: p).item, 0, atol: 1e-6, "KL(p‖p)")
     }
 
+    /// Terms with q_j = 0 contribute 0 even where log p_j = −∞ (0·(−∞) was NaN), with no
+    /// gradient to those log-probabilities; the rest of the gradient is −q/B.
+    @Test func klDivergenceMasksZeroTargets() {
+        let quarter: Float = Foundation.log(0.25), threeQuarters: Float = Foundation.log(0.75)
+        let logP = Tensor([[-Float.infinity, 0], [quarter, threeQuarters]]).trackingGradients()
+        let q = Tensor([[0, 1], [0.5, 0.5]])
+        let kl = klDivergence(logProbabilities: logP, targetProbabilities: q)
+        // Row 0: 1·(log 1 − 0) = 0; row 1: 0.5·log(0.5/0.25) + 0.5·log(0.5/0.75) = 0.5·log(4/3).
+        expectClose(kl.item, Float(0.5 * Foundation.log(4.0 / 3.0)) / 2, "batch mean")
+        expectClose(kl.backward()[logP]!.scalars, [0, -0.5, -0.25, -0.25], "∂/∂log p")
+        // Gradient check with a zero target on finite log-probabilities (the mask keeps them exact).
+        let target = Tensor([[0, 0.3, 0.7], [0.2, 0, 0.8]])
+        expectGradientsMatch([randomTensor([2, 3], seed: 5)]) {
+            klDivergence(logProbabilities: $0[0].logSoftmax(alongAxis: 1), targetProbabilities: target)
+        }
+    }
+
     /// methods.md §2 KD sub-test: T = 4, z_S = (2,1,0), z_T = (3,0,−1).
     @Test func hintonDistillationVector() {
         let zS = Tensor([[2, 1, 0]]).trackingGradients(), zT = Tensor([[3, 0, -1]])

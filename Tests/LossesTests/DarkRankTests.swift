@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensor
 import Layers
@@ -78,10 +79,10 @@ struct DarkRankTests {
             expectClose(first.scalars, Array(all.prefix(3)), "\(mode): the same losses as those queries'")
             expectClose(half(context).item, all.prefix(3).reduce(0, +) / 3, "\(mode): their mean")
         }
-        // An odd batch of 5 has 2 queries, a batch of 2 has 1.
+        // An odd batch of 5 has 2 queries, the smallest batch (3) has 1.
         let hard = DarkRank(mode: .hard(listLength: nil), queries: .firstHalf)
         #expect(hard.queryLosses(student: s.sliced(axis: 0, 0..<5), teacher: t.sliced(axis: 0, 0..<5)).shape == [2])
-        #expect(hard.queryLosses(student: s.sliced(axis: 0, 0..<2), teacher: t.sliced(axis: 0, 0..<2)).shape == [1])
+        #expect(hard.queryLosses(student: s.sliced(axis: 0, 0..<3), teacher: t.sliced(axis: 0, 0..<3)).shape == [1])
     }
 
     @Test func teacherTiesRankByBatchIndex() {
@@ -91,6 +92,62 @@ struct DarkRankTests {
         let d = (1..<4).map { (s.sliced(axis: 0, 0..<1) - s.sliced(axis: 0, $0..<($0 + 1))).square().sum().item }
         let expected = -plackettLuceLogLikelihood(Tensor(shape: [1, 3], scalars: d.map { -$0 })).item
         expectClose(loss.queryLosses(student: s, teacher: t).scalars[0], expected, "ranking 1, 2, 3")
+    }
+
+    /// Lists have at least 2 items, so the smallest batch is 3 for `.hard` (truncated or not)
+    /// and `k + 1` for `.soft(k)`; there a loss is not identically 0.
+    @Test func minimumBatchGivesListsOfTwo() {
+        #expect(DarkRank(mode: .hard(listLength: nil)).minimumBatch == 3)
+        #expect(DarkRank(mode: .hard(listLength: 2)).minimumBatch == 3)
+        #expect(DarkRank(mode: .hard(listLength: 5)).minimumBatch == 3)
+        #expect(DarkRank(mode: .soft(listLength: 2)).minimumBatch == 3)
+        #expect(DarkRank(mode: .soft(listLength: 4)).minimumBatch == 5)
+        let s = randomTensor([3, 2], seed: 49), t = randomTensor([3, 2], seed: 50)
+        for mode: DarkRank.Mode in [.hard(listLength: nil), .hard(listLength: 5), .soft(listLength: 2)] {
+            let losses = DarkRank(mode: mode, alpha: 1, beta: 2, objective: .crossEntropy).queryLosses(student: s, teacher: t).scalars
+            #expect(losses.count == 3 && losses.allSatisfy { $0.isFinite && $0 > 1e-3 }, "\(mode): \(losses)")
+        }
+    }
+
+    /// α·2^β bounds the scores of unit-norm embeddings: β = 200 overflowed to −∞ (a NaN loss) and
+    /// is refused; β = 100 (3·2^100 ≈ 3.8e30) is finite and so is its loss.
+    @Test func scoresStayFinite() {
+        #expect(DarkRank.largestScoreMagnitude(alpha: 3, beta: 3) == 24)
+        #expect(!DarkRank.largestScoreMagnitude(alpha: 3, beta: 200).isFinite)
+        let s = randomTensor([6, 4], seed: 51), t = randomTensor([6, 4], seed: 52)
+        for mode: DarkRank.Mode in [.hard(listLength: nil), .soft(listLength: 3)] {
+            let loss = DarkRank(mode: mode, beta: 100)(TransferContext(student: Features(embedding: s), teacher: Features(embedding: t)))
+            #expect(loss.item.isFinite, "\(mode): \(loss.item)")
+        }
+    }
+
+    /// An item scored −∞ has probability 0: last in the list it changes nothing (it is alone
+    /// there), earlier it makes the ranking impossible (−∞); never NaN, gradients finite.
+    @Test func plackettLuceWithMinusInfinity() {
+        let inf = Float.infinity
+        let finite = Tensor([[1, 0.5]]).trackingGradients(), last = Tensor([[1, 0.5, -inf]]).trackingGradients()
+        let a = plackettLuceLogLikelihood(finite), b = plackettLuceLogLikelihood(last)
+        expectClose(b.item, a.item, "−∞ last: the list without it")
+        expectClose(b.backward()[last]!.scalars, a.backward()[finite]!.scalars + [0], "−∞ last: gradient")
+
+        let middle = Tensor([[1, -inf, 0.5]]).trackingGradients()
+        let c = plackettLuceLogLikelihood(middle)
+        #expect(c.item == -inf)
+        // ∂/∂s_j = 1 − Σ_{i≤j} P_i(j) with P_0(2) = e^0.5/(e + e^0.5), P_1(2) = P_2(2) = 1.
+        let p = Foundation.exp(Float(0.5)) / (Foundation.exp(Float(1)) + Foundation.exp(Float(0.5)))
+        expectClose(c.backward()[middle]!.scalars, [p, 1, -1 - p], "−∞ in the middle: gradient")
+
+        let all = Tensor([[-inf, -inf], [-inf, 0]]).trackingGradients()
+        let d = plackettLuceLogLikelihood(all)
+        #expect(d.scalars == [-inf, -inf])
+        // Row 1: ∂/∂s_1 = −P_0(1) = −1. Row 0 (all −∞) is a convention; it must not be NaN.
+        let gradient = d.sum().backward()[all]!.scalars
+        #expect(gradient.allSatisfy(\.isFinite) && Array(gradient[2...]) == [1, -1], "\(gradient)")
+        // n = 1: probability 1 whatever the score.
+        #expect(plackettLuceLogLikelihood(Tensor([[-inf]])).item == 0)
+
+        // Gradient check around a −∞ last item (its own gradient is 0, numerically too).
+        expectGradientsMatch([Tensor([[0.3, -1.2, 0.7, -inf], [1.1, 0.4, -0.6, -inf]])]) { plackettLuceLogLikelihood($0[0]) }
     }
 
     @Test func permutationsAreComplete() {

@@ -61,7 +61,15 @@ struct TransferSpecTests {
         ("l2=5,foo=3", "foo=3", "unknown loss 'foo'; known losses: l2, kd, mmd, nst, darkrank-soft, darkrank-hard, guided-cnn, dann, adda"),
         ("l2=abc", "l2=abc", "weight must be a non-negative number, got 'abc'"),
         ("nst:size=3", "nst:size=3", "unknown option 'size' for nst"),
-        ("darkrank-soft:k=9", "darkrank-soft:k=9", "option 'k' needs an integer in 1...8, got '9'"),
+        ("darkrank-soft:k=9", "darkrank-soft:k=9", "option 'k' needs an integer in 2...8, got '9'"),
+        ("darkrank-soft:k=1", "darkrank-soft:k=1", "option 'k' needs an integer in 2...8, got '1'"),
+        ("darkrank-hard:k=1", "darkrank-hard:k=1", "option 'k' needs an integer in 2...9223372036854775807, got '1'"),
+        ("darkrank-hard:beta=200", "darkrank-hard:beta=200", "alpha·2^beta (the largest score, at distance 2 between unit-norm embeddings) must be finite in Float"),
+        ("darkrank-soft:alpha=1e30:beta=30", "darkrank-soft:alpha=1e30:beta=30", "got alpha = 1e+30, beta = 30.0; lower alpha or beta"),
+        ("kd:t=1e-45", "kd:t=1e-45", "option 't' needs a temperature in 0.001...1000.0 (smaller ones overflow logits / T"),
+        ("kd:t=1e20", "kd:t=1e20", "option 't' needs a temperature in 0.001...1000.0"),
+        // 4·254 + 254·65536 + 65536·2 = 16 778 232 weights with the critic's two outputs (one was counted).
+        ("adda:hidden=254x65536", "adda:hidden=254x65536", "hidden widths 254x65536 make a critic of 16778232 weights, above the limit of 16777216"),
         ("mmd:kernel=cubic", "mmd:kernel=cubic", "option 'kernel' must be one of poly, linear, gaussian, multi-gaussian, got 'cubic'"),
         ("l2,,kd", "l2,,kd", "empty term"),
         ("", "", "empty spec; known losses"),
@@ -78,6 +86,13 @@ struct TransferSpecTests {
             #expect(error.message.contains(message), "\(error)")
         } catch {
             Issue.record("unexpected error \(error)")
+        }
+    }
+
+    /// The spec's new bounds still accept their edges.
+    @Test func boundsAreInclusive() throws {
+        for spec in ["darkrank-soft:k=2", "darkrank-hard:k=2", "kd:t=0.001", "kd:t=1000", "darkrank-hard:alpha=1:beta=127"] {
+            #expect(try TransferSpec.parse(spec, configuration: configuration).terms.count == 1, "\(spec)")
         }
     }
 
