@@ -19,6 +19,7 @@ enum DistillCommand {
         let invocation = try Invocation(arguments, options: options, help: help)
         if invocation.helpRequested { print(help); return }
         guard try invocation.bool("distributed") else {
+            try DistributedRun.checkSingleProcess()
             let run = try RunFolderOptions.trainingRun(DistillationConfiguration.self, invocation)
             try DistillationTraining(configuration: run.configuration).run(output: run.output, overwrite: run.force, resume: run.resume)
             return
@@ -26,6 +27,9 @@ enum DistillCommand {
         try DistributedRun.run("distill", DistillationConfiguration.self, invocation, batch: \.training.batch) { run, group in
             var training = try DistillationTraining(configuration: run.configuration)
             training.parallelism = group
+            // Every rank holds the whole cache: the machine's default budget shared by its ranks.
+            let local = DistributedRun.ranksOnThisMachine()
+            if local > 1 { training.teacherCacheMemoryLimit = TeacherFeatureCache.defaultMemoryLimit / local }
             if !group.isRoot { training.say = { _ in } }
             try training.run(output: run.output, overwrite: run.force, resume: run.resume)
         }

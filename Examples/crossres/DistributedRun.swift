@@ -14,6 +14,33 @@ enum DistributedRun {
          "a checkpoint resumes under any process count that divides --batch."]
     }
 
+    /// The number of processes `mpirun` started this one among, read from the environment
+    /// (Open MPI's `OMPI_COMM_WORLD_SIZE`, MPICH's and Hydra's `PMI_SIZE`), with the variable;
+    /// `nil` when neither is set.
+    static func launchedProcesses(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> (count: Int, variable: String)? {
+        for variable in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+            if let value = environment[variable], let count = Int(value.trimmingCharacters(in: .whitespaces)) { return (count, variable) }
+        }
+        return nil
+    }
+
+    /// Refuses a run without `--distributed` in a process that `mpirun` started as one of
+    /// several: each would train the whole run on its own, all racing to write the same
+    /// `--output` (exit status 2).
+    static func checkSingleProcess() throws {
+        guard let (count, variable) = launchedProcesses(), count > 1 else { return }
+        throw CommandLineError("started by mpirun with \(count) processes (\(variable)=\(count)) but without --distributed, so each would train the same run on its own and write the same --output: add --distributed, or run one process (mpirun -np 1, or no mpirun)")
+    }
+
+    /// How many ranks share this machine (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`, MPICH's
+    /// `MPI_LOCALNRANKS`; 1 when unknown): each holds its own teacher feature cache.
+    static func ranksOnThisMachine(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        for variable in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"] {
+            if let value = environment[variable], let count = Int(value), count >= 1 { return count }
+        }
+        return 1
+    }
+
     /// Reads the run's settings and runs `train` on every process of `mpirun`: the settings and
     /// the run folder must be the same on every rank, and an error on any rank stops them all
     /// with its message. `batch` reads the global batch from the settings.

@@ -17,6 +17,7 @@ enum TrainTeacherCommand {
         let invocation = try Invocation(arguments, options: options, help: help)
         if invocation.helpRequested { print(help); return }
         guard try invocation.bool("distributed") else {
+            try DistributedRun.checkSingleProcess()
             let run = try RunFolderOptions.trainingRun(TrainingConfiguration.self, invocation)
             try TeacherTraining(configuration: run.configuration).run(output: run.output, overwrite: run.force, resume: run.resume)
             return

@@ -1,3 +1,5 @@
+import Tensor
+
 /// One labelled image of a data set.
 public struct Sample: Sendable, Equatable {
     /// The (HR) image.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Separable Gaussian blur with the sampled kernel `w(t) ∝ exp(−t² / 2σ²)`, `|t| ≤ r`,
 /// `r = ⌊3σ + ½⌋`, normalised to sum 1, and mirrored borders (`dcb|abcd|cba`, OpenCV's

@@ -1,3 +1,5 @@
+import Tensor
+
 /// Crops and mirroring.
 extension Image {
     /// The `width × height` region whose top-left pixel is `(x, y)`; it must lie inside the image.

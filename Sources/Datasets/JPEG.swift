@@ -1,4 +1,5 @@
 import CTurboJPEG
+import Tensor
 
 /// JPEG through the TurboJPEG API (`tjDecompressHeader3`, `tjDecompress2`, `tjCompress2`),
 /// which returns error codes instead of `longjmp`.

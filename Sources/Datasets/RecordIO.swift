@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Tensor
 
 /// MXNet RecordIO files (`.rec` + `.idx`), read and written without MXNet.
 ///

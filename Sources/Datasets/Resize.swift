@@ -1,3 +1,5 @@
+import Tensor
+
 /// Resampling filters for ``Image/resized(width:height:interpolation:antialias:)``.
 public enum Interpolation: String, Sendable, CaseIterable, Codable {
     /// The source pixel whose centre is nearest: `src = ⌊(x + ½) · in/out⌋`.

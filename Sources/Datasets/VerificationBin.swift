@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// An insightface verification set (`lfw.bin`, `cfp_fp.bin`, `agedb_30.bin`, …): a pickled
 /// tuple `(bins, issame_list)` where `bins` holds `2n` encoded images (JPEG or PNG bytes) and

@@ -47,6 +47,28 @@ extension ProcessGroup: DataParallelism {
 }
 
 extension ProcessGroup {
+    /// Collective: every rank's `invariants` gathered (one all-gather of their names' hash and
+    /// values); unless every value is rank 0's, every rank throws
+    /// ``DistributedError/inconsistent(_:)`` — `subject differs between the processes: images
+    /// (rank 0: 100, rank 1: 103); …; fix` — so nobody is left waiting.
+    public func ensureSame(_ invariants: [RankInvariant], of subject: String, fix: String) throws {
+        let names = invariants.map(\.name).joined(separator: "\u{1F}")
+        let local = [Int64(bitPattern: Self.fingerprint(names))] + invariants.map { Int64(bitPattern: $0.value) }
+        let gathered = try allGather(values: local, width: local.count)
+        let odd = gathered.indices.filter { gathered[$0][0] != gathered[0][0] }
+        guard odd.isEmpty else {
+            throw DistributedError.inconsistent("rank(s) \(odd.map(String.init).joined(separator: ", ")) check other values of \(subject) than rank 0 (\(names.replacingOccurrences(of: "\u{1F}", with: ", "))): run the same crossres build on every process")
+        }
+        let perRank = gathered.map { values in
+            zip(invariants, values.dropFirst()).map { RankInvariant(name: $0.name, value: UInt64(bitPattern: $1), isChecksum: $0.isChecksum) }
+        }
+        if let differences = RankInvariant.differences(perRank) {
+            throw DistributedError.inconsistent("\(subject) differs between the processes: \(differences); \(fix)")
+        }
+    }
+}
+
+extension ProcessGroup {
     /// This rank's part of `count` rows split as evenly as possible (the first `count mod N`
     /// ranks take one row more): rank r gets `r·⌊count/N⌋ + min(r, count mod N)` onwards.
     public func rows(of count: Int) -> Range<Int> {
@@ -69,16 +91,27 @@ extension ProcessGroup {
 
 extension TrainingLoop {
     /// This loop as rank `group.rank` runs it: rank 0 keeps the metrics log, progress,
-    /// evaluation and checkpoints; the other ranks only train (every rank holds the same
-    /// weights, so rank 0's checkpoint is the run's).
+    /// evaluation, checkpoints, the critic-collapse watch and the warnings; the other ranks only
+    /// train (every rank holds the same weights, so rank 0's checkpoint is the run's).
     public func onRank(of group: ProcessGroup) -> TrainingLoop {
-        guard !group.isRoot else { return self }
+        onRank(isRoot: group.isRoot)
+    }
+
+    /// This loop on rank 0 (`isRoot`, unchanged) or on another rank: without checkpoints, log,
+    /// progress and evaluation, and without the critic-collapse watch and its warnings — a
+    /// non-root rank's watch would print each collapse warning once more per rank (and could
+    /// stop that rank alone), and its count of pinned steps, which is not checkpointed, would
+    /// restart at 0 on every resume.
+    public func onRank(isRoot: Bool) -> TrainingLoop {
+        guard !isRoot else { return self }
         var loop = self
         loop.checkpointPath = nil
         loop.log = nil
         loop.progress = nil
         loop.evaluate = nil
         loop.evaluateEvery = nil
+        loop.criticCollapse = nil
+        loop.warn = { _ in }
         return loop
     }
 }

@@ -3,8 +3,8 @@ import Layers
 import Optim
 import Training
 
-/// A ``TrainingTask`` run data-parallel: the inner task's step (whose optimisers should be
-/// ``DistributedOptimizer``s), then two small collectives that keep what is not a gradient
+/// A ``TrainingTask`` run data-parallel: the inner task's step (whose optimisers must be
+/// ``DistributedOptimizer``s of the same group, which average the gradients), then two small collectives that keep what is not a gradient
 /// consistent across ranks:
 ///
 /// - every **buffer** of the checkpointed modules (BatchNorm running mean and variance) is
@@ -22,10 +22,22 @@ public final class DataParallelTask: TrainingTask {
     public let inner: any TrainingTask
     public let group: ProcessGroup
 
+    /// Wraps `inner`, whose every optimiser must be a ``DistributedOptimizer`` (a plain one
+    /// would leave each rank stepping with its own shard's gradients, so the replicas' weights
+    /// drift apart while their losses and buffers are still averaged): a precondition, like
+    /// wrapping a task twice.
     public init(_ inner: any TrainingTask, group: ProcessGroup) {
         precondition(!(inner is DataParallelTask), "DataParallelTask: the task is already data-parallel")
+        let plain = Self.undistributedOptimizers(of: inner)
+        precondition(plain.isEmpty, "DataParallelTask: \(plain.joined(separator: ", ")) of \(type(of: inner)) \(plain.count == 1 ? "is not a DistributedOptimizer" : "are not DistributedOptimizers"), so each rank would apply its own shard's gradients and the replicas' weights would drift apart; build the task with DistributedOptimizer(optimizer, group: group) (or group.distribute(optimizer))")
         self.inner = inner
         self.group = group
+    }
+
+    /// The optimisers of `task` that do not average their gradients over the ranks, each as
+    /// `optimiser 'name' (Type)`.
+    static func undistributedOptimizers(of task: any TrainingTask) -> [String] {
+        task.optimizers.filter { !($0.optimizer is DistributedOptimizer) }.map { "optimiser '\($0.name)' (\(type(of: $0.optimizer)))" }
     }
 
     public var checkpointedModules: [(name: String, module: any Module)] { inner.checkpointedModules }

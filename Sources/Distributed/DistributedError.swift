@@ -7,6 +7,9 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     case configurationMismatch(ranks: [Int], detail: String)
     /// The global batch does not split into equal shards.
     case indivisibleBatch(batch: Int, processes: Int)
+    /// The last, smaller batch of each epoch (`samples mod batch` rows, kept when the loader's
+    /// `dropLast` is off) does not split into equal shards.
+    case indivisibleLastBatch(samples: Int, batch: Int, processes: Int)
     /// Data that should be identical on every rank is not (shapes, keys, counts).
     case inconsistent(String)
 
@@ -18,6 +21,10 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
             return "the processes run different configurations: rank(s) \(ranks.map(String.init).joined(separator: ", ")) differ from rank 0 (\(detail)); start every rank with the same settings"
         case let .indivisibleBatch(batch, processes):
             return "the global batch \(batch) does not split evenly over \(processes) processes; choose a batch that is a multiple of \(processes)"
+        case let .indivisibleLastBatch(samples, batch, processes):
+            // With `processes` dividing `batch`, (samples mod batch) mod processes = samples mod
+            // processes: no other batch size that splits evenly avoids the remainder.
+            return "the last batch of each epoch has \(samples % batch) rows (\(samples) samples mod batch \(batch), kept because dropLast is off), which do not split evenly over \(processes) processes, and no other batch size can fix that (\(samples) samples leave \(samples % processes) over any multiple of \(processes)); turn dropLast on (LoaderOptions.dropLast) to skip the last batch of each epoch, or use a number of samples that is a multiple of \(processes)"
         case let .inconsistent(detail):
             return "ranks disagree: \(detail)"
         }

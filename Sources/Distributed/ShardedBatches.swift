@@ -11,28 +11,44 @@ import Training
 ///
 /// Over a ``LoaderBatches`` only the shard's samples are decoded and degraded, in parallel on
 /// the calling thread's ``parallelFor`` threads (each sample's randomness is a function of the
-/// seed, epoch and sample index, so the rows are those of the global batch); any other
-/// provider is sliced after building the whole batch.
+/// seed, epoch and sample index, so the rows are those of the global batch); the epoch's order
+/// is computed once per epoch, not per step. Any other provider is sliced after building the
+/// whole batch.
 public struct ShardedBatches: BatchProvider {
     public let global: any BatchProvider
     public let rank: Int
     public let processes: Int
+    /// The last epoch's order of a loader (shared by copies of this value).
+    let orders = EpochOrderCache()
 
     /// - Throws: ``DistributedError/indivisibleBatch(batch:processes:)`` when `global` is a
-    ///   ``LoaderBatches`` whose batch size `processes` does not divide (other providers are
-    ///   checked at each step).
+    ///   ``LoaderBatches`` whose batch size `processes` does not divide, and
+    ///   ``DistributedError/indivisibleLastBatch(samples:batch:processes:)`` when such a loader
+    ///   keeps a last smaller batch per epoch (`dropLast` off) that `processes` does not divide
+    ///   (other providers are checked at each step).
     public init(_ global: any BatchProvider, rank: Int, processes: Int) throws {
         precondition(processes > 0 && rank >= 0 && rank < processes, "ShardedBatches: rank \(rank) outside 0..<\(processes)")
-        if let loader = (global as? LoaderBatches)?.loader, loader.options.batchSize % processes != 0 {
-            throw DistributedError.indivisibleBatch(batch: loader.options.batchSize, processes: processes)
+        if let loader = (global as? LoaderBatches)?.loader {
+            let batch = loader.options.batchSize, samples = loader.dataset.count
+            if batch % processes != 0 { throw DistributedError.indivisibleBatch(batch: batch, processes: processes) }
+            if !loader.options.dropLast && samples % batch != 0 && (samples % batch) % processes != 0 {
+                throw DistributedError.indivisibleLastBatch(samples: samples, batch: batch, processes: processes)
+            }
         }
         self.global = global
         self.rank = rank
         self.processes = processes
     }
 
-    /// This process's shard of `global` in `group`.
+    /// This process's shard of `global` in `group`. Over a ``LoaderBatches`` it first checks
+    /// (collectively: every rank must call it) that every rank has the same data — sample count,
+    /// identity count and a checksum of the labels (``RankInvariant/data(_:)``) — since each rank
+    /// opens the data itself and slices its rows by index.
     public init(_ global: any BatchProvider, group: ProcessGroup) throws {
+        if group.size > 1, let loader = (global as? LoaderBatches)?.loader {
+            try group.ensureSame(RankInvariant.data(loader.dataset), of: "the training data",
+                                 fix: "give every process the same data (the same files at the same path on every machine)")
+        }
         try self.init(global, rank: group.rank, processes: group.size)
     }
 
@@ -60,7 +76,7 @@ public struct ShardedBatches: BatchProvider {
         try LoaderBatches.checkHasBatches(loader)
         let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
         let size = loader.options.batchSize
-        let order = loader.order(epoch: epoch)
+        let order = orders.order(epoch: epoch, of: loader)
         let globalRows = (index * size)..<min(order.count, (index + 1) * size)
         let rows = try self.rows(ofGlobalBatch: globalRows.count)
         let indices = Array(order[(globalRows.lowerBound + rows.lowerBound)..<(globalRows.lowerBound + rows.upperBound)])
@@ -80,4 +96,24 @@ public struct ShardedBatches: BatchProvider {
                              lowResolution: Image.batchTensor(views.map(\.lr), loader.options.normalization),
                              labels: views.map(\.label), indices: indices)
     }
+}
+
+/// The visiting order of the last epoch a ``ShardedBatches`` asked for: computing it allocates
+/// the data set's indices and shuffles them (5.8 M of each for MS1M), which each step of an
+/// epoch would otherwise repeat.
+final class EpochOrderCache: Sendable {
+    private let state = Locked<(epoch: Int, order: [Int], computations: Int)?>(nil)
+
+    /// `loader.order(epoch:)`, computed only when `epoch` is not the cached one.
+    func order(epoch: Int, of loader: BatchLoader) -> [Int] {
+        state.withLock { cached in
+            if let cached, cached.epoch == epoch { return cached.order }
+            let order = loader.order(epoch: epoch)
+            cached = (epoch, order, (cached?.computations ?? 0) + 1)
+            return order
+        }
+    }
+
+    /// How many orders were computed (for tests).
+    var computations: Int { state.withLock { $0?.computations ?? 0 } }
 }

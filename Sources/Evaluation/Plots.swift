@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// The standard evaluation figures, built on ``SVGPlot``.
 public enum Plots {

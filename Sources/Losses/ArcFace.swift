@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// ArcFace, additive angular margin: `φ(c) = cos(θ + m)`, default m = 0.5, s = 64 (Deng et al.,
 /// "ArcFace: Additive Angular Margin Loss for Deep Face Recognition", CVPR 2019).

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Combined margin `φ(c) = cos(m1·θ + m2) − m3` with `θ = acos c` (insightface's combined
 /// loss, 2018 `train_softmax.py` loss_type 5; `sample_config.py` `combined (1, 0.3, 0.2)`).

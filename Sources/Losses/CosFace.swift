@@ -1,3 +1,5 @@
+import Tensor
+
 /// CosFace / large-margin cosine loss: `φ(c) = c − m`, default m = 0.35 (Wang et al.,
 /// "CosFace: Large Margin Cosine Loss for Deep Face Recognition", CVPR 2018; insightface
 /// `sample_config.py` `cosface (1, 0, 0.35)`).

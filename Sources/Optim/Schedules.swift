@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A learning-rate multiplier as a function of the optimiser step (0-based).
 public protocol LearningRateSchedule {

@@ -16,6 +16,10 @@ public protocol DataParallelism {
     func shard(_ batches: any BatchProvider) throws -> any BatchProvider
     /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.
     func synchronise(_ task: any TrainingTask, step: Int) throws -> Int
+    /// Collective (every process calls it with the same names): throws on every process unless
+    /// each of `invariants` has the same value everywhere, naming what differs on which process
+    /// (``RankInvariant/differences(_:)``) about `subject`, followed by `fix`.
+    func ensureSame(_ invariants: [RankInvariant], of subject: String, fix: String) throws
     /// Makes every BatchNorm of `model` normalise with the global batch's statistics (synchronised
     /// BatchNorm); returns how many it set.
     @discardableResult

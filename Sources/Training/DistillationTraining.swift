@@ -166,8 +166,18 @@ public struct DistillationTraining {
     public let configuration: DistillationConfiguration
     public var say: (String) -> Void = { print($0) }
     /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
-    /// `nil`: one process. Only rank 0 touches the run folder.
+    /// `nil`: one process. Only rank 0 touches the run folder; every process's teacher weights
+    /// and training data are checked to be rank 0's before the run starts.
     public var parallelism: (any DataParallelism)?
+    /// The most memory `cache-teacher`'s feature cache may take, in bytes (`nil`:
+    /// ``TeacherFeatureCache/defaultMemoryLimit``, half of the physical memory); a larger cache
+    /// stops the run after the first batch of the teacher's pass, naming both.
+    public var teacherCacheMemoryLimit: Int?
+
+    /// The checkpoint metadata key of the teacher's weights' checksum (``RankInvariant/weights(_:name:)``):
+    /// a resume with other teacher weights is refused (checkpoints written before it was stored
+    /// are resumed unchecked).
+    public static let teacherChecksumKey = "crossres.teacher-checksum"
 
     public init(configuration: DistillationConfiguration) throws {
         try configuration.validate()
@@ -237,6 +247,13 @@ public struct DistillationTraining {
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
         let (source, dataset) = try t.openTrainingData()
+        let teacherChecksum = RankInvariant.weights(teacher, name: "teacher weights checksum")
+        if let parallelism, parallelism.processCount > 1 {
+            // Every rank loads the teacher and opens the data itself; only the trained state is rank 0's.
+            try parallelism.ensureSame(RankInvariant.data(dataset) + [teacherChecksum], of: "the teacher (\(teacherWeights)) or the training data (\(c.training.data ?? ""))",
+                                       fix: "give every process the same teacher file and data (the same files at the same paths on every machine)")
+        }
+        if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
         let student = try ModelFactory.make(architecture, using: &generator)
@@ -265,19 +282,20 @@ public struct DistillationTraining {
                                                     teacherInput: hr, studentInput: architecture.inputSize)
         let optimizer = try distributed(t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer)))
         let criticOptimizer = try critic.map { try distributed(Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8)) }
+        let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
+        let batches = try parallelism?.shard(globalBatches) ?? globalBatches  // (before the teacher's pass: its checks are quick)
         var cache: TeacherFeatureCache?
         if c.cacheTeacher {
             let views = ResizedDataset(dataset, size: hr)
             say("caching the teacher's features of \(dataset.count) images" + (teacherMaps.isEmpty ? "" : " (maps \(teacherMaps.joined(separator: ", ")))"))
-            cache = try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps) { range in
+            cache = try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps,
+                                            memoryLimit: teacherCacheMemoryLimit) { range in
                 Image.batchTensor(try range.map { try views.sample(at: $0).image })
             }
         }
         let distillation = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,
                                             criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
         let task = parallelism?.distribute(distillation) ?? distillation
-        let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
-        let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
         let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
                                                       parallelism: parallelism)
@@ -287,7 +305,8 @@ public struct DistillationTraining {
         }
         say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
             + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(output)")
-        let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)]
+        let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self),
+                        Self.teacherChecksumKey: teacherChecksum.text]
         let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
                                      label: "student", metadata: metadata,
                                      criticCollapse: CriticCollapseDetector(window: c.criticCollapseWindow, stops: c.stopOnCriticCollapse))
@@ -302,6 +321,18 @@ public struct DistillationTraining {
         try run?.writeResult(result)
         say(String(format: "student trained in %.1f s; weights %@", summary.seconds, weights))
         return result
+    }
+
+    /// Throws when the checkpoint in the run folder `output` stores a checksum of other teacher
+    /// weights than `checksum` (the teacher file was replaced since the run started); a
+    /// checkpoint without one (written before it was stored), or no checkpoint, passes.
+    static func checkTeacherUnchanged(_ checksum: RankInvariant, weights: String, output: String) throws {
+        let path = (output as NSString).appendingPathComponent(TrainingRunFolder.checkpointName)
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        // (An unreadable checkpoint is left to the restore, which names the problem.)
+        let stored = (try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: path)))?[teacherChecksumKey]
+        guard let stored, stored != checksum.text else { return }
+        throw TrainingError.invalidConfiguration("the teacher's weights \(weights) (\(checksum.text)) are not the ones this run was trained with (\(stored) in \(path)): the teacher file changed since the run started; resume with the original teacher weights, or start a new run (another --output)")
     }
 
     /// `optimizer`, data-parallel when the run is.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// One subcommand's command line — the argument parser of `crossres` and of programs built on
 /// the library: `--key value`

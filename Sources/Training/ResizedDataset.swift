@@ -1,4 +1,5 @@
 import Datasets
+import Tensor
 
 /// A data set's images as a network takes them: converted to `channels` channels and resized
 /// (bicubic with antialias, as ``LoaderOptions/hrSize``) to `size × size` when they differ —

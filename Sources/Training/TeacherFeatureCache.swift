@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 import Layers
 
@@ -18,24 +19,91 @@ public final class TeacherFeatureCache {
         self.maps = maps.mapValues { $0.detached() }
     }
 
+    /// The most memory a cache built from a teacher may take unless told otherwise: half of the
+    /// physical memory (each process of a data-parallel run holds a whole cache).
+    public static var defaultMemoryLimit: Int {
+        Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+    }
+
     /// Runs `teacher` (eval mode, no tape) over `count` HR samples in batches; `images(range)`
     /// returns the HR batch of those dataset indices. `keepingMaps` names the feature maps to cache.
+    ///
+    /// Memory: after the first batch the cache's size is known — `count` rows of the embedding
+    /// and of every kept map, 4 bytes a value — and above `memoryLimit` bytes (`nil`:
+    /// ``defaultMemoryLimit``) the pass stops there with an error stating both, instead of being
+    /// killed for lack of memory after the whole pass (`[N, C, H, W]` maps grow fast: an
+    /// IResNet-50's stage-2 maps of 494 k images take about 50 GB). The rows are written into
+    /// their final tensors batch by batch, so the peak is the cache plus one batch.
     public convenience init(teacher: any FeatureExtractor, count: Int, batchSize: Int = 64, keepingMaps: [String] = [],
-                            images: (Range<Int>) throws -> Tensor) rethrows {
+                            memoryLimit: Int? = nil, images: (Range<Int>) throws -> Tensor) throws {
         precondition(count > 0 && batchSize > 0, "TeacherFeatureCache: count \(count) and batchSize \(batchSize) must be positive")
         teacher.eval()
-        var embeddingBatches: [Tensor] = [], mapBatches: [String: [Tensor]] = [:]
+        var outputs: [(name: String?, shape: [Int], storage: TensorStorage)] = []
         for start in stride(from: 0, to: count, by: batchSize) {
-            let batch = try images(start..<min(start + batchSize, count))
-            let features = withoutGradients { teacher.features(batch) }
-            embeddingBatches.append(features.embedding)
-            for name in keepingMaps {
-                precondition(features.maps[name] != nil,
-                             "TeacherFeatureCache: teacher has no feature map '\(name)' (it has \(features.maps.keys.sorted()))")
-                mapBatches[name, default: []].append(features.maps[name]!)
+            let range = start..<min(start + batchSize, count)
+            let features = try withoutGradients { teacher.features(try images(range)) }
+            let parts: [(name: String?, tensor: Tensor)] = try [(nil, features.embedding)] + keepingMaps.map { name in
+                guard let map = features.maps[name] else {
+                    throw TrainingError.invalidConfiguration("the teacher has no feature map '\(name)' to cache (it has \(features.maps.keys.sorted().joined(separator: ", ")))")
+                }
+                return (name, map)
+            }
+            if outputs.isEmpty {
+                let rowShapes = parts.map { Array($0.tensor.shape.dropFirst()) }
+                try Self.checkMemory(rows: count, rowShapes: rowShapes, names: parts.map(\.name), limit: memoryLimit)
+                outputs = zip(parts, rowShapes).map { part, rowShape in
+                    (part.name, [count] + rowShape, TensorStorage(count: count * rowShape.reduce(1, *)))
+                }
+            }
+            for (output, part) in zip(outputs, parts) {
+                precondition(part.tensor.shape == [range.count] + output.shape.dropFirst(),
+                             "TeacherFeatureCache: rows \(range) of \(output.name.map { "map '\($0)'" } ?? "the embedding") have shape \(part.tensor.shape), not \([range.count] + output.shape.dropFirst())")
+                let rowCount = output.shape.dropFirst().reduce(1, *)
+                part.tensor.withUnsafeBufferPointer { (output.storage.base + start * rowCount).update(from: $0.baseAddress!, count: $0.count) }
             }
         }
-        self.init(embeddings: Tensor.concatenate(embeddingBatches), maps: mapBatches.mapValues { Tensor.concatenate($0) })
+        let tensors = outputs.map { (name: $0.name, tensor: Tensor(shape: $0.shape, storage: $0.storage)) }
+        self.init(embeddings: tensors[0].tensor,
+                  maps: Dictionary(uniqueKeysWithValues: tensors.dropFirst().map { ($0.name!, $0.tensor) }))
+    }
+
+    /// The bytes a cache of `rows` rows takes whose row of each cached tensor has shape
+    /// `rowShapes[i]` (4 bytes a value); `nil` past `Int.max`.
+    public static func bytes(rows: Int, rowShapes: [[Int]]) -> Int? {
+        var total = 0
+        for shape in rowShapes {
+            var bytes = rows.multipliedReportingOverflow(by: 4)
+            for d in shape where !bytes.overflow { bytes = bytes.partialValue.multipliedReportingOverflow(by: d) }
+            guard !bytes.overflow else { return nil }
+            let sum = total.addingReportingOverflow(bytes.partialValue)
+            guard !sum.overflow else { return nil }
+            total = sum.partialValue
+        }
+        return total
+    }
+
+    /// Throws when the cache would take more than `limit` bytes (`nil`: ``defaultMemoryLimit``).
+    static func checkMemory(rows: Int, rowShapes: [[Int]], names: [String?], limit: Int?) throws {
+        let limitBytes = limit ?? defaultMemoryLimit
+        let bytes = Self.bytes(rows: rows, rowShapes: rowShapes)
+        guard let bytes, bytes <= limitBytes else {
+            let floats = zip(names, rowShapes).map { name, shape in
+                "\(name.map { "map '\($0)'" } ?? "embedding") \(shape.map(String.init).joined(separator: "×"))"
+            }.joined(separator: " + ")
+            let size = bytes.map(Self.describe) ?? "more than \(Self.describe(Int.max))"
+            let memory = Self.describe(Int(clamping: ProcessInfo.processInfo.physicalMemory))
+            let limitText = Self.describe(limitBytes) + (limit == nil ? " (half of this machine's \(memory) of memory, TeacherFeatureCache.defaultMemoryLimit)" : " (this machine has \(memory))")
+            throw TrainingError.invalidConfiguration("caching the teacher's features of \(rows) images needs \(size) (\(rows) rows of \(floats) floats, 4 bytes each), above the limit of \(limitText); turn cache-teacher off (the teacher then runs on every batch), cache fewer or smaller maps, run fewer processes per machine, or raise the limit (memoryLimit; DistillationTraining.teacherCacheMemoryLimit)")
+        }
+    }
+
+    /// `bytes` in GB, MB or kB (powers of 1000) or bytes.
+    static func describe(_ bytes: Int) -> String {
+        let value = Double(bytes)
+        for (unit, scale) in [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)] where value >= scale {
+            return String(format: "%.1f %@", value / scale, unit)
+        }
+        return "\(bytes) bytes"
     }
 
     /// The cached features of dataset `indices`, as the teacher would have produced them.

@@ -76,10 +76,17 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("sync-batchnorm", .boolean, "BOOL", "with --distributed: BatchNorm with the global batch's statistics, synchronised over the processes"),
     ]
 
-    /// Throws unless the batch gives each of `processes` data-parallel processes at least two
-    /// rows: each normalises its own rows (BatchNorm needs two values per channel) unless
-    /// ``syncBatchnorm`` makes the statistics the global batch's.
+    /// Throws unless the batch splits evenly over `processes` data-parallel processes, giving
+    /// each at least two rows: each normalises its own rows (BatchNorm needs two values per
+    /// channel) unless ``syncBatchnorm`` makes the statistics the global batch's. Run before
+    /// anything is loaded or written (the teacher, its feature cache, the run folder).
     public func checkBatchSplits(over processes: Int) throws {
+        guard processes <= 1 || batch % processes == 0 else {
+            let below = batch / processes * processes, above = below + processes
+            throw TrainingError.invalidConfiguration(
+                "the global batch \(batch) does not split evenly over \(processes) processes; choose a 'batch' that is a multiple of \(processes)"
+                + (below > 0 ? " (\(below) or \(above))" : " (\(above))"))
+        }
         guard processes <= 1 || syncBatchnorm || batch / processes >= 2 else {
             throw TrainingError.invalidConfiguration(
                 "'batch' \(batch) over \(processes) processes gives \(batch / processes) per process, and each normalises its own rows, which needs at least 2 (BatchNorm): use a batch of \(2 * processes) or more, or sync-batchnorm")

@@ -44,10 +44,28 @@ enum MPIJob {
             process.arguments = arguments
         } else {
             process.executableURL = mpirun!
-            // Unbound ranks that yield while waiting: the test machine runs other work too.
-            process.arguments = ["-np", String(processes), "--oversubscribe", "--allow-run-as-root", "--bind-to", "none",
-                                 "--mca", "mpi_yield_when_idle", "1", program!.path] + arguments
+            process.arguments = ["-np", String(processes)] + mpirunOptions + [program!.path] + arguments
         }
+        return try launch(process, in: folder, timeout: timeout)
+    }
+
+    /// Unbound ranks that yield while waiting: the test machine runs other work too.
+    static let mpirunOptions = ["--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
+
+    /// Runs `program arguments` under `mpirun` as one rank per folder of `directories`, rank r
+    /// working in `directories[r]` (an MPMD job: `-np 1 -wdir A program … : -np 1 -wdir B
+    /// program …`) — the same command line resolving relative paths to other files per rank.
+    static func run(_ arguments: [String], rankDirectories directories: [URL], in folder: URL, timeout: TimeInterval = 60,
+                    program: URL? = executable) throws -> Outcome {
+        let process = Process()
+        process.executableURL = mpirun!
+        let contexts = directories.map { ["-np", "1", "-wdir", $0.path, program!.path] + arguments }
+        process.arguments = mpirunOptions + contexts.dropFirst().reduce(contexts[0]) { $0 + [":"] + $1 }
+        return try launch(process, in: folder, timeout: timeout)
+    }
+
+    /// Starts `process` in `folder` with the test environment, killing it after `timeout` seconds.
+    private static func launch(_ process: Process, in folder: URL, timeout: TimeInterval) throws -> Outcome {
         process.currentDirectoryURL = folder
         // Each rank single-threaded, so two ranks do not fight over the test machine's cores.
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }

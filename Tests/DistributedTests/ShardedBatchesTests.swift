@@ -2,7 +2,7 @@ import Testing
 import Tensor
 import Datasets
 import Training
-import Distributed
+@testable import Distributed
 
 /// A provider whose batch of step `s` has rows `[s·10 + i]`.
 private struct CountingBatches: BatchProvider {
@@ -65,5 +65,45 @@ struct ShardedBatchesTests {
             #expect(parts.flatMap(\.highResolution.scalars) == whole.highResolution.scalars)
             #expect(parts.flatMap(\.lowResolution.scalars) == whole.lowResolution.scalars)
         }
+    }
+
+    /// With `dropLast` off, the last batch of an epoch (`count mod B` rows) must split too: 100
+    /// samples in batches of 6 leave 4 rows, which 3 processes cannot share (it threw at step 16
+    /// of a running job); refused when the shards are made, naming the remedy.
+    @Test func aLastBatchThatDoesNotSplitIsRefusedUpFront() throws {
+        let faces = SyntheticFaces(identities: 10, imagesPerIdentity: 10, size: 8)
+        let keep = LoaderBatches(BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 6, dropLast: false, prefetch: 0), seed: 1))
+        let error = try #require(throws: DistributedError.self) { try ShardedBatches(keep, rank: 0, processes: 3) }
+        #expect(error == .indivisibleLastBatch(samples: 100, batch: 6, processes: 3))
+        for part in ["last batch of each epoch has 4 rows", "100 samples mod batch 6", "over 3 processes", "dropLast on", "multiple of 3"] {
+            #expect("\(error)".contains(part), "\(error) lacks '\(part)'")
+        }
+        // dropLast on: fine; and a last batch that splits (4 rows over 2) is served at its step.
+        let drop = LoaderBatches(BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 6, dropLast: true, prefetch: 0), seed: 1))
+        _ = try ShardedBatches(drop, rank: 2, processes: 3)
+        let halves = try (0..<2).map { try ShardedBatches(keep, rank: $0, processes: 2) }
+        #expect(try halves.map { try $0.batch(atStep: 16).count } == [2, 2])
+        #expect(try halves.flatMap { try $0.batch(atStep: 16).indices } == (try keep.batch(atStep: 16)).indices)
+    }
+
+    /// A shard computes the epoch's order (all indices, shuffled) once per epoch, not once per
+    /// step, and serves the same batches as before.
+    @Test func theEpochOrderIsComputedOncePerEpoch() throws {
+        let loader = BatchLoader(dataset: SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8),
+                                 options: LoaderOptions(batchSize: 4, prefetch: 0), seed: 5)  // 3 batches per epoch
+        let shard = try ShardedBatches(LoaderBatches(loader), rank: 1, processes: 2)
+        let copy = shard  // a copy shares the cache
+        #expect(shard.orders.computations == 0)
+        let first = try shard.batch(atStep: 0), second = try copy.batch(atStep: 1)
+        #expect(shard.orders.computations == 1)
+        #expect(first.indices == Array(loader.order(epoch: 0)[2..<4]))
+        #expect(second.indices == Array(loader.order(epoch: 0)[6..<8]))
+        _ = try shard.batch(atStep: 2)
+        #expect(shard.orders.computations == 1)
+        let nextEpoch = try shard.batch(atStep: 3)
+        #expect(shard.orders.computations == 2)
+        #expect(nextEpoch.indices == Array(loader.order(epoch: 1)[2..<4]))
+        #expect(try shard.batch(atStep: 0).indices == first.indices)  // back to epoch 0: recomputed, the same
+        #expect(shard.orders.computations == 3)
     }
 }

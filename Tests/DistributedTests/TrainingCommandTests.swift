@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Datasets
 
 /// `crossres train-teacher --distributed` and `crossres distill --distributed` under `mpirun
 /// -np 2`: rank 0 writes the run folder, and checkpoints move between process counts
@@ -105,8 +106,9 @@ struct TrainingCommandTests {
         #expect(!outcome.timedOut, "hung: \(outcome.output)")
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("crossres \(command):"), "\(outcome.output)")
-        #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes"), "\(outcome.output)")
-        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd/checkpoint.safetensors").path))
+        #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes; choose a 'batch' that is a multiple of 2 (6 or 8)"), "\(outcome.output)")
+        // Refused before the teacher, the data and the run folder (TrainingConfiguration.checkBatchSplits).
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd").path))
     }
 
     /// One row per process would leave each process's BatchNorm a single value per channel (it
@@ -121,5 +123,36 @@ struct TrainingCommandTests {
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("'batch' 2 over 2 processes gives 1 per process"), "\(outcome.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("one").path))
+    }
+
+    /// Each rank loads the teacher and opens the data itself (only rank 0's trained state is
+    /// broadcast), so a stale teacher file or a data set with more images on one machine gave
+    /// mixed teachers and overlapping shards without an error. Here the same command line
+    /// resolves its relative paths in another folder per rank: refused before any step, naming
+    /// what differs, and before rank 0 writes its run folder.
+    @Test func ranksWithAnotherTeacherOrOtherDataAreRefused() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ranks = ["a", "b"].map { folder.appendingPathComponent($0) }
+        for (rank, directory) in ranks.enumerated() {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            _ = try crossres(Self.teacher + ["--steps", "1", "--seed", String(rank), "--output", "teacher"], processes: 1, in: directory)
+            try RecordIODataset.write(SyntheticFaces(identities: 4, imagesPerIdentity: 4 + rank, size: 16),
+                                      rec: directory.appendingPathComponent("data.rec"))
+        }
+        let distill = try MPIJob.run(Self.distill + ["--steps", "1", "--distributed", "--output", "student"], rankDirectories: ranks,
+                                     in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!distill.timedOut, "hung: \(distill.output)")
+        #expect(distill.status != 0)
+        #expect(distill.output.contains("the teacher (teacher/backbone.safetensors) or the training data (synthetic:identities=4,images=4,size=16) differs between the processes: teacher weights checksum (rank 0: crc64-xz:"), "\(distill.output)")
+        #expect(distill.output.contains("give every process the same teacher file and data"), "\(distill.output)")
+        #expect(!FileManager.default.fileExists(atPath: ranks[0].appendingPathComponent("student").path))
+
+        let teacher = try MPIJob.run(["train-teacher", "--data", "data.rec"] + Self.model.dropFirst(2) + ["--batch", "8", "--steps", "1", "--distributed", "--output", "run"],
+                                     rankDirectories: ranks, in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!teacher.timedOut, "hung: \(teacher.output)")
+        #expect(teacher.status != 0)
+        #expect(teacher.output.contains("the training data differs between the processes: images (rank 0: 16, rank 1: 20); labels checksum (rank 0: crc64-xz:"), "\(teacher.output)")
+        #expect(!FileManager.default.fileExists(atPath: ranks[0].appendingPathComponent("run").path))
     }
 }

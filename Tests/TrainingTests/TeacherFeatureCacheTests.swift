@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import CrossRes
+
+/// ``TeacherFeatureCache``: the cached rows are the teacher's, and a cache larger than its
+/// memory limit is refused after one batch instead of being killed after the whole pass.
+struct TeacherFeatureCacheTests {
+    /// Image `i` of a fixed set of 1×4×4 images.
+    static func images(_ range: Range<Int>) -> Tensor {
+        var generator = RandomGenerator(seed: 11)
+        let all = Tensor.randomNormal([40, 1, 4, 4], using: &generator)
+        return all.narrowed(axis: 0, start: range.lowerBound, length: range.count)
+    }
+
+    /// Rows written batch by batch into preallocated tensors (a last batch of 2 rows) equal the
+    /// teacher's features of the whole set.
+    @Test func theCacheHoldsTheTeachersFeaturesOfEveryRow() throws {
+        let teacher = TinyEmbedder(inputs: 16, seed: 3)
+        let cache = try TeacherFeatureCache(teacher: teacher, count: 10, batchSize: 4, keepingMaps: ["hidden"]) { Self.images($0) }
+        #expect(cache.embeddings.shape == [10, 8])
+        #expect(cache.maps["hidden"]?.shape == [10, 16, 1, 1])
+        let expected = withoutGradients { teacher.features(Self.images(0..<10)) }
+        let got = cache.features(Array(0..<10))
+        let embeddingError = zip(got.embedding.scalars, expected.embedding.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        let mapError = zip(got.maps["hidden"]!.scalars, expected.maps["hidden"]!.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(embeddingError <= 1e-5 && mapError <= 1e-5, "embedding \(embeddingError), map \(mapError)")
+        #expect(cache.features([7, 2]).embedding.scalars == Array(got.embedding.scalars[56..<64] + got.embedding.scalars[16..<24]))
+    }
+
+    /// 1000 rows of an 8-value embedding and a 16×1×1 map take 96 kB: above a 50 kB limit the
+    /// pass stops after its first batch, stating the size, its parts and the limit.
+    @Test func aCacheAboveItsMemoryLimitIsRefusedAfterTheFirstBatch() throws {
+        let teacher = TinyEmbedder(inputs: 16, seed: 3)
+        var batches = 0
+        let error = try #require(throws: TrainingError.self) {
+            try TeacherFeatureCache(teacher: teacher, count: 1000, batchSize: 4, keepingMaps: ["hidden"], memoryLimit: 50_000) { range in
+                batches += 1
+                return Self.images(0..<range.count)
+            }
+        }
+        #expect(batches == 1)
+        let message = "\(error)"
+        for part in ["1000 images needs 96.0 kB", "1000 rows of embedding 8 + map 'hidden' 16×1×1 floats", "limit of 50.0 kB", "cache-teacher off", "memoryLimit"] {
+            #expect(message.contains(part), "\(message) lacks '\(part)'")
+        }
+        // At the limit it is built.
+        let cache = try TeacherFeatureCache(teacher: teacher, count: 40, batchSize: 16, keepingMaps: ["hidden"], memoryLimit: 40 * 24 * 4) {
+            Self.images($0)
+        }
+        #expect(cache.embeddings.shape == [40, 8])
+    }
+
+    @Test func theDefaultLimitIsHalfThePhysicalMemoryAndSizesDoNotOverflow() throws {
+        #expect(TeacherFeatureCache.defaultMemoryLimit == Int(clamping: ProcessInfo.processInfo.physicalMemory / 2))
+        #expect(TeacherFeatureCache.defaultMemoryLimit > 0)
+        // IResNet-50 stage-2 maps (128×28×28) and 512-d embeddings of 494 414 images: about 199 GB.
+        #expect(TeacherFeatureCache.bytes(rows: 494_414, rowShapes: [[512], [128, 28, 28]]) == 494_414 * (512 + 128 * 28 * 28) * 4)
+        #expect(TeacherFeatureCache.bytes(rows: Int.max / 2, rowShapes: [[512]]) == nil)
+        let error = try #require(throws: TrainingError.self) {
+            try TeacherFeatureCache(teacher: TinyEmbedder(inputs: 16, seed: 3), count: Int.max / 8, batchSize: 2) { Self.images(0..<$0.count) }
+        }
+        #expect("\(error)".contains("needs more than"), "\(error)")
+    }
+
+    @Test func aMissingMapIsAnError() throws {
+        let error = try #require(throws: TrainingError.self) {
+            try TeacherFeatureCache(teacher: TinyEmbedder(inputs: 16, seed: 3), count: 4, keepingMaps: ["stage2"]) { Self.images($0) }
+        }
+        #expect("\(error)".contains("no feature map 'stage2'") && "\(error)".contains("hidden"), "\(error)")
+    }
+}
