@@ -55,12 +55,17 @@ extension Image {
     }
 
     /// The size with shorter side `side` and the aspect ratio of `width × height`.
+    /// The size with shorter side `side` and `width × height`'s aspect ratio; it must stay within
+    /// ``maximumPixelCount`` (a spec's side limit holds for squares: a 1024×32768 image at a
+    /// shorter side of 5792 would be 5792×185344 pixels, 12.9 GB as RGB floats).
     static func size(shorterSide side: Int, width: Int, height: Int) -> (width: Int, height: Int) {
         precondition(side >= 1, "Image.resized(shorterSide:): side must be positive, got \(side)")
-        if width <= height {
-            return (side, max(1, Int((Double(height) * Double(side) / Double(width)).rounded())))
-        }
-        return (max(1, Int((Double(width) * Double(side) / Double(height)).rounded())), side)
+        let size = width <= height ? (side, max(1, Int((Double(height) * Double(side) / Double(width)).rounded())))
+                                   : (max(1, Int((Double(width) * Double(side) / Double(height)).rounded())), side)
+        // Sides first: each within the limit, their product cannot overflow.
+        precondition(size.0 <= maximumPixelCount && size.1 <= maximumPixelCount && size.0 * size.1 <= maximumPixelCount,
+                     "Image.resized(shorterSide: \(side)) of a \(width)x\(height) image would be \(size.0)x\(size.1), over the limit of \(maximumPixelCount) pixels (Image.maximumPixelCount)")
+        return size
     }
 
     private func nearestResized(width: Int, height: Int) -> Image {

@@ -245,7 +245,12 @@ extension SweepReport {
             throw DecodingError.dataCorruptedError(forKey: .entries, in: container,
                                                    debugDescription: "entry \(i) does not hold a \(task) result, as the report's task says")
         }
-        self.init(settings: try container.decode(CrossResolutionSweep.self, forKey: .settings), task: task,
+        let settings = try container.decode(CrossResolutionSweep.self, forKey: .settings)
+        guard settings.ranks.allSatisfy({ $0 >= 1 }), settings.maxRank >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .settings, in: container,
+                                                   debugDescription: "ranks \(settings.ranks) and maxRank \(settings.maxRank) must be at least 1")
+        }
+        self.init(settings: settings, task: task,
                   modes: try container.decode([SweepMode].self, forKey: .modes),
                   metadata: try container.decode([String: String].self, forKey: .metadata), entries: entries)
     }

@@ -55,8 +55,8 @@ public final class DarkRank: TransferLoss {
                 objective: SoftObjective = .kullbackLeibler, queries: Queries = .all, normalizesEmbeddings: Bool = true) {
         precondition(alpha > 0 && alpha.isFinite && beta > 0 && beta.isFinite,
                      "DarkRank: α and β must be positive and finite, got α = \(alpha), β = \(beta)")
-        precondition(Self.largestScoreMagnitude(alpha: alpha, beta: beta).isFinite,
-                     "DarkRank: α·2^β (the largest score magnitude, at distance 2) must be finite in Float, got α = \(alpha), β = \(beta); lower α or β")
+        precondition(Self.largestScoreMagnitude(alpha: alpha, beta: beta) <= Self.maximumScoreMagnitude,
+                     "DarkRank: α·2^β (the largest score magnitude, at distance 2) must be at most \(Self.maximumScoreMagnitude), got α = \(alpha), β = \(beta); lower α or β")
         switch mode {
         case .soft(let k):
             precondition(k >= 2, "DarkRank: soft list length must be at least 2 (a list of one item has probability 1), got \(k)")
@@ -101,10 +101,16 @@ public final class DarkRank: TransferLoss {
     }
 
     /// `α·2^β`: the largest score magnitude `α·‖x_q − x_i‖^β` for unit-norm embeddings (their
-    /// distances are at most 2), computed in `Float`; the initialiser requires it finite.
+    /// distances are at most 2), computed in `Float`; the initialiser requires it at most
+    /// ``maximumScoreMagnitude``.
     public static func largestScoreMagnitude(alpha: Float, beta: Float) -> Float {
         alpha * Foundation.pow(2, beta)
     }
+
+    /// The bound on ``largestScoreMagnitude(alpha:beta:)``: a Plackett–Luce log-likelihood adds
+    /// one score per list position, so with scores up to 10³⁰ lists of up to 3·10⁸ items stay
+    /// finite in Float (merely finite scores could sum to −∞).
+    public static let maximumScoreMagnitude: Float = 1e30
 
     /// Per-query losses `[Q]` (queries in batch order) for `[B, D]` student and teacher embeddings.
     public func queryLosses(student: Tensor, teacher: Tensor) -> Tensor {

@@ -258,13 +258,13 @@ public enum TransferSpec {
     ]
 
     private static let darkRankOptions: [(name: String, values: String)] = [
-        ("alpha", "score scale α > 0 (3)"), ("beta", "distance power β > 0 (3); α·2^β finite"), ("queries", "all|first-half"),
+        ("alpha", "score scale α > 0 (3)"), ("beta", "distance power β > 0 (3); α·2^β ≤ 1e30"), ("queries", "all|first-half"),
     ]
 
     private static func darkRank(_ mode: DarkRank.Mode, _ options: Options) throws -> DarkRank {
         let alpha = try options.float("alpha", 3, positive: true), beta = try options.float("beta", 3, positive: true)
-        guard DarkRank.largestScoreMagnitude(alpha: alpha, beta: beta).isFinite else {
-            throw TransferSpecError(token: options.token, message: "alpha·2^beta (the largest score, at distance 2 between unit-norm embeddings) must be finite in Float (≤ \(Float.greatestFiniteMagnitude)), got alpha = \(alpha), beta = \(beta); lower alpha or beta")
+        guard DarkRank.largestScoreMagnitude(alpha: alpha, beta: beta) <= DarkRank.maximumScoreMagnitude else {
+            throw TransferSpecError(token: options.token, message: "alpha·2^beta (the largest score, at distance 2 between unit-norm embeddings) must be at most \(DarkRank.maximumScoreMagnitude) so that a list's log-likelihood stays finite, got alpha = \(alpha), beta = \(beta); lower alpha or beta")
         }
         return DarkRank(mode: mode, alpha: alpha, beta: beta,
                         objective: try options.choice("objective", .kullbackLeibler, [("kl", .kullbackLeibler), ("ce", .crossEntropy)]),

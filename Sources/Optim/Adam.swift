@@ -117,6 +117,9 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// The moments, the step count (exact at any size), and per group `<g>.steps`, each
+    /// parameter's own count as a Float: exact below 2²⁴; beyond, a count off by one moves the
+    /// bias correction `1 − β^t` by `β^t·(1 − β)`, far below Float rounding for β ≤ `1 − 10⁻⁶`.
     public func stateDict() -> [String: Tensor] {
         var dict = state.stateDict(groups: groups, stepCount: stepCount)
         for (g, steps) in parameterSteps.enumerated() {

@@ -26,6 +26,12 @@ public struct Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         precondition(Shape.count(shape) == storage.count,
                      "Tensor: shape \(shape) needs \(Shape.count(shape)) elements, storage has \(storage.count)")
+        self.init(checkedShape: shape, storage: storage, node: node)
+    }
+
+    /// A tensor over storage allocated for `shape` (its dimensions already checked).
+    @usableFromInline
+    init(checkedShape shape: [Int], storage: TensorStorage, node: GradNode? = nil) {
         self.shape = shape
         self.storage = storage
         self.node = node
@@ -37,7 +43,7 @@ public struct Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         let storage = TensorStorage(count: Shape.count(shape))
         try initializer(storage.buffer)
-        self.init(shape: shape, storage: storage)
+        self.init(checkedShape: shape, storage: storage)
     }
 
     /// A tensor of the given shape holding `scalars` in row-major order.

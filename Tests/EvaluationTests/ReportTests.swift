@@ -89,6 +89,11 @@ struct ReportTests {
         try expectCorrupt("not (1, 1)") { try editROC(&$0) { $0.removeLast() } }
         try expectCorrupt("falls below") { try editROC(&$0) { $0.swapAt(1, $0.count - 2) } }
         try expectCorrupt("neither") { $0["task"] = "Verification" }
+        try expectCorrupt("must be at least 1") {
+            var settings = try #require($0["settings"] as? [String: Any])
+            settings["ranks"] = [0]
+            $0["settings"] = settings
+        }
         try expectCorrupt("does not hold a identification result") { $0["task"] = "identification" }
         // An identification result whose probe ranks disagree with its probe count.
         let result = try Identification.evaluate(gallery: Tensor([[1, 0], [0, 1]]), galleryLabels: [0, 1],

@@ -96,19 +96,25 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     #expect(MobileFaceNet.Configuration(inputSize: 48).finalSize == 6)
 }
 
+/// A NaN or negative width multiplier (NaN trapped converting it, −1 built every width as 8) and
+/// an input size of 0 (a zero-size GDC kernel) stop with a message naming the setting.
 @Test func badMobileFaceNetSettingsAreNamed() async {
-    await #expect(processExitsWith: .failure) {
+    func stderr(_ result: ExitTest.Result?) -> String { String(decoding: result?.standardErrorContent ?? [], as: UTF8.self) }
+    let nan = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         var g = RandomGenerator(seed: 1)
         _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, widthMultiplier: .nan), using: &g)
     }
-    await #expect(processExitsWith: .failure) {
+    #expect(stderr(nan).contains("MobileFaceNet: widthMultiplier must be a positive number, got nan"))
+    let negative = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         var g = RandomGenerator(seed: 1)
         _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32, widthMultiplier: -1), using: &g)
     }
-    await #expect(processExitsWith: .failure) {
+    #expect(stderr(negative).contains("MobileFaceNet: widthMultiplier must be a positive number, got -1.0"))
+    let empty = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         var g = RandomGenerator(seed: 1)
         _ = MobileFaceNet(MobileFaceNet.Configuration(inputSize: 0), using: &g)
     }
+    #expect(stderr(empty).contains("MobileFaceNet: input size 0 must be a positive multiple of 8"))
 }
 
 @Test func iresnetCountsMatchInsightface() {

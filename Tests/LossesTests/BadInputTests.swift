@@ -93,7 +93,7 @@ struct BadInputTests {
         let overflow = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = DarkRank(mode: .hard(listLength: nil), beta: 200)
         })
-        #expect(String(decoding: overflow.standardErrorContent, as: UTF8.self).contains("α·2^β (the largest score magnitude, at distance 2) must be finite in Float, got α = 3.0, β = 200.0"))
+        #expect(String(decoding: overflow.standardErrorContent, as: UTF8.self).contains("α·2^β (the largest score magnitude, at distance 2) must be at most 1e+30, got α = 3.0, β = 200.0"))
         let infinite = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = DarkRank(alpha: .infinity)
         })

@@ -200,8 +200,8 @@ extension Elementwise {
     struct Greater: BinaryFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float { a > b ? 1 : 0 } }
     struct GreaterEqual: BinaryFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float { a >= b ? 1 : 0 } }
     struct Equal: BinaryFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float { a == b ? 1 : 0 } }
-    /// Gradient `g` passed where the input `x > 0` (ReLU backward).
-    struct ReluGradient: BinaryFunction { func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 } }
+    /// Gradient `g` passed where the input `x > 0` or is NaN (ReLU backward; NaN is not hidden).
+    struct ReluGradient: BinaryFunction { func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 || x.isNaN ? g : 0 } }
     struct LeakyReluGradient: BinaryFunction {
         let slope: Float
         func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : slope * g }
