@@ -1,11 +1,31 @@
 import Tensor
+import Layers
 
 /// Any network seen by the evaluation: an NCHW image batch `[B, C, H, W]` in, embeddings
 /// `[B, D]` out.
 ///
 /// The closure is responsible for putting the network in inference mode (BatchNorm running
-/// statistics, no dropout); ``EmbeddingExtractor`` runs it under `withoutGradients`.
+/// statistics, no dropout; ``inferenceModel(_:)`` does it for a layer); ``EmbeddingExtractor``
+/// runs it under `withoutGradients`.
 public typealias EmbeddingModel = (Tensor) -> Tensor
+
+/// `layer` as an ``EmbeddingModel`` in inference mode: each call switches it to evaluation mode
+/// and back to training mode afterwards if it was training. A network evaluated between training
+/// steps (a training loop leaves it in training mode) would otherwise normalise with batch
+/// statistics and move its BatchNorm running statistics.
+///
+/// ```swift
+/// let result = try Verification.evaluate(first: hr, second: lr, issame: issame,
+///                                        probeModel: inferenceModel(student), galleryModel: inferenceModel(teacher))
+/// ```
+public func inferenceModel(_ layer: any Layer) -> EmbeddingModel {
+    { batch in
+        let wasTraining = layer.isTraining
+        layer.eval()
+        defer { if wasTraining { layer.train() } }
+        return layer(batch)
+    }
+}
 
 /// A sequence of `count` images that can be read in index ranges, so large sets are decoded
 /// batch by batch instead of being held in memory.

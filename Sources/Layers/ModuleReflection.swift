@@ -5,8 +5,9 @@ import Tensor
 ///
 /// Stored properties (own and superclasses', in declaration order) are classified as
 /// ``Parameter``, ``Buffer`` or ``Module``; arrays contribute their elements named by index,
-/// optionals their wrapped value; anything else (tensors, numbers, configuration structs) is
-/// ignored. Labels are written in PyTorch's snake_case (`runningMean` → `running_mean`,
+/// dictionaries theirs by key (in key order, as PyTorch's `ModuleDict`), tuples by label or
+/// position, optionals their wrapped value; anything else (tensors, numbers, configuration
+/// structs) is ignored. Labels are written in PyTorch's snake_case (`runningMean` → `running_mean`,
 /// `convSep` → `conv_sep`); a leading underscore is dropped.
 public enum ModuleReflection {
     /// The direct members of one module.
@@ -63,6 +64,11 @@ public enum ModuleReflection {
         return result
     }
 
+    /// Whether an element's kind can hold parameters, buffers or modules (plain numbers cannot).
+    private static func mayHoldMembers(_ value: Any) -> Bool {
+        [.class, .optional, .collection, .dictionary, .tuple].contains(Mirror(reflecting: value).displayStyle)
+    }
+
     private static func classify(_ value: Any, name: String, into members: inout Members) {
         if let parameter = value as? Parameter {
             members.parameters.append((name, parameter))
@@ -78,10 +84,26 @@ public enum ModuleReflection {
             case .collection:
                 // Arrays of plain values (sizes, strides, data) cannot hold members: skip them whole.
                 // Arrays of arrays are followed (`[[Block]]` gives `blocks.0.1.…`).
-                guard let first = mirror.children.first,
-                      [.class, .optional, .collection].contains(Mirror(reflecting: first.value).displayStyle) else { return }
+                guard let first = mirror.children.first, mayHoldMembers(first.value) else { return }
                 for (index, element) in mirror.children.enumerated() {
                     classify(element.value, name: name + "." + String(index), into: &members)
+                }
+            case .dictionary:
+                // PyTorch's ModuleDict: entries named by key, in key order (a dictionary's own
+                // order changes from run to run).
+                let entries = mirror.children.compactMap { entry -> (key: String, value: Any)? in
+                    let pair = Array(Mirror(reflecting: entry.value).children)
+                    return pair.count == 2 ? ("\(pair[0].value)", pair[1].value) : nil
+                }
+                guard let first = entries.first, mayHoldMembers(first.value) else { return }
+                for entry in entries.sorted(by: { $0.key < $1.key }) {
+                    classify(entry.value, name: name + "." + entry.key, into: &members)
+                }
+            case .tuple:
+                // Elements by label, or by position (`pair.0`, `pair.1`).
+                for (index, element) in mirror.children.enumerated() {
+                    let label = element.label.map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 } ?? String(index)
+                    classify(element.value, name: name + "." + stateName(label), into: &members)
                 }
             default:
                 break

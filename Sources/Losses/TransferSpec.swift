@@ -2,7 +2,7 @@ import Tensor
 import Layers
 
 /// What the spec parser needs to know to build losses that own parameters.
-public struct TransferLossConfiguration {
+public struct TransferLossConfiguration: Sendable {
     /// Student and teacher embedding dimensions (a projection is added to `l2` when they differ).
     public var studentEmbeddingDimension: Int
     public var teacherEmbeddingDimension: Int

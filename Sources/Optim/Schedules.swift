@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 /// A learning-rate multiplier as a function of the optimiser step (0-based).
-public protocol LearningRateSchedule {
+public protocol LearningRateSchedule: Sendable {
     func multiplier(atStep step: Int) -> Float
 }
 
@@ -43,6 +43,7 @@ public struct CosineSchedule: LearningRateSchedule {
     public let minimum: Float
     public init(totalSteps: Int, minimum: Float = 0) {
         precondition(totalSteps > 0, "CosineSchedule: totalSteps must be positive, got \(totalSteps)")
+        precondition(minimum >= 0 && minimum.isFinite, "CosineSchedule: minimum must be a finite multiplier ≥ 0, got \(minimum)")
         self.totalSteps = totalSteps
         self.minimum = minimum
     }

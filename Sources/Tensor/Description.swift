@@ -5,7 +5,8 @@ extension Tensor: CustomStringConvertible {
 
     public var description: String {
         let values = rank == 0 ? format(storage.base[0]) : render(axis: 0, offset: 0)
-        return "Tensor(\(shape.map(String.init).joined(separator: "×"))\(requiresGradient ? ", tracked" : "")) \(values)"
+        let dimensions = rank == 0 ? "scalar" : shape.map(String.init).joined(separator: "×")
+        return "Tensor(\(dimensions)\(requiresGradient ? ", tracked" : "")) \(values)"
     }
 
     private func render(axis: Int, offset: Int) -> String {

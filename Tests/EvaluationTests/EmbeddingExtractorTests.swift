@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import Layers
 @testable import Evaluation
 
 /// Embedding extraction: batching, flip test-time augmentation, normalisation, and bad models.
@@ -72,6 +73,23 @@ struct EmbeddingExtractorTests {
         let short = ImageSource(count: 2) { _ in Tensor.ones([1, 1, 1, 2]) }
         #expect(throws: EvaluationError.self) { try EmbeddingExtractor().embeddings(of: short) { $0.flattened() } }
         #expect(throws: EvaluationError.self) { try EmbeddingExtractor().embeddings(of: ImageSource(count: 0) { _ in x }) { $0.flattened() } }
+    }
+
+    /// A network left in training mode (as a training loop leaves it) normalised with batch
+    /// statistics and moved its running statistics when evaluated; `inferenceModel` evaluates
+    /// it in evaluation mode and gives it back in training mode.
+    @Test func inferenceModelEvaluatesWithoutChangingTheNetwork() throws {
+        var g = RandomGenerator(seed: 5)
+        let network = Sequential(Flatten(), Linear(4, 3, using: &g), BatchNorm1d(3))
+        let images = Tensor.randomNormal([6, 1, 2, 2], using: &g)
+        _ = network(images)  // move the running statistics away from their start
+        let before = network.stateDict()
+        let embeddings = try EmbeddingExtractor(flipTestTimeAugmentation: false).embeddings(of: images, model: inferenceModel(network))
+        #expect(network.isTraining)
+        #expect(network.stateDict().keys.allSatisfy { network.stateDict()[$0]!.scalars == before[$0]!.scalars })
+        network.eval()
+        let expected = try EmbeddingExtractor(flipTestTimeAugmentation: false).embeddings(of: images) { network($0) }
+        #expect(embeddings.scalars == expected.scalars)
     }
 
     /// `batchSize` is a `var` (and decoded from reports): 0 looped forever, −1 trapped on a range.

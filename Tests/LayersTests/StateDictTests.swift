@@ -84,6 +84,23 @@ private func block(_ g: inout RandomGenerator) -> Sequential {
             == ["blocks.0.0.weight", "blocks.0.0.bias", "blocks.1.0.weight", "blocks.1.0.bias", "blocks.1.1.weight", "blocks.1.1.bias"])
 }
 
+/// Dictionaries and tuples of modules were skipped whole: their parameters never trained or saved.
+@Test func dictionariesAndTuplesOfModulesAreFound() {
+    final class Heads: Module {
+        let heads: [String: Linear]
+        let pair: (Linear, Linear)
+        let sizes = (3, 4)
+        init(using g: inout RandomGenerator) {
+            heads = ["z": Linear(2, 1, bias: false, using: &g), "a": Linear(2, 3, bias: false, using: &g)]
+            pair = (Linear(1, 1, bias: false, using: &g), Linear(1, 2, bias: false, using: &g))
+        }
+    }
+    var g = RandomGenerator(seed: 75)
+    let model = Heads(using: &g)
+    #expect(model.namedParameters().map(\.name) == ["heads.a.weight", "heads.z.weight", "pair.0.weight", "pair.1.weight"])
+    #expect(model.stateDict()["heads.a.weight"]?.shape == [3, 2])
+}
+
 @Test func loadingACorruptFileThrows() throws {
     var g = RandomGenerator(seed: 73)
     let directory = try TemporaryDirectory.make("layers")

@@ -264,6 +264,7 @@ private func linearGradients(_ parameter: Parameter, _ c: [Float]) -> Gradients 
     @Test func warmupStartOutsideZeroToOneIsRefused() async {
         await #expect(processExitsWith: .failure) { _ = WarmupSchedule(warmupSteps: 4, start: 1.5) }
         await #expect(processExitsWith: .failure) { _ = WarmupSchedule(warmupSteps: 4, start: -0.1) }
+        await #expect(processExitsWith: .failure) { _ = CosineSchedule(totalSteps: 4, minimum: -0.5) }
     }
 }
 

@@ -4,7 +4,7 @@ import Tensor
 /// The readable rendering: shape, values, tracking flag and elision of long axes.
 @Suite struct DescriptionTests {
     @Test func smallTensors() {
-        #expect(Tensor(2.5).description == "Tensor() 2.5")
+        #expect(Tensor(2.5).description == "Tensor(scalar) 2.5")
         #expect(Tensor([1, 2, 3]).description == "Tensor(3) [1, 2, 3]")
         #expect(Tensor([[1, 2], [3, 0.125]]).description == "Tensor(2×2) [[1, 2],\n [3, 0.125]]")
         #expect(Tensor([1]).trackingGradients().description == "Tensor(1, tracked) [1]")
