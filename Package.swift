@@ -37,7 +37,7 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "crossres", dependencies: ["CrossRes", "CBLAS", "Distributed"], path: "Examples/crossres"),
-        .executableTarget(name: "DistributedCheck", dependencies: ["Tensor", "Layers", "Optim", "Training", "Distributed"], path: "Examples/DistributedCheck"),
+        .executableTarget(name: "DistributedCheck", dependencies: ["Tensor", "Layers", "Optim", "Losses", "Training", "Distributed"], path: "Examples/DistributedCheck"),
         .executableTarget(name: "CustomTransferLoss", dependencies: ["Tensor", "Layers", "Losses"], path: "Examples/CustomTransferLoss"),
 
         // MARK: - Unit test bundles (TestSupport: Python fixtures, processes, shared data)

@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 import Layers
 import Optim
+import Losses
 import Training
 import Distributed
 
@@ -12,6 +13,12 @@ import Distributed
 //                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet] [--optimizer sgd|adam]
 //                          [--replicas PREFIX]   (every rank writes PREFIX.<rank>.safetensors)
 //                          [--sync-batchnorm]    (smallfacenet: BatchNorm with the global batch's statistics)
+//                          [--log metrics.jsonl] (rank 0's metrics log)
+//                          [--nan-rank R --nan-at-step S]  (rank R's rows are NaN at its step S: every rank must stop
+//                                                           at that step, naming rank 0's last checkpoint)
+//   DistributedCheck gate --gate G [--steps 3] [--batch 8] [--sync-batchnorm]
+//                                         (ADDA with an encoder gate, rank 0's critic accuracy 0.9, the others'
+//                                          0.3: the ranks must take the gate decision of the mean accuracy together)
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
@@ -92,19 +99,27 @@ struct Failure {
     let rank: Int, kill: Bool, step: Int
 }
 
-/// Mean squared error of a model on a batch (inputs in the HR view, targets in the LR view).
+/// NaN on purpose: rank `rank`'s rows are NaN at its `step`-th step.
+struct Poison {
+    let rank: Int, step: Int
+}
+
+/// Mean squared error of a model on a batch (inputs in the HR view, targets in the LR view),
+/// with the library's NaN/Inf guards.
 final class RegressionTask: TrainingTask {
     let model: any Module
     let forward: (Tensor) -> Tensor
     let optimizer: any Optimizer
-    let failure: Failure?, rank: Int
+    let failure: Failure?, poison: Poison?, rank: Int
     private var steps = 0
 
-    init(model: any Module, forward: @escaping (Tensor) -> Tensor, optimizer: any Optimizer, failure: Failure? = nil, rank: Int = 0) {
+    init(model: any Module, forward: @escaping (Tensor) -> Tensor, optimizer: any Optimizer, failure: Failure? = nil,
+         poison: Poison? = nil, rank: Int = 0) {
         self.model = model
         self.forward = forward
         self.optimizer = optimizer
         self.failure = failure
+        self.poison = poison
         self.rank = rank
     }
 
@@ -118,14 +133,20 @@ final class RegressionTask: TrainingTask {
             throw CheckError("rank \(rank) fails on purpose at its step \(steps)")
         }
         model.isTraining = true
-        let loss = (forward(batch.highResolution) - batch.lowResolution.flattened()).square().mean()
-        optimizer.step(loss.backward(retaining: .leaves))
-        return [("mse", loss.item)]
+        let poisoned = poison.map { $0.rank == rank && $0.step == steps } ?? false
+        let inputs = poisoned ? batch.highResolution * Float.nan : batch.highResolution
+        let loss = (forward(inputs) - batch.lowResolution.flattened()).square().mean()
+        let terms = [(name: "mse", value: loss.item)]
+        try ensureFinite(terms)
+        let gradients = loss.backward(retaining: .leaves)
+        try ensureFinite(gradients, updatedBy: optimizer, in: checkpointedModules)
+        optimizer.step(gradients)
+        return terms
     }
 }
 
 /// Builds the model, data and optimiser of a run, identical on every rank.
-func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
+func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil, poison: Poison? = nil) throws -> (RegressionTask, ShardedBatches, batch: Int) {
     let batch = try settings.integer("batch", 8), width = try settings.integer("width", 32)
     let seedValue = try settings.integer("seed", 7)
     guard batch >= 1 && width >= 1 && seedValue >= 0 else {
@@ -152,7 +173,7 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
     }
     let optimizer = try DistributedOptimizer(inner, group: group)
     let data = RegressionBatches(count: max(64, 4 * batch), inputs: inputs, outputs: outputs, batch: batch, seed: seed &+ 1)
-    return (RegressionTask(model: model, forward: forward, optimizer: optimizer, failure: failure, rank: group.rank),
+    return (RegressionTask(model: model, forward: forward, optimizer: optimizer, failure: failure, poison: poison, rank: group.rank),
             try ShardedBatches(data, group: group), batch)
 }
 
@@ -165,7 +186,8 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
     let failure = try settings.values["fail-rank"].flatMap(Int.init).map {
         Failure(rank: $0, kill: settings.values["how"] == "kill", step: try settings.integer("at-step", 2))
     }
-    let (regression, batches, _) = try makeTask(settings, group: group, failure: failure)
+    let poison = try settings.values["nan-rank"].flatMap(Int.init).map { Poison(rank: $0, step: try settings.integer("nan-at-step", 2)) }
+    let (regression, batches, _) = try makeTask(settings, group: group, failure: failure, poison: poison)
     let task = DataParallelTask(regression, group: group)
     let checkpoint = settings.values["checkpoint"]
     var start = 0
@@ -173,9 +195,19 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
         start = try TrainingLoop.resume(task, from: checkpoint)
     }
     start = try group.synchronise(task, step: start)
-    let loop = TrainingLoop(steps: steps, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps))
+    let log = try settings.values["log"].flatMap { group.isRoot ? try MetricsLog(path: $0) : nil }
+    let loop = TrainingLoop(steps: steps, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps), log: log)
         .onRank(of: group)
-    let summary = try loop.run(task, batches: batches, startStep: start)
+    let summary: TrainingLoop.Summary
+    do {
+        summary = try loop.run(task, batches: batches, startStep: start)
+    } catch let error as TrainingError where poison != nil {
+        // The injected NaN stops every rank at the same step with the same error: each rank says
+        // so, and waits for the others to have said it before the first abort ends the job.
+        FileHandle.standardError.write(Data("rank \(group.rank) stopped: \(error)\n".utf8))
+        try group.barrier()
+        throw error
+    }
     if group.isRoot, let weights = settings.values["weights"] {
         try regression.model.saveStateDict(to: URL(fileURLWithPath: weights))
     }
@@ -184,6 +216,66 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
     }
     if group.isRoot {
         print("trained steps \(start)..<\(steps) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
+    }
+}
+
+/// An ADDA term whose critic accuracy is fixed per rank (rank 0: 0.9, the others: 0.3), so the
+/// ranks' shard accuracies straddle any gate between them; otherwise ADDA's objectives.
+final class RankedAccuracyADDA: AdversarialTransferLoss {
+    let name = "adda"
+    let adda: ADDA
+    let accuracy: Float
+    init(_ adda: ADDA, accuracy: Float) {
+        self.adda = adda
+        self.accuracy = accuracy
+    }
+    func callAsFunction(_ context: TransferContext) -> Tensor { adda(context) }
+    func criticLoss(_ context: TransferContext) -> Tensor { adda.criticLoss(context) }
+    var criticParameters: [Parameter] { adda.criticParameters }
+    func criticAccuracy(_ context: TransferContext) -> Float? { accuracy }
+}
+
+/// Both views are the HR inputs (a SmallFaceNet student and teacher of the same input size).
+struct SameViewBatches: BatchProvider {
+    let base: RegressionBatches
+    var batchesPerEpoch: Int { base.batchesPerEpoch }
+    func batch(atStep step: Int) throws -> TrainingBatch {
+        let batch = try base.batch(atStep: step)
+        return TrainingBatch(highResolution: batch.highResolution, lowResolution: batch.highResolution, labels: batch.labels, indices: batch.indices)
+    }
+}
+
+/// `gate`: a data-parallel ADDA distillation (SmallFaceNet student, no identity head) with an
+/// encoder gate between the ranks' critic accuracies; rank 0 prints the last step's terms (with
+/// `adda` when the gate was open). A per-rank gate sends the ranks down different branches —
+/// with synchronised BatchNorm, one rank's backward all-reduce against another's gradient
+/// all-reduce.
+func gate(_ settings: Settings, group: ProcessGroup) throws {
+    guard let threshold = settings.values["gate"].flatMap(Float.init) else { throw CheckError("gate needs --gate <accuracy>") }
+    let steps = try settings.integer("steps", 3), batch = try settings.integer("batch", 8)
+    try group.ensureSameConfiguration(settings.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+    var generator = RandomGenerator(seed: 7)
+    let teacher = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)
+    let student = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)
+    if settings.values["sync-batchnorm"] != nil { group.synchroniseBatchNorm(in: student) }
+    let transfer = WeightedTransferLoss([(1, RankedAccuracyADDA(ADDA(embeddingDimension: 32, using: &generator),
+                                                                accuracy: group.rank == 0 ? 0.9 : 0.3))])
+    let optimizer = try DistributedOptimizer(SGD(parameters: DistillationTask.studentParameters(student: student, head: nil, transfer: transfer),
+                                                 learningRate: 0.01), group: group)
+    let critic = try DistributedOptimizer(Adam(parameters: transfer.criticParameters, learningRate: 1e-4, beta1: 0.5, beta2: 0.9), group: group)
+    let distillation = DistillationTask(teacher: teacher, student: student, head: nil, transfer: transfer, optimizer: optimizer,
+                                        criticOptimizer: critic, encoderGate: threshold)
+    let task = DataParallelTask(distillation, group: group)
+    _ = try group.synchronise(task, step: 0)
+    let data = RegressionBatches(count: 64, inputs: [3, 32, 32], outputs: 1, batch: batch, seed: 8)
+    let batches = try ShardedBatches(SameViewBatches(base: data), group: group)
+    let summary = try TrainingLoop(steps: steps).onRank(of: group).run(task, batches: batches)
+    if let prefix = settings.values["replicas"] {
+        try student.saveStateDict(to: URL(fileURLWithPath: "\(prefix).\(group.rank).safetensors"))
+    }
+    if group.isRoot {
+        print("gate \(threshold): \(steps) steps on \(group.size) process(es); terms "
+              + summary.lastTerms.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
     }
 }
 
@@ -235,11 +327,12 @@ do { group = try ProcessGroup.world() } catch {
     exit(1)
 }
 do {
-    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|collectives|mismatch|fail [--flag value]...") }
+    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|gate|collectives|mismatch|fail [--flag value]...") }
     var settings = try Settings(arguments.dropFirst(2))
     switch arguments[1] {
     case "train": try train(settings, group: group)
     case "bench": try bench(settings, group: group)
+    case "gate": try gate(settings, group: group)
     case "collectives": try collectives(group: group)
     case "mismatch":
         settings.values["seed"] = String(7 + group.rank)

@@ -25,3 +25,50 @@ public protocol DataParallelism {
     @discardableResult
     func synchroniseBatchNorm(in model: any Module) -> Int
 }
+
+/// The collectives that keep a data-parallel step's decisions the same on every process: the
+/// `Distributed` module's `DataParallelTask` makes one over its process group and exposes it as
+/// ``current`` while its inner task's step runs, and as the wrapped task's
+/// ``TrainingTask/processAgreement`` for ``TrainingLoop``. A decision taken from a shard's own
+/// statistics (an ADDA encoder gate) or numbers (a NaN in one shard) would otherwise send the
+/// ranks down different branches — different collectives, i.e. an MPI error or a hang.
+///
+/// Every closure is a **collective**: every process calls it at the same point of the same
+/// step, in the same order. In a single process there is no agreement (`current` is `nil`), and
+/// each value is its own mean and each local verdict final.
+public struct ProcessAgreement: Sendable {
+    /// This process's index (`0..<processCount`) and the number of processes.
+    public let rank: Int
+    public let processCount: Int
+    /// The mean over the processes of each of `values` (every process passes as many; each
+    /// process weighs equally, as its shard has the same size).
+    public let mean: @Sendable (_ values: [Float]) throws -> [Float]
+    /// Given this process's verdict — what is not finite, `nil` when healthy — every process's
+    /// verdict combined: `nil` when every process is healthy, else the verdict of the lowest
+    /// rank that failed, naming it (`"loss term 'mse' (nan) on rank 1"`, and the other ranks
+    /// that failed). Every process gets the same answer.
+    public let firstFailure: @Sendable (_ local: String?) throws -> String?
+    /// Rank 0's `value` on every process (what rank 0 alone knows, e.g. its last checkpoint).
+    public let rootValue: @Sendable (_ value: String?) throws -> String?
+    /// Returns once every process has called it.
+    public let barrier: @Sendable () throws -> Void
+
+    public init(rank: Int, processCount: Int, mean: @escaping @Sendable ([Float]) throws -> [Float],
+                firstFailure: @escaping @Sendable (String?) throws -> String?,
+                rootValue: @escaping @Sendable (String?) throws -> String?, barrier: @escaping @Sendable () throws -> Void) {
+        precondition(processCount >= 1 && (0..<processCount).contains(rank),
+                     "ProcessAgreement: rank \(rank) of \(processCount) processes")
+        self.rank = rank
+        self.processCount = processCount
+        self.mean = mean
+        self.firstFailure = firstFailure
+        self.rootValue = rootValue
+        self.barrier = barrier
+    }
+
+    /// The agreement of the data-parallel step running on this thread (`nil`: one process).
+    /// `DataParallelTask` binds it around its inner task's step, so the library's tasks read it
+    /// where a decision must be common — ``DistillationTask``'s encoder gate, and every
+    /// ``ensureFinite(_:)`` check, which then stops every process at the same check.
+    @TaskLocal public static var current: ProcessAgreement?
+}

@@ -16,7 +16,8 @@ import Losses
 /// 4. **encoder step**: identity loss + Σ wᵢ·termᵢ — adversarial terms use inverted labels
 ///    through the freshly updated critic — minimised by the student optimiser, which never
 ///    holds the critic's parameters. With ``encoderGate`` set, adversarial terms are left out
-///    of this step while the critic's accuracy on the batch is below the gate.
+///    of this step while the critic's accuracy on the batch is below the gate (data-parallel:
+///    the mean of the processes' accuracies, see ``encoderGate``).
 public final class DistillationTask: TrainingTask {
     public let teacher: any FeatureExtractor
     public let student: any FeatureExtractor
@@ -28,7 +29,10 @@ public final class DistillationTask: TrainingTask {
     public let criticOptimizer: (any Optimizer)?
     public let teacherCache: TeacherFeatureCache?
     /// Minimum critic accuracy (on the batch, before its update) for adversarial terms to
-    /// train the encoder; `nil` never gates.
+    /// train the encoder; `nil` never gates. In a data-parallel step (``ProcessAgreement/current``)
+    /// the gate compares the mean of the processes' accuracies on their shards — the same
+    /// decision on every process, as one process with the whole batch would take it when the
+    /// shards are of equal size (the accuracy is a fraction of the shard's rows).
     public let encoderGate: Float?
 
     /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`, and the
@@ -79,7 +83,12 @@ public final class DistillationTask: TrainingTask {
         if let criticOptimizer, let transfer {
             if let accuracy = transfer.criticAccuracy(context) {
                 terms.append(("critic_accuracy", accuracy))
-                gateOpen = encoderGate.map { accuracy >= $0 } ?? true
+                if let encoderGate {
+                    // Data-parallel: the mean of the shards' accuracies, so every process takes the
+                    // same branch (a closed gate skips the backward and its collectives).
+                    let agreed = try ProcessAgreement.current.map { try $0.mean([accuracy])[0] } ?? accuracy
+                    gateOpen = agreed >= encoderGate
+                }
             } else if encoderGate != nil {
                 throw TrainingError.invalidConfiguration("the encoder gate reads the critics' accuracy, which no adversarial term of '\(transfer.name)' reports (AdversarialTransferLoss.criticAccuracy)")
             }

@@ -27,26 +27,41 @@ func isAllFinite(_ t: Tensor) -> Bool {
     }
 }
 
-/// Stops a step whose loss terms are not finite, naming the first bad term.
-func ensureFinite(_ terms: [(name: String, value: Float)]) throws {
-    if let bad = terms.first(where: { !$0.value.isFinite }) {
-        throw TrainingError.nonFinite(step: -1, what: "loss term '\(bad.name)' (\(bad.value))", lastCheckpoint: nil)
-    }
+/// Stops a step whose loss terms are not finite, naming the first bad term, with
+/// ``TrainingError/nonFinite(step:what:lastCheckpoint:)`` (the loop fills in the step). Call it
+/// before the backward pass whose gradients an optimiser will apply.
+///
+/// In a data-parallel step (``ProcessAgreement/current`` set) it is a collective: every process
+/// calls it at the same point and every process throws — the same error, naming the lowest
+/// rank whose terms are bad — as soon as one process's terms are, so no process goes on to a
+/// backward pass or an update while another stops.
+public func ensureFinite(_ terms: [(name: String, value: Float)]) throws {
+    try stopUnlessEveryProcessIsFinite(terms.first(where: { !$0.value.isFinite }).map { "loss term '\($0.name)' (\($0.value))" })
 }
 
 /// Stops a step before `optimizer` applies `gradients` when the gradient of one of its
 /// parameters is not finite, naming it `<module>.<parameter>` from `modules` (the task's
 /// checkpointed modules, which name everything the step trains; looked up only on failure).
-func ensureFinite(_ gradients: Gradients, updatedBy optimizer: any Optimizer,
-                  in modules: @autoclosure () -> [(name: String, module: any Module)]) throws {
-    for parameter in optimizer.allParameters {
-        guard let g = gradients[parameter], !isAllFinite(g) else { continue }
+/// A collective in a data-parallel step, like ``ensureFinite(_:)``: it checks this process's
+/// own gradients (before they are averaged) and stops every process if any process's are bad.
+public func ensureFinite(_ gradients: Gradients, updatedBy optimizer: any Optimizer,
+                         in modules: @autoclosure () -> [(name: String, module: any Module)]) throws {
+    var bad: String? = nil
+    if let parameter = optimizer.allParameters.first(where: { gradients[$0].map { !isAllFinite($0) } ?? false }) {
         let named = modules().lazy.flatMap { module in
             module.module.namedParameters().lazy.map { (name: module.name + "." + $0.name, parameter: $0.parameter) }
         }
         let name = named.first { $0.parameter === parameter }?.name ?? "an unnamed parameter of shape \(parameter.value.shape)"
-        throw TrainingError.nonFinite(step: -1, what: "gradient of '\(name)'", lastCheckpoint: nil)
+        bad = "gradient of '\(name)'"
     }
+    try stopUnlessEveryProcessIsFinite(bad)
+}
+
+/// Throws ``TrainingError/nonFinite(step:what:lastCheckpoint:)`` for this process's failure
+/// `local` — or, in a data-parallel step, on every process for the first process's failure.
+func stopUnlessEveryProcessIsFinite(_ local: String?) throws {
+    let failure = try ProcessAgreement.current.map { try $0.firstFailure(local) } ?? local
+    if let failure { throw TrainingError.nonFinite(step: -1, what: failure, lastCheckpoint: nil) }
 }
 
 /// The parameters and buffers of a task's checkpointed modules, listed once per run (module

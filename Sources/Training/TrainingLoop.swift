@@ -13,6 +13,13 @@ import Tensor
 /// checks, so the last good checkpoint is never overwritten by a bad one. A task reporting
 /// `critic_accuracy` is watched by ``criticCollapse``.
 ///
+/// Data-parallel (a task with a ``TrainingTask/processAgreement``, e.g. `DataParallelTask`): the
+/// task's checks and the state check are decided with every process, so every process stops at
+/// the same step with the same error, naming the rank that found the value and rank 0's last
+/// checkpoint (the other ranks write none), and every process waits until rank 0 has logged the
+/// event before it throws. The optimiser-state check of a checkpoint, the evaluation and the
+/// critic-collapse stop are rank 0's alone (rank 0 throws; its error aborts the job).
+///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
 /// holds every parameter, buffer and optimiser moment (same thread count assumed). It also holds
 /// ``criticCollapse``'s count of pinned steps: a run whose `startStep` is the step of the
@@ -95,9 +102,17 @@ public struct TrainingLoop {
             collapse?.restore(checkpointValue: value)  // resumed from this loop's checkpoint: go on counting
         }
         var warnings: [String] = []
-        func stop(_ step: Int, _ what: String) throws -> Never {
+        let agreement = task.processAgreement  // nil: one process
+        /// Stops at `step`. `everyProcess`: every process stops here with the same `what` (the
+        /// task's agreed checks, the state check): they take rank 0's last checkpoint (the others
+        /// write none) and wait until rank 0 has logged the event, so that no process ends the
+        /// job (a rank that throws aborts it) before the log holds it.
+        func stop(_ step: Int, _ what: String, everyProcess: Bool = true) throws -> Never {
+            var last = lastCheckpoint
+            if everyProcess, let agreement { last = try agreement.rootValue(last) }
             try log?.append(["step": step, "event": "non-finite", "what": what])
-            throw TrainingError.nonFinite(step: step, what: what, lastCheckpoint: lastCheckpoint)
+            if everyProcess, let agreement { try agreement.barrier() }
+            throw TrainingError.nonFinite(step: step, what: what, lastCheckpoint: last)
         }
         progress?.begin(atStep: startStep)
         for step in startStep..<steps {
@@ -109,7 +124,10 @@ public struct TrainingLoop {
                 try stop(step + 1, what)
             }
             let done = step + 1
-            if let what = state.firstNonFinite() { try stop(done, what) }
+            // (The replicas' states are identical, but agreeing costs one tiny collective and
+            // keeps every rank on the same path should they ever differ.)
+            let badState = state.firstNonFinite()
+            if let what = try agreement.map({ try $0.firstFailure(badState) }) ?? badState { try stop(done, what) }
             progress?.update(step: done, batch: batch.count, terms: lastTerms.map { ($0.name, $0.value) })
             var record: [String: Any] = ["step": done]
             for (name, value) in lastTerms { record[name] = Double(value) }
@@ -131,7 +149,9 @@ public struct TrainingLoop {
                 var stored = metadata
                 if let collapse { stored[CriticCollapseDetector.checkpointKey] = collapse.checkpointValue }
                 let checkpoint = Checkpoint(capturing: task, step: done, metadata: stored)
-                if let bad = checkpoint.firstNonFiniteEntry { try stop(done, "checkpoint entry '\(bad)' (optimiser state)") }
+                if let bad = checkpoint.firstNonFiniteEntry {  // (rank 0 alone checkpoints: it alone stops, aborting the job)
+                    try stop(done, "checkpoint entry '\(bad)' (optimiser state)", everyProcess: false)
+                }
                 try checkpoint.write(to: checkpointPath)
                 lastCheckpoint = checkpointPath
             }

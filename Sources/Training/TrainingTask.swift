@@ -13,6 +13,17 @@ public protocol TrainingTask: AnyObject {
     /// `step/(steps − 1)`: 0 at the first step, 1 at the last) and returns the
     /// named loss terms it computed. Throws ``TrainingError/nonFinite(step:what:lastCheckpoint:)``
     /// before an optimiser applies an update when a loss term or a gradient is NaN or infinite
-    /// (the loop checks parameters and buffers after the step).
+    /// (the loop checks parameters and buffers after the step); check with ``ensureFinite(_:)``
+    /// and ``ensureFinite(_:updatedBy:in:)``, which in a data-parallel step stop every process
+    /// at the same check (``ProcessAgreement``).
     func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)]
+    /// How the processes running this task together take the same stop decisions (the
+    /// `Distributed` module's `DataParallelTask` returns its group's); `nil`, the default, for a
+    /// task run by one process. ``TrainingLoop`` uses it to stop every process at the same step
+    /// with the same ``TrainingError/nonFinite(step:what:lastCheckpoint:)``.
+    var processAgreement: ProcessAgreement? { get }
+}
+
+extension TrainingTask {
+    public var processAgreement: ProcessAgreement? { nil }
 }

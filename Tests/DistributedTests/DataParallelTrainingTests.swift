@@ -70,6 +70,25 @@ struct DataParallelTrainingTests {
         #expect(means.scalars.contains { $0 != 0 }, "running statistics were updated")
     }
 
+    /// ADDA with an encoder gate between the ranks' critic accuracies (rank 0: 0.9, rank 1: 0.3,
+    /// mean 0.6), no identity head and synchronised BatchNorm: decided per rank, the gate sent
+    /// rank 0 into a backward pass (BatchNorm all-reduces) while rank 1 skipped it (its gradient
+    /// all-reduce), and the job crashed on the mismatched collectives. Decided on the mean, the
+    /// ranks open (gate 0.5) or close (gate 0.7) it together and finish with identical replicas.
+    @Test(arguments: [("0.5", true), ("0.7", false)])
+    func encoderGateFollowsTheMeanOfTheRanksAccuracies(gate: String, opens: Bool) throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["gate", "--gate", gate, "--steps", "3", "--batch", "8", "--sync-batchnorm", "--replicas", "replica"],
+                                     processes: 2, in: folder, timeout: 60)
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("gate \(gate): 3 steps on 2 process(es); terms critic_accuracy=0.6 critic="), "\(outcome.output)")
+        #expect(outcome.output.contains(" adda=") == opens, "\(outcome.output)")
+        let replicas = (0..<2).map { folder.appendingPathComponent("replica.\($0).safetensors") }
+        #expect(try MPIJob.maxDifference(replicas[0], replicas[1]) == 0)
+    }
+
     /// A run killed (SIGKILL of its last rank at step 6, after the step-4 checkpoint) and
     /// resumed under another process count continues the same global schedule: the final
     /// weights match the uninterrupted run.

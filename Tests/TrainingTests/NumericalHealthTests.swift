@@ -57,6 +57,23 @@ final class ScriptedTask: TrainingTask {
 /// Collects warnings from the loop's `warn` closure.
 final class WarningBox { var messages: [String] = [] }
 
+/// A task run as one of several processes, as `DataParallelTask` runs it: the inner step with
+/// `agreement` bound, which the loop reads too.
+final class AgreeingTask: TrainingTask {
+    let inner: any TrainingTask
+    let agreement: ProcessAgreement
+    init(_ inner: any TrainingTask, agreement: ProcessAgreement) {
+        self.inner = inner
+        self.agreement = agreement
+    }
+    var checkpointedModules: [(name: String, module: any Module)] { inner.checkpointedModules }
+    var optimizers: [(name: String, optimizer: any Optimizer)] { inner.optimizers }
+    var processAgreement: ProcessAgreement? { agreement }
+    func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        try ProcessAgreement.$current.withValue(agreement) { try inner.step(batch, progress: progress) }
+    }
+}
+
 @Suite struct NumericalHealthTests {
     /// Runs `loop` expecting a non-finite stop; returns (step, what, last checkpoint).
     func expectNonFiniteStop(_ run: () throws -> Void) -> (step: Int, what: String, last: String?, message: String)? {
@@ -121,6 +138,49 @@ final class WarningBox { var messages: [String] = [] }
         #expect(lines.count == 3)
         #expect(last["event"] as? String == "non-finite" && last["step"] as? Int == 3)
         #expect(last["what"] as? String == "gradient of 'student.spike'")
+    }
+
+    /// This process is rank `rank` of two; the other rank finds an infinite gradient at the third
+    /// step (the fake agreement answers its verdict at that check), this one none. Every check
+    /// asked the agreement (terms, gradients, then the loop's state check: three per step); the
+    /// stop comes at step 3 before this rank's update, names the other rank, and takes rank 0's
+    /// last checkpoint — rank 1 writes none, and said "no checkpoint was written yet" — while
+    /// rank 0 logs the event before the barrier that lets any rank throw (and abort the job).
+    @Test(arguments: [0, 1])
+    func anotherRanksNonFiniteGradientStopsThisRankTogether(rank: Int) throws {
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let path = scratch + "/checkpoint.safetensors", logPath = scratch + "/metrics.jsonl"
+        let other = "gradient of 'backbone.spike' on rank \(1 - rank)"
+        let calls = AgreementCalls()
+        let agreement = ProcessAgreement(rank: rank, processCount: 2, mean: { $0 }, firstFailure: { local in
+            calls.verdicts.append(local)
+            return calls.verdicts.count == 2 * 3 + 2 ? other : local  // step index 2's gradient check
+        }, rootValue: { value in
+            calls.rootValues.append(value)
+            return rank == 0 ? value : "rank 0's " + path
+        }, barrier: {
+            calls.barriers += 1
+            let logged = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            #expect(logged.contains("\"event\":\"non-finite\"") == (rank == 0), "rank 0 has logged before the barrier")
+        })
+        let classifier = spikyClassifier(poisonCall: -1)
+        // The other ranks' loop has no checkpoints and no log (as the trainers and `onRank` make it).
+        let loop = rank == 0 ? TrainingLoop(steps: 6, checkpointPath: path, checkpointEvery: 1, log: try MetricsLog(path: logPath))
+                             : TrainingLoop(steps: 6, criticCollapse: nil)
+        let stop = try #require(expectNonFiniteStop {
+            try loop.run(AgreeingTask(classifier, agreement: agreement), batches: RandomBatches(seed: 5))
+        })
+        #expect(stop.step == 3 && stop.what == other)
+        #expect(calls.verdicts.count == 8 && calls.verdicts.allSatisfy { $0 == nil }, "\(calls.verdicts)")
+        #expect(calls.rootValues == [rank == 0 ? path : nil] && calls.barriers == 1)
+        let last = rank == 0 ? path : "rank 0's " + path
+        #expect(stop.last == last, "\(stop.message)")
+        #expect(stop.message.contains("the last good checkpoint is kept at \(last)"), "\(stop.message)")
+        // The weights are those of two clean steps: the third step's update was not applied.
+        let clean = spikyClassifier(poisonCall: -1)
+        try TrainingLoop(steps: 2).run(clean, batches: RandomBatches(seed: 5))
+        #expect(allValues(classifier.backbone) == allValues(clean.backbone))
     }
 
     @Test func overflowingBatchNormStatisticStopsAndNamesTheLayer() throws {

@@ -77,6 +77,31 @@ import CrossRes
         #expect(allValues(student) == before)
     }
 
+    /// Data-parallel, the encoder gate compares the mean of the processes' accuracies (one
+    /// `mean` collective per step, fed this process's accuracy), not this shard's: here a fake
+    /// agreement answers a mean above or below the gate whatever the local accuracy is, and the
+    /// adversarial term follows it. Without an agreement the local accuracy decides, as before.
+    @Test(arguments: [(Float(1), true), (Float(0), false)])
+    func encoderGateFollowsTheAgreedMeanAccuracy(mean: Float, opens: Bool) throws {
+        let batch = try RandomBatches(seed: 1).batch(atStep: 0)
+        let calls = AgreementCalls()
+        let agreement = ProcessAgreement(rank: 1, processCount: 2, mean: { values in
+            calls.means.append(values)
+            return values.map { _ in mean }
+        }, firstFailure: { $0 }, rootValue: { $0 }, barrier: {})
+        let terms = try ProcessAgreement.$current.withValue(agreement) {
+            try makeDistillationTask(seed: 3, encoderGate: 0.5).step(batch, progress: 0)
+        }
+        let local = try #require(terms.first { $0.name == "critic_accuracy" }?.value)
+        #expect(calls.means == [[local]], "one mean per step, of this process's accuracy")
+        #expect(terms.contains { $0.name == "adda" } == opens, "\(terms)")
+        // One process: its own accuracy decides (a gate just above or below it).
+        for (gate, open) in [(local + 0.01, false), (local, true)] {
+            let alone = try makeDistillationTask(seed: 3, encoderGate: gate).step(batch, progress: 0)
+            #expect(alone.contains { $0.name == "adda" } == open, "gate \(gate): \(alone)")
+        }
+    }
+
     /// `evaluate` runs at the end even without `evaluateEvery`.
     @Test func finalEvaluationRunsWithoutAnInterval() throws {
         var evaluated: [Int] = []
@@ -219,4 +244,12 @@ import CrossRes
         let error = try #require(throws: TrainingError.self) { try RunFolder(creating: file + "/run", overwrite: false) }
         #expect("\(error)" == "invalid configuration: cannot create output folder \(file)/run: Not a directory", "\(error)")
     }
+}
+
+/// What a fake ``ProcessAgreement`` was asked (the tests run on one thread).
+final class AgreementCalls: @unchecked Sendable {
+    var means: [[Float]] = []
+    var verdicts: [String?] = []
+    var rootValues: [String?] = []
+    var barriers = 0
 }
