@@ -82,10 +82,17 @@ public enum SweepTask {
 /// it must return the undegraded images.
 ///
 /// ```swift
-/// let sweep = CrossResolutionSweep()
-/// let report = try sweep.run(.verification(issame: pairs.issame),
-///                            probeModel: student, galleryModel: teacher) { side, resolution in
-///     ImageSource(degrade(side == .gallery ? pairs.first : pairs.second, to: resolution))
+/// // faces: SyntheticFaces (through `any FaceDataset`, write `try faces.sample(at:)`); student, teacher: networks.
+/// let pairs = try PairList.lfwStyle(labels: faces.labels, folds: 10, pairsPerFold: 20, seed: 1)
+/// let sweep = CrossResolutionSweep(resolutions: [.pixels(8), .pixels(16), .native])
+/// let report = try sweep.run(.verification(issame: pairs.pairs.map(\.isSame)),
+///                            probeModel: inferenceModel(student), galleryModel: inferenceModel(teacher)) { side, resolution in
+///     let indices = pairs.pairs.map { side == .gallery ? $0.first : $0.second }
+///     let images = indices.map { faces.sample(at: $0).image }
+///     guard case .pixels(let size) = resolution else { return ImageSource(Image.batchTensor(images)) }
+///     let degradation = try Degradation(parsing: "size=\(size),interp=bicubic,up=hr")
+///     var generator = RandomGenerator(seed: 0)
+///     return ImageSource(Image.batchTensor(images.map { degradation.apply(to: $0, using: &generator) }))
 /// }
 /// ```
 public struct CrossResolutionSweep: Codable, Equatable, Sendable {

@@ -35,17 +35,28 @@ public final class DistillationTask: TrainingTask {
     /// shards are of equal size (the accuracy is a fraction of the shard's rows).
     public let encoderGate: Float?
 
-    /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`, and the
-    ///   student `optimizer` must not hold critic parameters.
+    /// `transfer` may be any ``TransferLoss``; one that is not a ``WeightedTransferLoss`` is its
+    /// single term, of weight 1.
+    ///
+    /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`; the student
+    ///   `optimizer` must not hold critic parameters, and must hold every trainable parameter of
+    ///   ``studentParameters(student:head:transfer:)`` (one left out would stay at its
+    ///   initial value, silently).
     public init(teacher: any FeatureExtractor, student: any FeatureExtractor, head: MarginHead?,
-                transfer: WeightedTransferLoss?, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
+                transfer: (any TransferLoss)?, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
                 teacherCache: TeacherFeatureCache? = nil, encoderGate: Float? = nil) {
+        let transfer = transfer.map(Self.weighted)
         let critic = Set((transfer?.criticParameters ?? []).map(ObjectIdentifier.init))
         precondition(critic.isEmpty || criticOptimizer != nil,
                      "DistillationTask: the transfer '\(transfer?.name ?? "")' has a critic; pass a criticOptimizer for it")
         precondition(head != nil || transfer != nil, "DistillationTask: needs an identity head, transfer terms, or both")
         precondition(!optimizer.allParameters.contains { critic.contains(ObjectIdentifier($0)) },
                      "DistillationTask: the student optimizer holds critic parameters; give them to criticOptimizer only")
+        let held = Set(optimizer.allParameters.map(ObjectIdentifier.init))
+        let missing = Self.studentParameters(student: student, head: head, transfer: transfer)
+            .filter { $0.isTrainable && !held.contains(ObjectIdentifier($0)) }
+        precondition(missing.isEmpty,
+                     "DistillationTask: the student optimizer lacks \(missing.count) trainable parameters (shapes \(missing.prefix(4).map(\.shape))\(missing.count > 4 ? ", …" : "")) of the student, head or transfer; build it over DistillationTask.studentParameters(student:head:transfer:), or freeze what should not train")
         self.teacher = teacher
         self.student = student
         self.head = head
@@ -59,8 +70,13 @@ public final class DistillationTask: TrainingTask {
 
     /// The parameters the student optimiser should train: student, head and the transfer
     /// terms' own non-critic parameters (projections, domain heads).
-    public static func studentParameters(student: any FeatureExtractor, head: MarginHead?, transfer: WeightedTransferLoss?) -> [Parameter] {
-        student.parameters() + (head?.parameters() ?? []) + (transfer?.nonCriticParameters ?? [])
+    public static func studentParameters(student: any FeatureExtractor, head: MarginHead?, transfer: (any TransferLoss)?) -> [Parameter] {
+        student.parameters() + (head?.parameters() ?? []) + (transfer.map(weighted)?.nonCriticParameters ?? [])
+    }
+
+    /// `loss` as a weighted sum: itself when it is one, else its single term of weight 1.
+    static func weighted(_ loss: any TransferLoss) -> WeightedTransferLoss {
+        loss as? WeightedTransferLoss ?? WeightedTransferLoss([(1, loss)])
     }
 
     public var checkpointedModules: [(name: String, module: any Module)] {

@@ -102,6 +102,30 @@ import CrossRes
         }
     }
 
+    /// Any single `TransferLoss` is accepted (it was `WeightedTransferLoss` only) as its one term.
+    @Test func aSingleTransferLossIsItsOnlyTerm() throws {
+        var g = RandomGenerator(seed: 6)
+        let student = TinyEmbedder(inputs: 16, seed: 2)
+        let head = MarginHead.cosFace(classes: 3, embeddingDimension: 8, scale: 8, using: &g)
+        let task = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: head, transfer: FeatureL2Transfer(),
+                                    optimizer: Adam(parameters: DistillationTask.studentParameters(student: student, head: head, transfer: FeatureL2Transfer())))
+        let terms = try task.step(try RandomBatches(seed: 1).batch(atStep: 0), progress: 0)
+        #expect(terms.map(\.name) == ["identity", "l2"], "\(terms)")
+    }
+
+    /// An optimiser without the head's parameters trained them as constants, silently.
+    @Test func anOptimizerMissingTheHeadIsRefused() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var g = RandomGenerator(seed: 6)
+            let student = TinyEmbedder(inputs: 16, seed: 2)
+            let head = MarginHead.cosFace(classes: 3, embeddingDimension: 8, scale: 8, using: &g)
+            _ = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: head, transfer: FeatureL2Transfer(),
+                                 optimizer: Adam(parameters: student.parameters()))
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("the student optimizer lacks 1 trainable parameters (shapes [[3, 8]])"), "\(stderr)")
+    }
+
     /// `evaluate` runs at the end even without `evaluateEvery`.
     @Test func finalEvaluationRunsWithoutAnInterval() throws {
         var evaluated: [Int] = []
