@@ -27,9 +27,12 @@ enum DistributedRun {
     /// Refuses a run without `--distributed` in a process that `mpirun` started as one of
     /// several: each would train the whole run on its own, all racing to write the same
     /// `--output` (exit status 2).
-    static func checkSingleProcess() throws {
-        guard let (count, variable) = launchedProcesses(), count > 1 else { return }
-        throw CommandLineError("started by mpirun with \(count) processes (\(variable)=\(count)) but without --distributed, so each would train the same run on its own and write the same --output: add --distributed, or run one process (mpirun -np 1, or no mpirun)")
+    /// `CROSSRES_INDEPENDENT_RANKS=1` allows it, for a sweep of independent runs started
+    /// together (each with its own `--output`, e.g. from `$OMPI_COMM_WORLD_RANK`).
+    static func checkSingleProcess(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let (count, variable) = launchedProcesses(environment), count > 1,
+              environment["CROSSRES_INDEPENDENT_RANKS"] != "1" else { return }
+        throw CommandLineError("started by mpirun with \(count) processes (\(variable)=\(count)) but without --distributed, so each would train the same run on its own and write the same --output: add --distributed, or run one process (mpirun -np 1, or no mpirun); for independent runs with their own --output, set CROSSRES_INDEPENDENT_RANKS=1")
     }
 
     /// How many ranks share this machine (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`, MPICH's

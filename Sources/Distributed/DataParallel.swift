@@ -91,17 +91,19 @@ extension ProcessGroup {
 
 extension TrainingLoop {
     /// This loop as rank `group.rank` runs it: rank 0 keeps the metrics log, progress,
-    /// evaluation, checkpoints, the critic-collapse watch and the warnings; the other ranks only
-    /// train (every rank holds the same weights, so rank 0's checkpoint is the run's).
+    /// evaluation, checkpoints and the warnings; the other ranks only train (every rank holds the
+    /// same weights, so rank 0's checkpoint is the run's) and watch for critic collapse silently.
     public func onRank(of group: ProcessGroup) -> TrainingLoop {
         onRank(isRoot: group.isRoot)
     }
 
     /// This loop on rank 0 (`isRoot`, unchanged) or on another rank: without checkpoints, log,
-    /// progress and evaluation, and without the critic-collapse watch and its warnings — a
-    /// non-root rank's watch would print each collapse warning once more per rank (and could
-    /// stop that rank alone), and its count of pinned steps, which is not checkpointed, would
-    /// restart at 0 on every resume.
+    /// progress, evaluation and warnings. The critic-collapse watch stays: every rank sees the
+    /// same averaged `critic_accuracy`, so a watch that stops the run stops every rank at the
+    /// same step (a watch on rank 0 alone left the others waiting in the next collective). Its
+    /// count of pinned steps is restored from the checkpoint on rank 0 only, so after a resume
+    /// inside a pinned stretch the ranks can disagree on when it ends the run — which ends the
+    /// job through rank 0's error.
     public func onRank(isRoot: Bool) -> TrainingLoop {
         guard !isRoot else { return self }
         var loop = self
@@ -110,7 +112,6 @@ extension TrainingLoop {
         loop.progress = nil
         loop.evaluate = nil
         loop.evaluateEvery = nil
-        loop.criticCollapse = nil
         loop.warn = { _ in }
         return loop
     }

@@ -73,7 +73,8 @@ public final class DataParallelTask: TrainingTask {
         do {
             terms = try ProcessAgreement.$current.withValue(agreement) { try inner.step(batch, progress: progress) }
         } catch TrainingError.nonFinite(let step, let what, let last) {
-            guard agreedFailure.value == what else {
+            // One process has nobody to leave waiting: its own stop stands.
+            guard agreedFailure.value == what || group.size == 1 else {
                 throw DistributedError.inconsistent("rank \(group.rank) alone stopped its step of \(type(of: inner)): \(TrainingError.nonFinite(step: step, what: what, lastCheckpoint: last)); a task run data-parallel must check with ensureFinite, which stops every rank together")
             }
             throw TrainingError.nonFinite(step: step, what: what, lastCheckpoint: last)

@@ -10,9 +10,10 @@ import Layers
 public typealias EmbeddingModel = (Tensor) -> Tensor
 
 /// `layer` as an ``EmbeddingModel`` in inference mode: each call switches it to evaluation mode
-/// and back to training mode afterwards if it was training. A network evaluated between training
-/// steps (a training loop leaves it in training mode) would otherwise normalise with batch
-/// statistics and move its BatchNorm running statistics.
+/// and gives every module without children (where the modes live: BatchNorm, Dropout) back the
+/// mode it had, so a network with a frozen part kept in evaluation mode stays as it was. A
+/// network evaluated between training steps (a training loop leaves it in training mode) would
+/// otherwise normalise with batch statistics and move its BatchNorm running statistics.
 ///
 /// ```swift
 /// let result = try Verification.evaluate(first: hr, second: lr, issame: issame,
@@ -20,9 +21,9 @@ public typealias EmbeddingModel = (Tensor) -> Tensor
 /// ```
 public func inferenceModel(_ layer: any Layer) -> EmbeddingModel {
     { batch in
-        let wasTraining = layer.isTraining
+        let modes = layer.namedModules().map(\.module).filter { $0.namedChildren().isEmpty }.map { ($0, $0.isTraining) }
         layer.eval()
-        defer { if wasTraining { layer.train() } }
+        defer { for (module, wasTraining) in modes { module.isTraining = wasTraining } }
         return layer(batch)
     }
 }

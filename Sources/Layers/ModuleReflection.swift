@@ -5,7 +5,8 @@ import Tensor
 ///
 /// Stored properties (own and superclasses', in declaration order) are classified as
 /// ``Parameter``, ``Buffer`` or ``Module``; arrays contribute their elements named by index,
-/// dictionaries theirs by key (in key order, as PyTorch's `ModuleDict`), tuples by label or
+/// dictionaries theirs by key (sorted as text: a dictionary keeps no order, where PyTorch's
+/// `ModuleDict` keeps insertion order), tuples by label or
 /// position, optionals their wrapped value; anything else (tensors, numbers, configuration
 /// structs) is ignored. Labels are written in PyTorch's snake_case (`runningMean` → `running_mean`,
 /// `convSep` → `conv_sep`); a leading underscore is dropped.
@@ -89,8 +90,8 @@ public enum ModuleReflection {
                     classify(element.value, name: name + "." + String(index), into: &members)
                 }
             case .dictionary:
-                // PyTorch's ModuleDict: entries named by key, in key order (a dictionary's own
-                // order changes from run to run).
+                // Entries named by key (like PyTorch's ModuleDict), sorted as text: a Swift
+                // dictionary's own order changes from run to run.
                 let entries = mirror.children.compactMap { entry -> (key: String, value: Any)? in
                     let pair = Array(Mirror(reflecting: entry.value).children)
                     return pair.count == 2 ? ("\(pair[0].value)", pair[1].value) : nil

@@ -1,3 +1,4 @@
+import Tensor
 import Layers
 import Optim
 

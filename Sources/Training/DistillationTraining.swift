@@ -250,8 +250,9 @@ public struct DistillationTraining {
         let teacherChecksum = RankInvariant.weights(teacher, name: "teacher weights checksum")
         if let parallelism, parallelism.processCount > 1 {
             // Every rank loads the teacher and opens the data itself; only the trained state is rank 0's.
-            try parallelism.ensureSame(RankInvariant.data(dataset) + [teacherChecksum], of: "the teacher (\(teacherWeights)) or the training data (\(c.training.data ?? ""))",
-                                       fix: "give every process the same teacher file and data (the same files at the same paths on every machine)")
+            // (the data: ShardedBatches checks it when it shards)
+            try parallelism.ensureSame([teacherChecksum], of: "the teacher (\(teacherWeights))",
+                                       fix: "give every process the same teacher file (the same file at the same path on every machine)")
         }
         if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
         let architecture = try t.backbone()
@@ -332,7 +333,7 @@ public struct DistillationTraining {
         // (An unreadable checkpoint is left to the restore, which names the problem.)
         let stored = (try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: path)))?[teacherChecksumKey]
         guard let stored, stored != checksum.text else { return }
-        throw TrainingError.invalidConfiguration("the teacher's weights \(weights) (\(checksum.text)) are not the ones this run was trained with (\(stored) in \(path)): the teacher file changed since the run started; resume with the original teacher weights, or start a new run (another --output)")
+        throw TrainingError.invalidConfiguration("the teacher's weights \(weights) (\(checksum.text)) are not the ones this run was trained with (\(stored) in \(path)): the teacher file changed since the run started (or another CrossRes version reads it into other tensors); resume with the original teacher weights and version, or start a new run (another --output)")
     }
 
     /// `optimizer`, data-parallel when the run is.

@@ -32,7 +32,7 @@ public final class TeacherFeatureCache {
     /// and of every kept map, 4 bytes a value — and above `memoryLimit` bytes (`nil`:
     /// ``defaultMemoryLimit``) the pass stops there with an error stating both, instead of being
     /// killed for lack of memory after the whole pass (`[N, C, H, W]` maps grow fast: an
-    /// IResNet-50's stage-2 maps of 494 k images take about 50 GB). The rows are written into
+    /// IResNet-50's stage-2 maps of 494 k images take about 199 GB). The rows are written into
     /// their final tensors batch by batch, so the peak is the cache plus one batch.
     public convenience init(teacher: any FeatureExtractor, count: Int, batchSize: Int = 64, keepingMaps: [String] = [],
                             memoryLimit: Int? = nil, images: (Range<Int>) throws -> Tensor) throws {

@@ -90,6 +90,12 @@ struct EmbeddingExtractorTests {
         network.eval()
         let expected = try EmbeddingExtractor(flipTestTimeAugmentation: false).embeddings(of: images) { network($0) }
         #expect(embeddings.scalars == expected.scalars)
+        // A network in mixed mode (one BatchNorm training, one kept in evaluation mode) gets each
+        // part's mode back (it read as "not training" and stayed in evaluation mode whole).
+        let mixed = Sequential(Flatten(), Linear(4, 3, using: &g), BatchNorm1d(3), Linear(3, 3, using: &g), BatchNorm1d(3))
+        mixed.layers[4].isTraining = false
+        _ = try EmbeddingExtractor(flipTestTimeAugmentation: false).embeddings(of: images, model: inferenceModel(mixed))
+        #expect(mixed.layers[2].isTraining && !mixed.layers[4].isTraining)
     }
 
     /// `batchSize` is a `var` (and decoded from reports): 0 looped forever, −1 trapped on a range.
