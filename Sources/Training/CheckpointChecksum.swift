@@ -78,6 +78,11 @@ enum CheckpointChecksum {
     static let algorithm = "crc64-xz"
 
     static func compute(tensors: [String: Tensor], metadata: [String: String]) -> String {
+        text(value(tensors: tensors, metadata: metadata))
+    }
+
+    /// The CRC-64 that ``compute(tensors:metadata:)`` writes as text.
+    static func value(tensors: [String: Tensor], metadata: [String: String]) -> UInt64 {
         var crc = CRC64()
         for name in utf8Sorted(tensors.keys) {
             let t = tensors[name]!
@@ -99,7 +104,12 @@ enum CheckpointChecksum {
             crc.update(bytes: metadata[name]!.utf8)
             crc.update(bytes: [0])
         }
-        let hex = String(crc.value, radix: 16)
+        return crc.value
+    }
+
+    /// `crc64-xz:` and the value's 16 lowercase hexadecimal digits.
+    static func text(_ value: UInt64) -> String {
+        let hex = String(value, radix: 16)
         return algorithm + ":" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 

@@ -31,9 +31,7 @@ public struct RankInvariant: Sendable, Equatable {
 
     /// The value as an error shows it.
     public var text: String {
-        guard isChecksum else { return String(Int64(bitPattern: value)) }
-        let hex = String(value, radix: 16)
-        return CheckpointChecksum.algorithm + ":" + String(repeating: "0", count: 16 - hex.count) + hex
+        isChecksum ? CheckpointChecksum.text(value) : String(Int64(bitPattern: value))
     }
 
     /// A data set's sample count, identity count and a CRC-64 of its labels in index order (its
@@ -53,8 +51,7 @@ public struct RankInvariant: Sendable, Equatable {
     /// A CRC-64 of `module`'s state dict — every parameter's and buffer's name, shape and values,
     /// by the checkpoint checksum's byte stream (``CheckpointChecksum``).
     public static func weights(_ module: any Module, name: String) -> RankInvariant {
-        let text = CheckpointChecksum.compute(tensors: module.stateDict(), metadata: [:])
-        return checksum(name, UInt64(text.dropFirst(CheckpointChecksum.algorithm.count + 1), radix: 16)!)
+        checksum(name, CheckpointChecksum.value(tensors: module.stateDict(), metadata: [:]))
     }
 
     /// What differs between the processes' values (`perRank[r]`: rank r's invariants, the
