@@ -49,6 +49,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Tensor", "Datasets", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Tensor", "Layers", "Datasets", "Evaluation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["CrossRes", "TestSupport"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Tensor", "Datasets", "Training", "Distributed", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Tensor", "Layers", "Optim", "Datasets", "Training", "Distributed", "TestSupport"]),
     ]
 )

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import Tensor
 import Datasets
+import Layers
+import Optim
 import Training
 @testable import Distributed
 import TestSupport
@@ -37,6 +39,30 @@ struct SetUpChecksTests {
         let output = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(output.contains("optimiser 'optimizer' (Adam) of ClassifierTask is not a DistributedOptimizer"), "\(output)")
         #expect(output.contains("DistributedOptimizer(optimizer, group: group)"), "\(output)")
+    }
+
+    /// A task that stops its own step on a non-finite value without `ensureFinite`.
+    final class SelfStoppingTask: TrainingTask {
+        var checkpointedModules: [(name: String, module: any Module)] { [] }
+        var optimizers: [(name: String, optimizer: any Optimizer)] { [] }
+        func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+            throw TrainingError.nonFinite(step: -1, what: "loss term 'own' (nan)", lastCheckpoint: nil)
+        }
+    }
+
+    /// With one process nobody waits in a collective: a task's own non-finite stop stands (it
+    /// became `DistributedError.inconsistent`, losing the loop's log event and checkpoint message).
+    @Test func oneProcessKeepsItsOwnNonFiniteStop() async {
+        await #expect(processExitsWith: .success) {
+            let group = try ProcessGroup.world()  // a world of one
+            let task = DataParallelTask(SetUpChecksTests.SelfStoppingTask(), group: group)
+            let batch = TrainingBatch(highResolution: Tensor.zeros([1, 1, 1, 1]), lowResolution: Tensor.zeros([1, 1, 1, 1]),
+                                      labels: [0], indices: [0])
+            var stoppedAsNonFinite = false
+            do { _ = try task.step(batch, progress: 0) } catch TrainingError.nonFinite { stoppedAsNonFinite = true } catch {}
+            try group.finalize()
+            exit(stoppedAsNonFinite ? 0 : 1)
+        }
     }
 
     // MARK: - TrainingLoop.onRank
