@@ -11,15 +11,13 @@ import Training
 ///
 /// Over a ``LoaderBatches`` only the shard's samples are decoded and degraded, in parallel on
 /// the calling thread's ``parallelFor`` threads (each sample's randomness is a function of the
-/// seed, epoch and sample index, so the rows are those of the global batch); the epoch's order
-/// is computed once per epoch, not per step. Any other provider is sliced after building the
-/// whole batch.
+/// seed, epoch and sample index, so the rows are those of the global batch; the loader keeps the
+/// epoch's order, so it is computed once per epoch, not per step). Any other provider is sliced
+/// after building the whole batch.
 public struct ShardedBatches: BatchProvider {
     public let global: any BatchProvider
     public let rank: Int
     public let processes: Int
-    /// The last epoch's order of a loader (shared by copies of this value).
-    let orders = EpochOrderCache()
 
     /// - Throws: ``DistributedError/indivisibleBatch(batch:processes:)`` when `global` is a
     ///   ``LoaderBatches`` whose batch size `processes` does not divide, and
@@ -76,7 +74,7 @@ public struct ShardedBatches: BatchProvider {
         try LoaderBatches.checkHasBatches(loader)
         let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
         let size = loader.options.batchSize
-        let order = orders.order(epoch: epoch, of: loader)
+        let order = loader.order(epoch: epoch)
         let globalRows = (index * size)..<min(order.count, (index + 1) * size)
         let rows = try self.rows(ofGlobalBatch: globalRows.count)
         let indices = Array(order[(globalRows.lowerBound + rows.lowerBound)..<(globalRows.lowerBound + rows.upperBound)])
@@ -96,24 +94,4 @@ public struct ShardedBatches: BatchProvider {
                              lowResolution: Image.batchTensor(views.map(\.lr), loader.options.normalization),
                              labels: views.map(\.label), indices: indices)
     }
-}
-
-/// The visiting order of the last epoch a ``ShardedBatches`` asked for: computing it allocates
-/// the data set's indices and shuffles them (5.8 M of each for MS1M), which each step of an
-/// epoch would otherwise repeat.
-final class EpochOrderCache: Sendable {
-    private let state = Locked<(epoch: Int, order: [Int], computations: Int)?>(nil)
-
-    /// `loader.order(epoch:)`, computed only when `epoch` is not the cached one.
-    func order(epoch: Int, of loader: BatchLoader) -> [Int] {
-        state.withLock { cached in
-            if let cached, cached.epoch == epoch { return cached.order }
-            let order = loader.order(epoch: epoch)
-            cached = (epoch, order, (cached?.computations ?? 0) + 1)
-            return order
-        }
-    }
-
-    /// How many orders were computed (for tests).
-    var computations: Int { state.withLock { $0?.computations ?? 0 } }
 }
