@@ -38,12 +38,18 @@ public final class ADDA: AdversarialTransferLoss {
     public var criticParameters: [Parameter] { critic.parameters() }
 
     public func criticLoss(_ context: TransferContext) -> Tensor {
+        trapping { try check(context) }
         let source = context.sourceEmbedding(for: name).detached(), target = context.student.embedding.detached()
         return ADDA.criticObjective(sourceLogits: critic(source), targetLogits: critic(target))
     }
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
         ADDA.encoderObjective(targetLogits: critic(context.student.embedding))
+    }
+
+    public func check(_ context: TransferContext) throws {
+        try checkDomainEmbeddings(source: context.checkedSourceEmbedding(for: name).shape, target: context.student.embedding.shape,
+                                  classifier: critic, loss: name)
     }
 
     /// Source predicted where the two-class logits favour class 1: a single logit `a` where

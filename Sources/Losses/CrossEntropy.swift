@@ -31,12 +31,17 @@ public func negativeLogLikelihood(logProbabilities: Tensor, labels: [Int],
 
 /// Shape and label checks shared by the classification losses.
 func checkClassificationInputs(_ scores: Tensor, _ labels: [Int], _ function: String, what: String) {
-    precondition(scores.rank == 2, "\(function): \(what) must be [B, classes], got shape \(scores.shape)")
-    precondition(scores.shape[0] == labels.count,
-                 "\(function): \(what) have batch size \(scores.shape[0]) but \(labels.count) labels were given")
-    precondition(scores.shape[0] > 0, "\(function): empty batch")
-    let classes = scores.shape[1]
-    if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
-        preconditionFailure("\(function): label \(bad) is out of range 0..<\(classes)")
+    trapping { try classificationInputs(scores.shape, labels, function, what: what) }
+}
+
+/// Throws a ``LossInputError`` (named `function`) unless `labels` fit `[B, classes]` scores of
+/// `shape`: one label per row, at least one row, each label in `0..<classes`.
+func classificationInputs(_ shape: [Int], _ labels: [Int], _ function: String, what: String) throws {
+    func fail(_ message: String) -> LossInputError { LossInputError(loss: function, message: message) }
+    guard shape.count == 2 else { throw fail("\(what) must be [B, classes], got shape \(shape)") }
+    guard shape[0] == labels.count else { throw fail("\(what) have batch size \(shape[0]) but \(labels.count) labels were given") }
+    guard shape[0] > 0 else { throw fail("empty batch") }
+    if let bad = labels.first(where: { $0 < 0 || $0 >= shape[1] }) {
+        throw fail("label \(bad) is out of range 0..<\(shape[1])")
     }
 }

@@ -53,13 +53,17 @@ public final class DANN: TransferLoss {
     }
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
+        trapping { try check(context) }
         let source = context.sourceEmbedding(for: name), target = context.student.embedding
-        precondition(source.rank == 2 && target.rank == 2 && source.shape[1] == target.shape[1],
-                     "\(name): source \(source.shape) and target \(target.shape) embeddings must be [N, D] with one D")
         let features = gradientReversal(Tensor.concatenate([source, target], axis: 0), lambda: lambda(progress: context.progress))
         let logits = domainHead(features)
         precondition(logits.rank == 2 && logits.shape[1] == 2, "\(name): the domain head must output [N, 2] logits, got \(logits.shape)")
         let labels = [Int](repeating: 0, count: source.shape[0]) + [Int](repeating: 1, count: target.shape[0])
         return softmaxCrossEntropy(logits: logits, labels: labels)
+    }
+
+    public func check(_ context: TransferContext) throws {
+        try checkDomainEmbeddings(source: context.checkedSourceEmbedding(for: name).shape, target: context.student.embedding.shape,
+                                  classifier: domainHead, loss: name)
     }
 }

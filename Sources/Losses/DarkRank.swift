@@ -114,11 +114,8 @@ public final class DarkRank: TransferLoss {
 
     /// Per-query losses `[Q]` (queries in batch order) for `[B, D]` student and teacher embeddings.
     public func queryLosses(student: Tensor, teacher: Tensor) -> Tensor {
-        precondition(student.rank == 2 && teacher.rank == 2,
-                     "\(name): embeddings must be [B, D], got student \(student.shape) and teacher \(teacher.shape)")
+        trapping { try checkEmbeddings(student: student.shape, teacher: teacher.shape) }
         let b = student.shape[0]
-        precondition(teacher.shape[0] == b, "\(name): student batch size \(b) differs from teacher batch size \(teacher.shape[0])")
-        precondition(b >= minimumBatch, "\(name): needs a batch of at least \(minimumBatch) samples (\(batchRule)), got \(b)")
         let s = normalizesEmbeddings ? student.l2Normalized(axis: 1) : student
         let t = withoutGradients { normalizesEmbeddings ? teacher.detached().l2Normalized(axis: 1) : teacher.detached() }
         let queryIndices = Array(0..<(queries == .all ? b : max(1, b / 2)))
@@ -169,6 +166,18 @@ public final class DarkRank: TransferLoss {
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
         queryLosses(student: context.student.embedding, teacher: context.requireTeacher(for: name).embedding).mean()
+    }
+
+    public func check(_ context: TransferContext) throws {
+        try checkEmbeddings(student: context.student.embedding.shape, teacher: context.checkedTeacher(for: name).embedding.shape)
+    }
+
+    /// `[B, D_s]` student and `[B, D_t]` teacher embeddings, `B` at least ``minimumBatch``.
+    private func checkEmbeddings(student: [Int], teacher: [Int]) throws {
+        try checkPairedEmbeddings(student: student, teacher: teacher, loss: name)
+        guard student[0] >= minimumBatch else {
+            throw LossInputError(loss: name, message: "needs a batch of at least \(minimumBatch) samples (\(batchRule)), got \(student[0])")
+        }
     }
 }
 

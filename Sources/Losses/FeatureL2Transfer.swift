@@ -44,13 +44,8 @@ public final class FeatureL2Transfer: TransferLoss {
 
     /// Per-sample distances `[B]` (before the batch mean).
     public func distances(student: Tensor, teacher: Tensor) -> Tensor {
-        precondition(student.rank == 2 && teacher.rank == 2,
-                     "\(name): embeddings must be [B, D], got student \(student.shape) and teacher \(teacher.shape)")
-        precondition(student.shape[0] == teacher.shape[0],
-                     "\(name): student batch size \(student.shape[0]) differs from teacher batch size \(teacher.shape[0])")
+        trapping { try checkEmbeddings(student: student.shape, teacher: teacher.shape) }
         let projected = projection.map { $0(student) } ?? student
-        precondition(projected.shape[1] == teacher.shape[1],
-                     "\(name): student dimension \(projected.shape[1]) differs from teacher dimension \(teacher.shape[1]); build the loss with init(distance:studentDimension:teacherDimension:using:) for a projection")
         let s = projected.l2Normalized(axis: 1), t = teacher.detached().l2Normalized(axis: 1)
         switch distance {
         case .squared: return (s - t).square().sum(alongAxis: 1)
@@ -61,5 +56,21 @@ public final class FeatureL2Transfer: TransferLoss {
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
         distances(student: context.student.embedding, teacher: context.requireTeacher(for: name).embedding).mean()
+    }
+
+    public func check(_ context: TransferContext) throws {
+        try checkEmbeddings(student: context.student.embedding.shape, teacher: context.checkedTeacher(for: name).embedding.shape)
+    }
+
+    /// `[B, D_s]` student and `[B, D_t]` teacher embeddings, `D_s → D_t` through the projection.
+    private func checkEmbeddings(student: [Int], teacher: [Int]) throws {
+        try checkPairedEmbeddings(student: student, teacher: teacher, loss: name)
+        if let projection {
+            guard projection.inFeatures == student[1] && projection.outFeatures == teacher[1] else {
+                throw LossInputError(loss: name, message: "the projection maps dimension \(projection.inFeatures) to \(projection.outFeatures), but the student's embeddings have \(student[1]) and the teacher's \(teacher[1])")
+            }
+        } else if student[1] != teacher[1] {
+            throw LossInputError(loss: name, message: "student dimension \(student[1]) differs from teacher dimension \(teacher[1]); build the loss with init(distance:studentDimension:teacherDimension:using:) for a projection")
+        }
     }
 }

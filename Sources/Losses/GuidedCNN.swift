@@ -68,10 +68,9 @@ public final class GuidedCNN: TransferLoss {
     }
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
+        trapping { try check(context) }
         let labels = context.requireLabels(for: name)
         let t = context.requireTeacher(for: name).embedding, s = context.student.embedding
-        precondition(s.rank == 2 && t.rank == 2 && s.shape == t.shape,
-                     "\(name): student \(s.shape) and teacher \(t.shape) embeddings must both be [B, \(head.embeddingDimension)]")
         var total = Tensor(0)
         if guideIdentityWeight > 0 { total = total + head.loss(t, labels: labels) * guideIdentityWeight }
         if learnerIdentityWeight > 0 { total = total + (learnerHead ?? head).loss(s, labels: labels) * learnerIdentityWeight }
@@ -84,6 +83,18 @@ public final class GuidedCNN: TransferLoss {
             total = total + pull * crossFeatureWeight
         }
         return total
+    }
+
+    /// Labels, and student and teacher embeddings both `[B, D]` of the heads' `D` and classes.
+    public func check(_ context: TransferContext) throws {
+        let labels = try context.checkedLabels(for: name)
+        let t = try context.checkedTeacher(for: name).embedding.shape, s = context.student.embedding.shape
+        guard s == t else {
+            throw LossInputError(loss: name, message: "student \(s) and teacher \(t) embeddings must both be [B, \(head.embeddingDimension)]")
+        }
+        do { try head.check(embeddingShape: s, labels: labels) } catch let error as LossInputError {
+            throw LossInputError(loss: name, message: "its head: " + error.message)
+        }
     }
 
     /// The guide head's loss on learner features; its weights detached when `detachesGuide`.

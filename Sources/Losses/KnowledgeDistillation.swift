@@ -20,8 +20,22 @@ public final class KnowledgeDistillation: TransferLoss {
     }
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
-        guard let student = context.student.logits else { preconditionFailure("\(name): the student's Features have no logits") }
-        guard let teacher = context.requireTeacher(for: name).logits else { preconditionFailure("\(name): the teacher's Features have no logits") }
+        let (student, teacher) = trapping { try logits(context) }
         return distillationLoss(studentLogits: student, teacherLogits: teacher, temperature: temperature)
+    }
+
+    public func check(_ context: TransferContext) throws {
+        let (student, teacher) = try logits(context)
+        guard student.rank == 2 && student.shape == teacher.shape else {
+            throw LossInputError(loss: name, message: "student logits \(student.shape) and teacher logits \(teacher.shape) must be the same [B, classes] shape")
+        }
+    }
+
+    private func logits(_ context: TransferContext) throws -> (student: Tensor, teacher: Tensor) {
+        guard let student = context.student.logits else { throw LossInputError(loss: name, message: "the student's Features have no logits") }
+        guard let teacher = try context.checkedTeacher(for: name).logits else {
+            throw LossInputError(loss: name, message: "the teacher's Features have no logits")
+        }
+        return (student, teacher)
     }
 }

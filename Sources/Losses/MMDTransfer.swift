@@ -27,8 +27,7 @@ public final class MMDTransfer: TransferLoss {
 
     /// `MMD²` between `[n, D]` source and `[m, D]` target embeddings.
     public func discrepancy(source: Tensor, target: Tensor) -> Tensor {
-        precondition(source.rank == 2 && target.rank == 2 && source.shape[1] == target.shape[1],
-                     "\(name): embeddings must be [n, D] and [m, D] with one D, got source \(source.shape) and target \(target.shape)")
+        trapping { try checkDomainEmbeddings(source: source.shape, target: target.shape, loss: name) }
         let s = normalizesEmbeddings ? source.l2Normalized(axis: 1) : source
         let t = normalizesEmbeddings ? target.l2Normalized(axis: 1) : target
         return maximumMeanDiscrepancy(s, t, kernel: kernel)
@@ -36,5 +35,9 @@ public final class MMDTransfer: TransferLoss {
 
     public func callAsFunction(_ context: TransferContext) -> Tensor {
         discrepancy(source: context.sourceEmbedding(for: name), target: context.student.embedding)
+    }
+
+    public func check(_ context: TransferContext) throws {
+        try checkDomainEmbeddings(source: context.checkedSourceEmbedding(for: name).shape, target: context.student.embedding.shape, loss: name)
     }
 }

@@ -47,9 +47,22 @@ public final class MarginHead: Module {
 
     /// Cosines `Ŵ_jᵀ x̂_b`, `[B, classes]`, for `[B, D]` embeddings.
     public func cosines(_ embedding: Tensor) -> Tensor {
-        precondition(embedding.rank == 2 && embedding.shape[1] == embeddingDimension,
-                     "MarginHead: embedding must be [B, \(embeddingDimension)], got shape \(embedding.shape)")
+        trapping { try checkEmbedding(embedding.shape) }
         return embedding.l2Normalized(axis: 1).matmul(weight.value.l2Normalized(axis: 1), transposeOther: true)
+    }
+
+    /// Throws a ``LossInputError`` unless `[B, D]` embeddings of `embeddingShape` with `labels`
+    /// can feed ``loss(_:labels:reduction:)``: `D` the head's ``embeddingDimension``, one label
+    /// per row, each in `0..<classes` — what the loss would otherwise stop the program on.
+    public func check(embeddingShape: [Int], labels: [Int]) throws {
+        try checkEmbedding(embeddingShape)
+        try classificationInputs([embeddingShape[0], classes], labels, "MarginHead", what: "embeddings")
+    }
+
+    private func checkEmbedding(_ shape: [Int]) throws {
+        guard shape.count == 2 && shape[1] == embeddingDimension else {
+            throw LossInputError(loss: "MarginHead", message: "embedding must be [B, \(embeddingDimension)], got shape \(shape)")
+        }
     }
 
     /// Logits `s·cos θ` with the margin applied to each sample's target class, `[B, classes]`

@@ -50,10 +50,7 @@ public final class NeuronSelectivityTransfer: TransferLoss {
 
     /// Per-sample MMD² `[B]` between two `[B, C, H, W]` maps (the teacher's detached).
     public func discrepancies(student: Tensor, teacher: Tensor) -> Tensor {
-        precondition(student.rank == 4 && teacher.rank == 4,
-                     "\(name): feature maps must be [B, C, H, W], got student \(student.shape) and teacher \(teacher.shape)")
-        precondition(student.shape[0] == teacher.shape[0],
-                     "\(name): student batch size \(student.shape[0]) differs from teacher batch size \(teacher.shape[0])")
+        trapping { try checkMaps(student: student.shape, teacher: teacher.shape) }
         let h = min(student.shape[2], teacher.shape[2]), w = min(student.shape[3], teacher.shape[3])
         func selectivities(_ map: Tensor) -> Tensor {
             let pooled = adaptiveAveragePool2D(map, outputHeight: h, outputWidth: w)
@@ -68,5 +65,20 @@ public final class NeuronSelectivityTransfer: TransferLoss {
         let teacher = context.requireTeacher(for: name)
         return discrepancies(student: context.student.requireMap(studentMap, owner: "student", loss: name),
                              teacher: teacher.requireMap(teacherMap, owner: "teacher", loss: name)).mean()
+    }
+
+    public func check(_ context: TransferContext) throws {
+        let teacher = try context.checkedTeacher(for: name)
+        try checkMaps(student: context.student.checkedMap(studentMap, owner: "student", loss: name).shape,
+                      teacher: teacher.checkedMap(teacherMap, owner: "teacher", loss: name).shape)
+    }
+
+    private func checkMaps(student: [Int], teacher: [Int]) throws {
+        guard student.count == 4 && teacher.count == 4 else {
+            throw LossInputError(loss: name, message: "feature maps must be [B, C, H, W], got student \(student) and teacher \(teacher)")
+        }
+        guard student[0] == teacher[0] else {
+            throw LossInputError(loss: name, message: "student batch size \(student[0]) differs from teacher batch size \(teacher[0])")
+        }
     }
 }

@@ -39,35 +39,79 @@ public struct TransferContext {
         self.progress = progress
     }
 
-    /// The teacher's features, or a failure naming the loss that needs them.
-    public func requireTeacher(for loss: String) -> Features {
-        guard let teacher else { preconditionFailure("\(loss): needs teacher features, but the context has none") }
+    /// The teacher's features, or a ``LossInputError`` naming the loss that needs them.
+    public func checkedTeacher(for loss: String) throws -> Features {
+        guard let teacher else { throw LossInputError(loss: loss, message: "needs teacher features, but the context has none") }
         return teacher
     }
 
-    /// The labels, or a failure naming the loss that needs them.
-    public func requireLabels(for loss: String) -> [Int] {
-        guard let labels else { preconditionFailure("\(loss): needs identity labels, but the context has none") }
+    /// The labels, or a ``LossInputError`` naming the loss that needs them.
+    public func checkedLabels(for loss: String) throws -> [Int] {
+        guard let labels else { throw LossInputError(loss: loss, message: "needs identity labels, but the context has none") }
         return labels
     }
 
-    /// Source-domain embeddings `[Bs, D]`: ``source``'s, else the teacher's (detached).
-    public func sourceEmbedding(for loss: String) -> Tensor {
+    /// Source-domain embeddings `[Bs, D]`: ``source``'s, else the teacher's (detached); a
+    /// ``LossInputError`` when the context has neither.
+    public func checkedSourceEmbedding(for loss: String) throws -> Tensor {
         if let source { return source.embedding }
         guard let teacher else {
-            preconditionFailure("\(loss): needs source-domain features: set the context's `source` or `teacher`")
+            throw LossInputError(loss: loss, message: "needs source-domain features: set the context's `source` or `teacher`")
         }
         return teacher.embedding.detached()
     }
+
+    /// ``checkedTeacher(for:)``, or a precondition failure.
+    public func requireTeacher(for loss: String) -> Features { trapping { try checkedTeacher(for: loss) } }
+
+    /// ``checkedLabels(for:)``, or a precondition failure.
+    public func requireLabels(for loss: String) -> [Int] { trapping { try checkedLabels(for: loss) } }
+
+    /// ``checkedSourceEmbedding(for:)``, or a precondition failure.
+    public func sourceEmbedding(for loss: String) -> Tensor { trapping { try checkedSourceEmbedding(for: loss) } }
 }
 
 extension Features {
-    /// The map called `name`, or a failure listing the maps there are.
-    func requireMap(_ name: String, owner: String, loss: String) -> Tensor {
+    /// The map called `name`, or a ``LossInputError`` listing the maps there are.
+    func checkedMap(_ name: String, owner: String, loss: String) throws -> Tensor {
         guard let map = maps[name] else {
             let known = maps.keys.sorted()
-            preconditionFailure("\(loss): the \(owner) has no feature map '\(name)' (it has \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            throw LossInputError(loss: loss, message: "the \(owner) has no feature map '\(name)' (it has \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
         }
         return map
     }
+
+    /// ``checkedMap(_:owner:loss:)``, or a precondition failure.
+    func requireMap(_ name: String, owner: String, loss: String) -> Tensor {
+        trapping { try checkedMap(name, owner: owner, loss: loss) }
+    }
+}
+
+/// Throws a ``LossInputError`` for `loss` unless student and teacher embeddings of these shapes
+/// are `[B, D_s]` and `[B, D_t]`: the same faces, row for row.
+func checkPairedEmbeddings(student: [Int], teacher: [Int], loss: String) throws {
+    guard student.count == 2 && teacher.count == 2 else {
+        throw LossInputError(loss: loss, message: "embeddings must be [B, D], got student \(student) and teacher \(teacher)")
+    }
+    guard student[0] == teacher[0] else {
+        throw LossInputError(loss: loss, message: "student batch size \(student[0]) differs from teacher batch size \(teacher[0])")
+    }
+}
+
+/// Throws a ``LossInputError`` for `loss` unless source and target embeddings of these shapes
+/// are `[n, D]` and `[m, D]` with one `D` that `classifier` takes (when it is a
+/// ``DomainDiscriminator``; another layer's input width is only known when it runs).
+func checkDomainEmbeddings(source: [Int], target: [Int], classifier: (any Layer)? = nil, loss: String) throws {
+    guard source.count == 2 && target.count == 2 && source[1] == target[1] else {
+        throw LossInputError(loss: loss, message: "embeddings must be [n, D] and [m, D] with one D, got source \(source) and target \(target)")
+    }
+    if let discriminator = classifier as? DomainDiscriminator, discriminator.inputDimension != source[1] {
+        throw LossInputError(loss: loss, message: "its domain classifier takes \(discriminator.inputDimension)-dimensional embeddings, got \(source[1]); build it with inputDimension \(source[1])")
+    }
+}
+
+/// `body`'s value, or a precondition failure with its error's description (the trapping form of
+/// a check that ``TransferLoss/check(_:)`` throws).
+func trapping<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch { preconditionFailure("\(error)") }
 }

@@ -22,6 +22,31 @@ public protocol TransferLoss: Module {
     var name: String { get }
     /// The loss value for one step, a scalar on the tape.
     func callAsFunction(_ context: TransferContext) -> Tensor
+    /// Throws a ``LossInputError`` when `context` cannot feed the loss — features it reads
+    /// are missing or their shapes do not fit — on which `callAsFunction` would stop the
+    /// program. Trainers call it first (``DistillationTask`` at every step, before any loss);
+    /// the default accepts every context.
+    func check(_ context: TransferContext) throws
+}
+
+extension TransferLoss {
+    public func check(_ context: TransferContext) throws {}
+}
+
+/// Why inputs cannot feed a loss: a ``TransferContext`` a transfer loss cannot use
+/// (``TransferLoss/check(_:)``), embeddings or labels a ``MarginHead`` cannot
+/// (``MarginHead/check(embeddingShape:labels:)``).
+public struct LossInputError: Error, CustomStringConvertible, Equatable {
+    /// The loss's name (a transfer loss's ``TransferLoss/name``).
+    public let loss: String
+    public let message: String
+
+    public init(loss: String, message: String) {
+        self.loss = loss
+        self.message = message
+    }
+
+    public var description: String { "\(loss): \(message)" }
 }
 
 /// A two-player transfer objective (ADDA-style), trained by alternating steps.

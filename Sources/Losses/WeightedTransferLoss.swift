@@ -56,6 +56,11 @@ public final class WeightedTransferLoss: AdversarialTransferLoss {
 
     public func callAsFunction(_ context: TransferContext) -> Tensor { evaluate(context).total }
 
+    /// Every term's ``TransferLoss/check(_:)``, in order.
+    public func check(_ context: TransferContext) throws {
+        for term in terms { try term.loss.check(context) }
+    }
+
     /// The total and every term's unweighted value.
     public func evaluate(_ context: TransferContext) -> Evaluation {
         var total: Tensor? = nil

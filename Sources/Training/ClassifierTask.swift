@@ -20,7 +20,9 @@ public final class ClassifierTask: TrainingTask {
 
     public func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
         backbone.train()
-        let loss = head.loss(backbone.features(batch.highResolution).embedding, labels: batch.labels)
+        let embedding = backbone.features(batch.highResolution).embedding
+        try ensureInputsFit { try head.check(embeddingShape: embedding.shape, labels: batch.labels) }
+        let loss = head.loss(embedding, labels: batch.labels)
         let terms = [(name: "identity", value: loss.item)]
         try ensureFinite(terms)
         let gradients = loss.backward(retaining: .leaves)

@@ -7,6 +7,9 @@ import Losses
 /// plus weighted transfer terms, with ADDA's alternating critic step when a term is adversarial.
 ///
 /// Each step:
+/// 0. the features checked against the head and every transfer term (``ensureInputsFit(_:)``):
+///    a missing feature map, mismatched dimensions, a batch too small for DarkRank or a label
+///    beyond the head's classes throw ``TrainingError/invalidConfiguration(_:)``;
 /// 1. teacher features of the HR view — from the ``TeacherFeatureCache`` when given, else a
 ///    forward pass in eval mode without a tape;
 /// 2. student features of the LR view (train mode);
@@ -93,6 +96,10 @@ public final class DistillationTask: TrainingTask {
         student.train()
         let context = TransferContext(student: student.features(batch.lowResolution), teacher: teacherFeatures,
                                       labels: batch.labels, progress: progress)
+        try ensureInputsFit {
+            try head?.check(embeddingShape: context.student.embedding.shape, labels: batch.labels)
+            try transfer?.check(context)
+        }
         var terms: [(name: String, value: Float)] = []
 
         var gateOpen = true

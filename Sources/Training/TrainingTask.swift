@@ -27,3 +27,17 @@ public protocol TrainingTask: AnyObject {
 extension TrainingTask {
     public var processAgreement: ProcessAgreement? { nil }
 }
+
+/// Runs `check` — e.g. a transfer loss's ``TransferLoss/check(_:)`` or a head's
+/// ``MarginHead/check(embeddingShape:labels:)`` on the step's features — and turns what it
+/// throws into ``TrainingError/invalidConfiguration(_:)``: inputs a loss would stop the program
+/// on (a missing feature map, mismatched dimensions, a label beyond the head's classes) end the
+/// run with an error instead. In a data-parallel step (``ProcessAgreement/current`` set) it is a
+/// collective, like ``ensureFinite(_:)``: every process throws the lowest failing rank's error
+/// as soon as one process's check throws.
+public func ensureInputsFit(_ check: () throws -> Void) throws {
+    var local: String? = nil
+    do { try check() } catch { local = "\(error)" }
+    let failure = try ProcessAgreement.current.map { try $0.firstFailure(local) } ?? local
+    if let failure { throw TrainingError.invalidConfiguration(failure) }
+}
