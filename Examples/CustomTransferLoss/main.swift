@@ -12,14 +12,22 @@ import Losses
 ///     G = row-normalise(X·Xᵀ),   L = ‖G_S − G_T‖²_F / B².
 ///
 /// Only the `name` and `callAsFunction` are needed. A loss with parameters just stores them
-/// (a `Parameter`, a `Linear`…) and `parameters()` finds them by reflection.
+/// (a `Parameter`, a `Linear`…) and `parameters()` finds them by reflection. `check` is
+/// optional: it lets a trainer stop with an error where the loss would stop the program.
 final class SimilarityPreserving: TransferLoss {
     let name = "similarity"
 
+    func check(_ context: TransferContext) throws {
+        let teacher = try context.checkedTeacher(for: name).embedding, student = context.student.embedding
+        guard student.rank == 2 && teacher.rank == 2 && student.shape[0] == teacher.shape[0] else {
+            throw LossInputError(loss: name, message: "embeddings must be [B, D] of one B, got student \(student.shape) and teacher \(teacher.shape)")
+        }
+    }
+
     func callAsFunction(_ context: TransferContext) -> Tensor {
+        do { try check(context) } catch { preconditionFailure("\(error)") }
         let teacher = context.requireTeacher(for: name).embedding.detached()
         let student = context.student.embedding
-        precondition(student.shape[0] == teacher.shape[0], "\(name): batch sizes differ: \(student.shape) vs \(teacher.shape)")
         func similarities(_ x: Tensor) -> Tensor { x.matmul(x, transposeOther: true).l2Normalized(axis: 1) }
         let b = Float(student.shape[0])
         return (similarities(student) - similarities(teacher)).square().sum() / (b * b)
@@ -54,3 +62,13 @@ guard report.passed else { fatalError("the composed loss's gradient does not mat
 let fromSpec = try TransferSpec.parse("l2=5,darkrank-soft=16:k=3", configuration: TransferLossConfiguration(studentEmbeddingDimension: 8))
 let combined = WeightedTransferLoss([(1, SimilarityPreserving()), (1, fromSpec)])
 print("spec version: \(combined(context(student)).item) (same as above: \(step.total.item))")
+
+// A batch the loss cannot take is an error when checked first (DistillationTask checks every
+// step): DarkRank with lists of 3 ranks each sample's 3 nearest others, so it needs 4 rows.
+let three = { (x: Tensor) in Features(embedding: x.narrowed(axis: 0, start: 0, length: 3)) }
+do {
+    try loss.check(TransferContext(student: three(student), teacher: three(teacher)))
+    fatalError("a batch of 3 passed the check of a loss that needs 4 rows")
+} catch {
+    print("checked before computing: \(error)")
+}
