@@ -7,16 +7,9 @@ import TestSupport
 /// reported, so a collective that hangs fails the test instead of blocking it.
 enum MPIJob {
     /// The built check executable (`nil` when it was not built).
-    static let executable = built("DistributedCheck")
+    static let executable = builtExecutable("DistributedCheck")
     /// The built `crossres` command line (`nil` when it was not built).
-    static let crossres = built("crossres")
-
-    /// An executable of the package, next to the test bundle.
-    static func built(_ name: String) -> URL? {
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                          Bundle.main.bundleURL.deletingLastPathComponent()]
-        return candidates.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static let crossres = builtExecutable("crossres")
 
     /// `mpirun` on the `PATH` (`nil`: Open MPI's `openmpi-bin` is not installed).
     static let mpirun: URL? = {

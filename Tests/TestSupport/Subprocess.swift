@@ -78,3 +78,11 @@ extension Process {
         return true
     }
 }
+
+/// An executable product of the package, built next to the test bundle (`nil` when it was not
+/// built).
+public func builtExecutable(_ name: String) -> URL? {
+    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                      Bundle.main.bundleURL.deletingLastPathComponent()]
+    return candidates.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+}

@@ -5,11 +5,7 @@ import TestSupport
 
 /// The built `crossres` executable, next to the test bundle (`nil` when it was not built).
 enum CrossResBinary {
-    static let url: URL? = {
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                          Bundle.main.bundleURL.deletingLastPathComponent()]
-        return candidates.map { $0.appendingPathComponent("crossres") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    static let url = builtExecutable("crossres")
 
     /// Runs `crossres arguments` in `folder`; returns the exit status and standard output + error.
     static func run(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String) {

@@ -1,5 +1,6 @@
 import Testing
 import CrossRes
+import TestSupport
 
 /// The library example of README.md between the markers (keep them in sync; the README runs
 /// 1000 steps), run
@@ -26,4 +27,14 @@ import CrossRes
         .run(task, batches: LoaderBatches(loader))
     // README-END
     #expect(task.optimizer.stepCount == steps)
+}
+
+/// `Examples/CustomTransferLoss` (Docs/TransferLosses.md) runs to its end: its composed loss's
+/// gradient passes the checker, the spec-built twin agrees, and its check reports the short batch.
+@Test(.enabled(if: builtExecutable("CustomTransferLoss") != nil, "the CustomTransferLoss example was not built next to the test bundle"))
+func customTransferLossExampleRuns() throws {
+    let result = try Subprocess.run(builtExecutable("CustomTransferLoss")!.path, [], timeout: 120)
+    #expect(result.status == 0, "\(result.combined)")
+    #expect(result.combined.contains("GradientCheck passed"))
+    #expect(result.combined.contains("checked before computing: darkrank-soft: needs a batch of at least 4 samples"))
 }
