@@ -27,9 +27,8 @@ enum DistillCommand {
         try DistributedRun.run("distill", DistillationConfiguration.self, invocation, batch: \.training.batch) { run, group in
             var training = try DistillationTraining(configuration: run.configuration)
             training.parallelism = group
-            // Every rank holds the whole cache: the machine's default budget shared by its ranks.
-            let local = DistributedRun.ranksOnThisMachine()
-            if local > 1 { training.teacherCacheMemoryLimit = TeacherFeatureCache.defaultMemoryLimit / local }
+            // Every rank holds the whole cache: the machine's budget is shared by its ranks.
+            training.localProcesses = MachineResources.localProcesses()
             if !group.isRoot { training.say = { _ in } }
             try training.run(output: run.output, overwrite: run.force, resume: run.resume)
         }

@@ -35,15 +35,6 @@ enum DistributedRun {
         throw CommandLineError("started by mpirun with \(count) processes (\(variable)=\(count)) but without --distributed, so each would train the same run on its own and write the same --output: add --distributed, or run one process (mpirun -np 1, or no mpirun); for independent runs with their own --output, set CROSSRES_INDEPENDENT_RANKS=1")
     }
 
-    /// How many ranks share this machine (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`, MPICH's
-    /// `MPI_LOCALNRANKS`; 1 when unknown): each holds its own teacher feature cache.
-    static func ranksOnThisMachine(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
-        for variable in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"] {
-            if let value = environment[variable], let count = Int(value), count >= 1 { return count }
-        }
-        return 1
-    }
-
     /// Reads the run's settings and runs `train` on every process of `mpirun`: the settings and
     /// the run folder must be the same on every rank, and an error on any rank stops them all
     /// with its message. `batch` reads the global batch from the settings.

@@ -32,6 +32,11 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     /// Precompute the teacher's features once (``TeacherFeatureCache``) instead of running it
     /// every step; needs a deterministic HR view (`flip` off).
     public var cacheTeacher = false
+    /// The most memory, in bytes, the `cacheTeacher` caches of one machine may take together:
+    /// every process of a data-parallel run holds a whole cache, so each of the run's processes
+    /// on a machine gets an equal share (``DistillationTraining/localProcesses``). `nil`:
+    /// ``TeacherFeatureCache/defaultMemoryLimit``, half of the memory a process may use.
+    public var teacherCacheLimit: Int?
     /// Consecutive steps with the critic's accuracy pinned at ≤ 0.02 or ≥ 0.98 that count as
     /// an ADDA critic collapse (``CriticCollapseDetector``), and whether one stops the run
     /// (otherwise a warning in the log and on standard error).
@@ -43,7 +48,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case teacher, teacherModel = "teacher-model", teacherEmbeddingSize = "teacher-embedding-size", teacherInputSize = "teacher-input-size"
         case transfer, degrade, initialisation = "init", gate, criticLr = "critic-lr", featureMap = "feature-map"
-        case cacheTeacher = "cache-teacher"
+        case cacheTeacher = "cache-teacher", teacherCacheLimit = "teacher-cache-limit"
         case criticCollapseWindow = "critic-collapse-window", stopOnCriticCollapse = "stop-on-critic-collapse"
     }
 
@@ -69,6 +74,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("critic-lr", .number, "X", "critic learning rate (Adam, betas 0.5, 0.9)"),
         ConfigurationOption("feature-map", .text, "NAME", "feature map for nst terms without :map= (default: the student model's middle stage)"),
         ConfigurationOption("cache-teacher", .boolean, "BOOL", "compute the teacher's features once, not every step (needs --flip false)"),
+        ConfigurationOption("teacher-cache-limit", .byteSize, "SIZE", "most memory the --cache-teacher caches take on one machine, e.g. 6GiB or 512MiB (default: half of its memory or cgroup limit); its ranks share it"),
         ConfigurationOption("critic-collapse-window", .integer, "N", "steps with the critic's accuracy pinned at <= 0.02 or >= 0.98 reported as a collapse (adda)"),
         ConfigurationOption("stop-on-critic-collapse", .boolean, "BOOL", "stop the run at a critic collapse instead of warning"),
     ] + TrainingConfiguration.options
@@ -87,6 +93,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         criticLr = try container.decode(Float.self, forKey: .criticLr)
         featureMap = try container.decodeIfPresent(String.self, forKey: .featureMap)
         cacheTeacher = try container.decode(Bool.self, forKey: .cacheTeacher)
+        teacherCacheLimit = try container.decodeIfPresent(Int.self, forKey: .teacherCacheLimit)
         criticCollapseWindow = try container.decode(Int.self, forKey: .criticCollapseWindow)
         stopOnCriticCollapse = try container.decode(Bool.self, forKey: .stopOnCriticCollapse)
     }
@@ -105,6 +112,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         try container.encode(criticLr, forKey: .criticLr)
         try container.encodeIfPresent(featureMap, forKey: .featureMap)
         try container.encode(cacheTeacher, forKey: .cacheTeacher)
+        try container.encodeIfPresent(teacherCacheLimit, forKey: .teacherCacheLimit)
         try container.encode(criticCollapseWindow, forKey: .criticCollapseWindow)
         try container.encode(stopOnCriticCollapse, forKey: .stopOnCriticCollapse)
     }
@@ -138,6 +146,10 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         if cacheTeacher && training.flip {
             throw TrainingError.invalidConfiguration("'cache-teacher' needs the same HR view every epoch: add --flip false")
         }
+        if let teacherCacheLimit {
+            guard teacherCacheLimit >= 1 else { throw TrainingError.invalidConfiguration("'teacher-cache-limit' must be a positive size in bytes, got \(teacherCacheLimit)") }
+            guard cacheTeacher else { throw TrainingError.invalidConfiguration("'teacher-cache-limit' limits the memory of cache-teacher, which is off (add --cache-teacher true, or drop it)") }
+        }
         if let teacherModel { _ = try ModelFactory.model(named: teacherModel) }
         _ = try Degradation(parsing: degrade ?? Self.defaultDegradation(inputSize: try training.backbone().inputSize))
     }
@@ -169,10 +181,21 @@ public struct DistillationTraining {
     /// `nil`: one process. Only rank 0 touches the run folder; every process's teacher weights
     /// and training data are checked to be rank 0's before the run starts.
     public var parallelism: (any DataParallelism)?
-    /// The most memory `cache-teacher`'s feature cache may take, in bytes (`nil`:
-    /// ``TeacherFeatureCache/defaultMemoryLimit``, half of the physical memory); a larger cache
-    /// stops the run after the first batch of the teacher's pass, naming both.
+    /// The most memory `cache-teacher`'s feature cache may take in this process, in bytes (`nil`:
+    /// the configuration's `teacher-cache-limit`, or ``TeacherFeatureCache/defaultMemoryLimit``,
+    /// shared by ``localProcesses``); a larger cache stops the run after the first batch of the
+    /// teacher's pass, naming both.
     public var teacherCacheMemoryLimit: Int?
+    /// The processes of this run on this machine (`nil`: this one alone), which share its
+    /// teacher-cache budget; `crossres distill --distributed` reads them from the launcher
+    /// (``MachineResources/localProcesses(_:)``).
+    public var localProcesses: MachineResources.LocalProcesses?
+
+    /// The limit this process's teacher cache is held to (see ``teacherCacheMemoryLimit``).
+    public var teacherCacheLimit: TeacherFeatureCache.MemoryLimit {
+        teacherCacheMemoryLimit.map { TeacherFeatureCache.MemoryLimit(bytes: $0, origin: "DistillationTraining.teacherCacheMemoryLimit") }
+            ?? .shared(machine: configuration.teacherCacheLimit, by: localProcesses)
+    }
 
     /// The checkpoint metadata key of the teacher's weights' checksum (``RankInvariant/weights(_:name:)``):
     /// a resume with other teacher weights is refused (checkpoints written before it was stored
@@ -290,7 +313,7 @@ public struct DistillationTraining {
             let views = ResizedDataset(dataset, size: hr)
             say("caching the teacher's features of \(dataset.count) images" + (teacherMaps.isEmpty ? "" : " (maps \(teacherMaps.joined(separator: ", ")))"))
             cache = try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps,
-                                            memoryLimit: teacherCacheMemoryLimit) { range in
+                                            memoryLimit: teacherCacheLimit) { range in
                 Image.batchTensor(try range.map { try views.sample(at: $0).image })
             }
         }

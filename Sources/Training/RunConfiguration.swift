@@ -20,6 +20,9 @@ public struct ConfigurationOption: Sendable {
         case flag
         /// Comma-separated integers (`--sizes 8,12,16`; a JSON array or the same string).
         case integerList
+        /// A positive size in bytes, with a unit or without (`--teacher-cache-limit 6GiB`, `512MiB`,
+        /// `1.5GB`, `1000000`; ``ByteSize``): stored as the number of bytes.
+        case byteSize
     }
 
     public let key: String
@@ -64,6 +67,10 @@ public struct ConfigurationOption: Sendable {
             let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !trimmed.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw mismatch(text, source) }
             return parts.map { $0! }
+        case .byteSize:
+            do { return try ByteSize.bytes(parsing: trimmed) } catch let error as ByteSize.ParseError {
+                throw TrainingError.invalidConfiguration("\(source): '\(key)' needs a size in bytes such as 6GiB, 512MiB, 1.5GB or 1000000, got '\(text)': \(error)")
+            }
         }
     }
 
@@ -77,7 +84,7 @@ public struct ConfigurationOption: Sendable {
         let body = String(json.dropFirst().dropLast())
         switch kind {
         case .text: break
-        case .integer, .unsignedInteger, .number, .boolean, .flag:
+        case .integer, .unsignedInteger, .number, .boolean, .flag, .byteSize:
             if !body.hasPrefix("[") && !body.hasPrefix("{") && !body.hasPrefix("\"") { return try self.value(parsing: body, source: source) }
         case .integerList:
             if let list = value as? [Any] {
@@ -96,6 +103,7 @@ public struct ConfigurationOption: Sendable {
         case .text: "text"
         case .boolean, .flag: "true or false"
         case .integerList: "comma-separated integers (or a JSON array of integers)"
+        case .byteSize: "a size in bytes such as 6GiB, 512MiB, 1.5GB or 1000000"
         }
         return .invalidConfiguration("\(source): '\(key)' needs \(what), got '\(text)'")
     }

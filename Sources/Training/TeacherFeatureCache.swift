@@ -20,22 +20,57 @@ public final class TeacherFeatureCache {
     }
 
     /// The most memory a cache built from a teacher may take unless told otherwise: half of the
-    /// physical memory (each process of a data-parallel run holds a whole cache).
-    public static var defaultMemoryLimit: Int {
-        Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+    /// memory this process may use (``MachineResources/memory``: the physical memory, or the
+    /// cgroup limit of a container or Slurm job when smaller).
+    public static var defaultMemoryLimit: Int { MemoryLimit.shared(machine: nil, by: nil).bytes }
+
+    /// The most memory one process's cache may take, in bytes, and what set it (the error that
+    /// refuses a larger cache states both).
+    public struct MemoryLimit: Sendable, Equatable {
+        public var bytes: Int
+        /// e.g. "half of this machine's 25.3 GB of memory".
+        public var origin: String
+
+        public init(bytes: Int, origin: String) {
+            self.bytes = bytes
+            self.origin = origin
+        }
+
+        /// `bytes`, set by the caller.
+        public static func bytes(_ bytes: Int) -> MemoryLimit { MemoryLimit(bytes: bytes, origin: "memoryLimit") }
+
+        /// A machine's budget — `machine` bytes (`teacher-cache-limit`), or `nil`:
+        /// ``TeacherFeatureCache/defaultMemoryLimit`` — shared by the run's `processes` on it,
+        /// each holding a whole cache.
+        public static func shared(machine: Int?, by processes: MachineResources.LocalProcesses?) -> MemoryLimit {
+            var limit: MemoryLimit
+            if let machine {
+                limit = MemoryLimit(bytes: machine, origin: "teacher-cache-limit \(ByteSize.describe(machine)) per machine")
+            } else {
+                let memory = MachineResources.memory
+                limit = MemoryLimit(bytes: memory.bytes / 2, origin: memory.cgroupLimit == nil
+                                    ? "half of this machine's \(ByteSize.describe(memory.bytes)) of physical memory"
+                                    : "half of the \(ByteSize.describe(memory.bytes)) memory limit of this process's cgroup (its container or Slurm job)")
+            }
+            if let processes, processes.count > 1 {
+                limit = MemoryLimit(bytes: limit.bytes / processes.count,
+                                    origin: "\(limit.origin), shared by the \(processes.count) processes on this machine, \(processes.source)")
+            }
+            return limit
+        }
     }
 
     /// Runs `teacher` (eval mode, no tape) over `count` HR samples in batches; `images(range)`
     /// returns the HR batch of those dataset indices. `keepingMaps` names the feature maps to cache.
     ///
     /// Memory: after the first batch the cache's size is known — `count` rows of the embedding
-    /// and of every kept map, 4 bytes a value — and above `memoryLimit` bytes (`nil`:
+    /// and of every kept map, 4 bytes a value — and above `memoryLimit` (`nil`:
     /// ``defaultMemoryLimit``) the pass stops there with an error stating both, instead of being
     /// killed for lack of memory after the whole pass (`[N, C, H, W]` maps grow fast: an
     /// IResNet-50's stage-2 maps of 494 k images take about 199 GB). The rows are written into
     /// their final tensors batch by batch, so the peak is the cache plus one batch.
     public convenience init(teacher: any FeatureExtractor, count: Int, batchSize: Int = 64, keepingMaps: [String] = [],
-                            memoryLimit: Int? = nil, images: (Range<Int>) throws -> Tensor) throws {
+                            memoryLimit: MemoryLimit? = nil, images: (Range<Int>) throws -> Tensor) throws {
         precondition(count > 0 && batchSize > 0, "TeacherFeatureCache: count \(count) and batchSize \(batchSize) must be positive")
         teacher.eval()
         var outputs: [(name: String?, shape: [Int], storage: TensorStorage)] = []
@@ -82,28 +117,17 @@ public final class TeacherFeatureCache {
         return total
     }
 
-    /// Throws when the cache would take more than `limit` bytes (`nil`: ``defaultMemoryLimit``).
-    static func checkMemory(rows: Int, rowShapes: [[Int]], names: [String?], limit: Int?) throws {
-        let limitBytes = limit ?? defaultMemoryLimit
+    /// Throws when the cache would take more than `limit` (`nil`: ``defaultMemoryLimit``).
+    static func checkMemory(rows: Int, rowShapes: [[Int]], names: [String?], limit: MemoryLimit?) throws {
+        let limit = limit ?? .shared(machine: nil, by: nil)
         let bytes = Self.bytes(rows: rows, rowShapes: rowShapes)
-        guard let bytes, bytes <= limitBytes else {
+        guard let bytes, bytes <= limit.bytes else {
             let floats = zip(names, rowShapes).map { name, shape in
                 "\(name.map { "map '\($0)'" } ?? "embedding") \(shape.map(String.init).joined(separator: "×"))"
             }.joined(separator: " + ")
-            let size = bytes.map(Self.describe) ?? "more than \(Self.describe(Int.max))"
-            let memory = Self.describe(Int(clamping: ProcessInfo.processInfo.physicalMemory))
-            let limitText = Self.describe(limitBytes) + (limit == nil ? " (half of this machine's \(memory) of memory, TeacherFeatureCache.defaultMemoryLimit)" : " (this machine has \(memory))")
-            throw TrainingError.invalidConfiguration("caching the teacher's features of \(rows) images needs \(size) (\(rows) rows of \(floats) floats, 4 bytes each), above the limit of \(limitText); turn cache-teacher off (the teacher then runs on every batch), cache fewer or smaller maps, run fewer processes per machine, or raise the limit (memoryLimit; DistillationTraining.teacherCacheMemoryLimit)")
+            let size = bytes.map(ByteSize.describe) ?? "more than \(ByteSize.describe(Int.max))"
+            throw TrainingError.invalidConfiguration("caching the teacher's features of \(rows) images needs \(size) (\(rows) rows of \(floats) floats, 4 bytes each), above the limit of \(ByteSize.describe(limit.bytes)) (\(limit.origin)); turn cache-teacher off (the teacher then runs on every batch), cache fewer or smaller maps, run fewer processes per machine, or raise the limit if the memory is there (the distill setting teacher-cache-limit, per machine; in the library memoryLimit or DistillationTraining.teacherCacheMemoryLimit, per process)")
         }
-    }
-
-    /// `bytes` in GB, MB or kB (powers of 1000) or bytes.
-    static func describe(_ bytes: Int) -> String {
-        let value = Double(bytes)
-        for (unit, scale) in [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)] where value >= scale {
-            return String(format: "%.1f %@", value / scale, unit)
-        }
-        return "\(bytes) bytes"
     }
 
     /// The cached features of dataset `indices`, as the teacher would have produced them.

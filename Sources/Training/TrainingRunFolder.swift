@@ -19,8 +19,10 @@ public struct TrainingRunFolder {
     public static let metricsName = "metrics.jsonl"
     public static let resultName = "result.json"
 
-    /// Settings that a resumed run may change (they do not affect the numbers).
-    public static let settingsChangeableOnResume: Set<String> = ["checkpoint-every", "workers", "critic-collapse-window", "stop-on-critic-collapse"]
+    /// Settings that a resumed run may change (they do not affect the numbers; a resume on
+    /// another machine may need another `teacher-cache-limit`).
+    public static let settingsChangeableOnResume: Set<String> = ["checkpoint-every", "workers", "critic-collapse-window", "stop-on-critic-collapse",
+                                                                 "teacher-cache-limit"]
 
     public var path: String { folder.path }
     public var checkpointPath: String { folder.file(Self.checkpointName) }

@@ -125,6 +125,24 @@ struct TrainingCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("one").path))
     }
 
+    /// Every rank holds a whole teacher cache, so the machine's `--teacher-cache-limit` is split
+    /// between its ranks: 16 images × 8 floats take 512 bytes a rank, above half of 800 bytes
+    /// (refused before the run folder, naming the share) and within half of 1200.
+    @Test func ranksOnAMachineShareItsTeacherCacheLimit() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try crossres(Self.teacher + ["--steps", "1", "--output", "teacher"], processes: 1, in: folder)
+        let cached = Self.distill + ["--steps", "1", "--cache-teacher", "true", "--flip", "false", "--distributed"]
+        let refused = try MPIJob.run(cached + ["--teacher-cache-limit", "800B", "--output", "small"], processes: 2, in: folder,
+                                     timeout: 120, program: MPIJob.crossres)
+        #expect(!refused.timedOut, "hung: \(refused.output)")
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("needs 512 bytes") && refused.output.contains(
+            "above the limit of 400 bytes (teacher-cache-limit 800 bytes per machine, shared by the 2 processes on this machine"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("small").path))
+        _ = try crossres(cached + ["--teacher-cache-limit", "1200B", "--output", "fits"], processes: 2, in: folder)
+    }
+
     /// Each rank loads the teacher and opens the data itself (only rank 0's trained state is
     /// broadcast), so a stale teacher file or a data set with more images on one machine gave
     /// mixed teachers and overlapping shards without an error. Here the same command line

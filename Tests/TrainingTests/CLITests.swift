@@ -103,6 +103,11 @@ struct CLITests {
             (["pack", "--images", data, "--output", "r.rec", "--format", "png", "--quality", "80"], "PNG is lossless"),
             (["evaluate", "--weights", "teacher", "--data", data, "--teacher-input-size", "16", "--output", "e"], "'teacher-input-size' describes the gallery model"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
+            // The teacher cache's memory limit: a size with a clear unit, refused before the run folder when too small.
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s9", "--teacher-cache-limit", "6G"] + tiny,
+             "'teacher-cache-limit' needs a size in bytes such as 6GiB, 512MiB, 1.5GB or 1000000, got '6G': unknown unit 'G'"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s10", "--cache-teacher", "true", "--flip", "false",
+              "--teacher-cache-limit", "100B"] + tiny, "above the limit of 100 bytes (teacher-cache-limit 100 bytes per machine)"),
             // Settings without effect (session 15): the critic's without adda, SGD's momentum with Adam, a seed with fixed pairs.
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s7", "--transfer", "l2", "--critic-lr", "0.001",
               "--stop-on-critic-collapse", "true"] + tiny, "'critic-lr', 'stop-on-critic-collapse' set how the ADDA critic trains, but the transfer 'l2' has no critic"),

@@ -171,6 +171,7 @@ import CrossRes
         distillation.degrade = "size=8,up=32"
         distillation.gate = 0.6
         distillation.featureMap = "stage2"
+        distillation.teacherCacheLimit = 1 << 30
         var evaluation = EvaluationConfiguration()
         evaluation.weights = "w"
         evaluation.model = "smallfacenet"

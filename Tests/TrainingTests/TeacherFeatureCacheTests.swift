@@ -33,7 +33,7 @@ struct TeacherFeatureCacheTests {
         let teacher = TinyEmbedder(inputs: 16, seed: 3)
         var batches = 0
         let error = try #require(throws: TrainingError.self) {
-            try TeacherFeatureCache(teacher: teacher, count: 1000, batchSize: 4, keepingMaps: ["hidden"], memoryLimit: 50_000) { range in
+            try TeacherFeatureCache(teacher: teacher, count: 1000, batchSize: 4, keepingMaps: ["hidden"], memoryLimit: .bytes(50_000)) { range in
                 batches += 1
                 return Self.images(0..<range.count)
             }
@@ -44,7 +44,7 @@ struct TeacherFeatureCacheTests {
             #expect(message.contains(part), "\(message) lacks '\(part)'")
         }
         // At the limit it is built.
-        let cache = try TeacherFeatureCache(teacher: teacher, count: 40, batchSize: 16, keepingMaps: ["hidden"], memoryLimit: 40 * 24 * 4) {
+        let cache = try TeacherFeatureCache(teacher: teacher, count: 40, batchSize: 16, keepingMaps: ["hidden"], memoryLimit: .bytes(40 * 24 * 4)) {
             Self.images($0)
         }
         #expect(cache.embeddings.shape == [40, 8])
