@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "LossesTests", dependencies: ["Tensor", "Layers", "Losses"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Tensor", "Datasets", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Tensor", "Layers", "Datasets", "Evaluation", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["CrossRes", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["CrossRes", "Training", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Tensor", "Layers", "Optim", "Datasets", "Training", "Distributed", "TestSupport"]),
     ]
 )

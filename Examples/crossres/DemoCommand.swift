@@ -67,16 +67,20 @@ enum DemoCommand {
         }
         let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
         try study.check(train: train, test: test)
-        // Created once the inputs are loaded: a failed start leaves no empty folder behind.
-        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
-        let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
-        try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
+        // Created once the inputs are loaded: a failed start leaves no empty folder behind (and an
+        // output it replaces is kept until the demo has finished).
+        let folder = try RunFolder.replacing(output, overwrite: force, keeping: inputs) {
+            let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
+            let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
+            try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
 
-        let result = try study.run(train: train, test: test,
-                                   datasetName: "\(name) (\(train.identityCount) train / \(test.identityCount) test identities, \(configuration.imageSize)×\(configuration.imageSize))")
-        let report = StudyReport(result)
-        try report.write(to: folder)
-        print("\n" + report.markdown)
+            let result = try study.run(train: train, test: test,
+                                       datasetName: "\(name) (\(train.identityCount) train / \(test.identityCount) test identities, \(configuration.imageSize)×\(configuration.imageSize))")
+            let report = StudyReport(result)
+            try report.write(to: folder)
+            print("\n" + report.markdown)
+            return folder
+        }
         print(String(format: "demo finished in %.0f s; report in %@", Date().timeIntervalSince(started), folder.path))
     }
 }

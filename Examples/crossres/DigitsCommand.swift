@@ -56,13 +56,16 @@ enum DigitsCommand {
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
         do { try experiment.check(data) } catch let error as TrainingError { throw CommandLineError("\(error)") }
 
-        let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
-        var runner = experiment
-        runner.logFolder = folder.file("logs")
-        try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)
-        let result = try runner.run(data: data)
-        try result.write(to: folder)
-        print("\n" + result.markdown)
+        let folder = try RunFolder.replacing(output, overwrite: force, keeping: inputs) {  // an output replaced is kept until the run ends
+            let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
+            var runner = experiment
+            runner.logFolder = folder.file("logs")
+            try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)
+            let result = try runner.run(data: data)
+            try result.write(to: folder)
+            print("\n" + result.markdown)
+            return folder
+        }
         print(String(format: "digits finished in %.0f s; report in %@", Date().timeIntervalSince(started), folder.path))
     }
 

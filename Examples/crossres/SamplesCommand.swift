@@ -44,12 +44,10 @@ enum SamplesCommand {
         }
         let shown = min(count, dataset.count)
         let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
-        let first = chosen.samples[0].image
-        if let odd = chosen.samples.first(where: { $0.image.width != first.width || $0.image.height != first.height }) {
-            throw CommandLineError("images differ in size (\(first.width)×\(first.height) and \(odd.image.width)×\(odd.image.height)); pass --size N")
+        let seed = try invocation.seed("seed") ?? 0, sheet: Image
+        do { sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns, seed: seed) } catch let error as DatasetError {
+            throw CommandLineError("\(error.message) (pass --size N)")  // (the samples are loaded: the sheet's own checks)
         }
-        let sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns,
-                                           seed: try invocation.seed("seed") ?? 0)
         try sheet.write(to: URL(fileURLWithPath: output), format: .png)
         print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(degradation)")
     }

@@ -155,31 +155,46 @@ public final class BatchLoader: Sendable {
         return (hr, options.degradation.apply(to: hr, using: &rng), sample.label)
     }
 
-    func prepare(epoch: Int, index: Int, order: [Int]) throws -> PreparedBatch {
-        precondition(index >= 0 && index < batchesPerEpoch, "BatchLoader.batch: index \(index) outside 0..<\(batchesPerEpoch)")
-        let indices = Array(order[(index * options.batchSize)..<min(order.count, (index + 1) * options.batchSize)])
-        var hrImages: [Image] = [], lrImages: [Image] = [], labels: [Int] = []
-        for i in indices {
-            let (hr, lr, label) = try views(of: i, epoch: epoch)
-            hrImages.append(hr)
-            lrImages.append(lr)
-            labels.append(label)
-        }
-        let source = "batch \(index) of epoch \(epoch)"
-        return PreparedBatch(hr: try Self.stack(hrImages, indices, "HR images", source, options.normalization),
-                             lr: try Self.stack(lrImages, indices, "LR views", source, options.normalization),
-                             labels: labels, indices: indices)
+    /// How many samples batch `index` of an epoch holds (without `dropLast` the last may hold fewer).
+    public func size(ofBatch index: Int) -> Int {
+        precondition(index >= 0 && index < batchesPerEpoch, "BatchLoader: batch index \(index) outside 0..<\(batchesPerEpoch)")
+        return min(dataset.count, (index + 1) * options.batchSize) - index * options.batchSize
     }
 
-    private static func stack(_ images: [Image], _ indices: [Int], _ what: String, _ source: String,
-                              _ normalization: Normalization) throws -> (shape: [Int], storage: TensorStorage) {
-        let first = images[0]
-        if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height || $0.channels != first.channels }) {
-            throw DatasetError(source, "\(what) differ in size: sample \(indices[0]) is \(first.width)x\(first.height)x\(first.channels), sample \(indices[k]) is \(images[k].width)x\(images[k].height)x\(images[k].channels) (set hrSize/channels, or up= in the degradation)")
+    /// Rows `rows` of batch `index` of epoch `epoch` (a data-parallel process's shard): those
+    /// samples of the whole batch, with the same flips and degradations, prepared on the calling
+    /// thread's ``parallelFor`` threads.
+    public func batch(epoch: Int, index: Int, rows: Range<Int>) throws -> Batch {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= size(ofBatch: index), "BatchLoader.batch: rows \(rows) outside batch \(index)")
+        let start = index * options.batchSize
+        let indices = Array(order(epoch: epoch)[(start + rows.lowerBound)..<(start + rows.upperBound)])
+        var prepared = [Result<(hr: Image, lr: Image, label: Int), any Error>?](repeating: nil, count: indices.count)
+        prepared.withUnsafeMutableBufferPointer { slots in
+            parallelFor(indices.count) { range in
+                for k in range { slots[k] = Result { try views(of: indices[k], epoch: epoch) } }
+            }
         }
-        let storage = TensorStorage(count: images.count * first.count)
-        for (i, image) in images.enumerated() { image.write(into: storage.base + i * first.count, normalization) }
-        return ([images.count, first.channels, first.height, first.width], storage)
+        return try stack(prepared.map { try $0!.get() }, indices, epoch: epoch, index: index).batch()
+    }
+
+    func prepare(epoch: Int, index: Int, order: [Int]) throws -> PreparedBatch {
+        let start = index * options.batchSize
+        let indices = Array(order[start..<(start + size(ofBatch: index))])
+        return try stack(try indices.map { try views(of: $0, epoch: epoch) }, indices, epoch: epoch, index: index)
+    }
+
+    /// The views of samples `indices` of batch `index` as a batch; views of different sizes or
+    /// channel counts are an error naming two samples.
+    private func stack(_ views: [(hr: Image, lr: Image, label: Int)], _ indices: [Int], epoch: Int, index: Int) throws -> PreparedBatch {
+        for (what, images) in [("HR image", views.map(\.hr)), ("LR view", views.map(\.lr))] {
+            let first = images[0]
+            if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height || $0.channels != first.channels }) {
+                throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k])'s \(what) (\(images[k].width)x\(images[k].height)x\(images[k].channels)) differs in size or channels from sample \(indices[0])'s (\(first.width)x\(first.height)x\(first.channels)); set hrSize/channels, or up= in the degradation")
+            }
+        }
+        return PreparedBatch(hr: Image.batchStorage(views.map(\.hr), options.normalization),
+                             lr: Image.batchStorage(views.map(\.lr), options.normalization),
+                             labels: views.map(\.label), indices: indices)
     }
 }
 

@@ -37,13 +37,13 @@ public enum ContactSheet {
         guard count >= 1, dataset.count >= 1, columns >= 1 else {
             throw DatasetError("contact sheet", "needs at least one sample and one column, got \(min(count, dataset.count)) samples and \(columns) columns")
         }
-        let pairs = try (0..<min(count, dataset.count)).map { i -> (hr: Image, lr: Image) in
-            let hr = try dataset.sample(at: i).image
+        let images = try (0..<min(count, dataset.count)).map { try dataset.sample(at: $0).image }
+        if let odd = images.first(where: { $0.width != images[0].width || $0.height != images[0].height }) {
+            throw DatasetError("contact sheet", "HR images differ in size (\(images[0].width)×\(images[0].height) and \(odd.width)×\(odd.height)); resize the data set first")
+        }
+        let pairs = images.enumerated().map { i, hr -> (hr: Image, lr: Image) in
             var rng = RandomGenerator(seed: mixSeed(seed, UInt64(i)))
             return (hr, degradation.apply(to: hr, using: &rng))
-        }
-        if let odd = pairs.first(where: { $0.hr.width != pairs[0].hr.width || $0.hr.height != pairs[0].hr.height }) {
-            throw DatasetError("contact sheet", "HR images differ in size (\(pairs[0].hr.width)×\(pairs[0].hr.height) and \(odd.hr.width)×\(odd.hr.height)); resize the data set first")
         }
         return image(pairs: pairs, columns: columns)
     }

@@ -39,11 +39,16 @@ extension Image {
             precondition(image.width == first.width && image.height == first.height && image.channels == first.channels,
                          "Image.batchTensor: image \(i) is \(image.width)x\(image.height)x\(image.channels), image 0 is \(first.width)x\(first.height)x\(first.channels)")
         }
-        let storage = TensorStorage(count: images.count * first.count)
-        for (i, image) in images.enumerated() {
-            image.write(into: storage.base + i * first.count, normalization)
-        }
-        return Tensor(shape: [images.count, first.channels, first.height, first.width], storage: storage)
+        let (shape, storage) = batchStorage(images, normalization)
+        return Tensor(shape: shape, storage: storage)
+    }
+
+    /// The shape and storage of ``batchTensor(_:_:)`` (images checked by the caller), for a
+    /// batch built off the thread that makes its tensor.
+    static func batchStorage(_ images: [Image], _ normalization: Normalization) -> (shape: [Int], storage: TensorStorage) {
+        let first = images[0], storage = TensorStorage(count: images.count * first.count)
+        for (i, image) in images.enumerated() { image.write(into: storage.base + i * first.count, normalization) }
+        return ([images.count, first.channels, first.height, first.width], storage)
     }
 
     /// Writes the normalised planar values to `destination` (which must have room for ``count``).

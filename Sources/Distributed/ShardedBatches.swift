@@ -73,25 +73,6 @@ public struct ShardedBatches: BatchProvider {
     private func shard(of loader: BatchLoader, step: Int) throws -> TrainingBatch {
         try LoaderBatches.checkHasBatches(loader)
         let epoch = step / loader.batchesPerEpoch, index = step % loader.batchesPerEpoch
-        let size = loader.options.batchSize
-        let order = loader.order(epoch: epoch)
-        let globalRows = (index * size)..<min(order.count, (index + 1) * size)
-        let rows = try self.rows(ofGlobalBatch: globalRows.count)
-        let indices = Array(order[(globalRows.lowerBound + rows.lowerBound)..<(globalRows.lowerBound + rows.upperBound)])
-        var prepared = [Result<(hr: Image, lr: Image, label: Int), any Error>?](repeating: nil, count: indices.count)
-        prepared.withUnsafeMutableBufferPointer { slots in
-            parallelFor(indices.count) { range in
-                for k in range { slots[k] = Result { try loader.views(of: indices[k], epoch: epoch) } }
-            }
-        }
-        let views = try prepared.map { try $0!.get() }
-        for (k, view) in views.enumerated() where view.hr.width != views[0].hr.width || view.lr.width != views[0].lr.width
-            || view.hr.height != views[0].hr.height || view.lr.height != views[0].lr.height
-            || view.hr.channels != views[0].hr.channels || view.lr.channels != views[0].lr.channels {
-            throw DatasetError("batch \(index) of epoch \(epoch)", "sample \(indices[k]) differs in size or channels from sample \(indices[0]) (set hrSize/channels, or up= in the degradation)")
-        }
-        return TrainingBatch(highResolution: Image.batchTensor(views.map(\.hr), loader.options.normalization),
-                             lowResolution: Image.batchTensor(views.map(\.lr), loader.options.normalization),
-                             labels: views.map(\.label), indices: indices)
+        return TrainingBatch(try loader.batch(epoch: epoch, index: index, rows: try rows(ofGlobalBatch: loader.size(ofBatch: index))))
     }
 }

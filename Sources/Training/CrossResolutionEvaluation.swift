@@ -88,6 +88,8 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
 public struct CrossResolutionEvaluation {
     public let configuration: EvaluationConfiguration
     public var say: (String) -> Void = { print($0) }
+    /// Where warnings about the report folder go (an earlier output it could not remove; default: standard error).
+    public var warn: (String) -> Void = TrainingLoop.standardErrorWarning
 
     public init(configuration: EvaluationConfiguration) throws {
         try configuration.validate()
@@ -152,8 +154,11 @@ public struct CrossResolutionEvaluation {
         let report = Report(model: architecture, weights: ModelFactory.weightsFile(c.weights!), teacher: gallery?.configuration,
                             teacherWeights: c.teacherWeights.map(ModelFactory.weightsFile), data: data?.description, pairs: c.pairs,
                             verification: verification, identification: identification)
-        let folder = try RunFolder(creating: output, overwrite: overwrite, keeping: inputs)
-        try Self.write(report, to: folder)
+        let folder = try RunFolder.replacing(output, overwrite: overwrite, keeping: inputs, warn: warn) {
+            let folder = try RunFolder(creating: output, overwrite: overwrite, keeping: inputs, warn: warn)
+            try Self.write(report, to: folder)
+            return folder
+        }
         say(Self.markdown(report))
         say("report in \(folder.path)")
         return report

@@ -39,6 +39,13 @@ public final class LoaderBatches: BatchProvider {
             batch = try loader.batch(epoch: epoch, index: index)
             current = nil
         }
-        return TrainingBatch(highResolution: batch.hr, lowResolution: batch.lr, labels: batch.labels, indices: batch.indices)
+        return TrainingBatch(batch)
+    }
+}
+
+extension TrainingBatch {
+    /// A loader's batch.
+    public init(_ batch: Batch) {
+        self.init(highResolution: batch.hr, lowResolution: batch.lr, labels: batch.labels, indices: batch.indices)
     }
 }

@@ -15,35 +15,61 @@ public struct RunFolder {
     public static let markerName = ".crossres-output"
 
     /// Creates `path` (and parents). An existing folder is an error unless `overwrite` and
-    /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it. A folder replaced is first
-    /// renamed to a hidden sibling and removed once the new one exists: a replacement that fails
-    /// part-way (say, in a folder the user may not write) leaves the earlier output as it was.
-    public init(creating path: String, overwrite: Bool, keeping inputs: [String] = []) throws {
-        let manager = FileManager.default
-        let replacing = try Self.checkCreatable(path, overwrite: overwrite, keeping: inputs)
-        let aside = replacing ? Self.asidePath(path) : nil
-        var created = false
-        do {
-            if let aside { try manager.moveItem(atPath: path, toPath: aside) }
-            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
-            created = true
-            try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
-                .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
-        } catch {
-            var kept = ""
-            if let aside, manager.fileExists(atPath: aside) {
-                if created { try? manager.removeItem(atPath: path) }
-                if (try? manager.moveItem(atPath: aside, toPath: path)) == nil { kept = "; the earlier folder is kept at \(aside)" }
-            }
-            throw TrainingError.invalidConfiguration("cannot \(replacing ? "replace" : "create") output folder \(path): \(fileErrorReason(error))\(kept)")
-        }
-        if let aside {
-            do { try manager.removeItem(atPath: aside) } catch {
-                throw TrainingError.invalidConfiguration(
-                    "replaced output folder \(path), but could not remove the earlier one, moved to \(aside): \(fileErrorReason(error))")
+    /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it; it is replaced as
+    /// ``replacing(_:overwrite:keeping:warn:_:)`` does, at once (a run that writes its folder
+    /// over a while keeps the earlier one until it ends by calling that around all its work).
+    public init(creating path: String, overwrite: Bool, keeping inputs: [String] = [],
+                warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws {
+        try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
+            let manager = FileManager.default
+            do {
+                try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
+                    .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
+            } catch {
+                throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
             }
         }
         self.path = path
+    }
+
+    /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
+    /// earlier output there (only with `overwrite`, and as ``checkCreatable(_:overwrite:keeping:)``
+    /// allows) without losing it: the earlier folder is first renamed to a hidden sibling
+    /// (`.NAME.replaced-UUID`) and removed only once `body` has returned; a failure to remove it
+    /// then is a warning naming where it is, not an error. If `body` throws, the earlier folder
+    /// is put back, unless `body` wrote something at `path` (a failed run's checkpoint and
+    /// metrics): then both are kept and `warn` names the earlier one's place.
+    public static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: [String] = [],
+                                    warn: (String) -> Void = TrainingLoop.standardErrorWarning,
+                                    _ body: () throws -> T) throws -> T {
+        try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn, remove: { try FileManager.default.removeItem(atPath: $0) }, body)
+    }
+
+    /// ``replacing(_:overwrite:keeping:warn:_:)`` removing the earlier folder with `remove`.
+    static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: [String], warn: (String) -> Void,
+                             remove: (String) throws -> Void, _ body: () throws -> T) throws -> T {
+        guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return try body() }
+        let manager = FileManager.default, aside = asidePath(path)
+        do { try manager.moveItem(atPath: path, toPath: aside) } catch {
+            throw TrainingError.invalidConfiguration("cannot replace output folder \(path): \(fileErrorReason(error))")
+        }
+        let value: T
+        do { value = try body() } catch {
+            let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
+            if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
+                if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
+                if (try? manager.moveItem(atPath: aside, toPath: path)) != nil { throw error }
+                warn("could not put back the output \(path) was replacing; it is kept at \(aside)")
+            } else {
+                warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
+            }
+            throw error
+        }
+        do { try remove(aside) } catch {
+            warn("replaced \(path), but could not remove the earlier output, moved to \(aside): \(fileErrorReason(error)); remove it yourself")
+        }
+        return value
     }
 
     /// A hidden, unused name next to `path` for the folder being replaced.

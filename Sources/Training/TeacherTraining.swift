@@ -16,6 +16,8 @@ public struct TeacherTraining {
     public let configuration: TrainingConfiguration
     /// Prints progress lines (default: standard output).
     public var say: (String) -> Void = { print($0) }
+    /// Where warnings about the run folder go (an earlier output it could not remove; default: standard error).
+    public var warn: (String) -> Void = TrainingLoop.standardErrorWarning
     /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
     /// `nil`: one process. Only rank 0 touches the run folder.
     public var parallelism: (any DataParallelism)?
@@ -42,14 +44,21 @@ public struct TeacherTraining {
         public var weights: String
     }
 
-    /// Trains into `output`: a new folder (an existing one only with `overwrite`), or, with
+    /// Trains into `output`: a new folder (an existing one only with `overwrite`, kept until the
+    /// run has succeeded: ``RunFolder/replacing(_:overwrite:keeping:warn:_:)``), or, with
     /// `resume`, the existing run continued from its checkpoint.
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
+        try configuration.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
+        guard !resume && (parallelism?.isRoot ?? true) else { return try train(output: output, overwrite: overwrite, resume: resume) }
+        return try RunFolder.replacing(output, overwrite: overwrite, keeping: configuration.inputPaths, warn: warn) {
+            try train(output: output, overwrite: overwrite, resume: resume)
+        }
+    }
+
+    private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
-        try c.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
         let (source, dataset) = try c.openTrainingData()
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)

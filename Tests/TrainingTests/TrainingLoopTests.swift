@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CrossRes
+@testable import Training
 
 @Suite struct TrainingLoopTests {
     /// The same 10-step run stopped during step 6 (a NaN batch trips the guard, leaving the checkpoint
@@ -228,6 +229,66 @@ import CrossRes
         #expect(!FileManager.default.fileExists(atPath: run.file("report.md")))
         #expect(FileManager.default.fileExists(atPath: run.file(RunFolder.markerName)))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["run"])
+    }
+
+    /// `--force` keeps the earlier output aside until the run that replaces it has returned: then
+    /// it is removed; a run that fails before writing anything puts it back; one that wrote
+    /// something keeps both, and the warning says where the earlier one is.
+    @Test func forceKeepsTheEarlierOutputUntilTheRunEnds() throws {
+        struct Failed: Error {}
+        let manager = FileManager.default
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
+        func earlier() throws { try RunFolder(creating: folder, overwrite: true).write(Data("old".utf8), to: "report.md") }
+        func asides() throws -> [String] { try manager.contentsOfDirectory(atPath: scratch).filter { $0 != "run" } }
+        var warnings: [String] = []
+        try earlier()
+        let value = try RunFolder.replacing(folder, overwrite: true, warn: { warnings.append($0) }) {
+            #expect(!manager.fileExists(atPath: folder))
+            #expect(try asides().map { manager.fileExists(atPath: scratch + "/" + $0 + "/report.md") } == [true])
+            try RunFolder(creating: folder, overwrite: true).write(Data("new".utf8), to: "report.md")
+            return 7
+        }
+        let leftAside = try asides()
+        #expect(value == 7 && warnings.isEmpty && leftAside.isEmpty)
+        #expect(manager.contents(atPath: folder + "/report.md") == Data("new".utf8))
+
+        try earlier()
+        #expect(throws: Failed.self) {
+            try RunFolder.replacing(folder, overwrite: true, warn: { warnings.append($0) }) { _ = try RunFolder(creating: folder, overwrite: true); throw Failed() }
+        }
+        let putBack = try asides()
+        #expect(warnings.isEmpty && putBack.isEmpty, "nothing written: the earlier output is back")
+        #expect(manager.contents(atPath: folder + "/report.md") == Data("old".utf8))
+
+        #expect(throws: Failed.self) {
+            try RunFolder.replacing(folder, overwrite: true, warn: { warnings.append($0) }) {
+                try RunFolder(creating: folder, overwrite: true).write(Data("partial".utf8), to: "metrics.jsonl")
+                throw Failed()
+            }
+        }
+        let kept = try #require(try asides().first)
+        #expect(warnings == ["the run replacing \(folder) failed, and what it wrote there is kept; the earlier output is kept at \(scratch)/\(kept)"])
+        #expect(manager.contents(atPath: scratch + "/" + kept + "/report.md") == Data("old".utf8))
+        #expect(manager.fileExists(atPath: folder + "/metrics.jsonl"))
+    }
+
+    /// An earlier output that cannot be removed once its successor is complete is a warning
+    /// naming where it is, not a failed run.
+    @Test func anEarlierOutputThatCannotBeRemovedIsAWarning() throws {
+        struct Stuck: Error {}
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
+        _ = try RunFolder(creating: folder, overwrite: false)
+        var warnings: [String] = []
+        let created = try RunFolder.replacing(folder, overwrite: true, keeping: [], warn: { warnings.append($0) }, remove: { _ in throw Stuck() }) {
+            try RunFolder(creating: folder, overwrite: true)
+        }
+        let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch).first { $0 != "run" })
+        #expect(created.path == folder && FileManager.default.fileExists(atPath: created.file(RunFolder.markerName)))
+        #expect(warnings.count == 1 && warnings[0].hasPrefix("replaced \(folder), but could not remove the earlier output, moved to \(scratch)/\(aside)"), "\(warnings)")
     }
 
     @Test func forceNeverReplacesTheUsersFolders() throws {

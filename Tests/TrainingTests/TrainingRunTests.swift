@@ -9,13 +9,40 @@ import CrossRes
 
     /// Batches that stop the run at `killAt`, as a killed process would.
     struct KilledBatches: BatchProvider {
-        let base: RandomBatches
+        let base: any BatchProvider
         let killAt: Int
         var batchesPerEpoch: Int { base.batchesPerEpoch }
         func batch(atStep step: Int) throws -> TrainingBatch {
             if step == killAt { throw Killed() }
             return try base.batch(atStep: step)
         }
+    }
+
+    /// One process whose run is killed at step `killAt`, after its folder holds a checkpoint.
+    struct KilledProcess: DataParallelism {
+        let killAt: Int
+        var isRoot: Bool { true }
+        var processCount: Int { 1 }
+        func distribute(_ optimizer: any Optimizer) throws -> any Optimizer { optimizer }
+        func distribute(_ task: any TrainingTask) -> any TrainingTask { task }
+        func shard(_ batches: any BatchProvider) throws -> any BatchProvider { KilledBatches(base: batches, killAt: killAt) }
+        func synchronise(_ task: any TrainingTask, step: Int) throws -> Int { step }
+        func ensureSame(_ invariants: [RankInvariant], of subject: String, fix: String) throws {}
+        func synchroniseBatchNorm(in model: any Module) -> Int { 0 }
+    }
+
+    final class Warnings { var lines: [String] = [] }
+
+    /// A tiny teacher's settings: 16-pixel input, 8-wide embeddings, batches of 8.
+    func tinyTeacher(data: String, steps: Int, checkpointEvery: Int) -> TrainingConfiguration {
+        var settings = TrainingConfiguration()
+        settings.data = data
+        settings.embeddingSize = 8
+        settings.inputSize = 16
+        settings.steps = steps
+        settings.batch = 8
+        settings.checkpointEvery = checkpointEvery
+        return settings
     }
 
     func metricSteps(_ run: TrainingRunFolder) throws -> [Int] {
@@ -58,13 +85,7 @@ import CrossRes
         let root = temporaryFolder()
         defer { removeFolder(root) }
         let data = "synthetic:identities=20,images=4,size=16,seed=3"
-        var teacherSettings = TrainingConfiguration()
-        teacherSettings.data = data
-        teacherSettings.embeddingSize = 8
-        teacherSettings.inputSize = 16
-        teacherSettings.steps = 3
-        teacherSettings.batch = 8
-        teacherSettings.checkpointEvery = 2
+        let teacherSettings = tinyTeacher(data: data, steps: 3, checkpointEvery: 2)
         var teacher = try TeacherTraining(configuration: teacherSettings)
         teacher.say = { _ in }
         let teacherResult = try teacher.run(output: root + "/teacher")
@@ -126,5 +147,34 @@ import CrossRes
         for name in ["report.md", "report.json", "verification.svg", "identification.svg"] {
             #expect(FileManager.default.fileExists(atPath: root + "/evaluation/" + name), "\(name)")
         }
+    }
+
+    /// `train-teacher --force` over an earlier teacher: a run that fails part-way keeps the earlier
+    /// one (aside, named in a warning) and its own folder; one that succeeds removes the earlier.
+    @Test func aForcedRunKeepsTheTeacherItReplacesUntilItSucceeds() throws {
+        let manager = FileManager.default
+        let root = temporaryFolder()
+        defer { removeFolder(root) }
+        var teacher = try TeacherTraining(configuration: tinyTeacher(data: "synthetic:identities=4,images=4,size=16", steps: 3, checkpointEvery: 1))
+        teacher.say = { _ in }
+        let path = root + "/teacher"
+        try teacher.run(output: path)
+        let earlier = try #require(manager.contents(atPath: path + "/" + TrainingRunFolder.resultName))
+
+        let warnings = Warnings()
+        teacher.warn = { warnings.lines.append($0) }
+        teacher.parallelism = KilledProcess(killAt: 2)
+        #expect(throws: Killed.self) { try teacher.run(output: path, overwrite: true) }
+        let aside = try #require(try manager.contentsOfDirectory(atPath: root).first { $0 != "teacher" }, "the earlier teacher is kept")
+        #expect(manager.contents(atPath: root + "/" + aside + "/" + TrainingRunFolder.resultName) == earlier)
+        #expect(warnings.lines == ["the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(root)/\(aside)"])
+        #expect(try Checkpoint(contentsOf: path + "/" + TrainingRunFolder.checkpointName).step == 2, "the failed run's checkpoint is kept")
+        #expect(!manager.fileExists(atPath: path + "/" + TrainingRunFolder.resultName))
+
+        try manager.removeItem(atPath: root + "/" + aside)
+        teacher.parallelism = nil
+        try teacher.run(output: path, overwrite: true)
+        #expect(try manager.contentsOfDirectory(atPath: root) == ["teacher"] && warnings.lines.count == 1)
+        #expect(manager.fileExists(atPath: path + "/" + TrainingRunFolder.resultName))
     }
 }
