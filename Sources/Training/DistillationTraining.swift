@@ -242,7 +242,9 @@ public struct DistillationTraining {
         let c = configuration, t = c.training
         let isRoot = parallelism?.isRoot ?? true
         try t.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
+            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
@@ -254,7 +256,9 @@ public struct DistillationTraining {
             try parallelism.ensureSame([teacherChecksum], of: "the teacher (\(teacherWeights))",
                                        fix: "give every process the same teacher file (the same file at the same path on every machine)")
         }
-        if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
+        try ProcessAgreement.together(parallelism?.processAgreement) {
+            if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
+        }
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
         let student = try ModelFactory.make(architecture, using: &generator)

@@ -49,7 +49,9 @@ public struct TeacherTraining {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
         try c.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
+            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        }
         let (source, dataset) = try c.openTrainingData()
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)
