@@ -24,6 +24,11 @@ import Distributed
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
 //   DistributedCheck fail --rank R [--how throw|kill] [--at-step S] [train flags]
 //                                         (rank R throws, or is killed, at its step S (default 2): every rank must end)
+//   DistributedCheck teacher --output DIR [--steps 2] [--seed 0] [--resume] [--overwrite]
+//   DistributedCheck distill --teacher DIR --output DIR [--steps 2] [--resume]
+//                                         (TeacherTraining / DistillationTraining, SmallFaceNet on 16 tiny synthetic faces:
+//                                          a check that stops the run must stop every rank, each printing its error)
+//   train ... --report-stop               (an error must stop every rank: each prints it and waits for the others)
 
 /// The run's settings, `--name value` pairs.
 struct Settings {
@@ -34,7 +39,7 @@ struct Settings {
         while let flag = rest.popFirst() {
             guard flag.hasPrefix("--") else { throw CheckError("unexpected argument '\(flag)'") }
             let name = String(flag.dropFirst(2))
-            if name == "resume" || name == "sync-batchnorm" { values[name] = "true"; continue }
+            if ["resume", "sync-batchnorm", "overwrite", "report-stop"].contains(name) { values[name] = "true"; continue }
             guard let value = rest.popFirst() else { throw CheckError("\(flag) needs a value") }
             values[name] = value
         }
@@ -191,22 +196,16 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
     let task = DataParallelTask(regression, group: group)
     let checkpoint = settings.values["checkpoint"]
     var start = 0
-    if settings.values["resume"] != nil, let checkpoint, group.isRoot {
-        start = try TrainingLoop.resume(task, from: checkpoint)
+    try ProcessAgreement.together(group.processAgreement) {  // (rank 0 reads the checkpoint: every rank stops on its error)
+        if settings.values["resume"] != nil, let checkpoint, group.isRoot { start = try TrainingLoop.resume(task, from: checkpoint) }
     }
     start = try group.synchronise(task, step: start)
     let log = try settings.values["log"].flatMap { group.isRoot ? try MetricsLog(path: $0) : nil }
     let loop = TrainingLoop(steps: steps, checkpointPath: checkpoint, checkpointEvery: try settings.integer("checkpoint-every", steps), log: log)
         .onRank(of: group)
-    let summary: TrainingLoop.Summary
-    do {
-        summary = try loop.run(task, batches: batches, startStep: start)
-    } catch let error as TrainingError where poison != nil {
-        // The injected NaN stops every rank at the same step with the same error: each rank says
-        // so, and waits for the others to have said it before the first abort ends the job.
-        FileHandle.standardError.write(Data("rank \(group.rank) stopped: \(error)\n".utf8))
-        try group.barrier()
-        throw error
+    // The injected NaN (or, with --report-stop, a failure) stops every rank at the same step.
+    let summary = try reportingStop(group, if: poison != nil || settings.values["report-stop"] != nil) {
+        try loop.run(task, batches: batches, startStep: start)
     }
     if group.isRoot, let weights = settings.values["weights"] {
         try regression.model.saveStateDict(to: URL(fileURLWithPath: weights))
@@ -217,6 +216,59 @@ func train(_ settings: Settings, group: ProcessGroup) throws {
     if group.isRoot {
         print("trained steps \(start)..<\(steps) on \(group.size) process(es); mse \(summary.lastTerms.first?.value ?? .nan)")
     }
+}
+
+/// `body`'s value; with `reporting`, an error it throws is printed by each rank (`rank R stopped:
+/// …`), which waits at a barrier for the others to have printed theirs before it rethrows (the
+/// first abort ends the job): an error every rank throws together shows on every rank, one
+/// rank's alone leaves it waiting at the barrier (a test's timeout).
+func reportingStop<Value>(_ group: ProcessGroup, if reporting: Bool = true, _ body: () throws -> Value) throws -> Value {
+    do { return try body() } catch where reporting {
+        FileHandle.standardError.write(Data("rank \(group.rank) stopped: \(error)\n".utf8))
+        try group.barrier()
+        throw error
+    }
+}
+
+/// The settings of `teacher` and `distill`: SmallFaceNet at 16×16 on 16 synthetic faces, global batch 8.
+func trainingSettings(_ settings: Settings) throws -> TrainingConfiguration {
+    var training = TrainingConfiguration()
+    training.data = "synthetic:identities=4,images=4,size=16"
+    training.inputSize = 16
+    training.embeddingSize = 8
+    training.batch = 8
+    let steps = try settings.integer("steps", 2), seed = try settings.integer("seed", 0)
+    guard steps >= 1 && seed >= 0 else { throw CheckError("--steps must be positive and --seed non-negative, got \(steps) and \(seed)") }
+    training.steps = steps
+    training.seed = UInt64(seed)
+    training.checkpointEvery = 1
+    return training
+}
+
+/// `teacher` and `distill`: the library's trainers data-parallel over the group, every rank
+/// reporting the error that stops them.
+func trainer(_ command: String, _ settings: Settings, group: ProcessGroup) throws {
+    guard let output = settings.values["output"] else { throw CheckError("\(command) needs --output <folder>") }
+    let resume = settings.values["resume"] != nil, overwrite = settings.values["overwrite"] != nil
+    try reportingStop(group) {
+        if command == "teacher" {
+            var training = try TeacherTraining(configuration: try trainingSettings(settings))
+            training.parallelism = group
+            training.say = { _ in }
+            try training.run(output: output, overwrite: overwrite, resume: resume)
+        } else {
+            var configuration = DistillationConfiguration()
+            configuration.training = try trainingSettings(settings)
+            configuration.teacher = settings.values["teacher"]
+            configuration.transfer = "l2=5"
+            configuration.degrade = "size=8,up=16"
+            var training = try DistillationTraining(configuration: configuration)
+            training.parallelism = group
+            training.say = { _ in }
+            try training.run(output: output, overwrite: overwrite, resume: resume)
+        }
+    }
+    if group.isRoot { print("\(command) trained into \(output) on \(group.size) process(es)") }
 }
 
 /// An ADDA term whose critic accuracy is fixed per rank (rank 0: 0.9, the others: 0.3), so the
@@ -327,13 +379,14 @@ do { group = try ProcessGroup.world() } catch {
     exit(1)
 }
 do {
-    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|gate|collectives|mismatch|fail [--flag value]...") }
+    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|gate|collectives|mismatch|fail|teacher|distill [--flag value]...") }
     var settings = try Settings(arguments.dropFirst(2))
     switch arguments[1] {
     case "train": try train(settings, group: group)
     case "bench": try bench(settings, group: group)
     case "gate": try gate(settings, group: group)
     case "collectives": try collectives(group: group)
+    case "teacher", "distill": try trainer(arguments[1], settings, group: group)
     case "mismatch":
         settings.values["seed"] = String(7 + group.rank)
         try train(settings, group: group)

@@ -44,6 +44,9 @@ extension ProcessGroup: DataParallelism {
         }
         return rootStep
     }
+
+    /// This group's ``ProcessAgreement`` (every collective over the whole group).
+    public var processAgreement: ProcessAgreement { agreement(recording: AgreedFailure()) }
 }
 
 extension ProcessGroup {
@@ -91,19 +94,17 @@ extension ProcessGroup {
 
 extension TrainingLoop {
     /// This loop as rank `group.rank` runs it: rank 0 keeps the metrics log, progress,
-    /// evaluation, checkpoints and the warnings; the other ranks only train (every rank holds the
-    /// same weights, so rank 0's checkpoint is the run's) and watch for critic collapse silently.
+    /// evaluation, checkpoints, the critic-collapse watch and the warnings; the other ranks only
+    /// train (every rank holds the same weights, so rank 0's checkpoint is the run's).
     public func onRank(of group: ProcessGroup) -> TrainingLoop {
         onRank(isRoot: group.isRoot)
     }
 
     /// This loop on rank 0 (`isRoot`, unchanged) or on another rank: without checkpoints, log,
-    /// progress, evaluation and warnings. The critic-collapse watch stays: every rank sees the
-    /// same averaged `critic_accuracy`, so a watch that stops the run stops every rank at the
-    /// same step (a watch on rank 0 alone left the others waiting in the next collective). Its
-    /// count of pinned steps is restored from the checkpoint on rank 0 only, so after a resume
-    /// inside a pinned stretch the ranks can disagree on when it ends the run — which ends the
-    /// job through rank 0's error.
+    /// progress, evaluation, warnings and critic-collapse watch. Rank 0's work after each step —
+    /// including a collapse stop — is agreed with every rank (``ProcessAgreement/together(_:_:)``
+    /// over the task's agreement), so a stop there stops every rank at the same step, naming rank
+    /// 0's error and checkpoint (only rank 0's count of pinned steps is restored on resume).
     public func onRank(isRoot: Bool) -> TrainingLoop {
         guard !isRoot else { return self }
         var loop = self
@@ -113,6 +114,7 @@ extension TrainingLoop {
         loop.evaluate = nil
         loop.evaluateEvery = nil
         loop.warn = { _ in }
+        loop.criticCollapse = nil
         return loop
     }
 }

@@ -25,6 +25,10 @@ public protocol DataParallelism {
     /// BatchNorm); returns how many it set.
     @discardableResult
     func synchroniseBatchNorm(in model: any Module) -> Int
+    /// The collectives of a decision common to every process, for the checks before and after
+    /// the training loop that rank 0 alone makes (of the run folder, which it alone writes):
+    /// ``ProcessAgreement/together(_:_:)``.
+    var processAgreement: ProcessAgreement { get }
 }
 
 /// The collectives that keep a data-parallel step's decisions the same on every process: the
@@ -72,4 +76,22 @@ public struct ProcessAgreement: Sendable {
     /// where a decision must be common — ``DistillationTask``'s encoder gate, and every
     /// ``ensureFinite(_:)`` check, which then stops every process at the same check.
     @TaskLocal public static var current: ProcessAgreement?
+}
+
+extension ProcessAgreement {
+    /// Runs `body` — on every process, which may check something on rank 0 alone (`if isRoot`:
+    /// the run folder, a checkpoint only it reads) — and makes its failure every process's: a
+    /// collective (``firstFailure``) follows it, so when `body` throws on one process the
+    /// others throw too instead of going on into the next collective and waiting there forever.
+    /// The process that failed rethrows its own error; every other process throws
+    /// ``TrainingError/stoppedTogether(_:)`` with that error, quoted, and its rank (`"…" on rank
+    /// 0`). Without an agreement (one process) `body` runs alone.
+    public static func together<Value>(_ agreement: ProcessAgreement?, _ body: () throws -> Value) throws -> Value {
+        guard let agreement else { return try body() }
+        let outcome = Result { try body() }
+        var local: String? = nil
+        if case .failure(let error) = outcome { local = "\"\(error)\"" }
+        if let agreed = try agreement.firstFailure(local), local == nil { throw TrainingError.stoppedTogether(agreed) }
+        return try outcome.get()
+    }
 }

@@ -177,6 +177,8 @@ extension DistillationConfiguration {
 public struct DistillationTraining {
     public let configuration: DistillationConfiguration
     public var say: (String) -> Void = { print($0) }
+    /// Where warnings about the run folder go (an earlier output it could not remove; default: standard error).
+    public var warn: (String) -> Void = TrainingLoop.standardErrorWarning
     /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
     /// `nil`: one process. Only rank 0 touches the run folder; every process's teacher weights
     /// and training data are checked to be rank 0's before the run starts.
@@ -260,12 +262,26 @@ public struct DistillationTraining {
         }
     }
 
+    /// Trains into `output`: a new folder (an existing one only with `overwrite`, kept until the
+    /// run has succeeded: ``RunFolder/replacing(_:overwrite:keeping:warn:_:)``), or, with
+    /// `resume`, the existing run continued from its checkpoint.
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
+        let c = configuration
+        let isRoot = parallelism?.isRoot ?? true
+        try c.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
+        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
+            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
+        }
+        guard !resume && isRoot else { return try train(output: output, overwrite: overwrite, resume: resume) }
+        return try RunFolder.replacing(output, overwrite: overwrite, keeping: c.inputPaths, warn: warn) {
+            try train(output: output, overwrite: overwrite, resume: resume)
+        }
+    }
+
+    private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
         let c = configuration, t = c.training
         let isRoot = parallelism?.isRoot ?? true
-        try t.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
@@ -277,7 +293,9 @@ public struct DistillationTraining {
             try parallelism.ensureSame([teacherChecksum], of: "the teacher (\(teacherWeights))",
                                        fix: "give every process the same teacher file (the same file at the same path on every machine)")
         }
-        if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
+        try ProcessAgreement.together(parallelism?.processAgreement) {
+            if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
+        }
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
         let student = try ModelFactory.make(architecture, using: &generator)

@@ -10,6 +10,10 @@ public enum TrainingError: Error, CustomStringConvertible {
     case badCheckpoint(path: String, reason: String)
     /// A configuration value is invalid.
     case invalidConfiguration(String)
+    /// Another process of a data-parallel run failed where every process decides together
+    /// (``ProcessAgreement/together(_:_:)``), so this one stops with it: `what` is that process's
+    /// error, quoted, and its rank (`"run folder runs/x already exists; …" on rank 0`).
+    case stoppedTogether(String)
 
     public var description: String {
         switch self {
@@ -25,6 +29,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "checkpoint \(path): \(reason)"
         case let .invalidConfiguration(message):
             return "invalid configuration: \(message)"
+        case let .stoppedTogether(what):
+            return "stopped because another process failed: \(what)"
         }
     }
 }

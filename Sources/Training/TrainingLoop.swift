@@ -17,8 +17,10 @@ import Tensor
 /// task's checks and the state check are decided with every process, so every process stops at
 /// the same step with the same error, naming the rank that found the value and rank 0's last
 /// checkpoint (the other ranks write none), and every process waits until rank 0 has logged the
-/// event before it throws. The optimiser-state check of a checkpoint, the evaluation and the
-/// critic-collapse stop are rank 0's alone (rank 0 throws; its error aborts the job).
+/// event before it throws. What rank 0 alone does after a step — the evaluation, the log, the
+/// checkpoint and its optimiser-state check — and the critic-collapse stop are agreed too
+/// (``ProcessAgreement/together(_:_:)``, one all-gather per step): when they throw on one
+/// process, every process stops at that step.
 ///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
 /// holds every parameter, buffer and optimiser moment (same thread count assumed). It also holds
@@ -129,31 +131,35 @@ public struct TrainingLoop {
             let badState = state.firstNonFinite()
             if let what = try agreement.map({ try $0.firstFailure(badState) }) ?? badState { try stop(done, what) }
             progress?.update(step: done, batch: batch.count, terms: lastTerms.map { ($0.name, $0.value) })
-            var record: [String: Any] = ["step": done]
-            for (name, value) in lastTerms { record[name] = Double(value) }
-            if let evaluate, evaluateEvery.map({ done % $0 == 0 }) ?? false || done == steps {
-                lastEvaluation = try evaluate(done)
-                for (name, value) in lastEvaluation { record["eval/" + name] = value }
-            }
-            try log?.append(record)
-            if let accuracy = lastTerms.first(where: { $0.name == "critic_accuracy" })?.value,
-               collapse?.observe(accuracy) == true, let detector = collapse {
-                let message = detector.describe(accuracy)
-                try log?.append(["step": done, "event": "critic-collapse", "critic_accuracy": Double(accuracy),
-                                 "window": detector.window, "message": message])
-                if detector.stops { throw TrainingError.criticCollapse(step: done, detail: message, lastCheckpoint: lastCheckpoint) }
-                warnings.append("step \(done): \(message)")
-                warn(warnings.last!)
-            }
-            if let checkpointPath, done == steps || checkpointEvery.map({ done % $0 == 0 }) == true {
-                var stored = metadata
-                if let collapse { stored[CriticCollapseDetector.checkpointKey] = collapse.checkpointValue }
-                let checkpoint = Checkpoint(capturing: task, step: done, metadata: stored)
-                if let bad = checkpoint.firstNonFiniteEntry {  // (rank 0 alone checkpoints: it alone stops, aborting the job)
-                    try stop(done, "checkpoint entry '\(bad)' (optimiser state)", everyProcess: false)
+            // What rank 0 alone does after a step (evaluation, log, checkpoint) can fail on rank 0
+            // alone: agreed, so every process stops with it instead of waiting in the next step.
+            try ProcessAgreement.together(agreement) {
+                var record: [String: Any] = ["step": done]
+                for (name, value) in lastTerms { record[name] = Double(value) }
+                if let evaluate, evaluateEvery.map({ done % $0 == 0 }) ?? false || done == steps {
+                    lastEvaluation = try evaluate(done)
+                    for (name, value) in lastEvaluation { record["eval/" + name] = value }
                 }
-                try checkpoint.write(to: checkpointPath)
-                lastCheckpoint = checkpointPath
+                try log?.append(record)
+                if let accuracy = lastTerms.first(where: { $0.name == "critic_accuracy" })?.value,
+                   collapse?.observe(accuracy) == true, let detector = collapse {
+                    let message = detector.describe(accuracy)
+                    try log?.append(["step": done, "event": "critic-collapse", "critic_accuracy": Double(accuracy),
+                                     "window": detector.window, "message": message])
+                    if detector.stops { throw TrainingError.criticCollapse(step: done, detail: message, lastCheckpoint: lastCheckpoint) }
+                    warnings.append("step \(done): \(message)")
+                    warn(warnings.last!)
+                }
+                if let checkpointPath, done == steps || checkpointEvery.map({ done % $0 == 0 }) == true {
+                    var stored = metadata
+                    if let collapse { stored[CriticCollapseDetector.checkpointKey] = collapse.checkpointValue }
+                    let checkpoint = Checkpoint(capturing: task, step: done, metadata: stored)
+                    if let bad = checkpoint.firstNonFiniteEntry {  // (rank 0 alone checkpoints: agreed by `together`)
+                        try stop(done, "checkpoint entry '\(bad)' (optimiser state)", everyProcess: false)
+                    }
+                    try checkpoint.write(to: checkpointPath)
+                    lastCheckpoint = checkpointPath
+                }
             }
         }
         return Summary(lastTerms: lastTerms, lastEvaluation: lastEvaluation, seconds: Date().timeIntervalSince(started),

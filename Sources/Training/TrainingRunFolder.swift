@@ -66,14 +66,19 @@ public struct TrainingRunFolder {
     /// The run folder of a possibly data-parallel run and the step it starts at: on rank 0 (or
     /// without `parallelism`) the folder is created, or reopened with `resume` and `task`
     /// restored from its checkpoint; the other ranks get `nil` and rank 0's weights, buffers,
-    /// optimiser state and step.
+    /// optimiser state and step. When rank 0 cannot create, reopen or restore (a checkpoint
+    /// whose optimiser state does not fit), every process throws
+    /// (``ProcessAgreement/together(_:_:)``).
     public static func open<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool, resume: Bool,
                                                  task: any TrainingTask,
                                                  parallelism: (any DataParallelism)?) throws -> (run: TrainingRunFolder?, start: Int) {
-        let run = !(parallelism?.isRoot ?? true) ? nil
-            : resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite)
-        let start = resume ? try run?.restore(task) ?? 0 : 0
-        return (run, try parallelism?.synchronise(task, step: start) ?? start)
+        let opened = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> (run: TrainingRunFolder, start: Int)? in
+            guard parallelism?.isRoot ?? true else { return nil }
+            let run = resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite)
+            return (run, resume ? try run.restore(task) : 0)
+        }
+        let start = opened?.start ?? 0
+        return (opened?.run, try parallelism?.synchronise(task, step: start) ?? start)
     }
 
     /// Restores `task` from the folder's checkpoint and returns its step (0 without a

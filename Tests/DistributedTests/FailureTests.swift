@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import Training
 
 /// Bad set-ups end every rank with a clear message instead of hanging (each job is bounded
 /// by a timeout, so a hang fails the test).
@@ -61,5 +62,72 @@ struct FailureTests {
         #expect(!outcome.timedOut, "hung: \(outcome.output)")
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes"), "\(outcome.output)")
+    }
+
+    // MARK: - Rank 0's checks stop every rank
+
+    /// Every rank of `outcome` printed `rank R stopped:` (``reportingStop``, which then waits at a
+    /// barrier): rank 0 with its own error `message`, rank 1 with it as rank 0's. Without the
+    /// agreement rank 1 went on into the next collective — it never printed, and the barrier
+    /// against its collective hung until the timeout.
+    static func expectEveryRankStopped(_ outcome: MPIJob.Outcome, with message: String) {
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("rank 0 stopped: \(message)"), "\(outcome.output)")
+        #expect(outcome.output.contains("rank 1 stopped: stopped because another process failed: \"\(message)"), "\(outcome.output)")
+        #expect(outcome.output.contains("\" on rank 0\n"), "\(outcome.output)")
+    }
+
+    /// `DistributedCheck teacher|distill` on one process (it must succeed).
+    static func trainAlone(_ arguments: [String], in folder: URL) throws {
+        let outcome = try MPIJob.run(arguments, processes: 1, in: folder, timeout: 120)
+        try #require(outcome.status == 0 && !outcome.timedOut, "\(arguments): \(outcome.output)")
+    }
+
+    /// A new run into an existing folder: rank 0's check of the run folder (`RunFolder.checkCreatable`).
+    @Test func rank0sRunFolderCheckStopsEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("run"), withIntermediateDirectories: false)
+        let outcome = try MPIJob.run(["teacher", "--output", "run"], processes: 2, in: folder, timeout: 60)
+        Self.expectEveryRankStopped(outcome, with: "run folder run already exists; choose another --output or pass --force to overwrite it")
+    }
+
+    /// A resume whose checkpoint lacks the optimiser's step counts: rank 0's restore in
+    /// `TrainingRunFolder.open` (the other ranks waited for its state in `synchronise`).
+    @Test func rank0sCheckpointRestoreStopsEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.trainAlone(["teacher", "--output", "run", "--steps", "1"], in: folder)
+        let path = folder.appendingPathComponent("run/checkpoint.safetensors").path
+        var checkpoint = try Checkpoint(contentsOf: path)
+        try #require(checkpoint.tensors.removeValue(forKey: "optimizer.0.steps") != nil, "\(checkpoint.tensors.keys.sorted())")
+        try checkpoint.write(to: path)
+        let outcome = try MPIJob.run(["teacher", "--output", "run", "--steps", "2", "--resume"], processes: 2, in: folder, timeout: 60)
+        Self.expectEveryRankStopped(outcome, with: "checkpoint run/checkpoint.safetensors: optimizer state: missing or mis-shaped '0.steps'")
+    }
+
+    /// A distillation resumed with another teacher: rank 0's `checkTeacherUnchanged`.
+    @Test func rank0sTeacherCheckOnResumeStopsEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.trainAlone(["teacher", "--output", "teacher", "--steps", "1"], in: folder)
+        try Self.trainAlone(["distill", "--teacher", "teacher", "--output", "student", "--steps", "1"], in: folder)
+        try Self.trainAlone(["teacher", "--output", "teacher", "--steps", "1", "--seed", "1", "--overwrite"], in: folder)
+        let outcome = try MPIJob.run(["distill", "--teacher", "teacher", "--output", "student", "--steps", "2", "--resume"],
+                                     processes: 2, in: folder, timeout: 60)
+        Self.expectEveryRankStopped(outcome, with: "invalid configuration: the teacher's weights teacher/backbone.safetensors (crc64-xz:")
+        #expect(outcome.output.contains("are not the ones this run was trained with"), "\(outcome.output)")
+    }
+
+    /// Rank 0 cannot write its checkpoint at step 2 (its folder does not exist): what rank 0
+    /// alone does after a step (checkpoint, log, evaluation, collapse stop) stops every rank.
+    @Test func rank0sFailureAfterAStepStopsEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["train", "--steps", "6", "--batch", "8", "--checkpoint", "missing/run.ckpt", "--checkpoint-every", "2",
+                                      "--report-stop"], processes: 2, in: folder, timeout: 60)
+        Self.expectEveryRankStopped(outcome, with: "checkpoint missing/run.ckpt: cannot write")
+        #expect(!outcome.output.contains("trained steps"), "\(outcome.output)")
     }
 }

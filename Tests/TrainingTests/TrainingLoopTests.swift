@@ -103,6 +103,31 @@ import CrossRes
         }
     }
 
+    /// `ProcessAgreement.together` makes one process's failure every process's (a fake agreement
+    /// answers the first failure): a process whose `body` passed throws `stoppedTogether` with the
+    /// other's error and rank, the failing one rethrows its own error (its verdict, quoted, is what
+    /// it told the others), and a `body` that passes everywhere returns its value; without an
+    /// agreement (one process) `body` runs alone.
+    @Test func oneProcessesFailureStopsEveryProcess() throws {
+        let calls = AgreementCalls()
+        func agreement(otherFailure: String?) -> ProcessAgreement {
+            ProcessAgreement(rank: 1, processCount: 2, mean: { $0 }, firstFailure: { local in
+                calls.verdicts.append(local)
+                return otherFailure ?? local
+            }, rootValue: { $0 }, barrier: {})
+        }
+        #expect(try ProcessAgreement.together(agreement(otherFailure: nil)) { 7 } == 7)
+        let other = "\"run folder run already exists; …\" on rank 0"
+        let stopped = try #require(throws: TrainingError.self) { try ProcessAgreement.together(agreement(otherFailure: other)) { 7 } }
+        #expect("\(stopped)" == "stopped because another process failed: \(other)")
+        let own = try #require(throws: TrainingError.self) {
+            try ProcessAgreement.together(agreement(otherFailure: nil)) { throw TrainingError.runFolderExists("mine") }
+        }
+        guard case .runFolderExists("mine") = own else { Issue.record("\(own)"); return }
+        #expect(calls.verdicts == [nil, nil, "\"\(own)\""], "\(calls.verdicts)")
+        #expect(try ProcessAgreement.together(nil) { 7 } == 7)
+    }
+
     /// Any single `TransferLoss` is accepted (it was `WeightedTransferLoss` only) as its one term.
     @Test func aSingleTransferLossIsItsOnlyTerm() throws {
         var g = RandomGenerator(seed: 6)

@@ -23,6 +23,7 @@ import CrossRes
         let killAt: Int
         var isRoot: Bool { true }
         var processCount: Int { 1 }
+        var processAgreement: ProcessAgreement { ProcessAgreement(rank: 0, processCount: 1, mean: { $0 }, firstFailure: { $0 }, rootValue: { $0 }, barrier: {}) }
         func distribute(_ optimizer: any Optimizer) throws -> any Optimizer { optimizer }
         func distribute(_ task: any TrainingTask) -> any TrainingTask { task }
         func shard(_ batches: any BatchProvider) throws -> any BatchProvider { KilledBatches(base: batches, killAt: killAt) }
@@ -176,5 +177,38 @@ import CrossRes
         try teacher.run(output: path, overwrite: true)
         #expect(try manager.contentsOfDirectory(atPath: root) == ["teacher"] && warnings.lines.count == 1)
         #expect(manager.fileExists(atPath: path + "/" + TrainingRunFolder.resultName))
+    }
+
+    /// `distill --force` over an earlier student, as `train-teacher --force` above: a failed
+    /// replacement keeps the earlier student aside (named in a warning), a successful one removes it.
+    @Test func aForcedDistillationKeepsTheStudentItReplacesUntilItSucceeds() throws {
+        let manager = FileManager.default
+        let root = temporaryFolder()
+        defer { removeFolder(root) }
+        var teacher = try TeacherTraining(configuration: tinyTeacher(data: "synthetic:identities=4,images=4,size=16", steps: 2, checkpointEvery: 1))
+        teacher.say = { _ in }
+        try teacher.run(output: root + "/teacher")
+        var settings = DistillationConfiguration()
+        settings.training = tinyTeacher(data: "synthetic:identities=4,images=4,size=16", steps: 3, checkpointEvery: 1)
+        settings.teacher = root + "/teacher"
+        settings.degrade = "size=8,interp=bicubic,up=16"
+        var student = try DistillationTraining(configuration: settings)
+        student.say = { _ in }
+        let path = root + "/student"
+        try student.run(output: path)
+        let earlier = try #require(manager.contents(atPath: path + "/" + TrainingRunFolder.resultName))
+
+        let warnings = Warnings()
+        student.warn = { warnings.lines.append($0) }
+        student.parallelism = KilledProcess(killAt: 2)
+        #expect(throws: Killed.self) { try student.run(output: path, overwrite: true) }
+        let aside = try #require(try manager.contentsOfDirectory(atPath: root).first { $0.hasPrefix(".student.replaced-") }, "the earlier student is kept")
+        #expect(manager.contents(atPath: root + "/" + aside + "/" + TrainingRunFolder.resultName) == earlier)
+        #expect(warnings.lines == ["the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(root)/\(aside)"])
+
+        try manager.removeItem(atPath: root + "/" + aside)
+        student.parallelism = nil
+        try student.run(output: path, overwrite: true)
+        #expect(try manager.contentsOfDirectory(atPath: root).sorted() == ["student", "teacher"] && warnings.lines.count == 1)
     }
 }
