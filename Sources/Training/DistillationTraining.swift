@@ -347,7 +347,7 @@ public struct DistillationTraining {
         }
         say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
             + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(output)")
-        let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self),
+        let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self),
                         Self.teacherChecksumKey: teacherChecksum.text]
         let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
                                      label: "student", metadata: metadata,

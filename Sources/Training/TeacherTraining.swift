@@ -86,7 +86,7 @@ public struct TeacherTraining {
             + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(output)")
         let summary = try run?.train(task, batches: batches, steps: c.steps, startStep: start, checkpointEvery: c.checkpointEvery,
                                      label: "teacher", metadata: ["crossres.command": "train-teacher",
-                                                                  "crossres.settings": String(decoding: try c.jsonData(), as: UTF8.self)])
+                                                                  "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self)])
             ?? TrainingLoop(steps: c.steps).run(task, batches: batches, startStep: start)
         let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
         if isRoot { try ModelFactory.save(backbone, configuration: architecture, to: weights) }

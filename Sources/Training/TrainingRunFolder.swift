@@ -82,10 +82,10 @@ public struct TrainingRunFolder {
     }
 
     /// Restores `task` from the folder's checkpoint and returns its step (0 without a
-    /// checkpoint: the run was stopped before the first one), dropping later metrics records.
+    /// checkpoint: the run was stopped before the first one), dropping later metrics records
+    /// (all step records without a checkpoint: the run starts again, and logs each step once).
     public func restore(_ task: any TrainingTask) throws -> Int {
-        guard FileManager.default.fileExists(atPath: checkpointPath) else { return 0 }
-        let step = try TrainingLoop.resume(task, from: checkpointPath)
+        let step = FileManager.default.fileExists(atPath: checkpointPath) ? try TrainingLoop.resume(task, from: checkpointPath) : 0
         try trimMetrics(after: step)
         return step
     }

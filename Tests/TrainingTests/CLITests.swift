@@ -69,6 +69,11 @@ struct CLITests {
         let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/student/settings.json"))) as? [String: Any]
         #expect(settings?["teacher"] as? String == URL(fileURLWithPath: folder + "/teacher").standardizedFileURL.path)
         #expect(settings?["data"] as? String == "synthetic:identities=4,images=4,size=16")
+        // The checkpoint stores the same absolute settings, so a resumed run's checkpoint is the
+        // uninterrupted one's byte for byte.
+        let stored = try Checkpoint(contentsOf: folder + "/student/" + TrainingRunFolder.checkpointName).metadata["crossres.settings"]
+        let checkpointSettings = try JSONSerialization.jsonObject(with: Data((stored ?? "").utf8)) as? [String: Any]
+        #expect(checkpointSettings?["teacher"] as? String == settings?["teacher"] as? String)
         let resumed = try CrossResBinary.run(["distill", "--output", folder + "/student", "--resume"], in: elsewhere)
         #expect(resumed.status == 0 && resumed.output.contains("nothing to resume"), "\(resumed.output)")
         let repeated = try CrossResBinary.run(["distill", "--output", "student", "--resume", "--teacher", "teacher"], in: folder)

@@ -80,6 +80,21 @@ import CrossRes
         #expect(allValues(resumed.student) == allValues(straight.student))
         #expect(allValues(resumed.head!) == allValues(straight.head!))
         #expect(allValues(resumed.transfer!) == allValues(straight.transfer!))
+
+        // Killed before its first checkpoint: the resume starts again at step 0 and logs each step once.
+        let early = scratch + "/c"
+        let c = try TrainingRunFolder.create(early, configuration: settings, overwrite: false)
+        #expect(throws: Killed.self) {
+            try c.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 2), steps: 8, startStep: 0,
+                        checkpointEvery: 5, label: "c")
+        }
+        #expect(try metricSteps(c) == [1, 2])
+        let again = try TrainingRunFolder.reopen(early, configuration: settings)
+        let restarted = makeDistillationTask(seed: 8)
+        #expect(try again.restore(restarted) == 0)
+        try again.train(restarted, batches: batches, steps: 8, startStep: 0, checkpointEvery: 5, label: "c")
+        #expect(try metricSteps(again) == Array(1...8))
+        #expect(allValues(restarted.student) == allValues(straight.student))
     }
 
     @Test func teacherStudentAndEvaluationRunsWriteTheirFolders() throws {
