@@ -45,8 +45,13 @@ public struct TrainingRunFolder {
         guard FileManager.default.fileExists(atPath: settings) else {
             throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
         }
-        let stored = try C.layered([ConfigurationLayer(contentsOf: settings)]).withAbsolutePaths()
-        let resumed = try C.layered([ConfigurationLayer(contentsOf: settings)] + layers).withAbsolutePaths()
+        let storedLayer = try ConfigurationLayer(contentsOf: settings)
+        let stored: C
+        do { stored = try C.layered([storedLayer]).withAbsolutePaths() } catch let error as TrainingError {
+            // A folder of another command (a teacher's run given to distill, or the reverse) fails here.
+            throw TrainingError.invalidConfiguration("cannot resume \(path) with this command: its \(settingsName) does not fit it (\(error)); a run folder resumes with the command that started it (crossres train-teacher or crossres distill)")
+        }
+        let resumed = try C.layered([storedLayer] + layers).withAbsolutePaths()
         let changed = resumed.changedKeys(comparedTo: stored).filter { !settingsChangeableOnResume.contains($0) }
         guard changed.isEmpty else {
             let stored = stored.jsonObject, now = resumed.jsonObject

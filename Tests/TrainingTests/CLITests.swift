@@ -78,6 +78,12 @@ struct CLITests {
         #expect(resumed.status == 0 && resumed.output.contains("nothing to resume"), "\(resumed.output)")
         let repeated = try CrossResBinary.run(["distill", "--output", "student", "--resume", "--teacher", "teacher"], in: folder)
         #expect(repeated.status == 0, "a relative path naming the stored one is no change: \(repeated.output)")
+        // A run folder resumes with the command that started it.
+        for (command, other) in [("train-teacher", "student"), ("distill", "teacher")] {
+            let wrong = try CrossResBinary.run([command, "--output", other, "--resume"] + (command == "distill" ? ["--teacher", "teacher"] : []), in: folder)
+            #expect(wrong.status != 0 && wrong.output.contains("cannot resume \(other) with this command: its settings.json does not fit it"), "\(wrong.output)")
+            #expect(wrong.output.contains("resumes with the command that started it"))
+        }
     }
 
     /// Inputs that crashed or destroyed files before a review (session 13): each is now an error
