@@ -161,11 +161,18 @@ public enum ModelFactory {
                             inputSize: Int? = nil) throws -> (model: any FeatureExtractor, configuration: BackboneConfiguration) {
         let file = weightsFile(path)
         guard FileManager.default.fileExists(atPath: file) else {
-            throw TrainingError.invalidConfiguration("weights \(file): no such file")
+            guard file != path else { throw TrainingError.invalidConfiguration("weights \(file): no such file") }
+            throw TrainingError.invalidConfiguration("weights \(path): the folder has no \(backboneFileName), so it is not a finished training run (an evaluation report, or a run still to resume and finish); pass a train-teacher or distill run folder, or a weights file")
         }
         let weights: Safetensors
         do { weights = try Safetensors(contentsOf: URL(fileURLWithPath: file)) } catch {
             throw TrainingError.invalidConfiguration("weights \(file): \(error)")
+        }
+        if let step = weights.metadata[Checkpoint.stepKey] {
+            throw TrainingError.invalidConfiguration("weights \(file) are a training checkpoint (step \(step): the run's whole state, not a network's weights); pass the run folder or its \(backboneFileName)")
+        }
+        if let name = weights.tensors.keys.sorted().first(where: { !isAllFinite(weights.tensors[$0]!) }) {
+            throw TrainingError.invalidConfiguration("weights \(file): tensor '\(name)' holds NaN or infinite values (a diverged run?)")
         }
         let keys = BackboneConfiguration.metadataKeys
         guard let modelName = name ?? weights.metadata[keys.name] else {

@@ -93,5 +93,21 @@ import CrossRes
         } catch {
             #expect("\(error)".contains("no such file"))
         }
+        // Files and folders of the wrong kind, and weights of a diverged run.
+        let report = folder + "/report"
+        try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: false)
+        let checkpoint = folder + "/checkpoint.safetensors"
+        try Safetensors(tensors: ["student.fc.weight": Tensor.zeros([2, 2])], metadata: ["crossres.step": "40"]).write(to: URL(fileURLWithPath: checkpoint))
+        var diverged = model.stateDict()
+        let poisoned = diverged.keys.sorted()[1]
+        diverged[poisoned] = diverged[poisoned]! * Float.nan
+        let nan = folder + "/nan.safetensors"
+        try Safetensors(tensors: diverged, metadata: c.metadata).write(to: URL(fileURLWithPath: nan))
+        for (source, message) in [(report, "weights \(report): the folder has no backbone.safetensors, so it is not a finished training run"),
+                                  (checkpoint, "weights \(checkpoint) are a training checkpoint (step 40"),
+                                  (nan, "weights \(nan): tensor '\(poisoned)' holds NaN or infinite values")] {
+            let error = try #require(throws: TrainingError.self) { _ = try ModelFactory.load(weights: source) }
+            #expect("\(error)".contains(message), "\(error)")
+        }
     }
 }
