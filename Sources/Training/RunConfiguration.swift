@@ -303,7 +303,7 @@ extension RunConfiguration {
 
     /// A JSON value as compact JSON text.
     static func canonical(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

@@ -237,6 +237,8 @@ import CrossRes
         #expect(same.workers == 1)
         let text = message { _ = try TrainingRunFolder.resumedConfiguration(folder, as: TrainingConfiguration.self, layers: [layer(["lr": 0.5])]) }
         #expect(text.contains("'lr' (run: 0.002"), "\(text)")
+        let path = message { _ = try TrainingRunFolder.resumedConfiguration(folder, as: TrainingConfiguration.self, layers: [layer(["data": scratch])]) }
+        #expect(path.contains("now: \"\(scratch)\")"), "paths are shown as written: \(path)")
         let missing = message { _ = try TrainingRunFolder.resumedConfiguration(folder + "-nope", as: TrainingConfiguration.self, layers: []) }
         #expect(missing.contains("no such folder"))
         let existing = message { _ = try TrainingRunFolder.create(folder, configuration: c, overwrite: false) }
