@@ -286,6 +286,7 @@ public struct DistillationTraining {
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
                                                                    embeddingSize: c.teacherEmbeddingSize, inputSize: c.teacherInputSize)
         let (source, dataset) = try t.openTrainingData()
+        let data = RankInvariant.data(dataset)
         let teacherChecksum = RankInvariant.weights(teacher, name: "teacher weights checksum")
         if let parallelism, parallelism.processCount > 1 {
             // Every rank loads the teacher and opens the data itself; only the trained state is rank 0's.
@@ -294,7 +295,11 @@ public struct DistillationTraining {
                                        fix: "give every process the same teacher file (the same file at the same path on every machine)")
         }
         try ProcessAgreement.together(parallelism?.processAgreement) {
-            if resume && isRoot { try Self.checkTeacherUnchanged(teacherChecksum, weights: teacherWeights, output: output) }
+            guard resume && isRoot else { return }
+            try TrainingRunFolder.checkUnchanged([teacherChecksum], key: Self.teacherChecksumKey, subject: "the teacher's weights \(teacherWeights)", in: output,
+                                                 fix: "the teacher file changed since the run started (or another CrossRes version reads it into other tensors); resume with the original teacher weights and version, or start a new run (another --output)")
+            try TrainingRunFolder.checkUnchanged(data, key: TrainingRunFolder.dataKey, subject: "the training data \(source)", in: output,
+                                                 fix: TrainingRunFolder.dataChangedFix)
         }
         let architecture = try t.backbone()
         var generator = RandomGenerator(seed: t.seed)
@@ -348,7 +353,7 @@ public struct DistillationTraining {
         say("student \(architecture) from \(c.initialisation) ← teacher \(teacherArchitecture) (\(teacherWeights)); transfer \(transfer?.name ?? "none (baseline)"); LR view \(degradationSpec); \(dataset.count) images of \(dataset.identityCount) identities"
             + (resume ? "; resuming at step \(start) of \(t.steps)" : "") + "; run folder \(output)")
         let metadata = ["crossres.command": "distill", "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self),
-                        Self.teacherChecksumKey: teacherChecksum.text]
+                        Self.teacherChecksumKey: teacherChecksum.text, TrainingRunFolder.dataKey: TrainingRunFolder.record(data)]
         let summary = try run?.train(task, batches: batches, steps: t.steps, startStep: start, checkpointEvery: t.checkpointEvery,
                                      label: "student", metadata: metadata,
                                      criticCollapse: CriticCollapseDetector(window: c.criticCollapseWindow, stops: c.stopOnCriticCollapse))
@@ -363,18 +368,6 @@ public struct DistillationTraining {
         try run?.writeResult(result)
         say(String(format: "student trained in %.1f s; weights %@", summary.seconds, weights))
         return result
-    }
-
-    /// Throws when the checkpoint in the run folder `output` stores a checksum of other teacher
-    /// weights than `checksum` (the teacher file was replaced since the run started); a
-    /// checkpoint without one (written before it was stored), or no checkpoint, passes.
-    static func checkTeacherUnchanged(_ checksum: RankInvariant, weights: String, output: String) throws {
-        let path = (output as NSString).appendingPathComponent(TrainingRunFolder.checkpointName)
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        // (An unreadable checkpoint is left to the restore, which names the problem.)
-        let stored = (try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: path)))?[teacherChecksumKey]
-        guard let stored, stored != checksum.text else { return }
-        throw TrainingError.invalidConfiguration("the teacher's weights \(weights) (\(checksum.text)) are not the ones this run was trained with (\(stored) in \(path)): the teacher file changed since the run started (or another CrossRes version reads it into other tensors); resume with the original teacher weights and version, or start a new run (another --output)")
     }
 
     /// `optimizer`, data-parallel when the run is.

@@ -64,6 +64,12 @@ public struct TeacherTraining {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
         let (source, dataset) = try c.openTrainingData()
+        let data = RankInvariant.data(dataset)
+        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
+            guard resume && isRoot else { return }
+            try TrainingRunFolder.checkUnchanged(data, key: TrainingRunFolder.dataKey, subject: "the training data \(source)",
+                                                 in: output, fix: TrainingRunFolder.dataChangedFix)
+        }
         let architecture = try c.backbone()
         var generator = RandomGenerator(seed: c.seed)
         let backbone = try ModelFactory.make(architecture, using: &generator)
@@ -86,7 +92,8 @@ public struct TeacherTraining {
             + (resume ? "; resuming at step \(start) of \(c.steps)" : "") + "; run folder \(output)")
         let summary = try run?.train(task, batches: batches, steps: c.steps, startStep: start, checkpointEvery: c.checkpointEvery,
                                      label: "teacher", metadata: ["crossres.command": "train-teacher",
-                                                                  "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self)])
+                                                                  "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self),
+                                                                  TrainingRunFolder.dataKey: TrainingRunFolder.record(data)])
             ?? TrainingLoop(steps: c.steps).run(task, batches: batches, startStep: start)
         let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
         if isRoot { try ModelFactory.save(backbone, configuration: architecture, to: weights) }

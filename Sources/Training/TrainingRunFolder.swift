@@ -1,5 +1,6 @@
 import Foundation
 import Evaluation
+import Tensor
 
 /// The folder of a command-line training run, created fresh or reopened to resume:
 ///
@@ -84,6 +85,30 @@ public struct TrainingRunFolder {
         }
         let start = opened?.start ?? 0
         return (opened?.run, try parallelism?.synchronise(task, step: start) ?? start)
+    }
+
+    /// The checkpoint metadata key of the training data's ``RankInvariant/data(_:)`` record.
+    public static let dataKey = "crossres.data"
+
+    /// What to do when the training data changed since a run started.
+    static let dataChangedFix = "images were added, removed or relabelled since the run started; resume with the original data, or start a new run (another --output)"
+
+    /// `invariants` as checkpoint metadata: a single one's value, else `name value` pairs.
+    public static func record(_ invariants: [RankInvariant]) -> String {
+        invariants.count == 1 ? invariants[0].text : invariants.map { "\($0.name) \($0.text)" }.joined(separator: ", ")
+    }
+
+    /// Throws when the checkpoint of the run folder `output` stores under `key` another
+    /// ``record(_:)`` than `invariants` give now: `subject` (what the run reads, e.g. the teacher
+    /// file) changed since the run started, and `fix` says what to do. A checkpoint without the
+    /// key (written before it was stored), or no checkpoint, passes; an unreadable one is left
+    /// to the restore, which names the problem.
+    public static func checkUnchanged(_ invariants: [RankInvariant], key: String, subject: String, in output: String, fix: String) throws {
+        let path = (output as NSString).appendingPathComponent(checkpointName)
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let now = record(invariants)
+        guard let stored = (try? Safetensors.metadata(contentsOf: URL(fileURLWithPath: path)))?[key], stored != now else { return }
+        throw TrainingError.invalidConfiguration("\(subject) (\(now)) are not the ones this run was trained with (\(stored) in \(path)): \(fix)")
     }
 
     /// Restores `task` from the folder's checkpoint and returns its step (0 without a

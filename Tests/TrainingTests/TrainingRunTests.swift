@@ -226,4 +226,31 @@ import CrossRes
         try student.run(output: path, overwrite: true)
         #expect(try manager.contentsOfDirectory(atPath: root).sorted() == ["student", "teacher"] && warnings.lines.count == 1)
     }
+
+    /// A run resumed after its image folder changed (an image removed) is refused, naming what
+    /// changed; with the data as it was, it resumes.
+    @Test func aResumeOnChangedDataIsRefused() throws {
+        let root = temporaryFolder()
+        defer { removeFolder(root) }
+        let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 16, channels: 3, seed: 2)
+        for i in 0..<faces.count {
+            let dir = root + "/faces/id\(faces.label(at: i))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try faces.sample(at: i).image.write(to: URL(fileURLWithPath: dir + "/\(i).png"))
+        }
+        var teacher = try TeacherTraining(configuration: tinyTeacher(data: root + "/faces", steps: 4, checkpointEvery: 1))
+        teacher.say = { _ in }
+        teacher.parallelism = KilledProcess(killAt: 2)
+        let path = root + "/teacher"
+        #expect(throws: Killed.self) { try teacher.run(output: path) }
+        teacher.parallelism = nil
+        let moved = root + "/faces/id0/0.png"
+        try FileManager.default.moveItem(atPath: moved, toPath: root + "/0.png")
+        let error = try #require(throws: TrainingError.self) { try teacher.run(output: path, resume: true) }
+        #expect("\(error)".contains("(images 11, identities 3, labels checksum crc64-xz:"), "\(error)")
+        #expect("\(error)".contains("are not the ones this run was trained with (images 12, identities 3"), "\(error)")
+        #expect("\(error)".contains("images were added, removed or relabelled since the run started"))
+        try FileManager.default.moveItem(atPath: root + "/0.png", toPath: moved)
+        #expect(try teacher.run(output: path, resume: true).resumedFrom == 2)
+    }
 }
