@@ -51,7 +51,7 @@ public struct PairList: Sendable, Equatable {
             let genuineCount = pairsPerFold / 2, impostorCount = pairsPerFold - genuineCount
             let possibleGenuine = repeated.reduce(0) { let n = byIdentity[$1]!.count; return $0 + n * (n - 1) / 2 }
             guard possibleGenuine >= genuineCount else {
-                throw DatasetError("pair list", "fold \(fold) has only \(possibleGenuine) possible genuine pairs, \(genuineCount) needed")
+                throw DatasetError("pair list", "fold \(fold) has only \(possibleGenuine) possible genuine pairs, \(genuineCount) needed: a genuine pair is two images of one identity, and \(members.count - repeated.count) of the fold's \(members.count) identities have a single image (use fewer pairs per fold, or data with more images per identity)")
             }
             var seen: Set<[Int]> = []
             var genuine: [VerificationPair] = [], impostor: [VerificationPair] = []

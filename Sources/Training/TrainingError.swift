@@ -19,7 +19,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         switch self {
         case let .nonFinite(step, what, last):
             return "training stopped at step \(step): \(what) is not finite (NaN or Inf)"
-                + (last.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint was written yet")
+                + (last.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint was written yet (start the run again with a change, a lower learning rate say: a resume would repeat it)")
         case let .criticCollapse(step, detail, last):
             return "training stopped at step \(step): \(detail)"
                 + (last.map { "; the last checkpoint is kept at \($0)" } ?? "; no checkpoint was written yet")

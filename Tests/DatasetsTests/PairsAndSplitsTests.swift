@@ -16,6 +16,9 @@ import Testing
     #expect(try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 6, seed: 5) == list)
     #expect(throws: DatasetError.self) { try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 600, seed: 5) }
     #expect(throws: DatasetError.self) { try PairList.lfwStyle(labels: [0, 0, 1, 1], folds: 10, seed: 5) }
+    // One image per identity: no genuine pair, and the error says why.
+    let single = try #require(throws: DatasetError.self) { try PairList.lfwStyle(labels: Array(0..<4), folds: 2, pairsPerFold: 2, seed: 5) }
+    #expect("\(single)".contains("fold 0 has only 0 possible genuine pairs, 1 needed: a genuine pair is two images of one identity, and 2 of the fold's 2 identities have a single image"), "\(single)")
     // Impossible counts are errors (they were preconditions: `pack --pairs-per-fold 0` trapped).
     #expect(throws: DatasetError("pair list", "pairs per fold must be at least 2, got 1")) {
         try PairList.lfwStyle(labels: labels, folds: 10, pairsPerFold: 1, seed: 5)
