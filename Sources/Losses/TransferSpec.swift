@@ -190,6 +190,7 @@ public enum TransferSpec {
             throw TransferSpecError(token: spec, message: "empty spec; known losses: \(knownNames)")
         }
         var terms: [(weight: Float, loss: any TransferLoss)] = []
+        var given: [(name: String, values: [String: String], token: String)] = []
         for token in tokens {
             guard !token.isEmpty else { throw TransferSpecError(token: spec, message: "empty term (two commas in a row, or a trailing comma)") }
             let parts = token.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -201,6 +202,9 @@ public enum TransferSpec {
             if head.count == 2 {
                 guard let value = Float(head[1]), value.isFinite, value >= 0 else {
                     throw TransferSpecError(token: token, message: "weight must be a non-negative number, got '\(head[1])'")
+                }
+                guard value > 0 else {
+                    throw TransferSpecError(token: token, message: "a weight of 0 leaves the term out: drop it (or use no transfer at all)")
                 }
                 weight = value
             }
@@ -218,6 +222,10 @@ public enum TransferSpec {
                     throw TransferSpecError(token: token, message: "option '\(pair[0])' given twice")
                 }
             }
+            if let earlier = given.first(where: { $0.name == method.name && $0.values == values }) {
+                throw TransferSpecError(token: token, message: "repeats '\(earlier.token)' (the same loss with the same options); give it once, with the weights added")
+            }
+            given.append((method.name, values, token))
             terms.append((weight, try method.build(Options(token: token, values: values), &configuration)))
         }
         return WeightedTransferLoss(terms)

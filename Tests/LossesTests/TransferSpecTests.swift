@@ -36,6 +36,13 @@ struct TransferSpecTests {
         #expect(loss.criticLoss(ctx).item.isFinite)
     }
 
+    /// One loss twice with other options is two terms (NST on two maps); with the same options it
+    /// is refused (see the error table).
+    @Test func oneLossOnTwoMaps() throws {
+        let loss = try TransferSpec.parse("nst:map=stage3,nst=10:map=stage4", configuration: configuration)
+        #expect(loss.terms.map(\.name) == ["nst", "nst#2"] && loss.terms.map(\.weight) == [50, 10])
+    }
+
     @Test func defaultsAndOptions() throws {
         let loss = try TransferSpec.parse("l2, nst:kernel=gaussian:teacher-term=drop, darkrank-hard=2:alpha=1:beta=2:k=3, kd:t=2, mmd:kernel=linear, dann:lambda=0.5, guided-cnn:feature=3",
                                           configuration: configuration)
@@ -59,6 +66,9 @@ struct TransferSpecTests {
 
     @Test(arguments: [
         ("l2=5,foo=3", "foo=3", "unknown loss 'foo'; known losses: l2, kd, mmd, nst, darkrank-soft, darkrank-hard, guided-cnn, dann, adda"),
+        ("l2,nst,l2=3", "l2=3", "repeats 'l2' (the same loss with the same options); give it once, with the weights added"),
+        ("adda,adda", "adda", "repeats 'adda'"),
+        ("nst=0", "nst=0", "a weight of 0 leaves the term out"),
         ("l2=abc", "l2=abc", "weight must be a non-negative number, got 'abc'"),
         ("nst:size=3", "nst:size=3", "unknown option 'size' for nst"),
         ("darkrank-soft:k=9", "darkrank-soft:k=9", "option 'k' needs an integer in 2...8, got '9'"),
