@@ -267,14 +267,9 @@ public struct DistillationTraining {
     /// `resume`, the existing run continued from its checkpoint.
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
-        let c = configuration
-        let isRoot = parallelism?.isRoot ?? true
-        try c.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
-            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: c.inputPaths) }
-        }
-        guard !resume && isRoot else { return try train(output: output, overwrite: overwrite, resume: resume) }
-        return try RunFolder.replacing(output, overwrite: overwrite, keeping: c.inputPaths, warn: warn) {
+        try configuration.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
+        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputPaths,
+                                         parallelism: parallelism, warn: warn) {
             try train(output: output, overwrite: overwrite, resume: resume)
         }
     }

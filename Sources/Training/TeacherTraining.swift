@@ -50,12 +50,8 @@ public struct TeacherTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         try configuration.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        let isRoot = parallelism?.isRoot ?? true
-        try ProcessAgreement.together(parallelism?.processAgreement) {  // (rank 0's check: every rank stops on it)
-            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: configuration.inputPaths) }
-        }
-        guard !resume && isRoot else { return try train(output: output, overwrite: overwrite, resume: resume) }
-        return try RunFolder.replacing(output, overwrite: overwrite, keeping: configuration.inputPaths, warn: warn) {
+        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputPaths,
+                                         parallelism: parallelism, warn: warn) {
             try train(output: output, overwrite: overwrite, resume: resume)
         }
     }

@@ -87,6 +87,21 @@ public struct TrainingRunFolder {
         return (opened?.run, try parallelism?.synchronise(task, step: start) ?? start)
     }
 
+    /// Runs `train`, a trainer's whole run into the folder `output`: rank 0 checks that the folder
+    /// may be created (``RunFolder/checkCreatable(_:overwrite:keeping:)``), a decision every
+    /// process stops on (``ProcessAgreement/together(_:_:)``); a new run then replaces an earlier
+    /// output only once it has succeeded (``RunFolder/replacing(_:overwrite:keeping:warn:_:)``,
+    /// on rank 0, which alone writes the folder). A resume runs `train` as it is.
+    static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: [String],
+                       parallelism: (any DataParallelism)?, warn: (String) -> Void, _ train: () throws -> T) throws -> T {
+        let isRoot = parallelism?.isRoot ?? true
+        try ProcessAgreement.together(parallelism?.processAgreement) {
+            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs) }
+        }
+        guard !resume && isRoot else { return try train() }
+        return try RunFolder.replacing(output, overwrite: overwrite, keeping: inputs, warn: warn, train)
+    }
+
     /// The checkpoint metadata key of the training data's ``RankInvariant/data(_:)`` record.
     public static let dataKey = "crossres.data"
 
