@@ -5,38 +5,34 @@ import Foundation
 /// `crossres bench`: times `Tensor` against direct library calls (and later whole training
 /// steps), prints a table and optionally writes JSON. Build with `-c release`.
 enum BenchCommand {
-    static let help = """
-        usage: crossres bench [--json FILE] [--iterations N] [--threads N] [--filter TEXT] [--list]
-          --json FILE      also write the results as JSON
-          --iterations N   timed iterations per case (default: per case, 30–100)
-          --threads N      threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)
-          --filter TEXT    only cases whose id or workload contains TEXT (and their references)
-          --list           list the cases and exit
-        Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported,
-        ratios to the baseline at the medians (judged against the target) and at the fastest iterations.
-        """
+    static let options: [ConfigurationOption] = [
+        ConfigurationOption("json", .text, "FILE", "also write the results as JSON"),
+        ConfigurationOption("iterations", .integer, "N", "timed iterations per case (default: per case, 30–100)"),
+        ConfigurationOption("threads", .integer, "N", "threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)"),
+        ConfigurationOption("filter", .text, "TEXT", "only cases whose id or workload contains TEXT (and their references)"),
+        ConfigurationOption("list", .flag, "", "list the cases and exit"),
+    ]
+
+    static let help = CommandHelp.text(
+        "bench", synopsis: "[--json FILE] [--iterations N] [--threads N] [--filter TEXT] [--list]",
+        summary: "Times Tensor against direct library calls and whole training steps (build with -c release).",
+        options: options,
+        notes: ["Variants of one workload are timed round-robin after a warm-up; medians and min–max are reported,",
+                "ratios to the baseline at the medians (judged against the target) and at the fastest iterations."],
+        example: "crossres bench --threads 1 --filter matmul --json bench.json")
 
     static func run(_ arguments: [String]) throws {
-        var jsonURL: URL?, iterations: Int?, threads: Int?, filter: String?, list = false
-        var rest = arguments[...]
-        func value(_ flag: String) throws -> String {
-            guard let v = rest.popFirst() else { throw CommandLineError("\(flag) needs a value\n\(help)") }
-            return v
-        }
-        while let flag = rest.popFirst() {
-            switch flag {
-            case "--help", "-h": print(help); return
-            case "--json": jsonURL = URL(fileURLWithPath: try value(flag))
-            case "--iterations":
-                guard let n = Int(try value(flag)), n >= 1 else { throw CommandLineError("--iterations needs a positive integer") }
-                iterations = n
-            case "--threads":
-                guard let n = Int(try value(flag)), n >= 1 else { throw CommandLineError("--threads needs a positive integer") }
-                threads = n
-            case "--filter": filter = try value(flag)
-            case "--list": list = true
-            default: throw CommandLineError("unknown option '\(flag)'\n\(help)")
+        // Parsed as every command's line; every check is a usage error (status 2).
+        let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
+        if invocation.helpRequested { print(help); return }
+        let (jsonURL, iterations, threads, filter, list) = try CommandLineError.usage {
+            func positive(_ key: String) throws -> Int? {
+                guard let n = try invocation.integer(key) else { return nil }
+                guard n >= 1 else { throw CommandLineError("--\(key) needs a positive integer, got \(n)") }
+                return n
             }
+            return (try invocation.nonEmpty("json").map { URL(fileURLWithPath: $0) }, try positive("iterations"), try positive("threads"),
+                    try invocation.string("filter"), try invocation.bool("list"))
         }
         let all = BenchSuite.all()
         var cases = all

@@ -39,17 +39,18 @@ enum DemoCommand {
     }
 
     static func run(_ arguments: [String]) throws {
-        let invocation = try Invocation(arguments, options: options, help: help)
+        let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
         if invocation.helpRequested { print(help); return }
-        var configuration = try invocation.bool("quick") ? CrossResolutionStudy.Configuration.quick : CrossResolutionStudy.Configuration()
-        if let path = try invocation.string("config") {
-            configuration = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)])
+        // Every check of the line and the study configuration is a usage error (status 2).
+        let (configuration, study, output, force, dataArgument, inputs) = try CommandLineError.usage {
+            let configuration = try ExperimentOptions.configuration(invocation, defaults: CrossResolutionStudy.Configuration(),
+                                                                    quick: .quick, seeds: \.seeds)
+            let output = try invocation.nonEmpty("output") ?? RunFolderOptions.dated("demo")
+            let study = try CrossResolutionStudy(configuration: configuration)
+            let dataArgument = try invocation.nonEmpty("data")
+            let inputs = [dataArgument, try invocation.nonEmpty("config")].compactMap { $0 }
+            return (configuration, study, output, try invocation.bool("force"), dataArgument, inputs)
         }
-        if let seeds = try invocation.seeds("seeds") { configuration.seeds = seeds }
-        let output = try invocation.string("output") ?? RunFolderOptions.dated("demo")
-        let study = try CrossResolutionStudy(configuration: configuration)
-        let force = try invocation.bool("force"), dataArgument = try invocation.string("data")
-        let inputs = [dataArgument, try invocation.string("config")].compactMap { $0 }
         try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)
 
         let started = Date()

@@ -25,27 +25,24 @@ enum DigitsCommand {
         example: "crossres digits --quick --output runs/digits-quick")
 
     static func run(_ arguments: [String]) throws {
-        let invocation = try Invocation(arguments, options: options, help: help)
+        let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
         if invocation.helpRequested { print(help); return }
-        var configuration = try invocation.bool("quick") ? DigitsExperiment.Configuration.quick : DigitsExperiment.Configuration()
-        if let path = try invocation.string("config") {
-            configuration = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: configuration, layers: [ConfigurationLayer(contentsOf: path)])
+        // Every check of the line and the experiment configuration is a usage error (status 2).
+        let (experiment, dataFolder, output, force, inputs) = try CommandLineError.usage {
+            var configuration = try ExperimentOptions.configuration(invocation, defaults: DigitsExperiment.Configuration(),
+                                                                    quick: .quick, seeds: \.seeds)
+            if let list = try invocation.string("directions") { configuration.directions = try parseList(list, "--directions") }
+            if let list = try invocation.string("methods") { configuration.methods = try parseList(list, "--methods") }
+            if let every = try invocation.integer("curve") {
+                guard every >= 1 else { throw CommandLineError("--curve needs a positive number of steps, got \(every)") }
+                configuration.curveEvery = every
+            }
+            let experiment = try DigitsExperiment(configuration: configuration)
+            let dataFolder = try invocation.nonEmpty("data") ?? "../shared/data"
+            let output = try invocation.nonEmpty("output") ?? RunFolderOptions.dated("digits")
+            let inputs = [dataFolder, try invocation.nonEmpty("config")].compactMap { $0 }
+            return (experiment, dataFolder, output, try invocation.bool("force"), inputs)
         }
-        if let seeds = try invocation.seeds("seeds") { configuration.seeds = seeds }
-        if let list = try invocation.string("directions") { configuration.directions = try parseList(list, "--directions") }
-        if let list = try invocation.string("methods") { configuration.methods = try parseList(list, "--methods") }
-        if let every = try invocation.integer("curve") {
-            guard every >= 1 else { throw CommandLineError("--curve needs a positive number of steps, got \(every)") }
-            configuration.curveEvery = every
-        }
-        let experiment: DigitsExperiment
-        do { experiment = try DigitsExperiment(configuration: configuration) } catch let error as TrainingError {
-            throw CommandLineError("\(error)")
-        }
-
-        let dataFolder = try invocation.string("data") ?? "../shared/data"
-        let output = try invocation.string("output") ?? RunFolderOptions.dated("digits"), force = try invocation.bool("force")
-        let inputs = [dataFolder, try invocation.string("config")].compactMap { $0 }
         try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)  // before the data are loaded
         let started = Date()
         let data: DigitsData

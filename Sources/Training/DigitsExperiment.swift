@@ -115,12 +115,15 @@ public struct DigitsExperiment {
                 if !condition { throw TrainingError.invalidConfiguration(message) }
             }
             try require(uspsBox >= 1 && uspsBox <= 28, "uspsBox must be in 1...28, got \(uspsBox)")
-            try require(mnistTrainingSamples >= 1 && uspsTrainingSamples >= 1, "training sample counts must be positive")
+            // Steps and counts as a training run's steps: whole numbers up to SettingChecks.maximumCount.
+            try SettingChecks.count(mnistTrainingSamples, "mnistTrainingSamples", minimum: 1)
+            try SettingChecks.count(uspsTrainingSamples, "uspsTrainingSamples", minimum: 1)
+            try SettingChecks.count(sourceSteps, "sourceSteps", minimum: 1)
+            try SettingChecks.count(adaptationSteps, "adaptationSteps", minimum: 0)
+            try SettingChecks.count(dannSteps, "dannSteps", minimum: 0)
             try require(batchSize >= 1 && batchSize <= min(mnistTrainingSamples, uspsTrainingSamples),
                         "batchSize must be in 1...\(min(mnistTrainingSamples, uspsTrainingSamples)), got \(batchSize)")
             try require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "beta1 and beta2 must be in [0, 1), got \(beta1), \(beta2)")
-            try require(sourceSteps >= 1, "sourceSteps must be positive, got \(sourceSteps)")
-            try require(adaptationSteps >= 0 && dannSteps >= 0, "adaptationSteps and dannSteps must not be negative")
             for (name, value) in [("sourceLearningRate", sourceLearningRate), ("encoderLearningRate", encoderLearningRate),
                                   ("criticLearningRate", criticLearningRate), ("dannLearningRate", dannLearningRate)] {
                 try require(value > 0 && value.isFinite, "\(name) must be positive, got \(value)")
@@ -129,11 +132,24 @@ public struct DigitsExperiment {
             let problem = TransferSpec.Limits.criticProblem(inputDimension: 500, hidden: criticHidden, outputs: 2)
             try require(problem == nil, "criticHidden \(problem ?? "")")
             try require(dannWeight >= 0 && dannWeight.isFinite && dannGamma >= 0 && dannGamma.isFinite, "dannWeight and dannGamma must be finite and non-negative")
-            try require(!directions.isEmpty && !methods.isEmpty && !seeds.isEmpty, "directions, methods and seeds must not be empty")
-            try require(Set(seeds).count == seeds.count, "seeds must be distinct, got \(seeds)")
+            try require(!directions.isEmpty && !methods.isEmpty, "directions and methods must not be empty")
+            try SettingChecks.seeds(seeds, "seeds")
             try require(Set(directions).count == directions.count && Set(methods).count == methods.count,
                         "directions and methods must be distinct, got \(directions.map(\.rawValue)) and \(methods.map(\.rawValue))")
+            // A curve point at step 0 and every curveEvery steps of a stage.
             try require(curveEvery >= 0, "curveEvery must not be negative, got \(curveEvery)")
+            try require(curveEvery <= longestStage,
+                        "curveEvery (--curve) \(curveEvery) is larger than the longest training stage (\(longestStage) steps), so the curve would hold step 0 only; use at most \(longestStage)")
+        }
+
+        /// The steps of the longest training stage the methods run (the source stage serves source
+        /// only and ADDA).
+        public var longestStage: Int {
+            var steps: [Int] = []
+            if methods.contains(.sourceOnly) || methods.contains(.adda) { steps.append(sourceSteps) }
+            if methods.contains(.adda) { steps.append(adaptationSteps) }
+            if methods.contains(.dann) { steps.append(dannSteps) }
+            return steps.max() ?? 0
         }
     }
 
@@ -181,8 +197,9 @@ public struct DigitsExperiment {
         public var method: Method
         public var accuracies: [Double]
         public var mean: Double
-        /// Sample standard deviation (`n − 1`); 0 for one seed.
-        public var standardDeviation: Double
+        /// Sample standard deviation (`n − 1`); `nil` for one seed, which has none (and is left out
+        /// of `result.json`).
+        public var standardDeviation: Double?
         public var paperMean: Double?
         public var paperStandardDeviation: Double?
     }
@@ -338,10 +355,10 @@ public struct DigitsExperiment {
                 let accuracies = runs.filter { $0.direction == direction && $0.method == method }.map(\.targetAccuracy)
                 guard !accuracies.isEmpty else { return nil }
                 let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-                let variance = accuracies.count > 1
-                    ? accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accuracies.count - 1) : 0
+                let deviation = accuracies.count > 1
+                    ? (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accuracies.count - 1)).squareRoot() : nil
                 let paper = Self.paper[direction]?[method]
-                return Summary(direction: direction, method: method, accuracies: accuracies, mean: mean, standardDeviation: variance.squareRoot(),
+                return Summary(direction: direction, method: method, accuracies: accuracies, mean: mean, standardDeviation: deviation,
                                paperMean: paper?.mean, paperStandardDeviation: paper?.std)
             }
         }

@@ -1,13 +1,15 @@
 import Foundation
 
 extension DigitsExperiment.Result {
-    /// The comparison table (ours mean ± std over the seeds beside the paper's Table 2), then
-    /// every run, as Markdown.
+    /// The comparison table (ours mean ± std over the seeds beside the paper's Table 2; one
+    /// seed's accuracy alone), then every run, as Markdown.
     public var markdown: String {
         let directions = configuration.directions, methods = configuration.methods
         func cell(_ direction: DigitsExperiment.Direction, _ method: DigitsExperiment.Method) -> (ours: String, paper: String) {
             let summary = summaries.first { $0.direction == direction && $0.method == method }
-            let ours = summary.map { String(format: "%.3f ± %.3f", $0.mean, $0.standardDeviation) } ?? "–"
+            let ours = summary.map { summary in
+                summary.standardDeviation.map { String(format: "%.3f ± %.3f", summary.mean, $0) } ?? String(format: "%.3f", summary.mean)
+            } ?? "–"
             let paper = summary?.paperMean.map { mean in String(format: "%.3f ± %.3f", mean, summary?.paperStandardDeviation ?? 0) } ?? "–"
             return (ours, paper)
         }
@@ -17,7 +19,9 @@ extension DigitsExperiment.Result {
             lines.append("| \(method.title) | " + directions.map { let c = cell($0, method); return "\(c.ours) | \(c.paper)" }.joined(separator: " | ") + " |")
         }
         lines.append("")
-        lines.append("Target-test accuracy, mean ± sample standard deviation over seeds \(configuration.seeds.map(String.init).joined(separator: ", ")).")
+        lines.append(configuration.seeds.count == 1
+                     ? "Target-test accuracy of seed \(configuration.seeds[0]) (one seed: no standard deviation)."
+                     : "Target-test accuracy, mean ± sample standard deviation over seeds \(configuration.seeds.map(String.init).joined(separator: ", ")).")
         lines.append("")
         lines.append("| Direction | Method | Seed | Target accuracy | Source test accuracy | Training s | Last step |")
         lines.append("|---|---|---|---|---|---|---|")

@@ -2,12 +2,13 @@ import Foundation
 import Tensor
 
 /// One subcommand's command line — the argument parser of `crossres` and of programs built on
-/// the library: `--key value`
+/// the library: `--key value` (or `--key=value`)
 /// settings and `--switch` flags declared as ``ConfigurationOption``s, `--config FILE` (a JSON
 /// object with the same keys, overridden by the flags) and `--help`. A command that declares
 /// its own `config` option (an experiment configuration of other keys) gets `--config` as
 /// that option's value instead. Unknown flags and keys, missing values and repeated flags are
-/// usage errors that name them.
+/// usage errors that name them; an unknown flag's points to the help, whose first line
+/// (`usage: PROGRAM COMMAND …`) names the command.
 public struct Invocation {
     public let helpRequested: Bool
     /// The config file's values (if any), then the command line's: later layers win.
@@ -22,22 +23,36 @@ public struct Invocation {
         var helpRequested = false
         var values: [String: Any] = [:]
         var configPath: String?
-        /// The argument after a flag that takes one, unless it is the next flag (`--x`; a lone `--` or a negative number is a value).
-        func value() -> String? { rest.popFirst().flatMap { $0.hasPrefix("--") && $0.count > 2 ? nil : $0 } }
-        while let argument = rest.popFirst() {
-            if argument == "--help" || argument == "-h" { helpRequested = true; continue }
+        while var argument = rest.popFirst() {
+            // `--key=value` is `--key value`.
+            var attached: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                attached = String(argument[argument.index(after: equals)...])
+                argument = String(argument[..<equals])
+            }
+            /// The value of a flag that takes one: attached, or the next argument unless that is
+            /// the next flag (`--x`; a lone `--` or a negative number is a value).
+            func value() -> String? { attached ?? rest.popFirst().flatMap { $0.hasPrefix("--") && $0.count > 2 ? nil : $0 } }
+            if argument == "--help" || argument == "-h" {
+                guard attached == nil else { throw CommandLineError("--help takes no value") }
+                helpRequested = true
+                continue
+            }
             if argument == "--config" && !options.contains(where: { $0.key == "config" }) {
                 guard let path = value() else { throw CommandLineError("--config needs a FILE") }
+                guard !path.isEmpty else { throw CommandLineError("--config is empty; give a FILE") }
                 guard configPath == nil else { throw CommandLineError("--config given twice") }
                 configPath = path
                 continue
             }
             guard let option = options.first(where: { $0.flag == argument }) else {
-                throw CommandLineError("unknown option '\(argument)'" + (argument.hasPrefix("--") ? "" : " (options start with --)") + "\n\n\(help)")
+                throw CommandLineError("unknown option '\(argument)'" + (argument.hasPrefix("--") ? "" : " (options start with --)")
+                                       + "; " + Self.helpHint(help))
             }
             guard values[option.key] == nil else { throw CommandLineError("\(argument) given twice") }
             if option.kind == .flag {
-                values[option.key] = true
+                // A switch takes no value; `--force=false` spells it out.
+                values[option.key] = try attached.map { try option.value(parsing: $0, source: "command line") } ?? true
                 continue
             }
             guard let text = value() else {
@@ -59,6 +74,16 @@ public struct Invocation {
         }
         layers.append(ConfigurationLayer(source: "command line", values: values))
         self.layers = layers
+    }
+
+    /// "see crossres demo --help": the program and command are the words of the help's first
+    /// line (`usage: crossres demo [--quick] …`) before the first option or placeholder.
+    static func helpHint(_ help: String) -> String {
+        let first = help.prefix { $0 != "\n" }
+        let words = !first.hasPrefix("usage: ") ? [] : first.dropFirst(7).split(separator: " ").prefix { word in
+            !"-[(<".contains(word.first!) && word.uppercased() != word
+        }
+        return (["see"] + words.map(String.init) + ["--help"]).joined(separator: " ")
     }
 
     /// The layers restricted to `keys` (a library configuration's settings).
@@ -86,9 +111,17 @@ public struct Invocation {
     /// A text setting.
     public func string(_ key: String) throws -> String? { try value(key) as? String }
 
-    /// A text setting that must be given.
+    /// A text setting that, when given, is not empty (a path): `--output ''` is an error saying so.
+    public func nonEmpty(_ key: String) throws -> String? {
+        guard let text = try string(key) else { return nil }
+        guard text.isEmpty else { return text }
+        let option = option(key), source = raw(key)?.source ?? "command line"
+        throw CommandLineError((source == "command line" ? "\(option.flag) is empty" : "\(source): '\(key)' is empty") + "; give a \(option.placeholder)")
+    }
+
+    /// A text setting that must be given, and not empty.
     public func required(_ key: String) throws -> String {
-        guard let text = try string(key), !text.isEmpty else { throw CommandLineError("\(option(key).flag) \(option(key).placeholder) is required (see --help)") }
+        guard let text = try nonEmpty(key) else { throw CommandLineError("\(option(key).flag) \(option(key).placeholder) is required (see --help)") }
         return text
     }
 

@@ -138,7 +138,8 @@ public struct ConfigurationLayer {
         self.values = values
     }
 
-    /// The JSON object in the file at `path`.
+    /// The JSON object in the file at `path`. Invalid JSON is an error naming the line and
+    /// column; so is a key given twice in one object (which JSON readers resolve silently).
     public init(contentsOf path: String) throws {
         let bytes: [UInt8]
         do { bytes = try readFile(URL(fileURLWithPath: path)) } catch {
@@ -146,10 +147,14 @@ public struct ConfigurationLayer {
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw TrainingError.invalidConfiguration("config file \(path): not valid JSON (\(error.localizedDescription))")
+            throw TrainingError.invalidConfiguration("config file \(path): not valid JSON \(JSONTextScan.describe(error, in: bytes))")
         }
         guard let values = object as? [String: Any] else {
             throw TrainingError.invalidConfiguration("config file \(path): must hold a JSON object of settings")
+        }
+        if let duplicate = JSONTextScan.firstDuplicateKey(in: bytes) {
+            throw TrainingError.invalidConfiguration(
+                "config file \(path): '\(duplicate.path)' is given twice (again at line \(duplicate.line), column \(duplicate.column)); give each setting once")
         }
         self.init(source: "config file \(path)", values: values)
     }
@@ -165,7 +170,7 @@ public enum ConfigurationLayers {
         var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
         let defaultValues = merged
         let known = knownKeys ?? merged.keys.sorted()
-        var origin: [String: String] = [:]
+        var origin: [String: String] = [:], nulled: [String: String] = [:]
         for layer in layers {
             let unknown = Set(layer.values.keys).subtracting(known)
             guard unknown.isEmpty else {
@@ -178,11 +183,17 @@ public enum ConfigurationLayers {
                 }
                 merged[key] = value is NSNull ? nil : value
                 origin[key] = layer.source
+                nulled[key] = value is NSNull ? layer.source : nil
             }
         }
         do {
             return try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let error as DecodingError {
+            // `null` unsets a setting, which only an optional one may be.
+            if case .keyNotFound(let key, let context) = error, context.codingPath.isEmpty, let source = nulled[key.stringValue] {
+                throw TrainingError.invalidConfiguration(
+                    "\(source): '\(key.stringValue)' is null; it needs \(expectedValue(C.self, key: key.stringValue, in: merged)) (null only unsets optional settings)")
+            }
             // Foundation reports some values (a negative number for an unsigned setting) without
             // their key: find it by putting each set value back to its default.
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
@@ -195,6 +206,46 @@ public enum ConfigurationLayers {
             }
             throw TrainingError.invalidConfiguration(describe(error, origin: origin))
         }
+    }
+
+    /// The settings of `preset` that differ from `base`'s, as a layer named `source`: a preset
+    /// (`--quick`) laid over a config file, so that it wins like every other command-line option.
+    public static func layer<C: Encodable>(_ source: String, preset: C, over base: C) -> ConfigurationLayer {
+        let values = jsonObject(preset), defaults = jsonObject(base)
+        return ConfigurationLayer(source: source, values: values.filter { key, value in defaults[key].map(canonical) != canonical(value) })
+    }
+
+    /// `configuration` as a JSON object (absent optional settings left out).
+    static func jsonObject<C: Encodable>(_ configuration: C) -> [String: Any] {
+        // Encoding a configuration of plain values cannot fail.
+        (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))) as? [String: Any] ?? [:]
+    }
+
+    /// A JSON value as compact JSON text.
+    static func canonical(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// What `key` of `C` holds, in words ("an integer"): found by offering it a JSON object,
+    /// which no setting is, and reading the type the decoder expected.
+    static func expectedValue<C: Decodable>(_ type: C.Type, key: String, in values: [String: Any]) -> String {
+        var trial = values
+        trial[key] = [String: Any]()
+        do {
+            _ = try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: trial))
+        } catch DecodingError.typeMismatch(let expected, let context) where context.codingPath.first?.stringValue == key {
+            let name = "\(expected)"
+            switch name {
+            case "Int", "Int64", "Int32": return "an integer"
+            case "UInt64", "UInt", "UInt32": return "a non-negative integer"
+            case "Float", "Double": return "a number"
+            case "String": return "text"
+            case "Bool": return "true or false"
+            default: return name.hasPrefix("Array") ? "a list" : "a value of type \(name)"
+            }
+        } catch {}
+        return "a value"
     }
 
     /// Settings are 32-bit floats at most: a number that would overflow, or underflow to 0 or a
@@ -273,10 +324,7 @@ extension RunConfiguration {
     }
 
     /// The settings as a JSON object (absent optional settings left out).
-    public var jsonObject: [String: Any] {
-        // Encoding a configuration of plain values cannot fail.
-        (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(self))) as? [String: Any] ?? [:]
-    }
+    public var jsonObject: [String: Any] { ConfigurationLayers.jsonObject(self) }
 
     /// Pretty-printed JSON with sorted keys: the run folder's `settings.json`.
     public func jsonData() throws -> Data {
@@ -301,9 +349,6 @@ extension RunConfiguration {
         return canonical(value)
     }
 
-    /// A JSON value as compact JSON text.
-    static func canonical(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-    }
+    /// A JSON value as compact JSON text (``ConfigurationLayers/canonical(_:)``).
+    static func canonical(_ value: Any) -> String { ConfigurationLayers.canonical(value) }
 }

@@ -14,16 +14,17 @@ public struct StudyReport {
     /// Probe resolutions in table order.
     public var resolutions: [ProbeResolution] { result.students.first?.verification.settings.resolutions ?? [] }
 
-    /// Mean and population standard deviation over seeds of one family's headline number.
+    /// Mean and population standard deviation over seeds of one family's headline number (no
+    /// standard deviation for one seed).
     public func statistic(_ family: String, _ mode: SweepMode, _ resolution: ProbeResolution,
-                          identification: Bool = false) -> (mean: Double, std: Double)? {
+                          identification: Bool = false) -> (mean: Double, std: Double?)? {
         let values = result.students.filter { $0.family == family }.compactMap {
             (identification ? $0.identification : $0.verification).entry(mode, resolution)?.headline
         }
         guard !values.isEmpty else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
-        return (mean, variance.squareRoot())
+        return (mean, values.count > 1 ? variance.squareRoot() : nil)
     }
 
     /// One Markdown table: families × probe sizes.
@@ -32,7 +33,9 @@ public struct StudyReport {
         let rule = "|---|" + String(repeating: "---|", count: resolutions.count)
         let rows = families.map { family in
             "| \(family) | " + resolutions.map { r in
-                statistic(family, mode, r, identification: identification).map { String(format: "%.3f ± %.3f", $0.mean, $0.std) } ?? "–"
+                statistic(family, mode, r, identification: identification).map { cell in
+                    cell.std.map { String(format: "%.3f ± %.3f", cell.mean, $0) } ?? String(format: "%.3f", cell.mean)
+                } ?? "–"
             }.joined(separator: " | ") + " |"
         }
         return ([header, rule] + rows).joined(separator: "\n")
@@ -44,7 +47,8 @@ public struct StudyReport {
         let seeds: String = c.seeds.map(String.init).joined(separator: ", ")
         let teacher: String = "Teacher: SmallFaceNet trained \(c.teacherSteps) steps on HR \(c.imageSize)×\(c.imageSize) (\(c.head), s = \(c.headScale), m = \(c.headMargin)); "
         let students: String = "students: \(c.studentSteps) steps on LR views `\(c.trainingDegradation)`; seeds \(seeds); "
-        let probes: String = "probes bicubic down to each size and back up to \(c.imageSize). Cells: mean ± std over seeds."
+        let probes: String = "probes bicubic down to each size and back up to \(c.imageSize). "
+            + (c.seeds.count == 1 ? "Cells: the one seed's value (no standard deviation)." : "Cells: mean ± std over seeds.")
         var lines: [String] = [
             "# Cross-resolution study on \(result.dataset)",
             "",

@@ -116,7 +116,7 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
         guard let data else { throw TrainingError.invalidConfiguration("'data' is required (a folder, a .rec file, or synthetic)") }
         _ = try DataSource(parsing: data)
         _ = try backbone()
-        try require(steps >= 1, "'steps' must be at least 1, got \(steps)")
+        try SettingChecks.count(steps, "'steps'", minimum: 1)
         try require(batch >= 2, "'batch' must be at least 2, got \(batch)")
         try require(lr > 0 && lr.isFinite, "'lr' must be a positive number, got \(lr)")
         try require(["adam", "sgd"].contains(optimizer), "'optimizer' must be adam or sgd, got '\(optimizer)'")

@@ -21,7 +21,7 @@ struct CLITests {
         defer { removeFolder(folder) }
         let expected: [(String, [ConfigurationOption])] = [("train-teacher", TrainingConfiguration.options),
                                                            ("distill", DistillationConfiguration.options),
-                                                           ("evaluate", EvaluationConfiguration.options), ("pack", []), ("samples", [])]
+                                                           ("evaluate", EvaluationConfiguration.options), ("pack", []), ("samples", []), ("bench", [])]
         for (command, options) in expected {
             let (status, output) = try CrossResBinary.run([command, "--help"], in: folder)
             #expect(status == 0, "\(command) --help")
@@ -137,6 +137,57 @@ struct CLITests {
         #expect(left == ["mine", "teacher"], "written: \(left)")
         #expect(FileManager.default.fileExists(atPath: folder + "/mine/notes.txt"))
         #expect(FileManager.default.fileExists(atPath: folder + "/teacher/backbone.safetensors"))
+    }
+
+    /// Command-line mistakes found by a probe of the command line (session 17): each stops before
+    /// any work with a message naming it, status 2 for `demo`, `digits` and `bench` (which check
+    /// their whole line and configuration first), and nothing is written.
+    @Test func commandLineMistakesAreRefusedBeforeAnyWork() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        func file(_ name: String, _ text: String) { _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(text.utf8)) }
+        file("dup.json", #"{"data": "synthetic", "steps": 2, "steps": 3}"#)
+        file("bad.json", "{\n  \"steps\": 2,\n  \"lr\" 0.1\n}")
+        file("null.json", #"{"data": "synthetic", "steps": null}"#)
+        file("d5.json", #"{"adaptationSteps": 1e12}"#)
+        file("study.json", #"{"teacherSteps": 1e12, "seeds": [1, 1]}"#)
+        let tiny = "synthetic:identities=4,images=4,size=16", nowhere = "no-such-data"
+        let cases: [(arguments: [String], status: Int32, message: String)] = [
+            (["demo", "--seeds", "1,1", "--output", "dm"], 2, "seeds must be distinct, got 1,1"),
+            (["digits", "--seeds", "1,1", "--data", nowhere, "--output", "dg"], 2, "seeds must be distinct, got 1,1"),
+            (["bench", "--iterations", "3", "--iterations", "4"], 2, "--iterations given twice"),
+            (["bench", "--list", "--list"], 2, "--list given twice"),
+            (["bench", "--iterations", "0"], 2, "--iterations needs a positive integer, got 0"),
+            (["bench", "--iterations", "x"], 2, "'iterations' needs an integer"),
+            (["train-teacher", "--config", "dup.json", "--output", "t1"], 1, "config file dup.json: 'steps' is given twice (again at line 1, column 35)"),
+            (["train-teacher", "--config", "bad.json", "--output", "t2"], 1, "config file bad.json: not valid JSON at line 3, column 8"),
+            (["train-teacher", "--config", "null.json", "--output", "t3"], 1, "config file null.json: 'steps' is null; it needs an integer"),
+            (["digits", "--quick", "--config", "bad.json", "--output", "dg"], 2, "config file bad.json: not valid JSON at line 3, column 8"),
+            (["demo", "--config", "dup.json", "--output", "dm"], 2, "config file dup.json: 'steps' is given twice"),
+            (["digits", "--config", "d5.json", "--data", nowhere, "--output", "dg"], 2, "adaptationSteps must be in 0...100000000, got 1000000000000"),
+            (["digits", "--quick", "--curve", "99999999", "--data", nowhere, "--output", "dg"], 2,
+             "curveEvery (--curve) 99999999 is larger than the longest training stage (40 steps)"),
+            (["train-teacher", "--stpes=3", "--output", "t4"], 2, "unknown option '--stpes'; see crossres train-teacher --help"),
+            (["train-teacher", "--data", tiny, "--steps=0", "--output=t5"], 1, "'steps' must be in 1...100000000, got 0"),
+            (["train-teacher", "--data", tiny, "--output", ""], 2, "--output is empty; give a DIR"),
+            (["demo", "--output", ""], 2, "--output is empty; give a DIR"),
+            (["digits", "--seeds", "", "--output", "dg"], 2, "'seeds' needs comma-separated integers"),
+            (["digits", "--seeds", "-1", "--output", "dg"], 2, "--seeds needs comma-separated non-negative integers"),
+            (["demo", "--seeds", "", "--output", "dm"], 2, "'seeds' needs comma-separated integers"),
+            (["demo", "--seeds", "-1", "--output", "dm"], 2, "--seeds needs comma-separated non-negative integers"),
+            (["demo", "--config", "study.json", "--output", "dm"], 2, "teacherSteps must be in 1...100000000"),
+            (["digits", "--config", "nowhere.json", "--output", "dg"], 2, "config file nowhere.json: cannot read it"),
+            // --quick wins over the file (as every option does): its step counts replace the file's, so these pass
+            // the configuration's checks and stop only at the data.
+            (["digits", "--quick", "--config", "d5.json", "--data", nowhere, "--output", "dg"], 2, "set --data DIR"),
+            (["demo", "--quick", "--config", "study.json", "--data", tiny, "--output", "dm"], 2, "the demo needs at least 22"),
+        ]
+        for (arguments, status, message) in cases {
+            let (actual, output) = try CrossResBinary.run(arguments, in: folder)
+            #expect(actual == status && output.contains(message) && !output.contains("options:"), "\(arguments.joined(separator: " ")): \(actual) \(output)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(left == ["bad.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
     }
 
     /// `pack` of an image folder given with a trailing slash, as its help's example does.

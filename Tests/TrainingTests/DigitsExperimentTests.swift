@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CrossRes
 
@@ -57,6 +58,10 @@ func columnDigits(_ name: String, count: Int, shift: Float) -> DigitSet {
         #expect(result.runs[1].curve[0].accuracy == result.runs[0].targetAccuracy, "ADDA's target encoder starts as the source encoder")
         #expect(result.summaries.count == 3 && result.summaries.allSatisfy { $0.paperMean != nil })
         #expect(result.markdown.contains("| ADDA | "))
+        // One seed: its accuracy alone, in the table and in result.json.
+        let adda = String(format: "%.3f", result.runs[1].targetAccuracy)
+        #expect(result.markdown.contains("| ADDA | \(adda) | 0.894 ± 0.002 |") && result.markdown.contains("of seed 1 (one seed: no standard deviation)"))
+        #expect(!String(decoding: try JSONEncoder().encode(result), as: UTF8.self).contains("standardDeviation"))
 
         let again = try quietExperiment(c).run(data: data)
         #expect(again.runs.map(\.targetAccuracy) == result.runs.map(\.targetAccuracy))
@@ -72,8 +77,11 @@ func columnDigits(_ name: String, count: Int, shift: Float) -> DigitSet {
         }
         let summary = DigitsExperiment.summaries(runs, configuration: c)
         #expect(summary.count == 1)
-        #expect(abs(summary[0].mean - 0.9) < 1e-12 && abs(summary[0].standardDeviation - 0.1) < 1e-12)
+        #expect(abs(summary[0].mean - 0.9) < 1e-12 && abs((summary[0].standardDeviation ?? 0) - 0.1) < 1e-12)
         #expect(summary[0].paperMean == 0.894)
+        // One seed has no standard deviation: none is reported (not 0).
+        let one = DigitsExperiment.summaries(Array(runs.prefix(1)), configuration: c)
+        #expect(one[0].mean == 0.8 && one[0].standardDeviation == nil)
     }
 
     @Test func accuracyCountsArgmaxMatches() {

@@ -116,7 +116,7 @@ import CrossRes
     @Test func badValuesAreRejectedByName() throws {
         let cases: [([String: Any], String)] = [
             ([:], "'data' is required"),
-            (["steps": 0], "'steps' must be at least 1"),
+            (["steps": 0], "'steps' must be in 1...100000000"),
             (["batch": 1], "'batch' must be at least 2"),
             (["lr": -1.0], "'lr' must be a positive number"),
             (["optimizer": "lion"], "'optimizer' must be adam or sgd"),
@@ -202,6 +202,88 @@ import CrossRes
         }
         #expect(message { _ = try ConfigurationLayer(contentsOf: folder) }.contains("cannot read it"))
         #expect(message { _ = try ConfigurationLayer(contentsOf: folder + "/missing.json") }.contains("cannot read it"))
+    }
+
+    /// A key given twice in one object of a config file is refused with its path and line (JSON
+    /// readers keep the last one silently); invalid JSON names its line and column.
+    @Test func duplicateKeysAndSyntaxErrorsAreLocated() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let path = folder + "/c.json"
+        func read(_ text: String) -> String {
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            return message { _ = try ConfigurationLayer(contentsOf: path) }
+        }
+        #expect(read(#"{"steps": 2, "steps": 3}"#)
+                == "invalid configuration: config file \(path): 'steps' is given twice (again at line 1, column 14); give each setting once")
+        #expect(read("{\n  \"a\": {\"b\": 1,\n        \"b\": 2}\n}").contains("'a.b' is given twice (again at line 3, column 9)"))
+        #expect(read(#"{"families": [{"name": "x"}, {"name": "y", "name": "z"}]}"#).contains("'families[1].name' is given twice"))
+        #expect(read(#"{"steps": 1, "st\u0065ps": 2}"#).contains("'steps' is given twice"))
+        // Not repeated: one key in sibling objects, a key's name as a value, braces inside strings.
+        #expect(read(#"{"families": [{"name": "a"}, {"name": "b"}], "x": "name", "y": "{\"x\": 1, \"x\": 2}", "name": 1}"#).isEmpty)
+        #expect(read("{\n  \"steps\": 2,\n  \"lr\" 0.1\n}").contains("config file \(path): not valid JSON at line 3, column 8"))
+        #expect(read(#"{"steps": 2,,}"#).contains("not valid JSON at line 1, column 13"))
+        #expect(read("{\"steps\": [1, 2\n").contains("not valid JSON at line 2, column 1 (the end of the text)"))
+        #expect(read("{\"a\": 1e5,\n \"flip\": tru}").contains("not valid JSON at line 2, column 10: 'tru' is not a JSON value"))
+    }
+
+    /// `null` unsets an optional setting; a required one says it is null and what it needs.
+    @Test func aNullRequiredSettingIsNamedWithWhatItNeeds() throws {
+        let steps = message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic", "steps": NSNull()], "config file c.json")]) }
+        #expect(steps == "invalid configuration: config file c.json: 'steps' is null; it needs an integer (null only unsets optional settings)")
+        #expect(try TrainingConfiguration.layered([layer(["data": "synthetic", "head-margin": NSNull()])]).headMargin == nil)
+        let cases: [(String, String)] = [("adaptationSteps", "an integer"), ("seeds", "a list"), ("beta1", "a number"), ("uspsInterpolation", "text")]
+        for (key, expected) in cases {
+            let text = message {
+                _ = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: .init(), layers: [layer([key: NSNull()], "d.json")])
+            }
+            #expect(text.contains("d.json: '\(key)' is null; it needs \(expected)"), "\(key): \(text)")
+        }
+        let seed = message {
+            _ = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: .init(), layers: [layer(["teacherSeed": NSNull()], "s.json")])
+        }
+        #expect(seed.contains("s.json: 'teacherSeed' is null; it needs a non-negative integer"), "\(seed)")
+    }
+
+    /// Every step and sample count — a run's, the study's, the digits experiment's — is a whole
+    /// number up to one bound; seeds are distinct in every list of them.
+    @Test func stepCountsAndSeedsShareTheirRules() throws {
+        let limit = SettingChecks.maximumCount
+        #expect(message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic", "steps": 1e12])]) }
+            .contains("'steps' must be in 1...\(limit), got 1000000000000"))
+        #expect(message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic", "steps": 1e300])]) }.contains("'steps' needs an integer"))
+        func digits(_ values: [String: Any]) -> String {
+            message {
+                let c = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: .init(), layers: [layer(values, "d5.json")])
+                _ = try DigitsExperiment(configuration: c)
+            }
+        }
+        for key in ["mnistTrainingSamples", "uspsTrainingSamples", "sourceSteps", "adaptationSteps", "dannSteps"] {
+            #expect(digits([key: 1e12]).contains("\(key) must be in"), "\(key): \(digits([key: 1e12]))")
+            #expect(!digits([key: 2.5]).isEmpty && !digits([key: 1e300]).isEmpty, "\(key)")
+        }
+        #expect(digits(["adaptationSteps": 1e12]).contains("adaptationSteps must be in 0...\(limit), got 1000000000000"))
+        #expect(digits(["adaptationSteps": limit]).isEmpty && digits(["adaptationSteps": 0]).isEmpty)
+        #expect(digits(["seeds": [1, 1]]).contains("seeds must be distinct, got 1,1"))
+        // A curve point every N steps needs a stage of at least N steps.
+        #expect(digits(["curveEvery": 99_999_999]).contains("curveEvery (--curve) 99999999 is larger than the longest training stage (2500 steps)"))
+        #expect(digits(["curveEvery": 1001, "methods": ["dann"]]).contains("longest training stage (1000 steps)"))
+        #expect(digits(["curveEvery": 2500]).isEmpty)
+        var study = CrossResolutionStudy.Configuration.quick
+        study.seeds = [1, 1]
+        #expect(message { _ = try CrossResolutionStudy(configuration: study) }.contains("seeds must be distinct, got 1,1"))
+        study.seeds = [1]
+        study.teacherSteps = limit + 1
+        #expect(message { _ = try CrossResolutionStudy(configuration: study) }.contains("teacherSteps must be in 1...\(limit)"))
+    }
+
+    /// A preset (`--quick`) as a layer holds only what it changes, so it can lie over a file.
+    @Test func aPresetLayerHoldsWhatItChanges() throws {
+        let quick = ConfigurationLayers.layer("--quick", preset: DigitsExperiment.Configuration.quick, over: .init())
+        #expect(Set(quick.values.keys) == ["sourceSteps", "adaptationSteps", "dannSteps", "seeds"])
+        let file = layer(["sourceSteps": 7, "batchSize": 10], "d.json")
+        let c = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: .init(), layers: [file, quick])
+        #expect(c.sourceSteps == 40 && c.batchSize == 10 && c.seeds == [1])
     }
 
     @Test func settingsFileRoundTrips() throws {
