@@ -1,10 +1,14 @@
 import CrossRes
 import Foundation
 
-/// Checks on a file a command is about to write, made before any work: its folder exists, and
-/// the path is not a folder itself.
+/// Checks on a file a command is about to write, made before any work: its folder exists, the
+/// path is not a folder itself, and it is neither one of the command's `inputs` nor inside an
+/// input folder (``RunFolder/checkOutside(_:inputs:)``).
 enum OutputPath {
-    static func check(_ path: String) throws {
+    static func check(_ path: String, outside inputs: [String]) throws {
+        do { try RunFolder.checkOutside(path, inputs: inputs) } catch TrainingError.invalidConfiguration(let message) {
+            throw CommandLineError(message)
+        }
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {

@@ -44,20 +44,17 @@ enum PackCommand {
         }
         var targets = [rec.path, idx.path]
         if let pairsPath {
-            guard !pairsPath.isEmpty else { throw CommandLineError("--pairs needs a file name") }
-            let pairs = RunFolder.canonical(pairsPath)
-            guard pairs != RunFolder.canonical(rec.path) && pairs != RunFolder.canonical(idx.path) else {
-                throw CommandLineError("--pairs \(pairsPath) would overwrite the \(rec.lastPathComponent) or \(idx.lastPathComponent) this command writes")
+            // insightface's verification files are .bin; any other name could be a .rec or .idx (this one's, or another set's).
+            guard (pairsPath as NSString).pathExtension.lowercased() == "bin" else {
+                throw CommandLineError("--pairs must name a .bin file (insightface's verification format), got '\(pairsPath)'")
             }
             targets.append(pairsPath)
         }
-        for target in targets { try OutputPath.check(target) }
-        // The output must not be what is read: `--images x.rec --output x.rec --force` would replace it while reading it.
-        let input = URL(fileURLWithPath: RunFolder.canonical(images.trimmingCharacters(in: .whitespaces)))
-        let inputs = input.pathExtension.lowercased() == "rec" ? [input.path, input.deletingPathExtension().appendingPathExtension("idx").path] : [input.path]
-        if let clash = targets.first(where: { inputs.contains(RunFolder.canonical($0)) }) {
-            throw CommandLineError("\(clash) is one of the input files of --images \(images); write elsewhere")
-        }
+        // The output must not be what is read (`--images x.rec --output x.rec --force` would replace it while reading it),
+        // nor be written into an image folder read (the next run would read it as a face).
+        let input = images.trimmingCharacters(in: .whitespaces)
+        let inputs = (input as NSString).pathExtension.lowercased() == "rec" ? [images, (input as NSString).deletingPathExtension + ".idx"] : [images]
+        for target in targets { try OutputPath.check(target, outside: inputs) }
         if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
             throw CommandLineError("\(existing) already exists; pass --force to replace it")
         }

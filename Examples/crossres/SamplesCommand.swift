@@ -26,7 +26,8 @@ enum SamplesCommand {
         if invocation.helpRequested { print(help); return }
         let output = try invocation.required("output")
         guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
-        try OutputPath.check(output)
+        let data = try invocation.required("data")
+        try OutputPath.check(output, outside: [data])
         if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
             throw CommandLineError("\(output) already exists; pass --force to replace it")
         }
@@ -37,7 +38,7 @@ enum SamplesCommand {
         do { degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation) } catch let error as DatasetError {
             throw CommandLineError("--degrade: \(error)")
         }
-        var dataset = try DataSource(parsing: try invocation.required("data")).open()
+        var dataset = try DataSource(parsing: data).open()
         if let size = try invocation.integer("size") {
             guard size >= 4 && size <= 4096 else { throw CommandLineError("--size must be in 4...4096, got \(size)") }
             dataset = ResizedDataset(dataset, size: size, channels: 3)
@@ -45,8 +46,13 @@ enum SamplesCommand {
         let shown = min(count, dataset.count)
         let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
         let seed = try invocation.seed("seed") ?? 0, sheet: Image
-        do { sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns, seed: seed) } catch let error as DatasetError {
+        do {
+            sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns, seed: seed,
+                                           warn: TrainingLoop.standardErrorWarning)
+        } catch let error as DatasetError where error.source == "contact sheet" {
             throw CommandLineError("\(error.message) (pass --size N)")  // (the samples are loaded: the sheet's own checks)
+        } catch let error as DatasetError {
+            throw CommandLineError("--degrade: \(error)")  // a size above the HR images'
         }
         try sheet.write(to: URL(fileURLWithPath: output), format: .png)
         print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(degradation)")

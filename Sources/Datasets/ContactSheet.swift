@@ -30,10 +30,12 @@ public enum ContactSheet {
     }
 
     /// The first `count` samples of `dataset` with their LR views (`degradation` drawn from
-    /// generators seeded by `seed` and the index). An empty selection, fewer than one column or
-    /// HR images of different sizes (resize the data set first) are errors.
+    /// generators seeded by `seed` and the index). An empty selection, fewer than one column,
+    /// HR images of different sizes (resize the data set first) and a degradation that
+    /// up-samples every view (``Degradation/checkDownsampling(width:height:)``) are errors;
+    /// one that up-samples some views is passed to `warn`.
     public static func image(dataset: any FaceDataset, degradation: Degradation, count: Int = 24, columns: Int = 6,
-                             seed: UInt64 = 0) throws -> Image {
+                             seed: UInt64 = 0, warn: (String) -> Void = { _ in }) throws -> Image {
         guard count >= 1, dataset.count >= 1, columns >= 1 else {
             throw DatasetError("contact sheet", "needs at least one sample and one column, got \(min(count, dataset.count)) samples and \(columns) columns")
         }
@@ -41,6 +43,7 @@ public enum ContactSheet {
         if let odd = images.first(where: { $0.width != images[0].width || $0.height != images[0].height }) {
             throw DatasetError("contact sheet", "HR images differ in size (\(images[0].width)×\(images[0].height) and \(odd.width)×\(odd.height)); resize the data set first")
         }
+        if let warning = try degradation.checkDownsampling(width: images[0].width, height: images[0].height) { warn(warning) }
         let pairs = images.enumerated().map { i, hr -> (hr: Image, lr: Image) in
             var rng = RandomGenerator(seed: mixSeed(seed, UInt64(i)))
             return (hr, degradation.apply(to: hr, using: &rng))

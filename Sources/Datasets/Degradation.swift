@@ -114,6 +114,20 @@ public struct Degradation: Sendable, Equatable {
         return out
     }
 
+    /// Checks that the views of a `width × height` HR image are low-resolution: throws a
+    /// ``DatasetError`` when every view would be up-sampled (`size` above the image's shorter
+    /// side, e.g. `size=64` of a 32 × 32 face), and returns a warning when only some would be (a
+    /// range or choice reaching above it), `nil` when none. `up` may enlarge the view afterwards.
+    public func checkDownsampling(width: Int, height: Int) throws -> String? {
+        let side = min(width, height)
+        guard case .size(let sizes)? = target, sizes.upperBound > side else { return nil }
+        let problem = "above the \(width)×\(height) HR image's shorter side \(side), where the LR view is up-sampled, not low-resolution"
+        guard sizes.lowerBound <= side else {
+            throw DatasetError("degradation spec '\(self)'", "size \(sizes) is \(problem); use a size up to \(side) (up= enlarges the view afterwards)")
+        }
+        return "degradation spec '\(self)': size \(sizes) reaches \(sizes.upperBound), \(problem); those draws are not LR views"
+    }
+
     private func lowSize(width: Int, height: Int, target: Target, rng: inout RandomGenerator) -> (Int, Int) {
         switch target {
         case .size(let side):

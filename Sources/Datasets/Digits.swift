@@ -34,6 +34,7 @@ public enum Digits {
     public static func readIDX(_ url: URL, expectedRank: Int, limits: ParserLimits = .standard) throws -> (dimensions: [Int], data: [UInt8]) {
         let bytes = try contents(url, limits: limits)
         let name = url.path
+        guard !bytes.isEmpty else { throw DatasetError(name, "empty: 0 bytes of data (after gunzip, if gzip), not even an IDX header") }
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { throw DatasetError(name, "not an IDX file (bad magic)") }
         guard bytes[2] == 0x08 else { throw DatasetError(name, "IDX element type 0x\(String(bytes[2], radix: 16)) unsupported (only unsigned bytes, 0x08)") }
         let rank = Int(bytes[3])

@@ -35,17 +35,23 @@ public enum ImageFormat: String, Sendable, CaseIterable {
             return nil
         }
     }
+
+    /// The format the first bytes announce, or an error naming `name` (an empty file, or one
+    /// that is no supported image, with its first bytes).
+    init(sniffing bytes: [UInt8], name: String) throws {
+        guard let format = ImageFormat(sniffing: bytes) else {
+            let start = bytes.prefix(4).map { String($0, radix: 16) }.joined(separator: " ")
+            throw DatasetError(name, bytes.isEmpty ? "empty file" : "not a PGM/PPM, PNG or JPEG file (starts with \(start))")
+        }
+        self = format
+    }
 }
 
 extension Image {
     /// Decodes encoded bytes of any supported format, recognised by content (not by name);
     /// `name` is used in error messages; the header's size is checked against `limits`.
     public init(decoding bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws {
-        guard let format = ImageFormat(sniffing: bytes) else {
-            let start = bytes.prefix(4).map { String($0, radix: 16) }.joined(separator: " ")
-            throw DatasetError(name, bytes.isEmpty ? "empty file" : "not a PGM/PPM, PNG or JPEG file (starts with \(start))")
-        }
-        switch format {
+        switch try ImageFormat(sniffing: bytes, name: name) {
         case .pnm: self = try PNM.decode(bytes, name: name, limits: limits)
         case .png: self = try PNG.decode(bytes, name: name, limits: limits)
         case .jpeg: self = try JPEG.decode(bytes, name: name, limits: limits)
@@ -83,6 +89,11 @@ extension Image {
 /// The bytes of a file, or an error naming it. Read with POSIX calls straight into the array
 /// (Foundation's `Data(contentsOf:)` leaks a buffer on some short files, found by fuzzing).
 package func readFile(_ url: URL) throws -> [UInt8] {
+    try readFile(url, upTo: .max).bytes
+}
+
+/// The first `limit` bytes of a file (all of them if it is shorter) and the file's size.
+package func readFile(_ url: URL, upTo limit: Int) throws -> (bytes: [UInt8], size: Int) {
     func failure() -> DatasetError { DatasetError(url.path, "cannot read: \(String(cString: strerror(errno)))") }
     let fd = open(url.path, O_RDONLY)
     guard fd >= 0 else { throw failure() }
@@ -90,7 +101,7 @@ package func readFile(_ url: URL) throws -> [UInt8] {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw failure() }
     guard info.st_mode & S_IFMT != S_IFDIR else { throw DatasetError(url.path, "cannot read: is a directory") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), limit))
     var done = 0
     while done < bytes.count {
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
@@ -99,7 +110,7 @@ package func readFile(_ url: URL) throws -> [UInt8] {
         guard n > 0 else { throw DatasetError(url.path, "cannot read: the file shrank while it was read") }
         done += n
     }
-    return bytes
+    return (bytes, Int(info.st_size))
 }
 
 /// Writes `bytes` to a temporary file beside `url` and renames it into place.

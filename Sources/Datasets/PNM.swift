@@ -10,7 +10,17 @@ public enum PNM {
         try bytes.withUnsafeBufferPointer { try decode($0, name: name, limits: limits) }
     }
 
-    static func decode(_ data: UnsafeBufferPointer<UInt8>, name: String, limits: ParserLimits) throws -> Image {
+    /// What a PGM/PPM header announces; ``header(_:fileSize:name:limits:)`` reads it.
+    struct Header {
+        let width: Int, height: Int, channels: Int, maxval: Int
+        let binary: Bool
+        /// Where the raster starts (binary: after the one whitespace byte; text: after maxval).
+        let rasterStart: Int
+    }
+
+    /// The header at the start of `data` (the file's first bytes, or all of them), its size
+    /// checked against `limits` and, for a binary raster, against the file's `fileSize`.
+    static func header(_ data: UnsafeBufferPointer<UInt8>, fileSize: Int, name: String, limits: ParserLimits) throws -> Header {
         var reader = HeaderReader(data: data, name: name)
         guard data.count >= 2, data[0] == UInt8(ascii: "P") else {
             throw DatasetError(name, "not a PGM/PPM file (no 'P' magic)")
@@ -33,21 +43,29 @@ public enum PNM {
         guard maxval >= 1, maxval <= 65_535 else {
             throw DatasetError(name, "maxval \(maxval) outside 1...65535")
         }
+        guard binary else { return Header(width: width, height: height, channels: channels, maxval: maxval, binary: false, rasterStart: reader.position) }
+        // Exactly one whitespace byte separates the header from the raster.
+        guard reader.position < data.count, HeaderReader.isSpace(data[reader.position]) else {
+            throw DatasetError(name, "truncated: no raster after the header")
+        }
+        let start = reader.position + 1
+        let bytesPerSample = maxval > 255 ? 2 : 1
+        let needed = width * height * channels * bytesPerSample
+        guard fileSize - start >= needed else {
+            throw DatasetError(name, "truncated: \(width)x\(height)x\(channels) at \(8 * bytesPerSample) bits needs \(needed) raster bytes, file has \(fileSize - start)")
+        }
+        return Header(width: width, height: height, channels: channels, maxval: maxval, binary: true, rasterStart: start)
+    }
+
+    static func decode(_ data: UnsafeBufferPointer<UInt8>, name: String, limits: ParserLimits) throws -> Image {
+        let head = try Self.header(data, fileSize: data.count, name: name, limits: limits)
+        let (width, height, channels, maxval) = (head.width, head.height, head.channels, head.maxval)
         let samples = width * height * channels
         let scale = 255 / Float(maxval)
         let plane = width * height
-        if binary {
-            // Exactly one whitespace byte separates the header from the raster.
-            guard reader.position < data.count, HeaderReader.isSpace(data[reader.position]) else {
-                throw DatasetError(name, "truncated: no raster after the header")
-            }
-            let start = reader.position + 1
+        if head.binary {
             let bytesPerSample = maxval > 255 ? 2 : 1
-            let needed = samples * bytesPerSample
-            guard data.count - start >= needed else {
-                throw DatasetError(name, "truncated: \(width)x\(height)x\(channels) at \(8 * bytesPerSample) bits needs \(needed) raster bytes, file has \(data.count - start)")
-            }
-            let raster = data.baseAddress! + start
+            let raster = data.baseAddress! + head.rasterStart
             var tooLarge = false
             let image = Image(width: width, height: height, channels: channels) { out in
                 for i in 0..<samples {
@@ -60,6 +78,7 @@ public enum PNM {
             return image
         }
         // Text raster: every sample needs at least one digit and one separator.
+        var reader = HeaderReader(data: data, name: name, position: head.rasterStart)
         guard data.count - reader.position >= 2 * samples - 1 else {
             throw DatasetError(name, "truncated: \(samples) text samples cannot fit in the remaining \(data.count - reader.position) bytes")
         }

@@ -27,9 +27,14 @@ public struct VerificationBin: Sendable {
         try self.init(bytes: try readFile(url), name: url.path, limits: limits)
     }
 
-    /// Reads the bytes of a `.bin` file; `name` is used in error messages.
+    /// Reads the bytes of a `.bin` file; `name` is used in error messages. Bytes that do not
+    /// start as a pickle of protocol 2 or later (`0x80`, what insightface writes) and fail to
+    /// unpickle are "not a pickled pairs file", with the pickle reader's detail.
     public init(bytes: [UInt8], name: String, limits: ParserLimits = .standard) throws {
-        let value = try Pickle.load(bytes, name: name, limits: limits)
+        let value: Value
+        do { value = try Pickle.load(bytes, name: name, limits: limits) } catch let error as DatasetError where bytes.first != 0x80 {
+            throw DatasetError(name, "not a pickled pairs file (an insightface verification .bin): \(error.message)")
+        }
         guard case .tuple(let parts) = value, parts.count == 2 else {
             throw DatasetError(name, "expected a pickled (images, issame) tuple")
         }

@@ -74,11 +74,11 @@ public struct Safetensors {
     /// `following` bytes of the file after those 8.
     private static func headerLength(_ prefix: Data, following: Int, _ fail: (String) -> SafetensorsError) throws -> Int {
         guard prefix.count >= 8 else {
-            throw fail("file is too short (\(prefix.count) bytes) to hold the 8-byte header length")
+            throw fail("not a safetensors file: file is too short (\(prefix.count) bytes) to hold the 8-byte header length")
         }
         let declared = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard declared <= UInt64(Self.maximumHeaderLength) else {
-            throw fail("header length \(declared) is implausible (the limit is \(Self.maximumHeaderLength) bytes)")
+            throw fail("not a safetensors file: header length \(declared) is implausible (the limit is \(Self.maximumHeaderLength) bytes)")
         }
         guard Int(declared) <= following else {
             throw fail("header length \(declared) exceeds the \(following) bytes that follow it (truncated file?)")
@@ -324,8 +324,8 @@ public struct Safetensors {
         var metadata: [String: String]
 
         static func parse(_ bytes: Data, _ fail: (String) -> SafetensorsError) throws -> Header {
-            guard String(validating: bytes, as: UTF8.self) != nil else { throw fail("the header is not valid UTF-8") }
-            guard bytes.first == UInt8(ascii: "{") else { throw fail("the header is not a JSON object (it must start with '{')") }
+            guard String(validating: bytes, as: UTF8.self) != nil else { throw fail("not a safetensors file: the header is not valid UTF-8") }
+            guard bytes.first == UInt8(ascii: "{") else { throw fail("not a safetensors file: the header is not a JSON object (it must start with '{')") }
             let raw: Raw
             do {
                 raw = try JSONDecoder().decode(Raw.self, from: bytes)

@@ -10,7 +10,8 @@ import Datasets
 ///     synthetic:identities=20,images=8,size=32,seed=7
 ///
 /// Synthetic keys: `identities` (≥ 2), `images` per identity (≥ 1), `size` (≥ 8), `seed`
-/// (different seeds draw different identities) and `channels` (1 or 3).
+/// (different seeds draw different identities) and `channels` (1 or 3); identities × images is
+/// at most ``maximumSyntheticImages``.
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case imageFolder(String)
     case recordIO(String)
@@ -18,6 +19,17 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
 
     /// The synthetic keys, in the order ``description`` writes them.
     public static let syntheticKeys = ["identities", "images", "size", "channels", "seed"]
+
+    /// The most images (identities × images per identity) a synthetic spec may ask for, 2²⁴
+    /// (3 × MS1MV3's 5.2 M): every image costs at least ``bytesPerImageIndex`` in the loader's
+    /// order and the labels, however it is rendered.
+    public static let maximumSyntheticImages = 1 << 24
+    /// Bytes of bookkeeping each image of any data set costs at least (its place in an epoch's
+    /// order and its label, one `Int` each), for the error messages.
+    static let bytesPerImageIndex = 2 * MemoryLayout<Int>.size
+    /// Synthetic sets whose pixels fit in this many bytes (1 GiB) are rendered once and held in
+    /// memory (many epochs revisit them); larger ones render each image when it is read.
+    public static let syntheticInMemoryBytes = 1 << 30
 
     /// Parses the data argument; a folder or file that does not exist is an error naming it.
     public init(parsing text: String) throws {
@@ -41,6 +53,12 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
             guard images >= 1 && images <= 100_000 else { throw bad("images must be in 1...100000, got \(images)") }
             guard size >= 8 && size <= 1024 else { throw bad("size must be in 8...1024, got \(size)") }
             guard channels == 1 || channels == 3 else { throw bad("channels must be 1 or 3, got \(channels)") }
+            let count = Int(identities) * Int(images)  // both are bounded above: no overflow
+            guard count <= Self.maximumSyntheticImages else {
+                throw bad("\(identities) identities × \(images) images = \(count) images, more than the limit of \(Self.maximumSyntheticImages) "
+                          + "(DataSource.maximumSyntheticImages; their order and labels alone would need \(ByteSize.describe(count * Self.bytesPerImageIndex))); "
+                          + "lower identities or images")
+            }
             self = .synthetic(identities: Int(identities), imagesPerIdentity: Int(images), size: Int(size), channels: Int(channels), seed: values["seed"]!)
             return
         }
@@ -67,7 +85,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Opens the data set. Synthetic faces are rendered once and held in memory; folders and
+    /// Opens the data set. Synthetic faces are rendered once and held in memory when their
+    /// pixels fit in ``syntheticInMemoryBytes``, and rendered at each read otherwise; folders and
     /// RecordIO sets decode each image when it is read.
     public func open() throws -> any FaceDataset {
         switch self {
@@ -76,8 +95,9 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .recordIO(let path):
             return try RecordIODataset(rec: URL(fileURLWithPath: path))
         case let .synthetic(identities, images, size, channels, seed):
-            return try InMemoryDataset(loading: SyntheticFaces(identities: identities, imagesPerIdentity: images, size: size,
-                                                              channels: channels, seed: seed))
+            let faces = SyntheticFaces(identities: identities, imagesPerIdentity: images, size: size, channels: channels, seed: seed)
+            let pixelBytes = faces.count * size * size * channels * MemoryLayout<Float>.size
+            return pixelBytes <= Self.syntheticInMemoryBytes ? try InMemoryDataset(loading: faces) : faces
         }
     }
 }

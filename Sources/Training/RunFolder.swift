@@ -7,7 +7,8 @@ import Datasets
 /// (`overwrite`, the command line's `--force`) is refused unless the folder is empty or has that
 /// marker (CrossRes made it), and unless it holds none of the run's inputs (`keeping`: data,
 /// teacher, weights) and not the current directory: `--force` replaces an earlier output, never
-/// the user's data.
+/// the user's data. An output inside an input folder is refused too (``checkOutside(_:inputs:)``):
+/// written into an image folder, it would become part of the data the next run reads.
 public struct RunFolder {
     public let path: String
 
@@ -83,6 +84,7 @@ public struct RunFolder {
     /// (and may be replaced).
     @discardableResult
     public static func checkCreatable(_ path: String, overwrite: Bool, keeping inputs: [String] = []) throws -> Bool {
+        try checkOutside(path, inputs: inputs)
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
@@ -111,6 +113,25 @@ public struct RunFolder {
         return true
     }
 
+    /// Throws if the output `path` (a folder or a file, existing or not) is one of `inputs` or
+    /// lies inside an input folder, symbolic links and `..` resolved: an output written into the
+    /// data would be read as data by the next run (a contact sheet trained on as a face).
+    public static func checkOutside(_ path: String, inputs: [String]) throws {
+        let manager = FileManager.default, output = canonical(path)
+        for input in inputs {
+            for candidate in pathsNamed(by: input) where manager.fileExists(atPath: candidate) {
+                let source = canonical(candidate)
+                if output == source {
+                    throw TrainingError.invalidConfiguration("\(path) is the input \(input); write the output elsewhere")
+                }
+                if output.hasPrefix(source.hasSuffix("/") ? source : source + "/") {
+                    throw TrainingError.invalidConfiguration(
+                        "\(path) is inside the input folder \(input), where it would become part of what is read; write the output elsewhere")
+                }
+            }
+        }
+    }
+
     /// The paths an input argument may name: itself, without surrounding spaces (data arguments
     /// are trimmed), and the part after a `kind:` prefix (`yaleb:PATH`).
     static func pathsNamed(by input: String) -> [String] {
@@ -120,9 +141,15 @@ public struct RunFolder {
         return paths.filter { !$0.isEmpty }
     }
 
-    /// `path` absolute, with `.`, `..` and symbolic links resolved.
+    /// `path` absolute, with `.`, `..` and symbolic links resolved — in its existing part when
+    /// it does not exist yet (an output to be written through a linked folder).
     public static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        var existing = URL(fileURLWithPath: path).standardizedFileURL, missing: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
+            missing.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        return missing.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
     }
 
     /// An existing folder (an error naming it when absent).

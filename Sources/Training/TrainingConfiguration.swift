@@ -167,10 +167,14 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
     }
 
     /// Batches of `dataset`: HR images at `hrSize` in 3 channels, LR views by `degradation`,
-    /// everything random seeded by ``seed``. Throws when the set makes no full batch.
+    /// everything random seeded by ``seed``. Throws when the set makes no full batch, and when
+    /// `degradation` would up-sample every view (``Degradation/checkDownsampling(width:height:)``).
     public func makeBatches(_ dataset: any FaceDataset, hrSize: Int, degradation: Degradation = .identity) throws -> LoaderBatches {
         guard dataset.count >= batch else {
             throw TrainingError.invalidConfiguration("the data has \(dataset.count) images, fewer than one batch of \(batch); lower 'batch'")
+        }
+        do { _ = try degradation.checkDownsampling(width: hrSize, height: hrSize) } catch let error as DatasetError {
+            throw TrainingError.invalidConfiguration("\(error)")
         }
         let options = LoaderOptions(batchSize: batch, flip: flip, workers: workers, degradation: degradation,
                                     hrSize: ImageSize(hrSize), channels: 3)

@@ -156,3 +156,18 @@ private func parseError(_ spec: String) -> String {
     for _ in 0..<200 where half.apply(to: hr, using: &rng) != hr { degraded += 1 }
     #expect(degraded > 60 && degraded < 140)
 }
+
+/// `samples --degrade size=64` of 32-px faces made an "LR" view larger than the HR image: a size
+/// above the HR side for every draw is an error, for some draws a warning.
+@Test func sizesAboveTheHRImageAreRefusedOrWarned() throws {
+    func check(_ spec: String, _ width: Int = 32, _ height: Int = 40) throws -> String? {
+        try Degradation(parsing: spec).checkDownsampling(width: width, height: height)
+    }
+    let error = try #require(throws: DatasetError.self) { try check("size=64") }
+    #expect(error.description == "degradation spec 'size=64,interp=bicubic': size 64 is above the 32×40 HR image's shorter side 32, where the LR view is up-sampled, "
+            + "not low-resolution; use a size up to 32 (up= enlarges the view afterwards)", "\(error)")
+    #expect(throws: DatasetError.self) { try check("size=33..40,up=hr") }
+    let warning = try check("size=8|16|32|64|128,interp=bilinear,up=hr,p=0.1")
+    #expect(warning?.contains("size 8|16|32|64|128 reaches 128, above the 32×40 HR image's shorter side 32") == true, "\(warning ?? "")")
+    for fine in ["size=32", "size=8..32,up=112", "scale=2", "up=64", "blur=1", "none"] { #expect(try check(fine) == nil, "\(fine)") }
+}

@@ -47,6 +47,13 @@ struct DigitsTests {
         let idx = dir.appendingPathComponent("bad.idx")
         try ([0, 0, 8, 3, 0, 0, 0, 9, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 0, count: 100)).write(to: idx)
         #expect(throws: DatasetError.self) { try Digits.readIDX(idx, expectedRank: 3) }
+        // An empty file, or gzip data of nothing, says so (was "not an IDX file (bad magic)").
+        for (name, bytes) in [("empty.idx", [UInt8]()), ("empty.gz", [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0])] {
+            let url = dir.appendingPathComponent(name)
+            try bytes.write(to: url)
+            let error = try #require(throws: DatasetError.self) { try Digits.readIDX(url, expectedRank: 1) }
+            #expect(error.description == "\(url.path): empty: 0 bytes of data (after gunzip, if gzip), not even an IDX header", "\(error)")
+        }
         let text = dir.appendingPathComponent("bad.txt")
         try Array("3 0.5 x\n".utf8).write(to: text)
         #expect(throws: DatasetError.self) { try Digits.usps(text) }

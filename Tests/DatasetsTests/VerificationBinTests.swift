@@ -71,3 +71,20 @@ struct VerificationBinTests {
         #expect(out == "16 \(bin.isSame.map { $0 ? "True" : "False" }) (12, 12)\n".replacingOccurrences(of: "\"", with: ""))
     }
 }
+
+/// Files that are not pickles at all (a text file, a `.rec`) given as pairs: the error says so
+/// (it said only "pickle: memo key 105 missing at byte 0" or "unsupported opcode 0xa").
+struct VerificationBinKindTests {
+    @Test func filesOfAnotherKindAreNamedAsSuch() {
+        let others: [(String, [UInt8], String)] = [("pairs.txt", Array("hi there\n".utf8), "pickle: memo key 105 missing at byte 0"),
+                                                   ("train.rec", [0x0A, 0x23, 0xD7, 0xCE, 24, 0, 0, 0], "pickle: unsupported opcode 0xa at byte 0")]
+        for (name, bytes, detail) in others {
+            let error = try? #require(throws: DatasetError.self) { try VerificationBin(bytes: bytes, name: name) }
+            #expect(error?.description == "\(name): not a pickled pairs file (an insightface verification .bin): \(detail)"
+                    + (detail.contains("opcode") ? " (only byte strings, booleans and lists are read)" : ""), "\(String(describing: error))")
+        }
+        // A pickle (protocol 2+) of the wrong content keeps the reader's message.
+        let cut = try? #require(throws: DatasetError.self) { try VerificationBin(bytes: [0x80, 4, 0x5D], name: "cut.bin") }
+        #expect(cut?.message.hasPrefix("pickle: ") == true, "\(String(describing: cut))")
+    }
+}

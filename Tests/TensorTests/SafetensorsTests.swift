@@ -244,6 +244,20 @@ import TestSupport
         }
     }
 
+    /// A text file, a RecordIO `.rec` or a `metrics.jsonl` given as weights: the error says the
+    /// file is not a safetensors file (it said only "header length … is implausible").
+    @Test func filesOfAnotherKindAreNamedAsSuch() {
+        let others: [(String, Data)] = [("notes.txt", Data("hello, these are my notes\n".utf8)),
+                                        ("train.rec", Data([0x0A, 0x23, 0xD7, 0xCE, 24, 0, 0, 0] + [UInt8](repeating: 0, count: 24))),
+                                        ("metrics.jsonl", Data(#"{"step": 1, "loss": 2.5}"#.utf8 + [0x0A]))]
+        for (name, data) in others {
+            #expect { try Safetensors(data: data, source: name) } throws: { error in
+                let problem = (error as? SafetensorsError)?.problem ?? ""
+                return problem.hasPrefix("not a safetensors file: header length ") && problem.contains("is implausible (the limit is 100000000 bytes)")
+            }
+        }
+    }
+
     @Test func truncatedAndCorruptedFilesNeverCrash() {
         let valid = Self.sample().encoded()
         // Every truncation is rejected with a SafetensorsError.

@@ -100,14 +100,25 @@ struct CLITests {
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s1", "--transfer", "kd"] + tiny, "kd distils class logits"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s2", "--transfer", "darkrank-soft:k=4",
               "--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "4"], "needs batches of at least 5 per process, got 4"),
-            (["distill", "--teacher", "teacher", "--data", data, "--output", "teacher", "--force"] + tiny, "holds the input teacher"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "teacher", "--force"] + tiny, "teacher is the input teacher"),
             (["train-teacher", "--config", "teacher/settings.json", "--output", "teacher", "--force"], "holds the input teacher/settings.json"),
-            (["evaluate", "--weights", "teacher", "--data", " teacher/../teacher ", "--output", "teacher", "--force"], "holds the input"),
+            (["evaluate", "--weights", "teacher", "--data", " teacher/../teacher ", "--output", "teacher", "--force"], "is the input"),
             (["train-teacher", "--data", data, "--output", "mine", "--force"] + tiny, "not a CrossRes output"),
             (["train-teacher", "--data", data, "--output", "s3", "--lr", "1e300"] + tiny, "'lr' needs a number of magnitude"),
             (["train-teacher", "--data", data, "--output", "s4", "--embedding-size", "100000000", "--steps", "1"], "embedding size must be in 1...65536"),
             (["train-teacher", "--config", "--steps", "1", "--output", "s5"], "--config needs a FILE"),
-            (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.idx"], "would overwrite the p.rec or p.idx"),
+            (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.idx"], "--pairs must name a .bin file (insightface's verification format), got 'p.idx'"),
+            (["pack", "--images", data, "--output", "p.rec", "--pairs", "p.rec", "--force"], "--pairs must name a .bin file"),
+            // identities × images was unbounded: 10¹¹ images aborted every command on a 4.8 TB allocation.
+            (["train-teacher", "--data", "synthetic:identities=1000000,images=100000", "--output", "big"] + tiny,
+             "1000000 identities × 100000 images = 100000000000 images, more than the limit of 16777216"),
+            (["samples", "--data", "synthetic:identities=1000000,images=100000", "--output", "big.png"], "more than the limit of 16777216"),
+            (["pack", "--images", "synthetic:identities=1000000,images=100000", "--output", "big.rec"], "more than the limit of 16777216"),
+            // An "LR" view larger than the HR image.
+            (["samples", "--data", data, "--output", "big.png", "--degrade", "size=64"],
+             "--degrade: degradation spec 'size=64,interp=bicubic': size 64 is above the 16×16 HR image's shorter side 16"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s11", "--degrade", "size=32,up=16"] + tiny,
+             "degradation spec 'size=32,interp=bicubic,up=16': size 32 is above the 16×16 HR image's shorter side 16"),
             (["pack", "--images", data, "--output", "q.rec", "--pairs", "q.bin", "--pairs-per-fold", "0"], "--pairs-per-fold must be at least 2"),
             (["samples", "--data", data, "--output", "x.png", "--columns", "9223372036854775807"], "--columns must be in 1...10000"),
             (["pack", "--images", data, "--output", "r.rec", "--seed", "3"], "draw the pairs of --pairs, which is not given"),
@@ -188,6 +199,42 @@ struct CLITests {
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(left == ["bad.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
+    }
+
+    /// Outputs written into an image folder read were trained on as faces by the next run
+    /// (`samples --output yale/yaleB01/sheet.png`); images in the data root were dropped silently.
+    @Test func outputsIntoTheDataAreRefused() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        for identity in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: folder + "/faces/" + identity, withIntermediateDirectories: true)
+            for image in ["1.pgm", "2.pgm", "3.pgm", "4.pgm"] {
+                _ = FileManager.default.createFile(atPath: folder + "/faces/\(identity)/\(image)", contents: Data("P5\n4 4\n255\n".utf8 + [UInt8](repeating: 90, count: 16)))
+            }
+        }
+        try FileManager.default.createSymbolicLink(atPath: folder + "/linked", withDestinationPath: folder + "/faces")
+        let tiny = ["--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "4"]
+        let cases: [(arguments: [String], status: Int32, message: String)] = [
+            (["samples", "--data", "faces", "--size", "16", "--output", "faces/a/sheet.png"], 2, "faces/a/sheet.png is inside the input folder faces"),
+            (["samples", "--data", "linked/", "--size", "16", "--output", "faces/b/sheet.png"], 2, "is inside the input folder linked/"),
+            (["pack", "--images", "faces", "--output", "faces/a/x.rec"], 2, "faces/a/x.rec is inside the input folder faces"),
+            (["pack", "--images", "faces", "--output", "x.rec", "--pairs", "linked/b/x.bin"], 2, "linked/b/x.bin is inside the input folder faces"),
+            (["train-teacher", "--data", "faces", "--output", "faces/run"] + tiny, 1, "faces/run is inside the input folder"),
+            (["train-teacher", "--data", "./faces/../faces", "--output", "linked/run"] + tiny, 1, "is inside the input folder"),
+        ]
+        for (arguments, status, message) in cases {
+            let (actual, output) = try CrossResBinary.run(arguments, in: folder)
+            #expect(actual == status && output.contains(message) && !output.contains("Fatal error"), "\(arguments.joined(separator: " ")): \(output)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/faces/a").sorted() == ["1.pgm", "2.pgm", "3.pgm", "4.pgm"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/faces/b").count == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["faces", "linked"])
+        // Beside the data is fine; an image left in its root is an error naming it, not dropped.
+        let (status, output) = try CrossResBinary.run(["samples", "--data", "faces", "--size", "16", "--output", "sheet.png"], in: folder)
+        #expect(status == 0, "\(output)")
+        try FileManager.default.moveItem(atPath: folder + "/sheet.png", toPath: folder + "/faces/sheet.png")
+        let (stray, message) = try CrossResBinary.run(["samples", "--data", "faces", "--size", "16", "--output", "again.png"], in: folder)
+        #expect(stray == 1 && message.contains("an image is directly in the folder, in no identity sub-folder: sheet.png"), "\(message)")
     }
 
     /// `pack` of an image folder given with a trailing slash, as its help's example does.

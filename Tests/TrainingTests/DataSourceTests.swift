@@ -39,6 +39,21 @@ import CrossRes
         #expect(try DataSource(parsing: rec) == .recordIO(rec))
     }
 
+    /// identities × images is bounded (each key alone was: 10¹¹ images aborted on allocation),
+    /// and a large allowed set renders at each read instead of all at once.
+    @Test func syntheticSizeIsBoundedAndLargeSetsRenderLazily() throws {
+        let refusal = message("synthetic:identities=1000000,images=100000")
+        #expect(refusal.contains("data 'synthetic:identities=1000000,images=100000': 1000000 identities × 100000 images = 100000000000 images, "
+                                 + "more than the limit of \(DataSource.maximumSyntheticImages)"), "\(refusal)")
+        #expect(refusal.contains("1600.0 GB"), "\(refusal)")
+        #expect(message("synthetic:identities=1000000,images=16").isEmpty && message("synthetic:identities=1000000,images=17").contains("17000000 images"))
+        // 2 M images of 128 × 128 × 3 (393 GB of pixels): opened without rendering any.
+        let large = try DataSource(parsing: "synthetic:identities=20000,images=100,size=128").open()
+        #expect(large is SyntheticFaces && large.count == 2_000_000)
+        #expect(try large.sample(at: 1_999_999).label == 19_999)
+        #expect(try DataSource(parsing: "synthetic").open() is InMemoryDataset)
+    }
+
     @Test func foldersAndRecordIOOpen() throws {
         let folder = temporaryFolder()
         defer { removeFolder(folder) }

@@ -336,7 +336,8 @@ import CrossRes
         _ = try RunFolder(creating: earlier, overwrite: false)
         for input in [earlier, earlier + "/" + RunFolder.markerName, earlier + "/../teacher"] {
             let error = try #require(throws: TrainingError.self) { try RunFolder(creating: earlier, overwrite: true, keeping: [input]) }
-            #expect("\(error)".contains("holds the input \(input)"), "\(error)")
+            let expected = input.hasSuffix(RunFolder.markerName) ? "holds the input \(input)" : "is the input \(input)"
+            #expect("\(error)".contains(expected), "\(error)")
             #expect(throws: TrainingError.self) { try RunFolder.checkCreatable(earlier, overwrite: true, keeping: [input]) }
         }
         #expect(manager.fileExists(atPath: earlier + "/" + RunFolder.markerName))
@@ -344,6 +345,29 @@ import CrossRes
         let file = scratch + "/weights"
         _ = manager.createFile(atPath: file, contents: Data())
         #expect(throws: TrainingError.self) { try RunFolder(creating: file, overwrite: true) }
+    }
+
+    /// An output inside an input folder (an image folder, a teacher's run) would become part of
+    /// what the next run reads: refused, for new and existing outputs, through `..` and links.
+    @Test func outputsInsideAnInputFolderAreRefused() throws {
+        let manager = FileManager.default, scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        try manager.createDirectory(atPath: scratch + "/faces/a", withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: scratch + "/link", withDestinationPath: scratch + "/faces")
+        for output in ["faces/run", "faces/a/sheet.png", "other/../faces/a/b/run", "link/a/run", "faces"] {
+            for (force, inputs) in [(false, ["faces"]), (true, ["link/"])] {
+                let error = try #require(throws: TrainingError.self) {
+                    try RunFolder.checkCreatable(scratch + "/" + output, overwrite: force, keeping: inputs.map { scratch + "/" + $0 })
+                }
+                #expect("\(error)".contains(output == "faces" ? "is the input" : "is inside the input folder"), "\(output): \(error)")
+            }
+        }
+        #expect(!manager.fileExists(atPath: scratch + "/faces/run") && !manager.fileExists(atPath: scratch + "/faces/a/b"))
+        // Beside the input, and inside a file input's folder, are fine.
+        try RunFolder.checkOutside(scratch + "/faces-run", inputs: [scratch + "/faces"])
+        _ = manager.createFile(atPath: scratch + "/faces.rec", contents: Data())
+        try RunFolder.checkOutside(scratch + "/run", inputs: [scratch + "/faces.rec", "synthetic:identities=4"])
+        #expect(throws: TrainingError.self) { try RunFolder.checkOutside(scratch + "/./faces.rec", inputs: [scratch + "/faces.rec"]) }
     }
 
     @Test func unwritableOutputIsNamedInWords() throws {
