@@ -21,6 +21,11 @@ import Distributed
 //                                          0.3: the ranks must take the gate decision of the mean accuracy together)
 //   DistributedCheck bench --steps 30 --batch 64 [--model perceptron|smallfacenet] [--width 256]
 //   DistributedCheck collectives          (prints the results of each collective)
+//   DistributedCheck bench-collectives [--iterations 100000] [--floats 4]
+//                                         (microseconds per all-reduce of a few floats, in a tight loop)
+//   DistributedCheck stall [--rank R] [--seconds S]
+//                                         (rank R sleeps S seconds (default 300) before an all-reduce of 3 floats:
+//                                          with CROSSRES_COLLECTIVE_TIMEOUT < S the other ranks' watchdog ends the job)
 //   DistributedCheck mismatch             (every rank a different seed: must stop with a message)
 //   DistributedCheck fail --rank R [--how throw|kill] [--at-step S] [train flags]
 //                                         (rank R throws, or is killed, at its step S (default 2): every rank must end)
@@ -349,6 +354,38 @@ func bench(_ settings: Settings, group: ProcessGroup) throws {
     }
 }
 
+/// `bench-collectives`: the time of one small all-reduce (the per-call cost of the
+/// `ProcessGroup` wrapper around `MPI_Allreduce`), over `--iterations` calls after 1000 warm-up calls.
+func benchCollectives(_ settings: Settings, group: ProcessGroup) throws {
+    let iterations = try settings.integer("iterations", 100_000), floats = try settings.integer("floats", 4)
+    guard iterations >= 1 && floats >= 1 else { throw CheckError("--iterations and --floats must be positive, got \(iterations) and \(floats)") }
+    var values = [Float](repeating: 0, count: floats)  // sums of zeros stay zero
+    let seconds = try values.withUnsafeMutableBufferPointer { buffer in
+        for _ in 0..<1000 { try group.allReduceSum(buffer) }
+        try group.barrier()
+        let clock = ContinuousClock(), started = clock.now
+        for _ in 0..<iterations { try group.allReduceSum(buffer) }
+        let elapsed = clock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+    if group.isRoot {
+        print(String(format: "{\"processes\": %d, \"floats\": %d, \"iterations\": %d, \"microsecondsPerAllReduce\": %.3f}",
+                     group.size, floats, iterations, seconds * 1e6 / Double(iterations)))
+    }
+}
+
+/// `stall`: rank `--rank` (default 1) sleeps `--seconds` (default 300) before an all-reduce that the
+/// other ranks enter at once — a rank stuck before a collective. The collective timeout
+/// (`CROSSRES_COLLECTIVE_TIMEOUT`, read when the group is made) must end the job.
+func stall(_ settings: Settings, group: ProcessGroup) throws {
+    let stalled = try settings.integer("rank", 1), seconds = try settings.integer("seconds", 300)
+    guard seconds >= 0 else { throw CheckError("--seconds must not be negative, got \(seconds)") }
+    if group.rank == stalled { sleep(UInt32(seconds)) }
+    var values: [Float] = [1, 2, 3]
+    try values.withUnsafeMutableBufferPointer { try group.allReduceSum($0) }
+    if group.isRoot { print("stall: all-reduce \(values) after rank \(stalled) slept \(seconds) s") }
+}
+
 /// `collectives`: each collective on rank-dependent data, results printed by rank 0.
 func collectives(group: ProcessGroup) throws {
     var values: [Float] = [Float(group.rank + 1), 10]
@@ -374,18 +411,20 @@ func collectives(group: ProcessGroup) throws {
 
 let arguments = CommandLine.arguments
 let group: ProcessGroup
-do { group = try ProcessGroup.world() } catch {
+do { group = try ProcessGroup.world(collectiveTimeout: try CollectiveTimeout.environment()) } catch {
     FileHandle.standardError.write(Data("DistributedCheck: \(error)\n".utf8))
     exit(1)
 }
 do {
-    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|gate|collectives|mismatch|fail|teacher|distill [--flag value]...") }
+    guard arguments.count >= 2 else { throw CheckError("usage: DistributedCheck train|bench|bench-collectives|gate|collectives|stall|mismatch|fail|teacher|distill [--flag value]...") }
     var settings = try Settings(arguments.dropFirst(2))
     switch arguments[1] {
     case "train": try train(settings, group: group)
     case "bench": try bench(settings, group: group)
     case "gate": try gate(settings, group: group)
     case "collectives": try collectives(group: group)
+    case "stall": try stall(settings, group: group)
+    case "bench-collectives": try benchCollectives(settings, group: group)
     case "teacher", "distill": try trainer(arguments[1], settings, group: group)
     case "mismatch":
         settings.values["seed"] = String(7 + group.rank)

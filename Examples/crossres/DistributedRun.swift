@@ -11,7 +11,14 @@ enum DistributedRun {
 
     static func notes(_ command: String) -> [String] {
         ["--distributed: mpirun -np 2 --oversubscribe --allow-run-as-root crossres \(command) ... --distributed (see Docs/Distributed.md);",
-         "a checkpoint resumes under any process count that divides --batch."]
+         "a checkpoint resumes under any process count that divides --batch. A collective that waits longer than",
+         "CROSSRES_COLLECTIVE_TIMEOUT seconds (default 1800; 0 or off: no limit) for another rank aborts the job."]
+    }
+
+    /// The collective timeout `CROSSRES_COLLECTIVE_TIMEOUT` sets (default 30 minutes); a value
+    /// that is not seconds, 0 or `off` is refused (exit status 2).
+    static func collectiveTimeout(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CollectiveTimeout {
+        do { return try CollectiveTimeout.environment(environment) } catch { throw CommandLineError(error.description) }
     }
 
     /// The number of processes `mpirun` started this one among, read from the environment
@@ -40,7 +47,7 @@ enum DistributedRun {
     /// with its message. `batch` reads the global batch from the settings.
     static func run<C: RunConfiguration>(_ command: String, _ type: C.Type, _ invocation: Invocation, batch: (C) -> Int,
                                          _ train: (_ run: RunFolderOptions.TrainingRun<C>, _ group: ProcessGroup) throws -> Void) throws {
-        let group = try ProcessGroup.world()
+        let group = try ProcessGroup.world(collectiveTimeout: try collectiveTimeout())
         do {
             let run = try RunFolderOptions.trainingRun(type, invocation)
             try group.ensureSameConfiguration(String(decoding: try run.configuration.jsonData(), as: UTF8.self) + "\n" + run.output)

@@ -12,6 +12,9 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     case indivisibleLastBatch(samples: Int, batch: Int, processes: Int)
     /// Data that should be identical on every rank is not (shapes, keys, counts).
     case inconsistent(String)
+    /// A collective timeout that is not a number of seconds ≥ 0 or `off`; `source` is where it
+    /// came from (the environment variable).
+    case invalidCollectiveTimeout(value: String, source: String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,8 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
             return "the last batch of each epoch has \(samples % batch) rows (\(samples) samples mod batch \(batch), kept because dropLast is off), which do not split evenly over \(processes) processes, and no other batch size can fix that (\(samples) samples leave \(samples % processes) over any multiple of \(processes)); turn dropLast on (LoaderOptions.dropLast) to skip the last batch of each epoch, or use a number of samples that is a multiple of \(processes)"
         case let .inconsistent(detail):
             return "ranks disagree: \(detail)"
+        case let .invalidCollectiveTimeout(value, source):
+            return "\(source)='\(value)' is not a collective timeout: give the seconds a collective may wait for the other ranks before the job is aborted (default 1800, 30 minutes), or 0 or off for no timeout"
         }
     }
 }

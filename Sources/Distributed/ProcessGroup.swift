@@ -6,7 +6,7 @@ import Training
 /// The processes of a data-parallel run: MPI's world communicator (Open MPI), with the
 /// collectives training needs — barrier, broadcast from rank 0, sum all-reduce and all-gather.
 ///
-/// MPI is initialised once per process, on first use of ``world()`` (`MPI_Init_thread`,
+/// MPI is initialised once per process, on first use of ``world(collectiveTimeout:)`` (`MPI_Init_thread`,
 /// `MPI_THREAD_SERIALIZED`; calls are serialised by a lock, so any thread may call), and shut
 /// down by ``finalize()``, which a program must call before it exits normally (`mpirun`
 /// reports a rank that exits without it). A program started without `mpirun` is a world of
@@ -16,6 +16,10 @@ import Training
 /// with MPI's error string instead of aborting the job. A rank that stops with an error
 /// should call ``abort(_:code:)``, which ends every rank instead of leaving them waiting in
 /// a collective.
+///
+/// Every collective has a timeout (``CollectiveTimeout``, default 30 minutes): MPI calls
+/// cannot be cancelled, so a watchdog thread notices a collective that has waited longer for
+/// the other ranks, prints which one on standard error and aborts the job like ``abort(_:code:)``.
 public final class ProcessGroup: Sendable {
     /// This process's index, `0..<size`; rank 0 logs and writes checkpoints.
     public let rank: Int
@@ -23,14 +27,25 @@ public final class ProcessGroup: Sendable {
     public let size: Int
     /// Whether MPI was shut down.
     private let state = Locked(false)
+    /// Times each blocking MPI call (started in a group of several processes).
+    private let watchdog = CollectiveWatchdog(timeout: .standard)
 
     /// Whether this is rank 0.
     public var isRoot: Bool { rank == 0 }
 
     private static let shared = Result { () throws(DistributedError) in try ProcessGroup() }
 
-    /// The world of all processes of this job (initialises MPI on first use).
-    public static func world() throws -> ProcessGroup { try shared.get() }
+    /// The world of all processes of this job (initialises MPI on first use), whose
+    /// collectives abort the job after waiting `collectiveTimeout` for the other ranks
+    /// (`nil`: as set before, by default ``CollectiveTimeout/standard``, 30 minutes).
+    public static func world(collectiveTimeout: CollectiveTimeout? = nil) throws -> ProcessGroup {
+        let group = try shared.get()
+        if let collectiveTimeout { group.watchdog.timeout = collectiveTimeout }
+        return group
+    }
+
+    /// How long a collective may wait for the other ranks before the job is aborted.
+    public var collectiveTimeout: CollectiveTimeout { watchdog.timeout }
 
     private init() throws(DistributedError) {
         var initialised: Int32 = 0
@@ -48,19 +63,21 @@ public final class ProcessGroup: Sendable {
         try Self.check(MPI_Comm_size(crossres_mpi_comm_world(), &size), "MPI_Comm_size")
         self.rank = Int(rank)
         self.size = Int(size)
+        // A world of one has nobody to wait for.
+        if size > 1 { watchdog.activate { [self] report in abort(report) } }
     }
 
     // MARK: - Collectives
 
     /// Blocks until every rank has called it.
     public func barrier() throws {
-        try serialised("MPI_Barrier") { MPI_Barrier(crossres_mpi_comm_world()) }
+        try serialised(CollectiveCall(.barrier)) { MPI_Barrier(crossres_mpi_comm_world()) }
     }
 
     /// Replaces `buffer` on every rank by the elementwise sum over ranks (in place).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try forChunks(of: buffer.count) { offset, count in
-            try serialised("MPI_Allreduce") {
+            try serialised(CollectiveCall(.allReduceSum, .float, count: Int(count))) {
                 MPI_Allreduce(crossres_mpi_in_place(), buffer.baseAddress! + offset, count, crossres_mpi_float(),
                               crossres_mpi_sum(), crossres_mpi_comm_world())
             }
@@ -70,7 +87,7 @@ public final class ProcessGroup: Sendable {
     /// Overwrites `buffer` on every rank with rank `root`'s (same count on every rank).
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws {
         try forChunks(of: buffer.count) { offset, count in
-            try serialised("MPI_Bcast") {
+            try serialised(CollectiveCall(.broadcast, .float, count: Int(count))) {
                 MPI_Bcast(buffer.baseAddress! + offset, count, crossres_mpi_float(), Int32(truncatingIfNeeded: root), crossres_mpi_comm_world())
             }
         }
@@ -80,12 +97,12 @@ public final class ProcessGroup: Sendable {
     public func broadcast(bytes: [UInt8]) throws -> [UInt8] {
         var count = [Int64(bytes.count)]
         try count.withUnsafeMutableBufferPointer { buffer in
-            try serialised("MPI_Bcast") { MPI_Bcast(buffer.baseAddress, 1, crossres_mpi_int64(), 0, crossres_mpi_comm_world()) }
+            try serialised(CollectiveCall(.broadcast, .int64, count: 1)) { MPI_Bcast(buffer.baseAddress, 1, crossres_mpi_int64(), 0, crossres_mpi_comm_world()) }
         }
         var result = isRoot ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
         try result.withUnsafeMutableBufferPointer { buffer in
             try forChunks(of: buffer.count) { offset, chunk in
-                try serialised("MPI_Bcast") {
+                try serialised(CollectiveCall(.broadcast, .byte, count: Int(chunk))) {
                     MPI_Bcast(buffer.baseAddress! + offset, chunk, crossres_mpi_byte(), 0, crossres_mpi_comm_world())
                 }
             }
@@ -144,7 +161,7 @@ public final class ProcessGroup: Sendable {
         let rows = total / max(rowCount, 1)
         let gathered = TensorStorage(count: total)
         try tensor.withUnsafeBufferPointer { local in
-            try serialised("MPI_Allgatherv") {
+            try serialised(CollectiveCall(.allGatherV, .float, count: local.count)) {
                 MPI_Allgatherv(UnsafeMutableRawPointer(mutating: local.baseAddress), Int32(local.count), crossres_mpi_float(),
                                gathered.base, counts, displacements, crossres_mpi_float(), crossres_mpi_comm_world())
             }
@@ -157,7 +174,7 @@ public final class ProcessGroup: Sendable {
         precondition(values.count == width, "allGather: \(values.count) values, width \(width)")
         var all = [Int64](repeating: 0, count: width * size)
         try all.withUnsafeMutableBufferPointer { output in
-            try serialised("MPI_Allgather") {
+            try serialised(CollectiveCall(.allGather, .int64, count: width)) {
                 MPI_Allgather(values, Int32(width), crossres_mpi_int64(), output.baseAddress, Int32(width), crossres_mpi_int64(),
                               crossres_mpi_comm_world())
             }
@@ -196,7 +213,8 @@ public final class ProcessGroup: Sendable {
         exit(code)
     }
 
-    /// Shuts MPI down (`MPI_Finalize`); later collectives throw. Call once, before exit.
+    /// Shuts MPI down (`MPI_Finalize`); later collectives throw. Call once, before exit. Not
+    /// under the collective timeout: ranks that are done wait here for rank 0's last writes.
     public func finalize() throws {
         try state.withLock { finalized throws in
             guard !finalized else { return }
@@ -207,11 +225,11 @@ public final class ProcessGroup: Sendable {
 
     // MARK: - Helpers
 
-    /// Runs one MPI call under the lock, turning its error code into a thrown error.
-    private func serialised(_ call: String, _ body: () -> Int32) throws {
+    /// Runs one MPI call under the lock and the watchdog, turning its error code into a thrown error.
+    private func serialised(_ call: CollectiveCall, _ body: () -> Int32) throws {
         try state.withLock { finalized throws in
-            guard !finalized else { throw DistributedError.mpi(call: call, code: -1, message: "called after ProcessGroup.finalize()") }
-            try Self.check(body(), call)
+            guard !finalized else { throw DistributedError.mpi(call: call.name, code: -1, message: "called after ProcessGroup.finalize()") }
+            try Self.check(watchdog.watching(call, body), call.name)
         }
     }
 

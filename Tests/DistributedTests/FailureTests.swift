@@ -55,6 +55,37 @@ struct FailureTests {
         #expect(metadata["crossres.step"] == "2", "\(metadata)")
     }
 
+    /// Rank 1 sleeps (a stuck file read, a deadlock) before an all-reduce that rank 0 waits in:
+    /// after the collective timeout (2 s, from `CROSSRES_COLLECTIVE_TIMEOUT`) rank 0's watchdog
+    /// names the collective and aborts the job. Without it rank 0 waited until rank 1 woke
+    /// (300 s), past the job's bound.
+    @Test func aRankThatNeverArrivesTimesTheCollectiveOut() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(["stall", "--rank", "1"], processes: 2, in: folder, timeout: 60,
+                                     environment: ["CROSSRES_COLLECTIVE_TIMEOUT": "2"])
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("rank 0 of 2: collective timeout: MPI_Allreduce (sum) of 3 floats (12 bytes) has waited 2."), "\(outcome.output)")
+        #expect(outcome.output.contains("longer than the collective timeout of 2 s"), "\(outcome.output)")
+        #expect(!outcome.output.contains("stall: all-reduce"), "\(outcome.output)")
+    }
+
+    /// A timeout that is not seconds, 0 or off stops `DistributedCheck` and `crossres` naming it.
+    @Test func aBadCollectiveTimeoutIsRefused() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let message = "CROSSRES_COLLECTIVE_TIMEOUT='30m' is not a collective timeout"
+        let check = try MPIJob.run(["collectives"], processes: 1, in: folder, timeout: 30, environment: ["CROSSRES_COLLECTIVE_TIMEOUT": "30m"])
+        #expect(check.status == 1 && check.output.contains("DistributedCheck: \(message)"), "\(check.output)")
+        if let crossres = MPIJob.crossres {
+            let outcome = try MPIJob.run(["train-teacher", "--data", "synthetic:identities=2,images=2,size=16", "--output", "run", "--distributed"],
+                                         processes: 1, in: folder, timeout: 30, program: crossres, environment: ["CROSSRES_COLLECTIVE_TIMEOUT": "30m"])
+            #expect(outcome.status == 2 && outcome.output.contains("crossres train-teacher: \(message)"), "\(outcome.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("run").path))
+        }
+    }
+
     @Test func aGlobalBatchThatDoesNotSplitIsRefused() throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -28,9 +28,10 @@ enum MPIJob {
     }
 
     /// Runs `DistributedCheck arguments` (or another `program`) on `processes` ranks (1: started
-    /// directly, MPI's singleton mode) in `folder`, killing it after `timeout` seconds.
+    /// directly, MPI's singleton mode) in `folder`, with `environment` added to every rank's,
+    /// killing it after `timeout` seconds.
     static func run(_ arguments: [String], processes: Int, in folder: URL, timeout: TimeInterval = 60,
-                    program: URL? = executable) throws -> Outcome {
+                    program: URL? = executable, environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         if processes == 1 {
             process.executableURL = program!
@@ -39,7 +40,7 @@ enum MPIJob {
             process.executableURL = mpirun!
             process.arguments = ["-np", String(processes)] + mpirunOptions + [program!.path] + arguments
         }
-        return try launch(process, in: folder, timeout: timeout)
+        return try launch(process, in: folder, timeout: timeout, environment: environment)
     }
 
     /// Unbound ranks that yield while waiting: the test machine runs other work too.
@@ -57,13 +58,14 @@ enum MPIJob {
         return try launch(process, in: folder, timeout: timeout)
     }
 
-    /// Starts `process` in `folder` with the test environment, killing it after `timeout` seconds.
-    private static func launch(_ process: Process, in folder: URL, timeout: TimeInterval) throws -> Outcome {
+    /// Starts `process` in `folder` with the test environment and `added`, killing it after `timeout` seconds.
+    private static func launch(_ process: Process, in folder: URL, timeout: TimeInterval, environment added: [String: String] = [:]) throws -> Outcome {
         process.currentDirectoryURL = folder
         // Each rank single-threaded, so two ranks do not fight over the test machine's cores.
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
         environment["OPENBLAS_NUM_THREADS"] = "1"
         environment["CROSSRES_THREADS"] = "1"
+        environment.merge(added) { $1 }
         process.environment = environment
         let log = folder.appendingPathComponent("job-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
