@@ -203,9 +203,6 @@ public enum TransferSpec {
                 guard let value = Float(head[1]), value.isFinite, value >= 0 else {
                     throw TransferSpecError(token: token, message: "weight must be a non-negative number, got '\(head[1])'")
                 }
-                guard value > 0 else {
-                    throw TransferSpecError(token: token, message: "a weight of 0 leaves the term out: drop it (or use no transfer at all)")
-                }
                 weight = value
             }
             var values: [String: String] = [:]

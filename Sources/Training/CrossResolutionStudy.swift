@@ -113,7 +113,10 @@ public struct CrossResolutionStudy {
             try require(Set(families.map(\.name)).count == families.count, "family names must be unique")
             try require(verificationFolds >= 2 && pairsPerFold >= 2, "verificationFolds and pairsPerFold must be at least 2")
             let degradation: Degradation
-            do { degradation = try Degradation(parsing: trainingDegradation) } catch { throw TrainingError.invalidConfiguration("trainingDegradation: \(error)") }
+            do {
+                degradation = try Degradation(parsing: trainingDegradation)
+                _ = try degradation.checkDownsampling(width: imageSize, height: imageSize)  // (every draw above the faces' side)
+            } catch { throw TrainingError.invalidConfiguration("trainingDegradation: \(error)") }
             let viewSize = degradation.outputSize(width: imageSize, height: imageSize)
             try require(viewSize?.width == imageSize && viewSize?.height == imageSize,
                         "trainingDegradation '\(trainingDegradation)' must bring the \(imageSize)×\(imageSize) faces back to the students' \(imageSize)×\(imageSize) input: end it with up=\(imageSize)")

@@ -87,6 +87,7 @@ import CrossRes
             ("darkrank-soft ranks the other samples of a batch (soft(listLength: 4)), so it needs batches of at least 5", { $0.batchSize = 4 }),
             ("headMargin must be in [0, 1.5)", { $0.head = "arcface"; $0.headMargin = 3.2 }),
             ("family 'typo': transfer spec", { $0.families = [.init(name: "typo", transfer: "l2=5,nts=50")] }),
+            ("size 40..48 is above the 32×32 HR image's shorter side 32", { $0.trainingDegradation = "size=40..48,up=32" }),
         ]
         for (expected, change) in cases { #expect(refusal(change).contains(expected), "\(expected): \(refusal(change))") }
         var larger = CrossResolutionStudy.Configuration.quick
