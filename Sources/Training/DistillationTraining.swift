@@ -330,9 +330,11 @@ public struct DistillationTraining {
         if c.cacheTeacher {
             let views = ResizedDataset(dataset, size: hr)
             say("caching the teacher's features of \(dataset.count) images" + (teacherMaps.isEmpty ? "" : " (maps \(teacherMaps.joined(separator: ", ")))"))
-            cache = try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps,
-                                            memoryLimit: teacherCacheLimit) { range in
-                Image.batchTensor(try range.map { try views.sample(at: $0).image })
+            // (Each rank's limit is its machine's: a cache over one rank's limit stops every rank.)
+            cache = try ProcessAgreement.together(parallelism?.processAgreement) {
+                try TeacherFeatureCache(teacher: teacher, count: dataset.count, keepingMaps: teacherMaps, memoryLimit: teacherCacheLimit) { range in
+                    Image.batchTensor(try range.map { try views.sample(at: $0).image })
+                }
             }
         }
         let distillation = DistillationTask(teacher: teacher, student: student, head: head, transfer: transfer, optimizer: optimizer,

@@ -46,9 +46,11 @@ public enum MachineResources {
     }
 
     /// `root` and its sub-folders along `path` (`/a/b`: root, root/a, root/a/b); only `root`
-    /// without a path, and components such as `..` are skipped.
+    /// without a path, or for a path with `..` (the process's cgroup lies outside the namespace's
+    /// root, and a folder of the same name under it would be another cgroup).
     static func directories(under root: String, along path: String?) -> [String] {
-        let components = (path ?? "").split(separator: "/").filter { $0 != "." && $0 != ".." }
+        let components = (path ?? "").split(separator: "/").filter { $0 != "." }
+        guard !components.contains("..") else { return [root] }
         return (0...components.count).map { ([root] + components.prefix($0).map(String.init)).joined(separator: "/") }
     }
 
@@ -66,14 +68,16 @@ public enum MachineResources {
 
     /// The processes of a launcher's run on this machine, read from `environment` (`nil`: none
     /// says): Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`, MPICH's `MPI_LOCALNRANKS`, then Slurm's
-    /// `SLURM_NTASKS_PER_NODE` or `SLURM_TASKS_PER_NODE`. The latter lists the job's nodes
-    /// (`2(x3),1`: three nodes of 2 tasks, one of 1), and a process does not know which is
-    /// its own, so the largest count counts (a limit shared by it is never too large).
+    /// `SLURM_STEP_TASKS_PER_NODE` (the `srun` step's), `SLURM_NTASKS_PER_NODE` or
+    /// `SLURM_TASKS_PER_NODE` (the allocation's). The lists name nodes (`2(x3),1`: three nodes
+    /// of 2 tasks, one of 1), and a process does not know which is its own, so the largest
+    /// count counts (a limit shared by it is never too large).
     public static func localProcesses(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> LocalProcesses? {
-        for variable in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "SLURM_TASKS_PER_NODE"] {
+        for variable in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_TASKS_PER_NODE", "SLURM_NTASKS_PER_NODE", "SLURM_TASKS_PER_NODE"] {
             guard let value = environment[variable] else { continue }
             let text = value.trimmingCharacters(in: .whitespaces)
-            guard let count = variable == "SLURM_TASKS_PER_NODE" ? slurmTasksPerNode(text) : Int(text).flatMap({ $0 >= 1 ? $0 : nil }) else { continue }
+            let isList = variable == "SLURM_STEP_TASKS_PER_NODE" || variable == "SLURM_TASKS_PER_NODE"
+            guard let count = isList ? slurmTasksPerNode(text) : Int(text).flatMap({ $0 >= 1 ? $0 : nil }) else { continue }
             return LocalProcesses(count: count, source: "\(variable)=\(value)")
         }
         return nil

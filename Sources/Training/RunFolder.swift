@@ -36,41 +36,60 @@ public struct RunFolder {
 
     /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
     /// earlier output there (only with `overwrite`, and as ``checkCreatable(_:overwrite:keeping:)``
-    /// allows) without losing it: the earlier folder is first renamed to a hidden sibling
-    /// (`.NAME.replaced-UUID`) and removed only once `body` has returned; a failure to remove it
-    /// then is a warning naming where it is, not an error. If `body` throws, the earlier folder
-    /// is put back, unless `body` wrote something at `path` (a failed run's checkpoint and
-    /// metrics): then both are kept and `warn` names the earlier one's place.
+    /// allows) without losing it: ``setAside(_:overwrite:keeping:)``, then ``Replacement/run(warn:_:)``.
     public static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: [String] = [],
                                     warn: (String) -> Void = TrainingLoop.standardErrorWarning,
                                     _ body: () throws -> T) throws -> T {
-        try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn, remove: { try FileManager.default.removeItem(atPath: $0) }, body)
+        guard let replacement = try setAside(path, overwrite: overwrite, keeping: inputs) else { return try body() }
+        return try replacement.run(warn: warn, body)
     }
 
-    /// ``replacing(_:overwrite:keeping:warn:_:)`` removing the earlier folder with `remove`.
-    static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: [String], warn: (String) -> Void,
-                             remove: (String) throws -> Void, _ body: () throws -> T) throws -> T {
-        guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return try body() }
-        let manager = FileManager.default, aside = asidePath(path)
-        do { try manager.moveItem(atPath: path, toPath: aside) } catch {
-            throw TrainingError.invalidConfiguration("cannot replace output folder \(path): \(fileErrorReason(error))")
+    /// Checks `path` as ``checkCreatable(_:overwrite:keeping:)`` does and, when an earlier output
+    /// is there, renames it to a hidden sibling (`.NAME.replaced-UUID`) and returns it (`nil`:
+    /// nothing to replace). The rename is `rename(2)`: a file system that cannot rename the folder
+    /// in place (overlayfs over an image's layer, another mount) is an error, not a copy.
+    public static func setAside(_ path: String, overwrite: Bool, keeping inputs: [String] = []) throws -> Replacement? {
+        guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return nil }
+        let aside = asidePath(path)
+        guard rename(path, aside) == 0 else {
+            throw TrainingError.invalidConfiguration("cannot replace output folder \(path): moving it aside to \(aside) failed: \(String(cString: strerror(errno))); remove it yourself, or choose another output")
         }
-        let value: T
-        do { value = try body() } catch {
-            let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
-            if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
-                if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
-                if (try? manager.moveItem(atPath: aside, toPath: path)) != nil { throw error }
-                warn("could not put back the output \(path) was replacing; it is kept at \(aside)")
-            } else {
-                warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
+        return Replacement(path: path, aside: aside)
+    }
+
+    /// An earlier output renamed aside for the run that replaces it (``setAside(_:overwrite:keeping:)``).
+    /// (Two runs replacing the same output at once are not guarded against.)
+    public struct Replacement: Sendable {
+        public let path: String, aside: String
+
+        /// Runs `body`, the run that writes ``path``; then removes the earlier output, a failure to
+        /// remove it being a warning naming where it is. If `body` throws, the earlier output is put
+        /// back, unless `body` wrote something at ``path`` (a failed run's checkpoint and metrics):
+        /// then both are kept and `warn` names the earlier one's place.
+        public func run<T>(warn: (String) -> Void, _ body: () throws -> T) throws -> T {
+            try run(warn: warn, remove: { try FileManager.default.removeItem(atPath: $0) }, body)
+        }
+
+        /// ``run(warn:_:)`` removing the earlier folder with `remove`.
+        func run<T>(warn: (String) -> Void, remove: (String) throws -> Void, _ body: () throws -> T) throws -> T {
+            let manager = FileManager.default
+            let value: T
+            do { value = try body() } catch {
+                let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
+                if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
+                    if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
+                    if rename(aside, path) == 0 { throw error }
+                    warn("could not put back the output \(path) was replacing; it is kept at \(aside)")
+                } else {
+                    warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
+                }
+                throw error
             }
-            throw error
+            do { try remove(aside) } catch {
+                warn("replaced \(path), but could not remove the earlier output, moved to \(aside): \(fileErrorReason(error)); remove it yourself")
+            }
+            return value
         }
-        do { try remove(aside) } catch {
-            warn("replaced \(path), but could not remove the earlier output, moved to \(aside): \(fileErrorReason(error)); remove it yourself")
-        }
-        return value
     }
 
     /// A hidden, unused name next to `path` for the folder being replaced.

@@ -118,7 +118,8 @@ public struct TrainingLoop {
         }
         progress?.begin(atStep: startStep)
         for step in startStep..<steps {
-            let batch = try batches.batch(atStep: step)
+            // (A batch that fails on one rank — a damaged image in its shard — stops every rank.)
+            let batch = try ProcessAgreement.together(agreement) { try batches.batch(atStep: step) }
             let progressFraction = steps > 1 ? Float(step) / Float(steps - 1) : 1
             do {
                 lastTerms = try task.step(batch, progress: min(progressFraction, 1))

@@ -81,25 +81,29 @@ public struct TrainingRunFolder {
         let opened = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> (run: TrainingRunFolder, start: Int)? in
             guard parallelism?.isRoot ?? true else { return nil }
             let run = resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite)
-            return (run, resume ? try run.restore(task) : 0)
+            let start = resume ? try run.restore(task) : 0
+            _ = try MetricsLog(path: run.folder.file(metricsName))  // (a log rank 0 cannot open stops every rank here)
+            return (run, start)
         }
         let start = opened?.start ?? 0
         return (opened?.run, try parallelism?.synchronise(task, step: start) ?? start)
     }
 
-    /// Runs `train`, a trainer's whole run into the folder `output`: rank 0 checks that the folder
-    /// may be created (``RunFolder/checkCreatable(_:overwrite:keeping:)``), a decision every
-    /// process stops on (``ProcessAgreement/together(_:_:)``); a new run then replaces an earlier
-    /// output only once it has succeeded (``RunFolder/replacing(_:overwrite:keeping:warn:_:)``,
-    /// on rank 0, which alone writes the folder). A resume runs `train` as it is.
+    /// Runs `train`, a trainer's whole run into the folder `output`: for a new run rank 0 checks
+    /// that the folder may be created and sets an earlier output aside
+    /// (``RunFolder/setAside(_:overwrite:keeping:)``), a step every process stops on when it fails
+    /// (``ProcessAgreement/together(_:_:)``); the earlier output is removed only once the run has
+    /// succeeded (``RunFolder/Replacement/run(warn:_:)``, on rank 0, which alone writes the
+    /// folder). A resume runs `train` as it is.
     static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: [String],
                        parallelism: (any DataParallelism)?, warn: (String) -> Void, _ train: () throws -> T) throws -> T {
         let isRoot = parallelism?.isRoot ?? true
-        try ProcessAgreement.together(parallelism?.processAgreement) {
-            if !resume && isRoot { try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs) }
+        let replacement = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> RunFolder.Replacement? in
+            guard !resume && isRoot else { return nil }
+            return try RunFolder.setAside(output, overwrite: overwrite, keeping: inputs)
         }
-        guard !resume && isRoot else { return try train() }
-        return try RunFolder.replacing(output, overwrite: overwrite, keeping: inputs, warn: warn, train)
+        guard let replacement else { return try train() }
+        return try replacement.run(warn: warn, train)
     }
 
     /// The checkpoint metadata key of the training data's ``RankInvariant/data(_:)`` record.

@@ -142,8 +142,8 @@ final class AgreeingTask: TrainingTask {
 
     /// This process is rank `rank` of two; the other rank finds an infinite gradient at the third
     /// step (the fake agreement answers its verdict at that check), this one none. Every check
-    /// asked the agreement (inputs, terms, gradients, the loop's state check and its work after
-    /// the step: five per step); the
+    /// asked the agreement (the batch, inputs, terms, gradients, the loop's state check and its
+    /// work after the step: six per step); the
     /// stop comes at step 3 before this rank's update, names the other rank, and takes rank 0's
     /// last checkpoint — rank 1 writes none, and said "no checkpoint was written yet" — while
     /// rank 0 logs the event before the barrier that lets any rank throw (and abort the job).
@@ -156,7 +156,7 @@ final class AgreeingTask: TrainingTask {
         let calls = AgreementCalls()
         let agreement = ProcessAgreement(rank: rank, processCount: 2, mean: { $0 }, firstFailure: { local in
             calls.verdicts.append(local)
-            return calls.verdicts.count == 2 * 5 + 3 ? other : local  // step index 2's gradient check
+            return calls.verdicts.count == 2 * 6 + 4 ? other : local  // step index 2's gradient check
         }, rootValue: { value in
             calls.rootValues.append(value)
             return rank == 0 ? value : "rank 0's " + path
@@ -173,7 +173,7 @@ final class AgreeingTask: TrainingTask {
             try loop.run(AgreeingTask(classifier, agreement: agreement), batches: RandomBatches(seed: 5))
         })
         #expect(stop.step == 3 && stop.what == other)
-        #expect(calls.verdicts.count == 13 && calls.verdicts.allSatisfy { $0 == nil }, "\(calls.verdicts)")
+        #expect(calls.verdicts.count == 16 && calls.verdicts.allSatisfy { $0 == nil }, "\(calls.verdicts)")
         #expect(calls.rootValues == [rank == 0 ? path : nil] && calls.barriers == 1)
         let last = rank == 0 ? path : "rank 0's " + path
         #expect(stop.last == last, "\(stop.message)")

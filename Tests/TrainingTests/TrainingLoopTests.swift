@@ -308,7 +308,8 @@ import CrossRes
         let folder = scratch + "/run"
         _ = try RunFolder(creating: folder, overwrite: false)
         var warnings: [String] = []
-        let created = try RunFolder.replacing(folder, overwrite: true, keeping: [], warn: { warnings.append($0) }, remove: { _ in throw Stuck() }) {
+        let replacement = try #require(try RunFolder.setAside(folder, overwrite: true))
+        let created = try replacement.run(warn: { warnings.append($0) }, remove: { _ in throw Stuck() }) {
             try RunFolder(creating: folder, overwrite: true)
         }
         let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch).first { $0 != "run" })
