@@ -60,8 +60,8 @@ public final class DataParallelTask: TrainingTask {
     /// The failure the last ``ProcessAgreement/firstFailure`` agreed on (reset at each step).
     private let agreedFailure: AgreedFailure
 
-    /// Runs the inner step with ``processAgreement`` bound, so its encoder gate and its
-    /// ``ensureFinite(_:)`` checks decide with every process (each check is then a collective,
+    /// Runs the inner step with ``processAgreement`` bound, so its encoder gate, its input checks
+    /// (``ensureInputsFit(_:)``) and its ``ensureFinite(_:)`` checks decide with every process (each check is then a collective,
     /// taken at the same point on every rank, before any backward pass or update that follows
     /// it). A non-finite stop thrown that way is thrown by every rank, at the same check; a
     /// `TrainingError.nonFinite` the inner task threw on its own, without agreeing, would

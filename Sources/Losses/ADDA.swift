@@ -49,7 +49,7 @@ public final class ADDA: AdversarialTransferLoss {
 
     public func check(_ context: TransferContext) throws {
         try checkDomainEmbeddings(source: context.checkedSourceEmbedding(for: name).shape, target: context.student.embedding.shape,
-                                  classifier: critic, loss: name)
+                                  classifier: critic, outputs: [2, 1], loss: name)
     }
 
     /// Source predicted where the two-class logits favour class 1: a single logit `a` where

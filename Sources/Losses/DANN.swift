@@ -64,6 +64,6 @@ public final class DANN: TransferLoss {
 
     public func check(_ context: TransferContext) throws {
         try checkDomainEmbeddings(source: context.checkedSourceEmbedding(for: name).shape, target: context.student.embedding.shape,
-                                  classifier: domainHead, loss: name)
+                                  classifier: domainHead, outputs: [2], loss: name)
     }
 }

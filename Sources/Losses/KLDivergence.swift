@@ -32,11 +32,18 @@ public func distillationLoss(studentLogits: Tensor, teacherLogits: Tensor, tempe
                              reduction: LossReduction = .mean) -> Tensor {
     precondition(temperature > 0 && (temperature * temperature).isFinite,
                  "distillationLoss: temperature must be positive and finite (T² too), got \(temperature)")
-    precondition(studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
-                 "distillationLoss: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must be the same [B, classes] shape")
+    trapping { try checkDistillationLogits(student: studentLogits.shape, teacher: teacherLogits.shape, loss: "distillationLoss") }
     let target = withoutGradients { (teacherLogits.detached() / temperature).softmax(alongAxis: 1) }
     let logP = (studentLogits / temperature).logSoftmax(alongAxis: 1)
     return klDivergence(logProbabilities: logP, targetProbabilities: target, reduction: reduction) * (temperature * temperature)
 }
 
 import Foundation
+
+/// Throws a ``LossInputError`` for `loss` unless student and teacher logits of these shapes are
+/// both `[B, classes]` of one shape.
+func checkDistillationLogits(student: [Int], teacher: [Int], loss: String) throws {
+    guard student.count == 2 && student == teacher else {
+        throw LossInputError(loss: loss, message: "student logits \(student) and teacher logits \(teacher) must be the same [B, classes] shape")
+    }
+}

@@ -26,9 +26,7 @@ public final class KnowledgeDistillation: TransferLoss {
 
     public func check(_ context: TransferContext) throws {
         let (student, teacher) = try logits(context)
-        guard student.rank == 2 && student.shape == teacher.shape else {
-            throw LossInputError(loss: name, message: "student logits \(student.shape) and teacher logits \(teacher.shape) must be the same [B, classes] shape")
-        }
+        try checkDistillationLogits(student: student.shape, teacher: teacher.shape, loss: name)
     }
 
     private func logits(_ context: TransferContext) throws -> (student: Tensor, teacher: Tensor) {

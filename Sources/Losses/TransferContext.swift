@@ -99,14 +99,19 @@ func checkPairedEmbeddings(student: [Int], teacher: [Int], loss: String) throws 
 }
 
 /// Throws a ``LossInputError`` for `loss` unless source and target embeddings of these shapes
-/// are `[n, D]` and `[m, D]` with one `D` that `classifier` takes (when it is a
-/// ``DomainDiscriminator``; another layer's input width is only known when it runs).
-func checkDomainEmbeddings(source: [Int], target: [Int], classifier: (any Layer)? = nil, loss: String) throws {
+/// are `[n, D]` and `[m, D]` with one `D` that `classifier` takes, giving one of `outputs`
+/// logits per row (when it is a ``DomainDiscriminator``; another layer's widths are only known
+/// when it runs).
+func checkDomainEmbeddings(source: [Int], target: [Int], classifier: (any Layer)? = nil, outputs: [Int] = [], loss: String) throws {
     guard source.count == 2 && target.count == 2 && source[1] == target[1] else {
         throw LossInputError(loss: loss, message: "embeddings must be [n, D] and [m, D] with one D, got source \(source) and target \(target)")
     }
-    if let discriminator = classifier as? DomainDiscriminator, discriminator.inputDimension != source[1] {
+    guard let discriminator = classifier as? DomainDiscriminator else { return }
+    guard discriminator.inputDimension == source[1] else {
         throw LossInputError(loss: loss, message: "its domain classifier takes \(discriminator.inputDimension)-dimensional embeddings, got \(source[1]); build it with inputDimension \(source[1])")
+    }
+    guard outputs.contains(discriminator.outputs) else {
+        throw LossInputError(loss: loss, message: "its domain classifier gives \(discriminator.outputs) logits per row; it needs \(outputs.map(String.init).joined(separator: " or "))")
     }
 }
 

@@ -25,7 +25,8 @@ public protocol TransferLoss: Module {
     /// Throws a ``LossInputError`` when `context` cannot feed the loss — features it reads
     /// are missing or their shapes do not fit — on which `callAsFunction` would stop the
     /// program. Trainers call it first (``DistillationTask`` at every step, before any loss);
-    /// the default accepts every context.
+    /// the default accepts every context. An ``AdversarialTransferLoss``'s check covers its
+    /// ``AdversarialTransferLoss/criticLoss(_:)`` and accuracy too (their source features).
     func check(_ context: TransferContext) throws
 }
 

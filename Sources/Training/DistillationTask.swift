@@ -9,7 +9,8 @@ import Losses
 /// Each step:
 /// 0. the features checked against the head and every transfer term (``ensureInputsFit(_:)``):
 ///    a missing feature map, mismatched dimensions, a batch too small for DarkRank or a label
-///    beyond the head's classes throw ``TrainingError/invalidConfiguration(_:)``;
+///    beyond the head's classes throw ``TrainingError/invalidConfiguration(_:)`` before any
+///    optimiser update;
 /// 1. teacher features of the HR view — from the ``TeacherFeatureCache`` when given, else a
 ///    forward pass in eval mode without a tape;
 /// 2. student features of the LR view (train mode);

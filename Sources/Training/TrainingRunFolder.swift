@@ -50,7 +50,7 @@ public struct TrainingRunFolder {
         let stored: C
         do { stored = try C.layered([storedLayer]).withAbsolutePaths() } catch let error as TrainingError {
             // A folder of another command (a teacher's run given to distill, or the reverse) fails here.
-            throw TrainingError.invalidConfiguration("cannot resume \(path) with this command: its \(settingsName) does not fit it (\(error)); a run folder resumes with the command that started it (crossres train-teacher or crossres distill)")
+            throw TrainingError.invalidConfiguration("cannot resume \(path) with this command: its \(settingsName) does not fit it (\(error)); a run folder resumes with the command that started it (crossres train-teacher or crossres distill), and only while its settings are valid for this version (else start a new run)")
         }
         let resumed = try C.layered([storedLayer] + layers).withAbsolutePaths()
         let changed = resumed.changedKeys(comparedTo: stored).filter { !settingsChangeableOnResume.contains($0) }

@@ -19,6 +19,8 @@ public final class DomainDiscriminator: Layer {
 
     public let layer: Sequential
     public let inputDimension: Int
+    /// The number of logits it gives per row.
+    public let outputs: Int
 
     public init(inputDimension: Int, hidden: [Int], outputs: Int = 2, activation: Activation,
                 using generator: inout RandomGenerator) {
@@ -38,6 +40,7 @@ public final class DomainDiscriminator: Layer {
         layers.append(Linear(width, outputs, using: &generator))
         layer = Sequential(layers)
         self.inputDimension = inputDimension
+        self.outputs = outputs
     }
 
     public static func seed(inputDimension: Int = 512, using generator: inout RandomGenerator) -> DomainDiscriminator {
