@@ -53,8 +53,7 @@ enum DigitsCommand {
                      Date().timeIntervalSince(started), data.mnistTrain.count, data.mnistTest.count, data.uspsTrain.count, data.uspsTest.count))
         do { try experiment.check(data) } catch let error as TrainingError { throw CommandLineError("\(error)") }
 
-        let folder = try RunFolder.replacing(output, overwrite: force, keeping: inputs) {  // an output replaced is kept until the run ends
-            let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
+        let folder = try RunFolder.creating(output, overwrite: force, keeping: inputs) { folder in  // an output replaced is kept until the run ends
             var runner = experiment
             runner.logFolder = folder.file("logs")
             try FileManager.default.createDirectory(atPath: folder.file("logs"), withIntermediateDirectories: true)

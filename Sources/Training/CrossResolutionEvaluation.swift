@@ -154,8 +154,7 @@ public struct CrossResolutionEvaluation {
         let report = Report(model: architecture, weights: ModelFactory.weightsFile(c.weights!), teacher: gallery?.configuration,
                             teacherWeights: c.teacherWeights.map(ModelFactory.weightsFile), data: data?.description, pairs: c.pairs,
                             verification: verification, identification: identification)
-        let folder = try RunFolder.replacing(output, overwrite: overwrite, keeping: inputs, warn: warn) {
-            let folder = try RunFolder(creating: output, overwrite: overwrite, keeping: inputs, warn: warn)
+        let folder = try RunFolder.creating(output, overwrite: overwrite, keeping: inputs, warn: warn) { folder in
             try Self.write(report, to: folder)
             return folder
         }

@@ -44,6 +44,17 @@ public struct RunFolder {
         return try replacement.run(warn: warn, body)
     }
 
+    /// Creates the folder `path` and runs `body`, which writes it, replacing an earlier output
+    /// there only once `body` has returned (``replacing(_:overwrite:keeping:warn:_:)``); returns
+    /// what `body` returns.
+    public static func creating<T>(_ path: String, overwrite: Bool, keeping inputs: [String] = [],
+                                   warn: (String) -> Void = TrainingLoop.standardErrorWarning,
+                                   _ body: (RunFolder) throws -> T) throws -> T {
+        try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
+            try body(try RunFolder(creating: path, overwrite: overwrite, keeping: inputs, warn: warn))
+        }
+    }
+
     /// Checks `path` as ``checkCreatable(_:overwrite:keeping:)`` does and, when an earlier output
     /// is there, renames it to a hidden sibling (`.NAME.replaced-UUID`) and returns it (`nil`:
     /// nothing to replace). The rename is `rename(2)`: a file system that cannot rename the folder
