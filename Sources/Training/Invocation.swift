@@ -77,7 +77,7 @@ public struct Invocation {
     }
 
     /// `names` quoted and comma-separated, the first `shown` of them only, then "… (N in all)"
-    /// (a config file of many stray keys would otherwise fill the terminal).
+    /// (a data file given as a config file would otherwise fill the terminal).
     static func quotedNames(_ names: [String], shown: Int = 10) -> String {
         let quoted = names.prefix(shown).map { "'\($0)'" }.joined(separator: ", ")
         return names.count > shown ? quoted + ", … (\(names.count) in all)" : quoted
