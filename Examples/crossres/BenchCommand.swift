@@ -31,7 +31,10 @@ enum BenchCommand {
                 guard n >= 1 else { throw CommandLineError("--\(key) needs a positive integer, got \(n)") }
                 return n
             }
-            return (try invocation.nonEmpty("json").map { URL(fileURLWithPath: $0) }, try positive("iterations"), try positive("threads"),
+            // A JSON path that cannot be written is found now, not after the whole benchmark.
+            let json = try invocation.nonEmpty("json")
+            if let json { try OutputPath.check(json, outside: []) }
+            return (json.map { URL(fileURLWithPath: $0) }, try positive("iterations"), try positive("threads"),
                     try invocation.string("filter"), try invocation.bool("list"))
         }
         let all = BenchSuite.all()

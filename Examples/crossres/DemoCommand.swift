@@ -21,14 +21,20 @@ enum DemoCommand {
         notes: ["The synthetic set: 140 identities (100 train / 40 test), 16 images each, 32×32 RGB."],
         example: "crossres demo --quick --output runs/demo-quick")
 
+    /// The Extended Yale B folder `--data` names (`yaleb`: the default path; `yaleb:PATH`), or
+    /// `nil` for other data.
+    static func yalePath(_ argument: String?) -> String? {
+        guard let argument, argument == "yaleb" || argument.hasPrefix("yaleb:") else { return nil }
+        return argument == "yaleb" ? "../shared/data/extended_yale_b_cropped/CroppedYale" : String(argument.dropFirst(6))
+    }
+
     /// The data set named by `--data`, at the study's input size, its name, and its default
     /// number of test identities.
     static func dataset(_ argument: String?, size: Int) throws -> (any FaceDataset, String, Int) {
         guard let argument, argument != "synthetic" else {
             return (SyntheticFaces(identities: 140, imagesPerIdentity: 16, size: size, channels: 3, seed: 42), "synthetic faces", 40)
         }
-        if argument == "yaleb" || argument.hasPrefix("yaleb:") {
-            let path = argument == "yaleb" ? "../shared/data/extended_yale_b_cropped/CroppedYale" : String(argument.dropFirst(6))
+        if let path = yalePath(argument) {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw CommandLineError("--data \(argument): no folder \(path) (Extended Yale B, cropped: yaleBNN/*.pgm)")
             }
@@ -48,7 +54,8 @@ enum DemoCommand {
             let output = try invocation.nonEmpty("output") ?? RunFolderOptions.dated("demo")
             let study = try CrossResolutionStudy(configuration: configuration)
             let dataArgument = try invocation.nonEmpty("data")
-            let inputs = [dataArgument, try invocation.nonEmpty("config")].compactMap { $0 }
+            // The folder `yaleb` stands for, so an output inside it is refused.
+            let inputs = [yalePath(dataArgument) ?? dataArgument, try invocation.nonEmpty("config")].compactMap { $0 }
             return (configuration, study, output, try invocation.bool("force"), dataArgument, inputs)
         }
         try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)
@@ -72,7 +79,8 @@ enum DemoCommand {
         // output it replaces is kept until the demo has finished).
         let folder = try RunFolder.replacing(output, overwrite: force, keeping: inputs) {
             let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
-            let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24)
+            let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24,
+                                                 warn: TrainingLoop.standardErrorWarning)
             try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
 
             let result = try study.run(train: train, test: test,

@@ -20,11 +20,8 @@ public enum ImageHeader {
         let name = url.path, whole = bytes.count == size
         switch try ImageFormat(sniffing: bytes, name: name) {
         case .pnm:
-            do {
-                _ = try bytes.withUnsafeBufferPointer { try PNM.header($0, fileSize: size, name: name, limits: limits) }
-            } catch let error as DatasetError where !whole && error.message.hasPrefix("truncated: expected") {
-                return  // the header runs past the prefix (long comments): the decoder will tell
-            }
+            // `nil`: the header runs past the prefix (long comments); the decoder will tell.
+            _ = try bytes.withUnsafeBufferPointer { try PNM.header($0, fileSize: size, name: name, limits: limits) }
         case .png:
             // The IHDR chunk comes first: length 13, type, width and height (big-endian).
             guard bytes.count >= 24, bytes[8..<16].elementsEqual([0, 0, 0, 13] + Array("IHDR".utf8)) else {

@@ -19,9 +19,22 @@ public enum PNM {
     }
 
     /// The header at the start of `data` (the file's first bytes, or all of them), its size
-    /// checked against `limits` and, for a binary raster, against the file's `fileSize`.
-    static func header(_ data: UnsafeBufferPointer<UInt8>, fileSize: Int, name: String, limits: ParserLimits) throws -> Header {
+    /// checked against `limits` and, for a binary raster, against the file's `fileSize`; `nil`
+    /// when `data` is shorter than the file and ends inside the header (a long comment, or a
+    /// number that may go on past it), so the header cannot be judged from it.
+    static func header(_ data: UnsafeBufferPointer<UInt8>, fileSize: Int, name: String, limits: ParserLimits) throws -> Header? {
         var reader = HeaderReader(data: data, name: name)
+        let prefix = data.count < fileSize
+        /// The next number, or `nil` when a prefix ends before it has ended.
+        func number(_ what: String) throws -> Int? {
+            do {
+                let value = try reader.integer(what)
+                return prefix && reader.position == data.count ? nil : value
+            } catch let error as DatasetError {
+                if prefix && reader.position == data.count { return nil }
+                throw error
+            }
+        }
         guard data.count >= 2, data[0] == UInt8(ascii: "P") else {
             throw DatasetError(name, "not a PGM/PPM file (no 'P' magic)")
         }
@@ -36,9 +49,7 @@ public enum PNM {
             throw DatasetError(name, "unsupported Netpbm type 'P\(Character(Unicode.Scalar(kind)))' (only P2, P3, P5, P6 are read)")
         }
         reader.position = 2
-        let width = try reader.integer("width")
-        let height = try reader.integer("height")
-        let maxval = try reader.integer("maxval")
+        guard let width = try number("width"), let height = try number("height"), let maxval = try number("maxval") else { return nil }
         try limits.checkImage(width: width, height: height, name: name)
         guard maxval >= 1, maxval <= 65_535 else {
             throw DatasetError(name, "maxval \(maxval) outside 1...65535")
@@ -58,7 +69,9 @@ public enum PNM {
     }
 
     static func decode(_ data: UnsafeBufferPointer<UInt8>, name: String, limits: ParserLimits) throws -> Image {
-        let head = try Self.header(data, fileSize: data.count, name: name, limits: limits)
+        guard let head = try Self.header(data, fileSize: data.count, name: name, limits: limits) else {
+            throw DatasetError(name, "truncated: the header is incomplete")  // not reached: the data is the whole file
+        }
         let (width, height, channels, maxval) = (head.width, head.height, head.channels, head.maxval)
         let samples = width * height * channels
         let scale = 255 / Float(maxval)

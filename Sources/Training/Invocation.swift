@@ -68,12 +68,19 @@ public struct Invocation {
             let known = Set(options.map(\.key))
             let unknown = file.values.keys.filter { !known.contains($0) }.sorted()
             guard unknown.isEmpty else {
-                throw CommandLineError("\(file.source): unknown \(unknown.count == 1 ? "key" : "keys") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); known: \(options.map(\.key).joined(separator: ", "))")
+                throw CommandLineError("\(file.source): unknown \(unknown.count == 1 ? "key" : "keys") \(Self.quotedNames(unknown)); known: \(options.map(\.key).joined(separator: ", "))")
             }
             layers.append(file)
         }
         layers.append(ConfigurationLayer(source: "command line", values: values))
         self.layers = layers
+    }
+
+    /// `names` quoted and comma-separated, the first `shown` of them only, then "… (N in all)"
+    /// (a data file given as a config file would otherwise fill the terminal).
+    static func quotedNames(_ names: [String], shown: Int = 10) -> String {
+        let quoted = names.prefix(shown).map { "'\($0)'" }.joined(separator: ", ")
+        return names.count > shown ? quoted + ", … (\(names.count) in all)" : quoted
     }
 
     /// "see crossres demo --help": the program and command are the words of the help's first

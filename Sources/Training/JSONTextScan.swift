@@ -47,6 +47,9 @@ enum JSONTextScan {
                 let start = i
                 i = closingQuote(in: bytes, after: i)
                 guard case .object(var keys, _, true)? = stack.last else { break }
+                // The stack's copy released first, so the set is not copied whole on each insert
+                // (quadratic in the object's keys); the placeholder is replaced below.
+                stack[stack.count - 1] = .array(index: 0)
                 let key = string(bytes[start...min(i, bytes.count - 1)])
                 if keys.contains(key) {
                     let (line, column) = position(of: start, in: bytes)

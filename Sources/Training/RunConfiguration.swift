@@ -174,7 +174,7 @@ public enum ConfigurationLayers {
         for layer in layers {
             let unknown = Set(layer.values.keys).subtracting(known)
             guard unknown.isEmpty else {
-                throw TrainingError.invalidConfiguration("\(layer.source): unknown \(unknown.count == 1 ? "setting" : "settings") \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")); known: \(known.joined(separator: ", "))")
+                throw TrainingError.invalidConfiguration("\(layer.source): unknown \(unknown.count == 1 ? "setting" : "settings") \(Invocation.quotedNames(unknown.sorted())); known: \(known.joined(separator: ", "))")
             }
             for (key, value) in layer.values {
                 // Named here, where the decoder would only say that the data "was not valid JSON".

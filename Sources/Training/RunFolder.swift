@@ -171,15 +171,28 @@ public struct RunFolder {
         return paths.filter { !$0.isEmpty }
     }
 
-    /// `path` absolute, with `.`, `..` and symbolic links resolved — in its existing part when
-    /// it does not exist yet (an output to be written through a linked folder).
+    /// `path` absolute, with `.`, `..` and symbolic links resolved as the system does (`link/..`
+    /// is the parent of the link's target, not the folder holding the link): its longest existing
+    /// part by realpath(3), then the missing rest, whose `..` and `.` are resolved by name (an
+    /// output to be written through a linked folder).
     public static func canonical(_ path: String) -> String {
-        var existing = URL(fileURLWithPath: path).standardizedFileURL, missing: [String] = []
-        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
-            missing.insert(existing.lastPathComponent, at: 0)
-            existing.deleteLastPathComponent()
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var existing = absolute.split(separator: "/", omittingEmptySubsequences: true).map(String.init), missing: [String] = []
+        var resolved = "/"
+        while true {
+            if let real = realpath("/" + existing.joined(separator: "/"), nil) {
+                resolved = String(cString: real)
+                free(real)
+                break
+            }
+            guard let last = existing.popLast() else { break }
+            missing.insert(last, at: 0)
         }
-        return missing.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
+        var components = resolved.split(separator: "/").map(String.init)
+        for component in missing where component != "." {
+            if component == ".." { _ = components.popLast() } else { components.append(component) }
+        }
+        return "/" + components.joined(separator: "/")
     }
 
     /// An existing folder (an error naming it when absent).

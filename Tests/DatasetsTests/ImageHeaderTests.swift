@@ -19,6 +19,37 @@ struct ImageHeaderTests {
         try ImageHeader.check(pgm)
     }
 
+    /// A binary PGM whose header runs past the bytes read (a comment of about 4 KiB) is left to
+    /// the decoder wherever the prefix ends: inside maxval's digits or right after them, before
+    /// the whitespace that starts the raster. It was refused ("no raster after the header").
+    @Test func aHeaderPastThePrefixIsLeftToTheDecoder() throws {
+        let dir = Fixtures.temporaryDirectory()
+        defer { Fixtures.cleanUp(dir) }
+        let url = dir.appendingPathComponent("long.pgm"), face = Image(width: 3, height: 2, channels: 1, value: 90)
+        let encoded = try face.encoded(as: .pnm)  // "P5\n3 2\n255\n" and the raster
+        let header = Array("P5\n".utf8), size = Array("3 2\n".utf8), last = ImageHeader.prefixLength - 1
+        for maxval in ["255", "65535"] {
+            let raster = maxval == "255" ? Array(encoded.suffix(6)) : [UInt8](repeating: 0x5A, count: 12)
+            // The newline after maxval at bytes 4095 (inside the prefix), 4096 and 4097, and each
+            // split of maxval's digits across the prefix's end.
+            for newline in (last - 1)...(last + maxval.count + 1) {
+                let fill = newline - maxval.count - header.count - size.count - 2  // "#" and its newline
+                let bytes = header + Array("#".utf8) + [UInt8](repeating: 0x78, count: fill) + Array("\n".utf8) + size + Array("\(maxval)\n".utf8) + raster
+                #expect(bytes[newline] == 0x0A)
+                try bytes.write(to: url)
+                #expect(throws: Never.self, "maxval \(maxval), newline at \(newline)") { try ImageHeader.check(url) }
+                #expect(try Image(contentsOf: url).width == 3)
+                // Cut short, the file is still refused when decoded.
+                try Array(bytes.dropLast()).write(to: url)
+                #expect(throws: DatasetError.self) { try Image(contentsOf: url) }
+            }
+        }
+        // A whole file whose header ends at its last byte has no raster.
+        try Array("P5\n3 2\n255".utf8).write(to: url)
+        let error = try #require(throws: DatasetError.self) { try ImageHeader.check(url) }
+        #expect(error.message.contains("truncated: no raster after the header"), "\(error)")
+    }
+
     @Test func refusesBrokenFilesNamingThem() throws {
         let dir = Fixtures.temporaryDirectory()
         defer { Fixtures.cleanUp(dir) }

@@ -170,6 +170,9 @@ struct CLITests {
             (["bench", "--list", "--list"], 2, "--list given twice"),
             (["bench", "--iterations", "0"], 2, "--iterations needs a positive integer, got 0"),
             (["bench", "--iterations", "x"], 2, "'iterations' needs an integer"),
+            // --list stops before any timing: the JSON path is checked before it (and before a run).
+            (["bench", "--list", "--json", "nodir/x.json"], 2, "cannot write nodir/x.json: folder"),
+            (["bench", "--list", "--json", "."], 2, ". is a folder; it must name a file"),
             (["train-teacher", "--config", "dup.json", "--output", "t1"], 1, "config file dup.json: 'steps' is given twice (again at line 1, column 35)"),
             (["train-teacher", "--config", "bad.json", "--output", "t2"], 1, "config file bad.json: not valid JSON at line 3, column 8"),
             (["train-teacher", "--config", "null.json", "--output", "t3"], 1, "config file null.json: 'steps' is null; it needs an integer"),
@@ -199,6 +202,21 @@ struct CLITests {
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(left == ["bad.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
+    }
+
+    /// `demo --data yaleb` stands for the default Extended Yale B folder: an output inside it is
+    /// refused before the data is read (the literal "yaleb" was checked, and the demo wrote into
+    /// the data). A stand-in folder at the default path, relative to the working folder.
+    @Test func demoRefusesAnOutputInsideTheDefaultYaleFolder() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let yale = folder + "/shared/data/extended_yale_b_cropped/CroppedYale"
+        try FileManager.default.createDirectory(atPath: yale + "/yaleB01", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/work", withIntermediateDirectories: true)
+        let (status, output) = try CrossResBinary.run(["demo", "--quick", "--data", "yaleb", "--output", "../shared/data/extended_yale_b_cropped/CroppedYale/run1"],
+                                                      in: folder + "/work")
+        #expect(status != 0 && output.contains("run1 is inside the input folder ../shared/data/extended_yale_b_cropped/CroppedYale"), "\(output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: yale) == ["yaleB01"])
     }
 
     /// Outputs written into an image folder read were trained on as faces by the next run

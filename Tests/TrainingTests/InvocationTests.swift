@@ -79,6 +79,12 @@ struct InvocationTests {
         try Data(#"{"stpes": 5}"#.utf8).write(to: URL(fileURLWithPath: file))
         #expect(usage(["--config", file]).contains("unknown key 'stpes'"))
         #expect(usage(["--config", file, "--config", file]).contains("--config given twice"))
+        // Many stray keys (a data file given as --config): the first ten are listed, then the count.
+        let stray = (0..<25).map { String(format: "\"x%02d\": 0", $0) }.joined(separator: ", ")
+        try Data("{\(stray)}".utf8).write(to: URL(fileURLWithPath: file))
+        let many = usage(["--config", file])
+        #expect(many.contains("unknown keys 'x00', 'x01', 'x02', 'x03', 'x04', 'x05', 'x06', 'x07', 'x08', 'x09', … (25 in all); known: "), "\(many)")
+        #expect(!many.contains("x10"))
     }
 
     @Test func aDeclaredConfigOptionTakesTheFileAsItsValue() throws {

@@ -228,6 +228,25 @@ import CrossRes
         #expect(read("{\"a\": 1e5,\n \"flip\": tru}").contains("not valid JSON at line 2, column 10: 'tru' is not a JSON value"))
     }
 
+    /// The duplicate scan keeps one set of keys per object and adds to it in place: a 200,000-key
+    /// object (a generated config) with its repeat at the end is scanned in a fraction of a
+    /// second (it took minutes while each key copied the whole set).
+    @Test func aLargeObjectIsScannedForDuplicatesInLinearTime() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let path = folder + "/big.json", count = 200_000
+        let keys = (0..<count).map { "\"k\($0)\": \($0)" }.joined(separator: ",\n")
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{\n\(keys),\n\"k7\": 0}".utf8))
+        let text = message { _ = try ConfigurationLayer(contentsOf: path) }
+        #expect(text.contains("'k7' is given twice (again at line \(count + 2), column 1)"), "\(text.prefix(300))")
+        // Without the repeat, its stray keys are counted, not all listed (1.8 MB of stderr).
+        let stray = Dictionary(uniqueKeysWithValues: (0..<count).map { ("k\($0)", $0 as Any) })
+        let unknown = message { _ = try ConfigurationLayers.decode(DigitsExperiment.Configuration.self, defaults: .init(), layers: [layer(stray, "big.json")]) }
+        #expect(unknown.contains("big.json: unknown settings 'k0', 'k1', 'k10', 'k100', 'k1000', 'k10000', 'k100000', 'k100001', 'k100002', 'k100003', … (200000 in all); known: "),
+                "\(unknown.prefix(300))")
+        #expect(unknown.count < 2_000)
+    }
+
     /// `null` unsets an optional setting; a required one says it is null and what it needs.
     @Test func aNullRequiredSettingIsNamedWithWhatItNeeds() throws {
         let steps = message { _ = try TrainingConfiguration.layered([layer(["data": "synthetic", "steps": NSNull()], "config file c.json")]) }

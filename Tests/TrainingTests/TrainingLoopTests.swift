@@ -355,7 +355,10 @@ import CrossRes
         defer { removeFolder(scratch) }
         try manager.createDirectory(atPath: scratch + "/faces/a", withIntermediateDirectories: true)
         try manager.createSymbolicLink(atPath: scratch + "/link", withDestinationPath: scratch + "/faces")
-        for output in ["faces/run", "faces/a/sheet.png", "other/../faces/a/b/run", "link/a/run", "faces"] {
+        // `deeplink/..` is faces/a (the parent of the link's target), not the scratch folder.
+        try manager.createDirectory(atPath: scratch + "/faces/a/deep", withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: scratch + "/deeplink", withDestinationPath: "faces/a/deep")
+        for output in ["faces/run", "faces/a/sheet.png", "other/../faces/a/b/run", "link/a/run", "faces", "deeplink/../run", "deeplink/../../b/run"] {
             for (force, inputs) in [(false, ["faces"]), (true, ["link/"])] {
                 let error = try #require(throws: TrainingError.self) {
                     try RunFolder.checkCreatable(scratch + "/" + output, overwrite: force, keeping: inputs.map { scratch + "/" + $0 })
