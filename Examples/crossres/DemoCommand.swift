@@ -77,8 +77,7 @@ enum DemoCommand {
         try study.check(train: train, test: test)
         // Created once the inputs are loaded: a failed start leaves no empty folder behind (and an
         // output it replaces is kept until the demo has finished).
-        let folder = try RunFolder.replacing(output, overwrite: force, keeping: inputs) {
-            let folder = try RunFolder(creating: output, overwrite: force, keeping: inputs)
+        let folder = try RunFolder.creating(output, overwrite: force, keeping: inputs) { folder in
             let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24,
                                                  warn: TrainingLoop.standardErrorWarning)
             try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
