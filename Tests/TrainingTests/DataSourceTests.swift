@@ -58,11 +58,7 @@ import CrossRes
         let folder = temporaryFolder()
         defer { removeFolder(folder) }
         let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 2, size: 8, channels: 3, seed: 1)
-        for i in 0..<faces.count {
-            let dir = folder + "/faces/id\(faces.label(at: i))"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try faces.sample(at: i).image.write(to: URL(fileURLWithPath: dir + "/\(i).png"))
-        }
+        try writeImageFolder(faces, to: folder + "/faces")
         let images = try DataSource(parsing: folder + "/faces").open()
         #expect(images.count == 6 && images.identityCount == 3)
         try RecordIODataset.write(images, rec: URL(fileURLWithPath: folder + "/faces.rec"), format: .png)

@@ -74,3 +74,13 @@ final class SilentCritic: AdversarialTransferLoss {
     func criticLoss(_ context: TransferContext) -> Tensor { adda.criticLoss(context) }
     var criticParameters: [Parameter] { adda.criticParameters }
 }
+
+/// Writes `faces` as an image folder at `path`: a sub-folder per identity (`id<label>`), one PNG
+/// per image.
+func writeImageFolder(_ faces: any FaceDataset, to path: String) throws {
+    for i in 0..<faces.count {
+        let folder = path + "/id\(faces.label(at: i))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try faces.sample(at: i).image.write(to: URL(fileURLWithPath: folder + "/\(i).png"))
+    }
+}

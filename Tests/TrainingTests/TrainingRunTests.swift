@@ -233,11 +233,7 @@ import CrossRes
         let root = temporaryFolder()
         defer { removeFolder(root) }
         let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 16, channels: 3, seed: 2)
-        for i in 0..<faces.count {
-            let dir = root + "/faces/id\(faces.label(at: i))"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try faces.sample(at: i).image.write(to: URL(fileURLWithPath: dir + "/\(i).png"))
-        }
+        try writeImageFolder(faces, to: root + "/faces")
         var teacher = try TeacherTraining(configuration: tinyTeacher(data: root + "/faces", steps: 4, checkpointEvery: 1))
         teacher.say = { _ in }
         teacher.parallelism = KilledProcess(killAt: 2)
