@@ -90,7 +90,7 @@ public struct TeacherTraining {
                                      label: "teacher", metadata: ["crossres.command": "train-teacher",
                                                                   "crossres.settings": String(decoding: try c.withAbsolutePaths().jsonData(), as: UTF8.self),
                                                                   TrainingRunFolder.dataKey: TrainingRunFolder.record(data)])
-            ?? TrainingLoop(steps: c.steps).run(task, batches: batches, startStep: start)
+            ?? TrainingLoop(steps: c.steps, criticCollapse: nil).run(task, batches: batches, startStep: start)  // the other ranks: no log, no checkpoints
         let weights = (output as NSString).appendingPathComponent(ModelFactory.backboneFileName)
         if isRoot { try ModelFactory.save(backbone, configuration: architecture, to: weights) }
         let result = Result(backbone: architecture, data: source.description, images: dataset.count, identities: dataset.identityCount,
