@@ -138,7 +138,7 @@ struct FailureTests {
         Self.expectEveryRankStopped(outcome, with: "checkpoint run/checkpoint.safetensors: optimizer state: missing or mis-shaped '0.steps'")
     }
 
-    /// A distillation resumed with another teacher: rank 0's `checkTeacherUnchanged`.
+    /// A distillation resumed with another teacher: rank 0's resume check of the teacher (`TrainingRunFolder.checkUnchanged`).
     @Test func rank0sTeacherCheckOnResumeStopsEveryRank() throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
