@@ -6,8 +6,9 @@ import Training
 /// The processes of a data-parallel run: MPI's world communicator (Open MPI), with the
 /// collectives training needs — barrier, broadcast from rank 0, sum all-reduce and all-gather.
 ///
-/// MPI is initialised once per process, on first use of ``world(collectiveTimeout:)`` (`MPI_Init_thread`,
-/// `MPI_THREAD_SERIALIZED`; calls are serialised by a lock, so any thread may call), and shut
+/// MPI is initialised once per process, on first use of ``world(collectiveTimeout:)`` (`MPI_Init_thread`
+/// asking for `MPI_THREAD_MULTIPLE`, at least `MPI_THREAD_SERIALIZED` required; the group's calls
+/// are serialised by a lock, so any thread may call), and shut
 /// down by ``finalize()``, which a program must call before it exits normally (`mpirun`
 /// reports a rank that exits without it). A program started without `mpirun` is a world of
 /// one process (MPI's singleton start-up).
@@ -19,7 +20,11 @@ import Training
 ///
 /// Every collective has a timeout (``CollectiveTimeout``, default 30 minutes): MPI calls
 /// cannot be cancelled, so a watchdog thread notices a collective that has waited longer for
-/// the other ranks, prints which one on standard error and aborts the job like ``abort(_:code:)``.
+/// the other ranks, prints which one on standard error and aborts the job like ``abort(_:code:)``
+/// — from its own thread while the main thread is blocked in the call, which MPI allows only
+/// under `MPI_THREAD_MULTIPLE` (Open MPI provides it). With an MPI library that provides less,
+/// the watchdog ends its own process instead (`_exit`), and the launcher (`mpirun`) ends the
+/// job when it sees a rank exit with an error.
 public final class ProcessGroup: Sendable {
     /// This process's index, `0..<size`; rank 0 logs and writes checkpoints.
     public let rank: Int
@@ -48,14 +53,17 @@ public final class ProcessGroup: Sendable {
     public var collectiveTimeout: CollectiveTimeout { watchdog.timeout }
 
     private init() throws(DistributedError) {
-        var initialised: Int32 = 0
+        var initialised: Int32 = 0, provided: Int32 = 0
         try Self.check(MPI_Initialized(&initialised), "MPI_Initialized")
         if initialised == 0 {
-            var provided: Int32 = 0
-            try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_SERIALIZED), &provided), "MPI_Init_thread")
+            try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided), "MPI_Init_thread")
             guard provided >= Int32(MPI_THREAD_SERIALIZED) else {
                 throw .mpi(call: "MPI_Init_thread", code: provided, message: "this MPI library does not support MPI_THREAD_SERIALIZED")
             }
+        } else {
+            // Initialised by the program: the group serialises its own calls, so any level serves
+            // them; only the watchdog's way out depends on it.
+            try Self.check(MPI_Query_thread(&provided), "MPI_Query_thread")
         }
         try Self.check(MPI_Comm_set_errhandler(crossres_mpi_comm_world(), crossres_mpi_errors_return()), "MPI_Comm_set_errhandler")
         var rank: Int32 = 0, size: Int32 = 0
@@ -64,7 +72,13 @@ public final class ProcessGroup: Sendable {
         self.rank = Int(rank)
         self.size = Int(size)
         // A world of one has nobody to wait for.
-        if size > 1 { watchdog.activate { [self] report in abort(report) } }
+        if size > 1 {
+            let abortsFromAnyThread = provided >= Int32(MPI_THREAD_MULTIPLE)
+            watchdog.activate { [self] report in
+                guard abortsFromAnyThread else { exitAlone(report) }
+                abort(report)
+            }
+        }
     }
 
     // MARK: - Collectives
@@ -206,11 +220,26 @@ public final class ProcessGroup: Sendable {
     // MARK: - Shut-down
 
     /// Ends every rank of the job (`MPI_Abort`) after printing `message` to standard error:
-    /// what a rank that cannot continue must do, so no other rank hangs in a collective.
+    /// what a rank that cannot continue must do, so no other rank hangs in a collective. It
+    /// does not wait for the group's lock: from a second thread while another is blocked in a
+    /// collective, MPI allows it under `MPI_THREAD_MULTIPLE` only (Open MPI provides it).
     public func abort(_ message: String, code: Int32 = 1) -> Never {
-        FileHandle.standardError.write(Data("rank \(rank) of \(size): \(message)\n".utf8))
+        say(message)
         MPI_Abort(crossres_mpi_comm_world(), code)
         exit(code)
+    }
+
+    /// Ends this process alone after printing `message` to standard error, without calling MPI
+    /// (the collective timeout's way out when MPI does not allow a second thread to call it
+    /// while the first is blocked in a collective): the launcher ends the others.
+    private func exitAlone(_ message: String, code: Int32 = 1) -> Never {
+        say(message)
+        _exit(code)
+    }
+
+    /// Writes `rank R of N: message` to standard error.
+    private func say(_ message: String) {
+        FileHandle.standardError.write(Data("rank \(rank) of \(size): \(message)\n".utf8))
     }
 
     /// Shuts MPI down (`MPI_Finalize`); later collectives throw. Call once, before exit. Not
