@@ -55,7 +55,7 @@ enum DemoCommand {
             let study = try CrossResolutionStudy(configuration: configuration)
             let dataArgument = try invocation.nonEmpty("data")
             // The folder `yaleb` stands for, so an output inside it is refused.
-            let inputs = [yalePath(dataArgument) ?? dataArgument, try invocation.nonEmpty("config")].compactMap { $0 }
+            let inputs = RunInputs(data: [yalePath(dataArgument) ?? dataArgument, try invocation.nonEmpty("config")].compactMap { $0 })
             return (configuration, study, output, try invocation.bool("force"), dataArgument, inputs)
         }
         try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)

@@ -40,7 +40,7 @@ enum DigitsCommand {
             let experiment = try DigitsExperiment(configuration: configuration)
             let dataFolder = try invocation.nonEmpty("data") ?? "../shared/data"
             let output = try invocation.nonEmpty("output") ?? RunFolderOptions.dated("digits")
-            let inputs = [dataFolder, try invocation.nonEmpty("config")].compactMap { $0 }
+            let inputs = RunInputs(data: [dataFolder, try invocation.nonEmpty("config")].compactMap { $0 })
             return (experiment, dataFolder, output, try invocation.bool("force"), inputs)
         }
         try RunFolder.checkCreatable(output, overwrite: force, keeping: inputs)  // before the data are loaded

@@ -2,11 +2,11 @@ import CrossRes
 import Foundation
 
 /// Checks on a file a command is about to write, made before any work: its folder exists, the
-/// path is not a folder itself, and it is neither one of the command's `inputs` nor inside an
-/// input folder (``RunFolder/checkOutside(_:inputs:)``).
+/// path is not a folder itself, and it is neither one of the command's data `inputs` nor inside
+/// one of their folders (``RunFolder/checkOutside(_:inputs:)``).
 enum OutputPath {
     static func check(_ path: String, outside inputs: [String]) throws {
-        do { try RunFolder.checkOutside(path, inputs: inputs) } catch TrainingError.invalidConfiguration(let message) {
+        do { try RunFolder.checkOutside(path, inputs: RunInputs(data: inputs)) } catch TrainingError.invalidConfiguration(let message) {
             throw CommandLineError(message)
         }
         let manager = FileManager.default

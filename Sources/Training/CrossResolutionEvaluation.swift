@@ -56,6 +56,7 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
     ]
 
     public static let pathKeys = ["weights", "teacher-weights", "data", "pairs"]
+    public static let modelPathKeys = ["weights", "teacher-weights"]
 
     public func validate() throws {
         guard let weights, !weights.isEmpty else { throw TrainingError.invalidConfiguration("'weights' is required (a run folder or a .safetensors file)") }
@@ -111,7 +112,7 @@ public struct CrossResolutionEvaluation {
     @discardableResult
     public func run(output: String, overwrite: Bool = false) throws -> Report {
         let c = configuration
-        let inputs = c.inputPaths
+        let inputs = c.inputs
         try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs)
         let (probe, architecture) = try ModelFactory.load(weights: c.weights!, name: c.model, embeddingSize: c.embeddingSize, inputSize: c.inputSize)
         var gallery: (model: any FeatureExtractor, configuration: BackboneConfiguration)?

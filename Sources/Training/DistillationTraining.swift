@@ -61,6 +61,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     static let defaultDegradationTemplate = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=<input size>"
 
     public static let pathKeys = ["teacher"] + TrainingConfiguration.pathKeys
+    public static let modelPathKeys = ["teacher"]
 
     public static let options: [ConfigurationOption] = [
         ConfigurationOption("teacher", .text, "PATH", "teacher weights: a train-teacher run folder or a .safetensors file (required)"),
@@ -268,7 +269,7 @@ public struct DistillationTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         try configuration.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputPaths,
+        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
                                          parallelism: parallelism, warn: warn) {
             try train(output: output, overwrite: overwrite, resume: resume)
         }

@@ -126,6 +126,9 @@ public protocol RunConfiguration: Codable, Equatable {
     /// Keys whose values may be file or folder paths (data, teacher weights): a run folder
     /// stores them absolute (see ``withAbsolutePaths(relativeTo:)``). Default: none.
     static var pathKeys: [String] { get }
+    /// The ``pathKeys`` that name weights (a `.safetensors` file or a run folder), read by name,
+    /// not scanned: an output may lie inside one (``RunInputs``). Default: none.
+    static var modelPathKeys: [String] { get }
 }
 
 /// One layer of settings: where it came from (for errors) and its JSON values.
@@ -281,9 +284,16 @@ extension RunConfiguration {
 
     public static var pathKeys: [String] { [] }
 
-    /// The ``pathKeys`` values: what a run reads, which an overwritten output folder must not hold
-    /// (``RunFolder/checkCreatable(_:overwrite:keeping:)``).
-    public var inputPaths: [String] { Self.pathKeys.compactMap { jsonObject[$0] as? String } }
+    public static var modelPathKeys: [String] { [] }
+
+    /// The ``pathKeys`` values, models (``modelPathKeys``) apart from data: what a run reads,
+    /// which its output may not be, nor lie in when it is data, and which an overwritten output
+    /// folder must not hold (``RunFolder/checkCreatable(_:overwrite:keeping:)``).
+    public var inputs: RunInputs {
+        let values = jsonObject
+        func paths(_ keys: [String]) -> [String] { keys.compactMap { values[$0] as? String } }
+        return RunInputs(data: paths(Self.pathKeys.filter { !Self.modelPathKeys.contains($0) }), models: paths(Self.modelPathKeys))
+    }
 
     /// This configuration with every relative ``pathKeys`` value that names an existing file
     /// or folder under `directory` (default: the working directory) made absolute, so that a

@@ -5,10 +5,13 @@ import Datasets
 ///
 /// Every folder created here holds a marker file (``markerName``). Replacing an existing folder
 /// (`overwrite`, the command line's `--force`) is refused unless the folder is empty or has that
-/// marker (CrossRes made it), and unless it holds none of the run's inputs (`keeping`: data,
-/// teacher, weights) and not the current directory: `--force` replaces an earlier output, never
-/// the user's data. An output inside an input folder is refused too (``checkOutside(_:inputs:)``):
-/// written into an image folder, it would become part of the data the next run reads.
+/// marker (CrossRes made it), unless it holds none of the run's inputs (`keeping`: data,
+/// teacher, weights) and not the current directory, and unless no other CrossRes output lies
+/// below it (``nestedOutput(in:limit:)``): `--force` replaces an earlier output, never the user's
+/// data or another result. An output inside a data input folder is refused too
+/// (``checkOutside(_:inputs:)``, ``RunInputs``): written into an image folder, it would become
+/// part of the data the next run reads; inside a model input (a run folder read as weights) it is
+/// fine.
 public struct RunFolder {
     public let path: String
 
@@ -19,7 +22,7 @@ public struct RunFolder {
     /// ``checkCreatable(_:overwrite:keeping:)`` allows replacing it; it is replaced as
     /// ``replacing(_:overwrite:keeping:warn:_:)`` does, at once (a run that writes its folder
     /// over a while keeps the earlier one until it ends by calling that around all its work).
-    public init(creating path: String, overwrite: Bool, keeping inputs: [String] = [],
+    public init(creating path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                 warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws {
         try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
             let manager = FileManager.default
@@ -37,7 +40,7 @@ public struct RunFolder {
     /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
     /// earlier output there (only with `overwrite`, and as ``checkCreatable(_:overwrite:keeping:)``
     /// allows) without losing it: ``setAside(_:overwrite:keeping:)``, then ``Replacement/run(warn:_:)``.
-    public static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: [String] = [],
+    public static func replacing<T>(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                                     warn: (String) -> Void = TrainingLoop.standardErrorWarning,
                                     _ body: () throws -> T) throws -> T {
         guard let replacement = try setAside(path, overwrite: overwrite, keeping: inputs) else { return try body() }
@@ -47,7 +50,7 @@ public struct RunFolder {
     /// Creates the folder `path` and runs `body`, which writes it, replacing an earlier output
     /// there only once `body` has returned (``replacing(_:overwrite:keeping:warn:_:)``); returns
     /// what `body` returns.
-    public static func creating<T>(_ path: String, overwrite: Bool, keeping inputs: [String] = [],
+    public static func creating<T>(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                                    warn: (String) -> Void = TrainingLoop.standardErrorWarning,
                                    _ body: (RunFolder) throws -> T) throws -> T {
         try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
@@ -59,7 +62,7 @@ public struct RunFolder {
     /// is there, renames it to a hidden sibling (`.NAME.replaced-UUID`) and returns it (`nil`:
     /// nothing to replace). The rename is `rename(2)`: a file system that cannot rename the folder
     /// in place (overlayfs over an image's layer, another mount) is an error, not a copy.
-    public static func setAside(_ path: String, overwrite: Bool, keeping inputs: [String] = []) throws -> Replacement? {
+    public static func setAside(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Replacement? {
         guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return nil }
         let aside = asidePath(path)
         guard rename(path, aside) == 0 else {
@@ -113,7 +116,7 @@ public struct RunFolder {
     /// touching it (a run checks this before its expensive set-up); returns whether `path` exists
     /// (and may be replaced).
     @discardableResult
-    public static func checkCreatable(_ path: String, overwrite: Bool, keeping inputs: [String] = []) throws -> Bool {
+    public static func checkCreatable(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Bool {
         try checkOutside(path, inputs: inputs)
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
@@ -123,7 +126,7 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
         }
         let folder = canonical(path)
-        for input in [manager.currentDirectoryPath] + inputs {
+        for input in [manager.currentDirectoryPath] + inputs.all {
             for candidate in pathsNamed(by: input) where manager.fileExists(atPath: candidate) {
                 let inside = canonical(candidate)
                 if inside == folder || inside.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
@@ -140,21 +143,59 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration(
                 "\(path) has no \(markerName) (not a CrossRes output, or one written before the marker existed); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
+        if let nested = try nestedOutput(in: path) {
+            throw TrainingError.invalidConfiguration(
+                "\(path) holds the CrossRes output \(nested), which replacing it with --force would delete; move or remove it first, or choose another output")
+        }
         return true
     }
 
-    /// Throws if the output `path` (a folder or a file, existing or not) is one of `inputs` or
-    /// lies inside an input folder, symbolic links and `..` resolved: an output written into the
-    /// data would be read as data by the next run (a contact sheet trained on as a face).
-    public static func checkOutside(_ path: String, inputs: [String]) throws {
+    /// The most files and folders ``nestedOutput(in:limit:)`` lists by default.
+    public static let nestedOutputSearchLimit = 100_000
+
+    /// The first folder below `folder` (not `folder` itself) holding ``markerName``: another
+    /// CrossRes output, such as `runs/student/eval` in `runs/student`, nearest first. The search
+    /// walks every sub-folder (an output may lie below folders without a marker:
+    /// `runs/teacher/students/l2`), not through symbolic links (replacing removes a link, not its
+    /// target), and not into the output found. It lists at most `limit` entries: a larger tree is
+    /// not what CrossRes writes, and is an error rather than a walk of minutes.
+    public static func nestedOutput(in folder: String, limit: Int = nestedOutputSearchLimit) throws -> String? {
+        var queue = [folder], listed = 0, next = 0
+        while next < queue.count {
+            let current = queue[next]
+            next += 1
+            let entries: [String]
+            do { entries = try FileManager.default.contentsOfDirectory(atPath: current) } catch {
+                throw TrainingError.invalidConfiguration("cannot read \(current) to check that no other CrossRes output lies in \(folder): \(fileErrorReason(error)); remove it yourself or choose another output")
+            }
+            if current != folder && entries.contains(markerName) { return current }
+            listed += entries.count
+            guard listed <= limit else {
+                throw TrainingError.invalidConfiguration(
+                    "\(folder) holds more than \(limit) files and folders, too many to check that no other CrossRes output lies inside (--force would delete it); remove it yourself or choose another output")
+            }
+            for entry in entries.sorted() {
+                let path = (current as NSString).appendingPathComponent(entry)
+                var status = stat()
+                if lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR { queue.append(path) }
+            }
+        }
+        return nil
+    }
+
+    /// Throws if the output `path` (a folder or a file, existing or not) is one of `inputs`, or
+    /// lies inside a data input folder, symbolic links and `..` resolved: an output written into
+    /// the data would be read as data by the next run (a contact sheet trained on as a face).
+    /// Inside a model input (a run folder whose weights are read by name) is allowed.
+    public static func checkOutside(_ path: String, inputs: RunInputs) throws {
         let manager = FileManager.default, output = canonical(path)
-        for input in inputs {
+        for (input, isData) in inputs.data.map({ ($0, true) }) + inputs.models.map({ ($0, false) }) {
             for candidate in pathsNamed(by: input) where manager.fileExists(atPath: candidate) {
                 let source = canonical(candidate)
                 if output == source {
                     throw TrainingError.invalidConfiguration("\(path) is the input \(input); write the output elsewhere")
                 }
-                if output.hasPrefix(source.hasSuffix("/") ? source : source + "/") {
+                if isData && output.hasPrefix(source.hasSuffix("/") ? source : source + "/") {
                     throw TrainingError.invalidConfiguration(
                         "\(path) is inside the input folder \(input), where it would become part of what is read; write the output elsewhere")
                 }

@@ -50,7 +50,7 @@ public struct TeacherTraining {
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         try configuration.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
-        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputPaths,
+        return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
                                          parallelism: parallelism, warn: warn) {
             try train(output: output, overwrite: overwrite, resume: resume)
         }

@@ -31,7 +31,7 @@ public struct TrainingRunFolder {
     /// Creates the folder (an existing one is an error unless `overwrite`) and writes the
     /// settings, their paths made absolute (a resume may run from another directory).
     public static func create<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool) throws -> TrainingRunFolder {
-        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputPaths))
+        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputs))
         try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
         return run
     }
@@ -95,7 +95,7 @@ public struct TrainingRunFolder {
     /// (``ProcessAgreement/together(_:_:)``); the earlier output is removed only once the run has
     /// succeeded (``RunFolder/Replacement/run(warn:_:)``, on rank 0, which alone writes the
     /// folder). A resume runs `train` as it is.
-    static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: [String],
+    static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: RunInputs,
                        parallelism: (any DataParallelism)?, warn: (String) -> Void, _ train: () throws -> T) throws -> T {
         let isRoot = parallelism?.isRoot ?? true
         let replacement = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> RunFolder.Replacement? in

@@ -255,6 +255,30 @@ struct CLITests {
         #expect(stray == 1 && message.contains("an image is directly in the folder, in no identity sub-folder: sheet.png"), "\(message)")
     }
 
+    /// Outputs under the run folder they read as weights (`evaluate --weights teacher --output
+    /// teacher/eval`, a student under its teacher) run; `--force` over that run folder then
+    /// refuses, naming the output inside, and both stay. Inside a data folder is still refused.
+    @Test func outputsInsideARunFolderReadAsWeightsRun() throws {
+        let folder = temporaryFolder(), data = "synthetic:identities=20,images=4,size=16"
+        defer { removeFolder(folder) }
+        let tiny = ["--input-size", "16", "--embedding-size", "8", "--steps", "1", "--batch", "8"]
+        let teacher = try CrossResBinary.run(["train-teacher", "--data", data, "--output", "teacher"] + tiny, in: folder)
+        #expect(teacher.status == 0, "\(teacher.output)")
+        let evaluation = try CrossResBinary.run(["evaluate", "--weights", "teacher", "--data", data, "--sizes", "8", "--output", "teacher/eval"], in: folder)
+        #expect(evaluation.status == 0, "\(evaluation.output)")
+        let student = try CrossResBinary.run(["distill", "--teacher", "teacher", "--data", data, "--output", "teacher/students/l2"] + tiny, in: folder)
+        #expect(student.status == 0, "\(student.output)")
+        let replaced = try CrossResBinary.run(["train-teacher", "--data", data, "--output", "teacher", "--force"] + tiny, in: folder)
+        #expect(replaced.status != 0 && replaced.output.contains("teacher holds the CrossRes output teacher/eval"), "\(replaced.output)")
+        for path in ["teacher/backbone.safetensors", "teacher/eval/report.json", "teacher/students/l2/backbone.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + path), "\(path)")
+        }
+        try FileManager.default.createDirectory(atPath: folder + "/faces/a", withIntermediateDirectories: true)
+        let intoData = try CrossResBinary.run(["evaluate", "--weights", "teacher", "--data", "faces", "--output", "faces/eval"], in: folder)
+        #expect(intoData.status != 0 && intoData.output.contains("faces/eval is inside the input folder faces"), "\(intoData.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/faces") == ["a"])
+    }
+
     /// `pack` of an image folder given with a trailing slash, as its help's example does.
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()

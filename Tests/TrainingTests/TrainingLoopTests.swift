@@ -361,7 +361,7 @@ import CrossRes
         for output in ["faces/run", "faces/a/sheet.png", "other/../faces/a/b/run", "link/a/run", "faces", "deeplink/../run", "deeplink/../../b/run"] {
             for (force, inputs) in [(false, ["faces"]), (true, ["link/"])] {
                 let error = try #require(throws: TrainingError.self) {
-                    try RunFolder.checkCreatable(scratch + "/" + output, overwrite: force, keeping: inputs.map { scratch + "/" + $0 })
+                    try RunFolder.checkCreatable(scratch + "/" + output, overwrite: force, keeping: RunInputs(data: inputs.map { scratch + "/" + $0 }))
                 }
                 #expect("\(error)".contains(output == "faces" ? "is the input" : "is inside the input folder"), "\(output): \(error)")
             }
@@ -372,6 +372,70 @@ import CrossRes
         _ = manager.createFile(atPath: scratch + "/faces.rec", contents: Data())
         try RunFolder.checkOutside(scratch + "/run", inputs: [scratch + "/faces.rec", "synthetic:identities=4"])
         #expect(throws: TrainingError.self) { try RunFolder.checkOutside(scratch + "/./faces.rec", inputs: [scratch + "/faces.rec"]) }
+    }
+
+    /// A run folder read as weights is read by name (`backbone.safetensors`), not scanned: an
+    /// output inside it (`evaluate --weights runs/student --output runs/student/eval`, a student
+    /// under its teacher) is allowed; being it is not, and the same folder given as data is refused.
+    @Test func outputsInsideAModelInputAreAllowed() throws {
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let student = scratch + "/student", teacher = scratch + "/teacher", faces = scratch + "/faces"
+        for folder in [student, teacher] { _ = try RunFolder(creating: folder, overwrite: false) }
+        try FileManager.default.createDirectory(atPath: faces + "/a", withIntermediateDirectories: true)
+        let inputs = RunInputs(data: [faces], models: [student, teacher + "/"])
+        for output in [student + "/eval", teacher + "/students/l2", student + "/../teacher/x"] {
+            #expect(try RunFolder.checkCreatable(output, overwrite: true, keeping: inputs) == false, "\(output)")
+        }
+        let same = try #require(throws: TrainingError.self) { try RunFolder.checkOutside(student + "/.", inputs: inputs) }
+        #expect("\(same)".contains("is the input \(student)"), "\(same)")
+        let inData = try #require(throws: TrainingError.self) { try RunFolder.checkOutside(faces + "/a/eval", inputs: inputs) }
+        #expect("\(inData)".contains("is inside the input folder \(faces)"), "\(inData)")
+        // A plain list is data: the strict rule for inputs whose kind is not said.
+        #expect(throws: TrainingError.self) { try RunFolder.checkCreatable(student + "/eval", overwrite: false, keeping: [student]) }
+        // The configurations say which of their paths are weights.
+        let evaluation = try EvaluationConfiguration.layered([ConfigurationLayer(source: "test", values: ["weights": student, "teacher-weights": teacher, "data": faces])])
+        #expect(evaluation.inputs == RunInputs(data: [faces], models: [student, teacher]))
+        var distillation = DistillationConfiguration()
+        distillation.teacher = teacher
+        distillation.training.data = faces
+        #expect(distillation.inputs == RunInputs(data: [faces], models: [teacher]))
+        #expect(TrainingConfiguration().inputs.models.isEmpty)
+    }
+
+    /// `--force` over a folder holding another CrossRes output below it (at any depth, below
+    /// folders without a marker too) would delete that result: refused, naming it, and nothing
+    /// moves. A link to an output is not followed (replacing removes the link only), and the
+    /// search lists a bounded number of entries.
+    @Test func forceRefusesToReplaceAFolderHoldingAnotherOutput() throws {
+        let manager = FileManager.default, scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let student = scratch + "/student", teacher = scratch + "/teacher"
+        for folder in [student, student + "/eval", teacher, teacher + "/students/l2"] {
+            try RunFolder(creating: folder, overwrite: false).write(Data("kept".utf8), to: "report.md")
+        }
+        for (folder, nested) in [(student, student + "/eval"), (teacher, teacher + "/students/l2")] {
+            let error = try #require(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: true) }
+            #expect("\(error)".contains("\(folder) holds the CrossRes output \(nested)") && "\(error)".contains("move or remove it first"), "\(error)")
+            #expect(throws: TrainingError.self) { try RunFolder.setAside(folder, overwrite: true) }
+            #expect(try String(contentsOfFile: nested + "/report.md", encoding: .utf8) == "kept")
+            #expect(manager.fileExists(atPath: folder + "/report.md"))
+        }
+        #expect(try manager.contentsOfDirectory(atPath: scratch).sorted() == ["student", "teacher"])
+        // The nested output itself may be replaced (only the levels below a folder count, not its own marker).
+        _ = try RunFolder(creating: student + "/eval", overwrite: true)
+        // Marker-less sub-folders and a link to another output do not stop a replacement.
+        let linked = scratch + "/linked"
+        _ = try RunFolder(creating: linked, overwrite: false)
+        try manager.createDirectory(atPath: linked + "/logs/a", withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: linked + "/teacher", withDestinationPath: teacher)
+        _ = try RunFolder(creating: linked, overwrite: true)
+        #expect(manager.fileExists(atPath: teacher + "/report.md"))
+        // The bound: more entries than the limit is an error, not a long walk.
+        for name in ["a", "b", "c"] { _ = manager.createFile(atPath: linked + "/" + name, contents: Data()) }
+        #expect(try RunFolder.nestedOutput(in: linked, limit: 4) == nil)
+        let bound = try #require(throws: TrainingError.self) { try RunFolder.nestedOutput(in: linked, limit: 3) }
+        #expect("\(bound)".contains("\(linked) holds more than 3 files and folders"), "\(bound)")
     }
 
     @Test func unwritableOutputIsNamedInWords() throws {
