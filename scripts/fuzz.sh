@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--rss-mb N] [--scratch-path DIR] [--no-build] [--seeds] [target…]
 #
-# --seconds N   run time per target (default 60; CI uses 15)
+# --seconds N   run time per target (default 60; CI uses 10)
 # --seeds       regenerate Fuzz/Corpus with the project's own writers (fuzz-seeds) and gzip
 # target…       e.g. fuzz-png fuzz-pickle (default: every Fuzz/Sources/fuzz-* but fuzz-seeds)
 #

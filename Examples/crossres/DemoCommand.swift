@@ -15,7 +15,7 @@ enum DemoCommand {
     ]
 
     static let help = CommandHelp.text(
-        "demo", synopsis: "[--quick] [--data DATA] [--seeds LIST] [--config FILE] [--output DIR] [--force]",
+        "demo", synopsis: "[--quick] [--data DATA] [--test-identities N] [--seeds LIST] [--config FILE] [--output DIR] [--force]",
         summary: "The main job: a teacher, students with and without each transfer family, the cross-resolution comparison and a report\nfolder (report.md, report.json, plots, samples.png).",
         options: options,
         notes: ["The synthetic set: 140 identities (100 train / 40 test), 16 images each, 32×32 RGB."],

@@ -19,53 +19,73 @@ enum PackCommand {
         summary: "Writes the images in insightface's layout (header record, image records grouped by identity, identity records), readable\nby insightface's MXFaceDataset and by --data FILE.rec. Files are written atomically and never replaced without --force.",
         options: options, example: "crossres pack --images faces/ --output faces.rec --pairs faces.bin")
 
-    static func run(_ arguments: [String]) throws {
-        let invocation = try Invocation(arguments, options: options, help: help)
-        if invocation.helpRequested { print(help); return }
-        let images = try invocation.required("images"), output = try invocation.required("output")
-        let force = try invocation.bool("force")
+    /// What the command line asks for, every check done (each a usage error, status 2).
+    struct Plan {
+        let images: String
         let format: ImageFormat
-        switch try invocation.string("format") ?? "jpeg" {
-        case "jpeg", "jpg": format = .jpeg
-        case "png": format = .png
-        case let other: throw CommandLineError("--format must be jpeg or png, got '\(other)'")
-        }
-        let askedQuality = try invocation.integer("quality"), quality = askedQuality ?? 95
-        guard (1...100).contains(quality) else { throw CommandLineError("--quality must be in 1...100, got \(quality)") }
-        if format == .png && askedQuality != nil { throw CommandLineError("--quality sets JPEG's quality; PNG is lossless") }
-        guard (output as NSString).pathExtension.lowercased() == "rec" else { throw CommandLineError("--output must name a .rec file, got '\(output)'") }
-        let rec = URL(fileURLWithPath: output), idx = rec.deletingPathExtension().appendingPathExtension("idx")
-        let pairsPath = try invocation.string("pairs")
-        if pairsPath == nil, try invocation.integer("pairs-per-fold") != nil || invocation.seed("seed") != nil {
-            throw CommandLineError("--pairs-per-fold and --seed draw the pairs of --pairs, which is not given")
-        }
-        if let perFold = try invocation.integer("pairs-per-fold"), perFold < 2 {
-            throw CommandLineError("--pairs-per-fold must be at least 2, got \(perFold)")
-        }
-        var targets = [rec.path, idx.path]
-        if let pairsPath {
-            // insightface's verification files are .bin; any other name could be a .rec or .idx (this one's, or another set's).
-            guard (pairsPath as NSString).pathExtension.lowercased() == "bin" else {
-                throw CommandLineError("--pairs must name a .bin file (insightface's verification format), got '\(pairsPath)'")
+        let quality: Int
+        let rec: URL, idx: URL
+        let pairsPath: String?
+        let pairsPerFold: Int?
+        let seed: UInt64
+
+        init(_ invocation: Invocation) throws {
+            images = try invocation.required("images")
+            let output = try invocation.required("output"), force = try invocation.bool("force")
+            switch try invocation.string("format") ?? "jpeg" {
+            case "jpeg", "jpg": format = .jpeg
+            case "png": format = .png
+            case let other: throw CommandLineError("--format must be jpeg or png, got '\(other)'")
             }
-            targets.append(pairsPath)
+            let askedQuality = try invocation.integer("quality")
+            quality = askedQuality ?? 95
+            guard (1...100).contains(quality) else { throw CommandLineError("--quality must be in 1...100, got \(quality)") }
+            if format == .png && askedQuality != nil { throw CommandLineError("--quality sets JPEG's quality; PNG is lossless") }
+            guard (output as NSString).pathExtension.lowercased() == "rec" else { throw CommandLineError("--output must name a .rec file, got '\(output)'") }
+            rec = URL(fileURLWithPath: output)
+            idx = rec.deletingPathExtension().appendingPathExtension("idx")
+            pairsPath = try invocation.string("pairs")
+            pairsPerFold = try invocation.integer("pairs-per-fold")
+            let askedSeed = try invocation.seed("seed")
+            seed = askedSeed ?? 7
+            if pairsPath == nil, pairsPerFold != nil || askedSeed != nil {
+                throw CommandLineError("--pairs-per-fold and --seed draw the pairs of --pairs, which is not given")
+            }
+            if let pairsPerFold, pairsPerFold < 2 {
+                throw CommandLineError("--pairs-per-fold must be at least 2, got \(pairsPerFold)")
+            }
+            var targets = [rec.path, idx.path]
+            if let pairsPath {
+                // insightface's verification files are .bin; any other name could be a .rec or .idx (this one's, or another set's).
+                guard (pairsPath as NSString).pathExtension.lowercased() == "bin" else {
+                    throw CommandLineError("--pairs must name a .bin file (insightface's verification format), got '\(pairsPath)'")
+                }
+                targets.append(pairsPath)
+            }
+            // The output must not be what is read (`--images x.rec --output x.rec --force` would replace it while reading it),
+            // nor be written into an image folder read (the next run would read it as a face).
+            let input = images.trimmingCharacters(in: .whitespaces)
+            let inputs = (input as NSString).pathExtension.lowercased() == "rec"
+                ? [images, (input as NSString).deletingPathExtension + ".idx"] : [images]
+            for target in targets { try OutputPath.check(target, outside: inputs) }
+            if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                throw CommandLineError("\(existing) already exists; pass --force to replace it")
+            }
         }
-        // The output must not be what is read (`--images x.rec --output x.rec --force` would replace it while reading it),
-        // nor be written into an image folder read (the next run would read it as a face).
-        let input = images.trimmingCharacters(in: .whitespaces)
-        let inputs = (input as NSString).pathExtension.lowercased() == "rec" ? [images, (input as NSString).deletingPathExtension + ".idx"] : [images]
-        for target in targets { try OutputPath.check(target, outside: inputs) }
-        if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            throw CommandLineError("\(existing) already exists; pass --force to replace it")
-        }
+    }
+
+    static func run(_ arguments: [String]) throws {
+        let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
+        if invocation.helpRequested { print(help); return }
+        let plan = try CommandLineError.usage { try Plan(invocation) }
+        let (images, format, quality, rec, idx, pairsPath) = (plan.images, plan.format, plan.quality, plan.rec, plan.idx, plan.pairsPath)
 
         let source = try DataSource(parsing: images)
         let dataset = try source.open()
         print("packing \(dataset.count) images of \(dataset.identityCount) identities from \(source) as \(format.rawValue)…")
         var pairs: PairList?
         if pairsPath != nil {
-            pairs = try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: try invocation.integer("pairs-per-fold"),
-                                                            seed: try invocation.seed("seed") ?? 7)
+            pairs = try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: plan.pairsPerFold, seed: plan.seed)
         }
         try RecordIODataset.write(dataset, rec: rec, idx: idx, format: format, quality: quality)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: rec.path)[.size] as? Int) ?? 0

@@ -21,31 +21,45 @@ enum SamplesCommand {
         summary: "Each cell shows an HR image and, right of it, its LR view enlarged with nearest neighbour so LR pixels stay visible.",
         options: options, example: "crossres samples --data synthetic:identities=20,images=8,size=32 --degrade size=12,interp=bicubic --output samples.png")
 
-    static func run(_ arguments: [String]) throws {
-        let invocation = try Invocation(arguments, options: options, help: help)
-        if invocation.helpRequested { print(help); return }
-        let output = try invocation.required("output")
-        guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
-        let data = try invocation.required("data")
-        try OutputPath.check(output, outside: [data])
-        if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
-            throw CommandLineError("\(output) already exists; pass --force to replace it")
-        }
-        let count = try invocation.integer("count") ?? 24, columns = try invocation.integer("columns") ?? 6
-        guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }
-        guard columns >= 1 && columns <= 10_000 else { throw CommandLineError("--columns must be in 1...10000, got \(columns)") }
+    /// What the command line asks for, every check done (each a usage error, status 2).
+    struct Plan {
+        let data: String, output: String
+        let count: Int, columns: Int
         let degradation: Degradation
-        do { degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation) } catch let error as DatasetError {
-            throw CommandLineError("--degrade: \(error)")
+        let size: Int?
+        let seed: UInt64
+
+        init(_ invocation: Invocation) throws {
+            output = try invocation.required("output")
+            guard (output as NSString).pathExtension.lowercased() == "png" else { throw CommandLineError("--output must name a .png file, got '\(output)'") }
+            data = try invocation.required("data")
+            try OutputPath.check(output, outside: [data])
+            if !(try invocation.bool("force")) && FileManager.default.fileExists(atPath: output) {
+                throw CommandLineError("\(output) already exists; pass --force to replace it")
+            }
+            count = try invocation.integer("count") ?? 24
+            columns = try invocation.integer("columns") ?? 6
+            guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }
+            guard columns >= 1 && columns <= 10_000 else { throw CommandLineError("--columns must be in 1...10000, got \(columns)") }
+            do { degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation) } catch let error as DatasetError {
+                throw CommandLineError("--degrade: \(error)")
+            }
+            size = try invocation.integer("size")
+            if let size, !(4...4096).contains(size) { throw CommandLineError("--size must be in 4...4096, got \(size)") }
+            seed = try invocation.seed("seed") ?? 0
         }
+    }
+
+    static func run(_ arguments: [String]) throws {
+        let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
+        if invocation.helpRequested { print(help); return }
+        let plan = try CommandLineError.usage { try Plan(invocation) }
+        let (data, output, count, columns, degradation, seed) = (plan.data, plan.output, plan.count, plan.columns, plan.degradation, plan.seed)
         var dataset = try DataSource(parsing: data).open()
-        if let size = try invocation.integer("size") {
-            guard size >= 4 && size <= 4096 else { throw CommandLineError("--size must be in 4...4096, got \(size)") }
-            dataset = ResizedDataset(dataset, size: size, channels: 3)
-        }
+        if let size = plan.size { dataset = ResizedDataset(dataset, size: size, channels: 3) }
         let shown = min(count, dataset.count)
         let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
-        let seed = try invocation.seed("seed") ?? 0, sheet: Image
+        let sheet: Image
         do {
             sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns, seed: seed,
                                            warn: TrainingLoop.standardErrorWarning)

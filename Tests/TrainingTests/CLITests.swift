@@ -144,6 +144,18 @@ struct CLITests {
         // Every check of `samples` is a usage error (status 2), its degradation spec's included.
         let spec = try CrossResBinary.run(["samples", "--data", data, "--output", "y.png", "--degrade", "size=abc"], in: folder)
         #expect(spec.status == 2 && spec.output.contains("--degrade:"), "\(spec.output)")
+        // So are a value of the wrong type and a bad --config file of `pack` and `samples` (they were 1).
+        _ = FileManager.default.createFile(atPath: folder + "/teacher/broken.json", contents: Data(#"{"count": 3, "count": 4}"#.utf8))
+        for (arguments, message) in [
+            (["samples", "--data", data, "--output", "y.png", "--count", "abc"], "'count' needs an integer"),
+            (["pack", "--images", data, "--output", "y.rec", "--quality", "abc"], "'quality' needs an integer"),
+            (["samples", "--config", "teacher/broken.json", "--data", data, "--output", "y.png"], "count"),
+            (["pack", "--config", "teacher/broken.json", "--images", data, "--output", "y.rec"], "count"),
+        ] {
+            let (status, output) = try CrossResBinary.run(arguments, in: folder)
+            #expect(status == 2 && output.contains(message), "\(arguments.joined(separator: " ")): \(status) \(output)")
+        }
+        try FileManager.default.removeItem(atPath: folder + "/teacher/broken.json")
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(left == ["mine", "teacher"], "written: \(left)")
         #expect(FileManager.default.fileExists(atPath: folder + "/mine/notes.txt"))
