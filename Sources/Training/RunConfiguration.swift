@@ -163,13 +163,14 @@ public struct ConfigurationLayer {
 /// Decoding of layered JSON settings onto defaults.
 public enum ConfigurationLayers {
     /// `defaults` overlaid by `layers` in order. Keys outside `knownKeys` (default: the keys the
-    /// defaults encode) are an error naming them and the known ones; a value that does not
-    /// decode is an error naming its key and the layer it came from.
-    public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil,
+    /// defaults encode and `optionalKeys`, settings whose default is unset) are an error naming
+    /// them and the known ones; a value that does not decode is an error naming its key and the
+    /// layer it came from.
+    public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil, optionalKeys: [String] = [],
                                           layers: [ConfigurationLayer]) throws -> C {
         var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
         let defaultValues = merged
-        let known = knownKeys ?? merged.keys.sorted()
+        let known = knownKeys ?? Set(merged.keys).union(optionalKeys).sorted()
         var origin: [String: String] = [:], nulled: [String: String] = [:]
         for layer in layers {
             let unknown = Set(layer.values.keys).subtracting(known)
