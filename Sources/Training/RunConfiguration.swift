@@ -138,12 +138,17 @@ public struct ConfigurationLayer {
         self.values = values
     }
 
-    /// The JSON object in the file at `path`. Invalid JSON is an error naming the line and
-    /// column; so is a key given twice in one object (which JSON readers resolve silently).
+    /// The JSON object in the file at `path`: UTF-8, or UTF-16 or UTF-32 transcoded to it
+    /// (``JSONTextEncoding``; bytes that are not text are an error naming their offset, line
+    /// and column). Invalid JSON is an error naming the line and column; so is a key given
+    /// twice in one object (which JSON readers resolve silently).
     public init(contentsOf path: String) throws {
-        let bytes: [UInt8]
-        do { bytes = try readFile(URL(fileURLWithPath: path)) } catch {
+        let raw: [UInt8], bytes: [UInt8]
+        do { raw = try readFile(URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
+        }
+        do { bytes = try JSONTextEncoding.utf8(raw) } catch {
+            throw TrainingError.invalidConfiguration("config file \(path): \(error)")
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
