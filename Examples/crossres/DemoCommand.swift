@@ -50,6 +50,7 @@ enum DemoCommand {
         // Every check of the line and the study configuration is a usage error (status 2).
         let (configuration, study, output, force, dataArgument, inputs) = try CommandLineError.usage {
             let configuration = try ExperimentOptions.configuration(invocation, defaults: CrossResolutionStudy.Configuration(),
+                                                                    optionalKeys: CrossResolutionStudy.Configuration.optionalKeys,
                                                                     quick: .quick, seeds: \.seeds)
             let output = try invocation.nonEmpty("output") ?? RunFolderOptions.dated("demo")
             let study = try CrossResolutionStudy(configuration: configuration)
@@ -78,7 +79,7 @@ enum DemoCommand {
         // Created once the inputs are loaded: a failed start leaves no empty folder behind (and an
         // output it replaces is kept until the demo has finished).
         let folder = try RunFolder.creating(output, overwrite: force, keeping: inputs) { folder in
-            let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingDegradation), count: 24,
+            let sheet = try ContactSheet.image(dataset: train, degradation: Degradation(parsing: configuration.trainingView), count: 24,
                                                  warn: TrainingLoop.standardErrorWarning)
             try sheet.write(to: URL(fileURLWithPath: folder.file("samples.png")))
 

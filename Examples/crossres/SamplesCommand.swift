@@ -3,11 +3,9 @@ import Foundation
 
 /// `crossres samples`: a PNG contact sheet of HR images beside their LR views.
 enum SamplesCommand {
-    static let defaultDegradation = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3"
-
     static let options: [ConfigurationOption] = [
         ConfigurationOption("data", .text, "DATA", "faces: a folder of identity sub-folders, a .rec file, or synthetic[:…] (required)"),
-        ConfigurationOption("degrade", .text, "SPEC", "the LR view (default \(defaultDegradation); add up=hr to see what a student gets)"),
+        ConfigurationOption("degrade", .text, "SPEC", "the LR view (default \(Degradation.defaultSpec), sizes at most the HR images' side; add up=hr to see what a student gets)"),
         ConfigurationOption("output", .text, "FILE.png", "the picture to write (required; replaced only with --force)"),
         ConfigurationOption("count", .integer, "N", "HR/LR pairs, spread evenly over the data (default 24)"),
         ConfigurationOption("columns", .integer, "N", "pairs per row (default 6)"),
@@ -25,7 +23,8 @@ enum SamplesCommand {
     struct Plan {
         let data: String, output: String
         let count: Int, columns: Int
-        let degradation: Degradation
+        /// The `--degrade` spec given (`nil`: the default, fitted to the HR images).
+        let degradation: Degradation?
         let size: Int?
         let seed: UInt64
 
@@ -41,7 +40,7 @@ enum SamplesCommand {
             columns = try invocation.integer("columns") ?? 6
             guard count >= 1 && count <= 10_000 else { throw CommandLineError("--count must be in 1...10000, got \(count)") }
             guard columns >= 1 && columns <= 10_000 else { throw CommandLineError("--columns must be in 1...10000, got \(columns)") }
-            do { degradation = try Degradation(parsing: try invocation.string("degrade") ?? defaultDegradation) } catch let error as DatasetError {
+            do { degradation = try invocation.string("degrade").map(Degradation.init(parsing:)) } catch let error as DatasetError {
                 throw CommandLineError("--degrade: \(error)")
             }
             size = try invocation.integer("size")
@@ -60,8 +59,11 @@ enum SamplesCommand {
         let shown = min(count, dataset.count)
         let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
         let sheet: Image
+        // The default fits the HR images; a spec the user gives is checked, not changed.
+        let first = shown > 0 ? try chosen.sample(at: 0).image : nil
+        let view = degradation ?? Degradation.defaultView(width: first?.width ?? 1, height: first?.height ?? 1)  // (no image: the sheet refuses)
         do {
-            sheet = try ContactSheet.image(dataset: chosen, degradation: degradation, count: shown, columns: columns, seed: seed,
+            sheet = try ContactSheet.image(dataset: chosen, degradation: view, count: shown, columns: columns, seed: seed,
                                            warn: TrainingLoop.standardErrorWarning)
         } catch let error as DatasetError where error.source == "contact sheet" {
             throw CommandLineError("\(error.message) (pass --size N)")  // (the samples are loaded: the sheet's own checks)
@@ -69,6 +71,6 @@ enum SamplesCommand {
             throw CommandLineError("--degrade: \(error)")  // a size above the HR images'
         }
         try sheet.write(to: URL(fileURLWithPath: output), format: .png)
-        print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(degradation)")
+        print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(view)")
     }
 }

@@ -120,12 +120,47 @@ public struct Degradation: Sendable, Equatable {
     /// range or choice reaching above it), `nil` when none. `up` may enlarge the view afterwards.
     public func checkDownsampling(width: Int, height: Int) throws -> String? {
         let side = min(width, height)
-        guard case .size(let sizes)? = target, sizes.upperBound > side else { return nil }
+        guard let sizes = sizes(above: side) else { return nil }
         let problem = "above the \(width)×\(height) HR image's shorter side \(side), where the LR view is up-sampled, not low-resolution"
         guard sizes.lowerBound <= side else {
             throw DatasetError("degradation spec '\(self)'", "size \(sizes) is \(problem); use a size up to \(side) (up= enlarges the view afterwards)")
         }
         return "degradation spec '\(self)': size \(sizes) reaches \(sizes.upperBound), \(problem); those draws are not LR views"
+    }
+
+    /// The `size` values when some reach above `side` (an HR image's shorter side), else `nil`.
+    private func sizes(above side: Int) -> Sampled<Int>? {
+        guard case .size(let sizes)? = target, sizes.upperBound > side else { return nil }
+        return sizes
+    }
+
+    /// The LR view of the commands when none is given (`distill`, `samples`, the study):
+    /// 8–20 pixels, bicubic, mild blur and noise; ``defaultView(width:height:up:)`` fits it to
+    /// the HR images, so a default never up-samples.
+    public static let defaultSpec = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3"
+
+    /// ``defaultSpec`` ``fitted(width:height:)`` to a `width × height` HR image, then brought to
+    /// `up` (`distill` and the study: the network's input).
+    public static func defaultView(width: Int, height: Int, up: UpTarget? = nil) -> Degradation {
+        var view = try! Degradation(parsing: defaultSpec).fitted(width: width, height: height)  // (a constant the tests parse)
+        view.up = up
+        return view
+    }
+
+    /// This degradation with its `size` values clamped to a `width × height` HR image's shorter
+    /// side, so that ``checkDownsampling(width:height:)`` neither warns nor throws: how a
+    /// *default* fits small images (`size=8..20` of 16-px faces gives `size=8..16`; of 6-px
+    /// ones `size=6`). A spec a user gives is checked, never changed.
+    public func fitted(width: Int, height: Int) -> Degradation {
+        let side = min(width, height)
+        guard let sizes = sizes(above: side) else { return self }
+        var fitted = self
+        switch sizes {
+        case .fixed: fitted.target = .size(.fixed(side))
+        case .range(let range): fitted.target = .size(range.lowerBound >= side ? .fixed(side) : .range(range.lowerBound...side))
+        case .choice(let values): fitted.target = .size(.choice(values.map { min($0, side) }))
+        }
+        return fitted
     }
 
     private func lowSize(width: Int, height: Int, target: Target, rng: inout RandomGenerator) -> (Int, Int) {

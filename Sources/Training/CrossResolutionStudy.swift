@@ -64,8 +64,9 @@ public struct CrossResolutionStudy {
         public var head = "cosface"
         public var headScale: Float = 30
         public var headMargin: Float = 0.35
-        /// The LR view the students train on (random per sample).
-        public var trainingDegradation = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=32"
+        /// The LR view the students train on (random per sample); `nil`: the default fitted to
+        /// ``imageSize`` (``trainingView``).
+        public var trainingDegradation: String?
         /// Probe sizes of the evaluation (bicubic down, bicubic up to `imageSize`).
         public var probeSizes = [8, 12, 16, 20, 24]
         /// Feature map used by NST.
@@ -79,6 +80,15 @@ public struct CrossResolutionStudy {
         public var pairsPerFold = 100
 
         public init() {}
+
+        /// Settings without a default value, which a config file may still set.
+        public static let optionalKeys = ["trainingDegradation"]
+
+        /// The spec of the students' LR view: ``trainingDegradation``, or the default fitted to
+        /// ``imageSize`` and up-sampled back to it (``Degradation/defaultView(width:height:up:)``).
+        public var trainingView: String {
+            trainingDegradation ?? Degradation.defaultView(width: imageSize, height: imageSize, up: .size(imageSize)).description
+        }
 
         /// A run of a minute or less, for smoke tests: one seed, few steps, same families.
         public static var quick: Configuration {
@@ -114,12 +124,12 @@ public struct CrossResolutionStudy {
             try require(verificationFolds >= 2 && pairsPerFold >= 2, "verificationFolds and pairsPerFold must be at least 2")
             let degradation: Degradation
             do {
-                degradation = try Degradation(parsing: trainingDegradation)
+                degradation = try Degradation(parsing: trainingView)
                 _ = try degradation.checkDownsampling(width: imageSize, height: imageSize)  // (every draw above the faces' side)
             } catch { throw TrainingError.invalidConfiguration("trainingDegradation: \(error)") }
             let viewSize = degradation.outputSize(width: imageSize, height: imageSize)
             try require(viewSize?.width == imageSize && viewSize?.height == imageSize,
-                        "trainingDegradation '\(trainingDegradation)' must bring the \(imageSize)×\(imageSize) faces back to the students' \(imageSize)×\(imageSize) input: end it with up=\(imageSize)")
+                        "trainingDegradation '\(trainingView)' must bring the \(imageSize)×\(imageSize) faces back to the students' \(imageSize)×\(imageSize) input: end it with up=\(imageSize)")
             try require(SmallFaceNet.mapNames.contains(featureMap),
                         "featureMap must be one of SmallFaceNet's maps (\(SmallFaceNet.mapNames.joined(separator: ", "))), got '\(featureMap)'")
             for family in families { try check(family) }
@@ -203,7 +213,7 @@ public struct CrossResolutionStudy {
     public func run(train: any FaceDataset, test: any FaceDataset, datasetName: String) throws -> Result {
         let c = configuration
         let pairs = try check(train: train, test: test)
-        let trainingDegradation = try Degradation(parsing: c.trainingDegradation)
+        let trainingDegradation = try Degradation(parsing: c.trainingView)
         let evaluation = try EvaluationSet(test: test, pairs: pairs, imageSize: c.imageSize)
 
         say("teacher: \(c.teacherSteps) steps on \(train.count) HR images of \(train.identityCount) identities")
@@ -249,7 +259,9 @@ public struct CrossResolutionStudy {
                                               verification: verification, identification: identification))
             }
         }
-        return Result(configuration: c, dataset: datasetName,
+        var recorded = c
+        recorded.trainingDegradation = c.trainingView  // (the result names the LR view its students had)
+        return Result(configuration: recorded, dataset: datasetName,
                       teacherTerms: Dictionary(teacherSummary.lastTerms.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
                       teacherSeconds: teacherSummary.seconds, teacherVerification: teacherVerification, students: students)
     }

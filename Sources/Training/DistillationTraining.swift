@@ -18,7 +18,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     public var teacherInputSize: Int?
     /// A ``TransferSpec`` (`l2=5,nst=50,adda`); empty or `none`: the no-transfer baseline.
     public var transfer = ""
-    /// A ``Degradation`` spec for the student's LR view; `nil`: ``defaultDegradation(inputSize:)``.
+    /// A ``Degradation`` spec for the student's LR view; `nil`: the default,
+    /// ``degradationSpec(hrSize:inputSize:resumed:)``, which a run stores here.
     public var degrade: String?
     /// How the student starts: `scratch` (its own initialisation) or `teacher` (a copy of the
     /// teacher's weights; same architecture).
@@ -52,13 +53,16 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         case criticCollapseWindow = "critic-collapse-window", stopOnCriticCollapse = "stop-on-critic-collapse"
     }
 
-    /// The student's LR view when none is given: 8–20 pixels, bicubic, mild blur and noise,
-    /// up-sampled back to the network input.
-    public static func defaultDegradation(inputSize: Int) -> String {
-        defaultDegradationTemplate.replacingOccurrences(of: "<input size>", with: String(inputSize))
+    /// The spec of the student's LR view of `hrSize`-pixel HR images (the teacher's input) for a
+    /// student of `inputSize`: ``degrade``, or when none is given the default fitted to the HR
+    /// side (``Degradation/defaultView(width:height:up:)``: a 16-px teacher gets `size=8..16`)
+    /// and up-sampled to `inputSize`. A resumed run without a stored spec was
+    /// started before the default was fitted and keeps the one it ran with, `size=8..20`.
+    public func degradationSpec(hrSize: Int, inputSize: Int, resumed: Bool) -> String {
+        if let degrade { return degrade }
+        if resumed { return "\(Degradation.defaultSpec),up=\(inputSize)" }  // (the default of earlier versions)
+        return Degradation.defaultView(width: hrSize, height: hrSize, up: .size(inputSize)).description
     }
-
-    static let defaultDegradationTemplate = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=<input size>"
 
     public static let pathKeys = ["teacher"] + TrainingConfiguration.pathKeys
     public static let modelPathKeys = ["teacher"]
@@ -69,7 +73,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("teacher-embedding-size", .integer, "N", "teacher embedding dimension, for weights without metadata"),
         ConfigurationOption("teacher-input-size", .integer, "N", "teacher input side, for weights without metadata"),
         ConfigurationOption("transfer", .text, "SPEC", "transfer terms, e.g. l2=5,nst=50,adda (none: the baseline); losses: \(TransferSpec.knownNames)"),
-        ConfigurationOption("degrade", .text, "SPEC", "the student's LR view (default \(defaultDegradationTemplate))"),
+        ConfigurationOption("degrade", .text, "SPEC", "the student's LR view (default \(Degradation.defaultSpec),up=<input size>, sizes at most the teacher's input side)"),
         ConfigurationOption("init", .text, "FROM", "student initialisation: scratch or teacher (same architecture)"),
         ConfigurationOption("gate", .number, "X", "train the encoder adversarially only while the critic's accuracy is at least X (adda)"),
         ConfigurationOption("critic-lr", .number, "X", "critic learning rate (Adam, betas 0.5, 0.9)"),
@@ -152,7 +156,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
             guard cacheTeacher else { throw TrainingError.invalidConfiguration("'teacher-cache-limit' limits the memory of cache-teacher, which is off (add --cache-teacher true, or drop it)") }
         }
         if let teacherModel { _ = try ModelFactory.model(named: teacherModel) }
-        _ = try Degradation(parsing: degrade ?? Self.defaultDegradation(inputSize: try training.backbone().inputSize))
+        if let degrade { _ = try Degradation(parsing: degrade) }
     }
 }
 
@@ -276,7 +280,8 @@ public struct DistillationTraining {
     }
 
     private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
-        let c = configuration, t = c.training
+        var c = configuration
+        let t = c.training
         let isRoot = parallelism?.isRoot ?? true
         let teacherWeights = ModelFactory.weightsFile(c.teacher!)
         let (teacher, teacherArchitecture) = try ModelFactory.load(weights: teacherWeights, name: c.teacherModel,
@@ -307,9 +312,10 @@ public struct DistillationTraining {
             }
             try student.load(stateDict: teacher.stateDict(), source: teacherWeights)
         }
-        let degradationSpec = c.degrade ?? DistillationConfiguration.defaultDegradation(inputSize: architecture.inputSize)
-        let degradation = try Degradation(parsing: degradationSpec)
         let hr = teacherArchitecture.inputSize
+        let degradationSpec = c.degradationSpec(hrSize: hr, inputSize: architecture.inputSize, resumed: resume)
+        c.degrade = degradationSpec  // (the run folder stores the spec it resolved: a resume gets the same views)
+        let degradation = try Degradation(parsing: degradationSpec)
         guard let lr = degradation.outputSize(width: hr, height: hr), lr.width == architecture.inputSize, lr.height == architecture.inputSize else {
             throw TrainingError.invalidConfiguration("the degradation '\(degradationSpec)' must bring the teacher's \(hr)×\(hr) HR image to the student's \(architecture.inputSize)×\(architecture.inputSize) input; end it with up=\(architecture.inputSize)")
         }

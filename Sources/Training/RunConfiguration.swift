@@ -141,12 +141,17 @@ public struct ConfigurationLayer {
         self.values = values
     }
 
-    /// The JSON object in the file at `path`. Invalid JSON is an error naming the line and
-    /// column; so is a key given twice in one object (which JSON readers resolve silently).
+    /// The JSON object in the file at `path`: UTF-8, or UTF-16 or UTF-32 transcoded to it
+    /// (``JSONTextEncoding``; bytes that are not text are an error naming their offset, line
+    /// and column). Invalid JSON is an error naming the line and column; so is a key given
+    /// twice in one object (which JSON readers resolve silently).
     public init(contentsOf path: String) throws {
-        let bytes: [UInt8]
-        do { bytes = try readFile(URL(fileURLWithPath: path)) } catch {
+        let raw: [UInt8], bytes: [UInt8]
+        do { raw = try readFile(URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
+        }
+        do { bytes = try JSONTextEncoding.utf8(raw) } catch {
+            throw TrainingError.invalidConfiguration("config file \(path): \(error)")
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
@@ -166,13 +171,14 @@ public struct ConfigurationLayer {
 /// Decoding of layered JSON settings onto defaults.
 public enum ConfigurationLayers {
     /// `defaults` overlaid by `layers` in order. Keys outside `knownKeys` (default: the keys the
-    /// defaults encode) are an error naming them and the known ones; a value that does not
-    /// decode is an error naming its key and the layer it came from.
-    public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil,
+    /// defaults encode and `optionalKeys`, settings whose default is unset) are an error naming
+    /// them and the known ones; a value that does not decode is an error naming its key and the
+    /// layer it came from.
+    public static func decode<C: Codable>(_ type: C.Type, defaults: C, knownKeys: [String]? = nil, optionalKeys: [String] = [],
                                           layers: [ConfigurationLayer]) throws -> C {
         var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
         let defaultValues = merged
-        let known = knownKeys ?? merged.keys.sorted()
+        let known = knownKeys ?? Set(merged.keys).union(optionalKeys).sorted()
         var origin: [String: String] = [:], nulled: [String: String] = [:]
         for layer in layers {
             let unknown = Set(layer.values.keys).subtracting(known)

@@ -46,7 +46,7 @@ public struct StudyReport {
         let c = result.configuration
         let seeds: String = c.seeds.map(String.init).joined(separator: ", ")
         let teacher: String = "Teacher: SmallFaceNet trained \(c.teacherSteps) steps on HR \(c.imageSize)×\(c.imageSize) (\(c.head), s = \(c.headScale), m = \(c.headMargin)); "
-        let students: String = "students: \(c.studentSteps) steps on LR views `\(c.trainingDegradation)`; seeds \(seeds); "
+        let students: String = "students: \(c.studentSteps) steps on LR views `\(c.trainingView)`; seeds \(seeds); "
         let probes: String = "probes bicubic down to each size and back up to \(c.imageSize). "
             + (c.seeds.count == 1 ? "Cells: the one seed's value (no standard deviation)." : "Cells: mean ± std over seeds.")
         var lines: [String] = [

@@ -171,3 +171,23 @@ private func parseError(_ spec: String) -> String {
     #expect(warning?.contains("size 8|16|32|64|128 reaches 128, above the 32×40 HR image's shorter side 32") == true, "\(warning ?? "")")
     for fine in ["size=32", "size=8..32,up=112", "scale=2", "up=64", "blur=1", "none"] { #expect(try check(fine) == nil, "\(fine)") }
 }
+
+/// The commands' default LR view (`size=8..20`) warned of 16-px faces (`samples`) and up-sampled
+/// some views of a 16-px teacher's (`distill`): it is now fitted to the HR image, and the fitted
+/// spec passes `checkDownsampling`. A spec given as it is keeps the check (above).
+@Test func theDefaultViewFitsTheHRImage() throws {
+    #expect(Degradation.defaultView(width: 32, height: 40) == (try Degradation(parsing: Degradation.defaultSpec)))
+    #expect(Degradation.defaultView(width: 16, height: 20, up: .size(16))
+            == (try Degradation(parsing: "size=8..16,interp=bicubic,blur=0..0.6,noise=0..3,up=16")))
+    #expect(Degradation.defaultView(width: 8, height: 8).target == .size(.fixed(8)))
+    #expect(Degradation.defaultView(width: 6, height: 9).target == .size(.fixed(6)))
+    for side in [4, 8, 12, 16, 19, 20, 21, 112] {
+        let view = Degradation.defaultView(width: side, height: side, up: .original)
+        #expect(try view.checkDownsampling(width: side, height: side) == nil, "\(side)")
+        #expect(try Degradation(parsing: view.description) == view, "\(side): \(view)")
+    }
+    // Fixed sizes and choices are clamped too; other steps are kept.
+    #expect(try Degradation(parsing: "size=24,blur=1").fitted(width: 16, height: 16) == (try Degradation(parsing: "size=16,blur=1")))
+    #expect(try Degradation(parsing: "size=8|16|32,up=hr").fitted(width: 16, height: 16) == (try Degradation(parsing: "size=8|16|16,up=hr")))
+    #expect(try Degradation(parsing: "scale=4").fitted(width: 16, height: 16) == (try Degradation(parsing: "scale=4")))
+}

@@ -80,7 +80,7 @@ import CrossRes
             return message { _ = try CrossResolutionStudy(configuration: c) }
         }
         let cases: [(String, (inout CrossResolutionStudy.Configuration) -> Void)] = [
-            ("end it with up=64", { $0.imageSize = 64 }),
+            ("end it with up=64", { $0.imageSize = 64; $0.trainingDegradation = "size=8..20,up=32" }),
             ("family 'kd': kd distils class logits", { $0.families = [.init(name: "kd", transfer: "kd")] }),
             ("the study caches only featureMap 'stage2'", { $0.families = [.init(name: "n", transfer: "nst:map=stage3")] }),
             ("featureMap must be one of SmallFaceNet's maps", { $0.featureMap = "stage4" }),
@@ -94,6 +94,20 @@ import CrossRes
         larger.imageSize = 64
         larger.trainingDegradation = "size=8..20,interp=bicubic,up=64"
         #expect(message { _ = try CrossResolutionStudy(configuration: larger) }.isEmpty)
+        // The default LR view fits any image size: 16-px faces get size=8..16, up=16.
+        for size in [8, 16, 24, 64] {
+            var c = CrossResolutionStudy.Configuration.quick
+            c.imageSize = size
+            c.probeSizes = [8]
+            #expect(message { _ = try CrossResolutionStudy(configuration: c) }.isEmpty, "\(size)")
+        }
+        var sixteen = CrossResolutionStudy.Configuration.quick
+        sixteen.imageSize = 16
+        #expect(sixteen.trainingView == "size=8..16,interp=bicubic,blur=0.0..0.6,noise=0.0..3.0,up=16")
+        // A config file may set it (it has no default value to list it among the known keys).
+        let set = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: .init(), optionalKeys: CrossResolutionStudy.Configuration.optionalKeys,
+                                                 layers: [layer(["trainingDegradation": "size=12,up=32"], "study.json")])
+        #expect(set.trainingView == "size=12,up=32")
 
         // Data too small for a batch, or for the verification folds, is refused before training.
         let study = try CrossResolutionStudy(configuration: .quick)

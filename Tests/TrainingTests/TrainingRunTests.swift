@@ -227,6 +227,42 @@ import CrossRes
         #expect(try manager.contentsOfDirectory(atPath: root).sorted() == ["student", "teacher"] && warnings.lines.count == 1)
     }
 
+    /// The default LR view of a 16-px teacher is fitted to it (`size=8..16`: no view up-sampled)
+    /// and stored in the run's settings; a run of an earlier version, whose settings hold no
+    /// spec, resumes with the default it ran with (`size=8..20`) and stores that.
+    @Test func theDefaultLRViewFitsTheTeacherAndIsStored() throws {
+        let root = temporaryFolder()
+        defer { removeFolder(root) }
+        let data = "synthetic:identities=4,images=4,size=16"
+        var teacher = try TeacherTraining(configuration: tinyTeacher(data: data, steps: 1, checkpointEvery: 1))
+        teacher.say = { _ in }
+        try teacher.run(output: root + "/teacher")
+        var settings = DistillationConfiguration()
+        settings.training = tinyTeacher(data: data, steps: 3, checkpointEvery: 1)
+        settings.teacher = root + "/teacher"
+        let said = Warnings()
+        var student = try DistillationTraining(configuration: settings)
+        student.say = { said.lines.append($0) }
+        let fitted = "size=8..16,interp=bicubic,blur=0.0..0.6,noise=0.0..3.0,up=16"
+        try student.run(output: root + "/new")
+        #expect(try DistillationConfiguration(contentsOf: root + "/new/" + TrainingRunFolder.settingsName).degrade == fitted)
+        #expect(said.lines.contains { $0.contains("LR view \(fitted);") }, "\(said.lines)")
+
+        student.parallelism = KilledProcess(killAt: 2)
+        #expect(throws: Killed.self) { try student.run(output: root + "/old") }
+        let path = root + "/old/" + TrainingRunFolder.settingsName
+        var stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        stored["degrade"] = nil  // (as earlier versions wrote it)
+        try JSONSerialization.data(withJSONObject: stored).write(to: URL(fileURLWithPath: path))
+        said.lines = []
+        var resumed = try DistillationTraining(configuration: TrainingRunFolder.resumedConfiguration(root + "/old", as: DistillationConfiguration.self, layers: []))
+        resumed.say = { said.lines.append($0) }
+        try resumed.run(output: root + "/old", resume: true)
+        let earlier = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=16"
+        #expect(said.lines.contains { $0.contains("LR view \(earlier);") && $0.contains("resuming at step 2") }, "\(said.lines)")
+        #expect(try DistillationConfiguration(contentsOf: path).degrade == earlier)
+    }
+
     /// A run resumed after its image folder changed (an image removed) is refused, naming what
     /// changed; with the data as it was, it resumes.
     @Test func aResumeOnChangedDataIsRefused() throws {

@@ -12,7 +12,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         return 0
     }
     guard (try? configuration.validate()) != nil else { return 0 }
-    _ = try? Degradation(parsing: configuration.trainingDegradation)
+    _ = try? Degradation(parsing: configuration.trainingView)
     let losses = TransferLossConfiguration(studentEmbeddingDimension: 8, classes: 5, featureMap: configuration.featureMap)
     for family in configuration.families where !family.transfer.isEmpty {
         _ = try? TransferSpec.parse(family.transfer, configuration: losses)
