@@ -182,7 +182,8 @@ extension DistillationConfiguration {
 public struct DistillationTraining {
     public let configuration: DistillationConfiguration
     public var say: (String) -> Void = { print($0) }
-    /// Where warnings about the run folder go (an earlier output it could not remove; default: standard error).
+    /// Where warnings go (an earlier output it could not remove, a `degrade` spec whose sizes
+    /// partly reach above the teacher's input side; rank 0's only; default: standard error).
     public var warn: (String) -> Void = TrainingLoop.standardErrorWarning
     /// Data parallelism over several processes (the `Distributed` module's `ProcessGroup`);
     /// `nil`: one process. Only rank 0 touches the run folder; every process's teacher weights
@@ -331,7 +332,7 @@ public struct DistillationTraining {
                                                     teacherInput: hr, studentInput: architecture.inputSize)
         let optimizer = try distributed(t.makeOptimizer(DistillationTask.studentParameters(student: student, head: head, transfer: transfer)))
         let criticOptimizer = try critic.map { try distributed(Adam(parameters: $0, learningRate: c.criticLr, beta1: 0.5, beta2: 0.9, epsilon: 1e-8)) }
-        let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation)
+        let globalBatches = try t.makeBatches(dataset, hrSize: hr, degradation: degradation, warn: isRoot ? warn : { _ in })
         let batches = try parallelism?.shard(globalBatches) ?? globalBatches  // (before the teacher's pass: its checks are quick)
         var cache: TeacherFeatureCache?
         if c.cacheTeacher {

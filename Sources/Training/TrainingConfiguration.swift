@@ -168,12 +168,16 @@ public struct TrainingConfiguration: RunConfiguration, Sendable {
 
     /// Batches of `dataset`: HR images at `hrSize` in 3 channels, LR views by `degradation`,
     /// everything random seeded by ``seed``. Throws when the set makes no full batch, and when
-    /// `degradation` would up-sample every view (``Degradation/checkDownsampling(width:height:)``).
-    public func makeBatches(_ dataset: any FaceDataset, hrSize: Int, degradation: Degradation = .identity) throws -> LoaderBatches {
+    /// `degradation` would up-sample every view (``Degradation/checkDownsampling(width:height:)``);
+    /// when it would up-sample only some (a size range reaching above `hrSize`), says so to `warn`.
+    public func makeBatches(_ dataset: any FaceDataset, hrSize: Int, degradation: Degradation = .identity,
+                            warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws -> LoaderBatches {
         guard dataset.count >= batch else {
             throw TrainingError.invalidConfiguration("the data has \(dataset.count) images, fewer than one batch of \(batch); lower 'batch'")
         }
-        do { _ = try degradation.checkDownsampling(width: hrSize, height: hrSize) } catch let error as DatasetError {
+        do {
+            if let warning = try degradation.checkDownsampling(width: hrSize, height: hrSize) { warn(warning) }
+        } catch let error as DatasetError {
             throw TrainingError.invalidConfiguration("\(error)")
         }
         let options = LoaderOptions(batchSize: batch, flip: flip, workers: workers, degradation: degradation,

@@ -240,13 +240,15 @@ import CrossRes
         var settings = DistillationConfiguration()
         settings.training = tinyTeacher(data: data, steps: 3, checkpointEvery: 1)
         settings.teacher = root + "/teacher"
-        let said = Warnings()
+        let said = Warnings(), warned = Warnings()
         var student = try DistillationTraining(configuration: settings)
         student.say = { said.lines.append($0) }
+        student.warn = { warned.lines.append($0) }
         let fitted = "size=8..16,interp=bicubic,blur=0.0..0.6,noise=0.0..3.0,up=16"
         try student.run(output: root + "/new")
         #expect(try DistillationConfiguration(contentsOf: root + "/new/" + TrainingRunFolder.settingsName).degrade == fitted)
         #expect(said.lines.contains { $0.contains("LR view \(fitted);") }, "\(said.lines)")
+        #expect(warned.lines.isEmpty, "\(warned.lines)")
 
         student.parallelism = KilledProcess(killAt: 2)
         #expect(throws: Killed.self) { try student.run(output: root + "/old") }
@@ -257,10 +259,13 @@ import CrossRes
         said.lines = []
         var resumed = try DistillationTraining(configuration: TrainingRunFolder.resumedConfiguration(root + "/old", as: DistillationConfiguration.self, layers: []))
         resumed.say = { said.lines.append($0) }
+        resumed.warn = { warned.lines.append($0) }
         try resumed.run(output: root + "/old", resume: true)
         let earlier = "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=16"
         #expect(said.lines.contains { $0.contains("LR view \(earlier);") && $0.contains("resuming at step 2") }, "\(said.lines)")
         #expect(try DistillationConfiguration(contentsOf: path).degrade == earlier)
+        // That spec reaches above the 16-px teacher: the run says so (it trained silently before).
+        #expect(warned.lines.contains { $0.contains("size 8..20 reaches 20, above the 16×16 HR image's shorter side 16") }, "\(warned.lines)")
     }
 
     /// A run resumed after its image folder changed (an image removed) is refused, naming what
