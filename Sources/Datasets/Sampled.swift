@@ -31,13 +31,19 @@ public enum Sampled<Value: Comparable & Sendable>: Sendable, Equatable {
 }
 
 extension Sampled: CustomStringConvertible {
-    /// The spec text: `v`, `lo..hi` or `a|b|c`.
+    /// The spec text: `v`, `lo..hi` or `a|b|c`, whole numbers without a fraction (`0..0.6`, not
+    /// `0.0..0.6`: as specs are written).
     public var description: String {
         switch self {
-        case .fixed(let v): return "\(v)"
-        case .range(let r): return "\(r.lowerBound)..\(r.upperBound)"
-        case .choice(let values): return values.map { "\($0)" }.joined(separator: "|")
+        case .fixed(let v): return Self.text(v)
+        case .range(let r): return "\(Self.text(r.lowerBound))..\(Self.text(r.upperBound))"
+        case .choice(let values): return values.map(Self.text).joined(separator: "|")
         }
+    }
+
+    private static func text(_ value: Value) -> String {
+        if let number = value as? Float, number == number.rounded(), abs(number) < 1e7 { return String(Int(number)) }
+        return "\(value)"
     }
 }
 

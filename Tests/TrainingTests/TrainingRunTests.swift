@@ -244,7 +244,7 @@ import CrossRes
         var student = try DistillationTraining(configuration: settings)
         student.say = { said.lines.append($0) }
         student.warn = { warned.lines.append($0) }
-        let fitted = "size=8..16,interp=bicubic,blur=0.0..0.6,noise=0.0..3.0,up=16"
+        let fitted = "size=8..16,interp=bicubic,blur=0..0.6,noise=0..3,up=16"
         try student.run(output: root + "/new")
         #expect(try DistillationConfiguration(contentsOf: root + "/new/" + TrainingRunFolder.settingsName).degrade == fitted)
         #expect(said.lines.contains { $0.contains("LR view \(fitted);") }, "\(said.lines)")
