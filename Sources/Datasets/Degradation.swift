@@ -152,7 +152,7 @@ public struct Degradation: Sendable, Equatable {
     /// *default* fits small images (`size=8..20` of 16-px faces gives `size=8..16`; of 6-px
     /// ones `size=6`). A spec a user gives is checked, never changed.
     public func fitted(width: Int, height: Int) -> Degradation {
-        let side = min(width, height)
+        let side = max(1, min(width, height))  // (an image has a pixel at least)
         guard let sizes = sizes(above: side) else { return self }
         var fitted = self
         switch sizes {

@@ -19,7 +19,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     /// A ``TransferSpec`` (`l2=5,nst=50,adda`); empty or `none`: the no-transfer baseline.
     public var transfer = ""
     /// A ``Degradation`` spec for the student's LR view; `nil`: the default,
-    /// ``degradationSpec(hrSize:inputSize:resumed:)``, which a run stores here.
+    /// ``degradationSpec(hrSize:inputSize:)``, which a run stores here.
     public var degrade: String?
     /// How the student starts: `scratch` (its own initialisation) or `teacher` (a copy of the
     /// teacher's weights; same architecture).
@@ -56,12 +56,20 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
     /// The spec of the student's LR view of `hrSize`-pixel HR images (the teacher's input) for a
     /// student of `inputSize`: ``degrade``, or when none is given the default fitted to the HR
     /// side (``Degradation/defaultView(width:height:up:)``: a 16-px teacher gets `size=8..16`)
-    /// and up-sampled to `inputSize`. A resumed run without a stored spec was
-    /// started before the default was fitted and keeps the one it ran with, `size=8..20`.
-    public func degradationSpec(hrSize: Int, inputSize: Int, resumed: Bool) -> String {
-        if let degrade { return degrade }
-        if resumed { return "\(Degradation.defaultSpec),up=\(inputSize)" }  // (the default of earlier versions)
-        return Degradation.defaultView(width: hrSize, height: hrSize, up: .size(inputSize)).description
+    /// and up-sampled to `inputSize`. (A run of an earlier version stored no spec and ran with
+    /// the default unfitted, `size=8..20`: ``TrainingRunFolder/resumedConfiguration(_:as:layers:)``
+    /// gives it that one back, ``completingEarlierVersion(_:)``.)
+    public func degradationSpec(hrSize: Int, inputSize: Int) -> String {
+        degrade ?? Degradation.defaultView(width: hrSize, height: hrSize, up: .size(inputSize)).description
+    }
+
+    /// Settings of an earlier version's run: without `degrade`, which it did not store, it ran
+    /// with the default not yet fitted to the teacher (`size=8..20`, up to the student's input).
+    public static func completingEarlierVersion(_ stored: ConfigurationLayer) throws -> ConfigurationLayer {
+        guard stored.values["degrade"] == nil || stored.values["degrade"] is NSNull else { return stored }
+        var completed = stored
+        completed.values["degrade"] = "\(Degradation.defaultSpec),up=\(try layered([stored]).training.backbone().inputSize)"
+        return completed
     }
 
     public static let pathKeys = ["teacher"] + TrainingConfiguration.pathKeys
@@ -314,7 +322,7 @@ public struct DistillationTraining {
             try student.load(stateDict: teacher.stateDict(), source: teacherWeights)
         }
         let hr = teacherArchitecture.inputSize
-        let degradationSpec = c.degradationSpec(hrSize: hr, inputSize: architecture.inputSize, resumed: resume)
+        let degradationSpec = c.degradationSpec(hrSize: hr, inputSize: architecture.inputSize)
         c.degrade = degradationSpec  // (the run folder stores the spec it resolved: a resume gets the same views)
         let degradation = try Degradation(parsing: degradationSpec)
         guard let lr = degradation.outputSize(width: hr, height: hr), lr.width == architecture.inputSize, lr.height == architecture.inputSize else {

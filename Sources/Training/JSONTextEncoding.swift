@@ -26,6 +26,19 @@ enum JSONTextEncoding {
     /// order), told by the byte order mark or, without one, by where the zero bytes of the
     /// first (ASCII) character are (RFC 4627 §3).
     static func utf8(_ bytes: [UInt8]) throws(InvalidText) -> [UInt8] {
+        let text = try transcoded(bytes)
+        // JSON text holds no unescaped NUL; one is text of another encoding under this one's byte
+        // order mark, which JSON readers would guess again and read as garbage.
+        if let nul = text.firstIndex(of: 0) {
+            let (line, column) = JSONTextScan.position(of: nul, in: text)
+            throw InvalidText(encoding: "JSON", offset: nul, line: line, column: column,
+                              problem: "a NUL character (text of another encoding under a byte order mark?); the offset counts the text as UTF-8")
+        }
+        return text
+    }
+
+    /// `bytes` transcoded as ``utf8(_:)`` describes, NUL characters kept.
+    private static func transcoded(_ bytes: [UInt8]) throws(InvalidText) -> [UInt8] {
         func starts(with prefix: [UInt8]) -> Bool { bytes.starts(with: prefix) }
         let zero = bytes.prefix(4).map { $0 == 0 }
         if starts(with: [0xEF, 0xBB, 0xBF]) { return try decode(bytes, from: 3, UTF8.self, "UTF-8", bigEndian: false) }

@@ -129,6 +129,10 @@ public protocol RunConfiguration: Codable, Equatable {
     /// The ``pathKeys`` that name weights (a `.safetensors` file or a run folder), read by name,
     /// not scanned: an output may lie inside one (``RunInputs``). Default: none.
     static var modelPathKeys: [String] { get }
+    /// The settings a run folder stored, completed with what the version that wrote them used
+    /// for settings it did not store yet, so that a resume keeps them
+    /// (``TrainingRunFolder/resumedConfiguration(_:as:layers:)``). Default: unchanged.
+    static func completingEarlierVersion(_ stored: ConfigurationLayer) throws -> ConfigurationLayer
 }
 
 /// One layer of settings: where it came from (for errors) and its JSON values.
@@ -146,25 +150,32 @@ public struct ConfigurationLayer {
     /// and column). Invalid JSON is an error naming the line and column; so is a key given
     /// twice in one object (which JSON readers resolve silently).
     public init(contentsOf path: String) throws {
-        let raw: [UInt8], bytes: [UInt8]
+        let raw: [UInt8]
         do { raw = try readFile(URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
         }
+        try self.init(bytes: raw, source: "config file \(path)")
+    }
+
+    /// The JSON object in `raw`, the contents of a file, checked as ``init(contentsOf:)``
+    /// describes; errors begin with `source`.
+    public init(bytes raw: [UInt8], source: String) throws {
+        let bytes: [UInt8]
         do { bytes = try JSONTextEncoding.utf8(raw) } catch {
-            throw TrainingError.invalidConfiguration("config file \(path): \(error)")
+            throw TrainingError.invalidConfiguration("\(source): \(error)")
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw TrainingError.invalidConfiguration("config file \(path): not valid JSON \(JSONTextScan.describe(error, in: bytes))")
+            throw TrainingError.invalidConfiguration("\(source): not valid JSON \(JSONTextScan.describe(error, in: bytes))")
         }
         guard let values = object as? [String: Any] else {
-            throw TrainingError.invalidConfiguration("config file \(path): must hold a JSON object of settings")
+            throw TrainingError.invalidConfiguration("\(source): must hold a JSON object of settings")
         }
         if let duplicate = JSONTextScan.firstDuplicateKey(in: bytes) {
             throw TrainingError.invalidConfiguration(
-                "config file \(path): '\(duplicate.path)' is given twice (again at line \(duplicate.line), column \(duplicate.column)); give each setting once")
+                "\(source): '\(duplicate.path)' is given twice (again at line \(duplicate.line), column \(duplicate.column)); give each setting once")
         }
-        self.init(source: "config file \(path)", values: values)
+        self.init(source: source, values: values)
     }
 }
 
@@ -291,6 +302,8 @@ extension RunConfiguration {
     public static var pathKeys: [String] { [] }
 
     public static var modelPathKeys: [String] { [] }
+
+    public static func completingEarlierVersion(_ stored: ConfigurationLayer) throws -> ConfigurationLayer { stored }
 
     /// The ``pathKeys`` values, models (``modelPathKeys``) apart from data: what a run reads,
     /// which its output may not be, nor lie in when it is data, and which an overwritten output

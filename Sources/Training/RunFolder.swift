@@ -144,8 +144,12 @@ public struct RunFolder {
                 "\(path) has no \(markerName) (not a CrossRes output, or one written before the marker existed); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
         if let nested = try nestedOutput(in: path) {
+            let name = (nested as NSString).lastPathComponent
+            let what = name.hasPrefix(".") && name.contains(".replaced-")
+                ? "\(nested), an earlier output that an interrupted --force run set aside (hidden: its name starts with a dot)"
+                : "the CrossRes output \(nested)"
             throw TrainingError.invalidConfiguration(
-                "\(path) holds the CrossRes output \(nested), which replacing it with --force would delete; move or remove it first, or choose another output")
+                "\(path) holds \(what), which replacing it with --force would delete; move or remove it first, or choose another output")
         }
         return true
     }

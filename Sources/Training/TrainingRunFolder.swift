@@ -46,9 +46,12 @@ public struct TrainingRunFolder {
         guard FileManager.default.fileExists(atPath: settings) else {
             throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
         }
-        let storedLayer = try ConfigurationLayer(contentsOf: settings)
-        let stored: C
-        do { stored = try C.layered([storedLayer]).withAbsolutePaths() } catch let error as TrainingError {
+        let written = try ConfigurationLayer(contentsOf: settings)
+        let storedLayer: ConfigurationLayer, stored: C
+        do {
+            storedLayer = try C.completingEarlierVersion(written)
+            stored = try C.layered([storedLayer]).withAbsolutePaths()
+        } catch let error as TrainingError {
             // A folder of another command (a teacher's run given to distill, or the reverse) fails here.
             throw TrainingError.invalidConfiguration("cannot resume \(path) with this command: its \(settingsName) does not fit it (\(error)); a run folder resumes with the command that started it (crossres train-teacher or crossres distill), and only while its settings are valid for this version (else start a new run)")
         }

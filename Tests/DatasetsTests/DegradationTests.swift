@@ -190,4 +190,10 @@ private func parseError(_ spec: String) -> String {
     #expect(try Degradation(parsing: "size=24,blur=1").fitted(width: 16, height: 16) == (try Degradation(parsing: "size=16,blur=1")))
     #expect(try Degradation(parsing: "size=8|16|32,up=hr").fitted(width: 16, height: 16) == (try Degradation(parsing: "size=8|16|16,up=hr")))
     #expect(try Degradation(parsing: "scale=4").fitted(width: 16, height: 16) == (try Degradation(parsing: "scale=4")))
+    // An image has a pixel at least: sides below 1 give views of 1 pixel, not specs that trap.
+    for (width, height) in [(0, 0), (-3, 5)] {
+        let view = Degradation.defaultView(width: width, height: height)
+        #expect(view.target == .size(.fixed(1)), "\(view)")
+        #expect(try Degradation(parsing: view.description) == view, "\(view)")
+    }
 }

@@ -62,5 +62,11 @@ import CrossRes
                 .contains(prefix + "not valid UTF-16LE text at byte offset 16 (line 1, column 8): the code units there do not encode a character"))
         #expect(read(text + [0x0A], at: path).contains(prefix + "not valid UTF-16LE text at byte offset 22 (line 1, column 11): the file ends inside a 2-byte code unit"))
         #expect(read(bytes(#"{"a": 1}"#, .utf32BE, bom: false) + [0, 0x11, 0, 0], at: path).contains(prefix + "not valid UTF-32BE text at byte offset 32"))
+        // UTF-16 under a UTF-8 byte order mark, and a NUL in UTF-8 text: JSON holds no NUL, and
+        // JSON readers would guess another encoding from it (the first was accepted as garbage).
+        let nul = "a NUL character (text of another encoding under a byte order mark?)"
+        #expect(read([0xEF, 0xBB, 0xBF] + bytes(#"{"sizes": "8"}"#, .utf16LE, bom: false), at: path)
+                .contains(prefix + "not valid JSON text at byte offset 1 (line 1, column 2): " + nul), "\(read([0xEF, 0xBB, 0xBF] + bytes(#"{"sizes": "8"}"#, .utf16LE, bom: false), at: path))")
+        #expect(read(Array("{\n\"a\": \"".utf8) + [0] + Array("\"}".utf8), at: path).contains(prefix + "not valid JSON text at byte offset 8 (line 2, column 7): " + nul))
     }
 }

@@ -104,6 +104,8 @@ import CrossRes
         var sixteen = CrossResolutionStudy.Configuration.quick
         sixteen.imageSize = 16
         #expect(sixteen.trainingView == "size=8..16,interp=bicubic,blur=0..0.6,noise=0..3,up=16")
+        // The demo's 32-px study keeps the view its results were measured with, to the letter.
+        #expect(CrossResolutionStudy.Configuration().trainingView == "size=8..20,interp=bicubic,blur=0..0.6,noise=0..3,up=32")
         // A config file may set it (it has no default value to list it among the known keys).
         let set = try ConfigurationLayers.decode(CrossResolutionStudy.Configuration.self, defaults: .init(), optionalKeys: CrossResolutionStudy.Configuration.optionalKeys,
                                                  layers: [layer(["trainingDegradation": "size=12,up=32"], "study.json")])

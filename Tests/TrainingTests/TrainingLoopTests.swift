@@ -436,6 +436,11 @@ import CrossRes
         #expect(try RunFolder.nestedOutput(in: linked, limit: 4) == nil)
         let bound = try #require(throws: TrainingError.self) { try RunFolder.nestedOutput(in: linked, limit: 3) }
         #expect("\(bound)".contains("\(linked) holds more than 3 files and folders"), "\(bound)")
+        // An earlier output set aside by an interrupted --force run (a hidden sibling) is named as such.
+        let aside = student + "/.eval.replaced-0"
+        try manager.moveItem(atPath: student + "/eval", toPath: aside)
+        let hidden = try #require(throws: TrainingError.self) { try RunFolder.checkCreatable(student, overwrite: true) }
+        #expect("\(hidden)".contains("\(student) holds \(aside), an earlier output that an interrupted --force run set aside"), "\(hidden)")
     }
 
     @Test func unwritableOutputIsNamedInWords() throws {

@@ -250,6 +250,15 @@ import CrossRes
         #expect(said.lines.contains { $0.contains("LR view \(fitted);") }, "\(said.lines)")
         #expect(warned.lines.isEmpty, "\(warned.lines)")
 
+        // Resumed with the settings it started with (no spec): the same fitted view, not another.
+        var interrupted = student
+        interrupted.parallelism = KilledProcess(killAt: 2)
+        #expect(throws: Killed.self) { try interrupted.run(output: root + "/mid") }
+        said.lines = []
+        try student.run(output: root + "/mid", resume: true)
+        #expect(said.lines.contains { $0.contains("LR view \(fitted);") && $0.contains("resuming at step 2") }, "\(said.lines)")
+        #expect(try DistillationConfiguration(contentsOf: root + "/mid/" + TrainingRunFolder.settingsName).degrade == fitted)
+
         student.parallelism = KilledProcess(killAt: 2)
         #expect(throws: Killed.self) { try student.run(output: root + "/old") }
         let path = root + "/old/" + TrainingRunFolder.settingsName

@@ -2,10 +2,10 @@ import Foundation
 import Training
 import FuzzSupport
 
-// Run settings (config files, `settings.json`, and every command-line option's value): a JSON
-// object is layered onto the teacher and the distillation defaults; the input as text is read
-// as the value of every option. A configuration that validates writes settings that read back
-// equal.
+// Run settings (config files, `settings.json`, and every command-line option's value): the input
+// read as a config file (text encodings, duplicate keys, error positions) is layered onto the
+// teacher and the distillation defaults; the input as text is read as the value of every option.
+// A configuration that validates writes settings that read back equal.
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
@@ -13,8 +13,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     for option in TrainingConfiguration.options + DistillationConfiguration.options {
         _ = try? option.value(parsing: text, source: "--\(option.key)")
     }
-    guard let values = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return 0 }
-    let layer = ConfigurationLayer(source: "fuzz.json", values: values)
+    guard let layer = try? ConfigurationLayer(bytes: bytes, source: "fuzz.json") else { return 0 }
     check(TrainingConfiguration.self, layer)
     check(DistillationConfiguration.self, layer)
     return 0
