@@ -24,7 +24,7 @@ enum DistillCommand {
             try DistillationTraining(configuration: run.configuration).run(output: run.output, overwrite: run.force, resume: run.resume)
             return
         }
-        try DistributedRun.run("distill", DistillationConfiguration.self, invocation, batch: \.training.batch) { run, group in
+        try DistributedRun.run("distill", DistillationConfiguration.self, invocation, training: \.training) { run, group in
             var training = try DistillationTraining(configuration: run.configuration)
             training.parallelism = group
             // Every rank holds the whole cache: the machine's budget is shared by its ranks.

@@ -44,14 +44,15 @@ enum DistributedRun {
 
     /// Reads the run's settings and runs `train` on every process of `mpirun`: the settings and
     /// the run folder must be the same on every rank, and an error on any rank stops them all
-    /// with its message. `batch` reads the global batch from the settings.
-    static func run<C: RunConfiguration>(_ command: String, _ type: C.Type, _ invocation: Invocation, batch: (C) -> Int,
+    /// with its message. `training` reads the training settings (the global batch) from the settings.
+    static func run<C: RunConfiguration>(_ command: String, _ type: C.Type, _ invocation: Invocation, training: (C) -> TrainingConfiguration,
                                          _ train: (_ run: RunFolderOptions.TrainingRun<C>, _ group: ProcessGroup) throws -> Void) throws {
         let group = try ProcessGroup.world(collectiveTimeout: try collectiveTimeout())
         do {
             let run = try RunFolderOptions.trainingRun(type, invocation)
             try group.ensureSameConfiguration(String(decoding: try run.configuration.jsonData(), as: UTF8.self) + "\n" + run.output)
-            let global = batch(run.configuration)
+            let global = training(run.configuration).batch
+            try training(run.configuration).checkBatchSplits(over: group.size)  // (before the line that splits it)
             if group.isRoot {
                 print("data-parallel over \(group.size) process(es): global batch \(global), \(global / max(group.size, 1)) per process")
             }

@@ -22,7 +22,7 @@ enum TrainTeacherCommand {
             try TeacherTraining(configuration: run.configuration).run(output: run.output, overwrite: run.force, resume: run.resume)
             return
         }
-        try DistributedRun.run("train-teacher", TrainingConfiguration.self, invocation, batch: \.batch) { run, group in
+        try DistributedRun.run("train-teacher", TrainingConfiguration.self, invocation, training: { $0 }) { run, group in
             var training = try TeacherTraining(configuration: run.configuration)
             training.parallelism = group
             if !group.isRoot { training.say = { _ in } }

@@ -107,6 +107,7 @@ struct TrainingCommandTests {
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("crossres \(command):"), "\(outcome.output)")
         #expect(outcome.output.contains("the global batch 7 does not split evenly over 2 processes; choose a 'batch' that is a multiple of 2 (6 or 8)"), "\(outcome.output)")
+        #expect(!outcome.output.contains("data-parallel over"), "announced a split it then refused: \(outcome.output)")
         // Refused before the teacher, the data and the run folder (TrainingConfiguration.checkBatchSplits).
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd").path))
     }
