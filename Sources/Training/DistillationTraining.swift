@@ -284,11 +284,11 @@ public struct DistillationTraining {
         try configuration.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
         return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
                                          parallelism: parallelism, warn: warn) {
-            try train(output: output, resume: resume)
+            try train(output: output, overwrite: overwrite, resume: resume)
         }
     }
 
-    private func train(output: String, resume: Bool) throws -> Result {
+    private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
         var c = configuration
         let t = c.training
         let isRoot = parallelism?.isRoot ?? true
@@ -357,8 +357,7 @@ public struct DistillationTraining {
                                             criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
         let task = parallelism?.distribute(distillation) ?? distillation
 
-        // (`run(into:)` has set an earlier output aside: a folder there now is another run's, not replaced.)
-        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: false, resume: resume, task: task,
+        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
                                                       parallelism: parallelism)
         if start == t.steps, let finished = run?.result(Result.self) {
             say("\(output) is complete (step \(start) of \(t.steps)); nothing to resume")

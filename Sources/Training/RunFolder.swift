@@ -24,45 +24,17 @@ public struct RunFolder {
     /// over a while keeps the earlier one until it ends by calling that around all its work).
     public init(creating path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                 warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws {
-        try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) { try Self.createFresh(path) }
+        try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
+            let manager = FileManager.default
+            do {
+                try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
+                    .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
+            } catch {
+                throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
+            }
+        }
         self.path = path
-    }
-
-    /// Names this process in the markers of the folders it creates (``createdHere(_:)``).
-    static let processMark = "process \(getpid()) \(UUID().uuidString)"
-
-    /// Creates the folder `path` (its parents as needed) with the marker, failing when `path`
-    /// exists by then: checked free (or set aside) a moment before, it was created since by
-    /// another run writing the same output, whose files this run would otherwise mix with its own.
-    static func createFresh(_ path: String) throws {
-        do {
-            let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            }
-        } catch {
-            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
-        }
-        guard mkdir(path, 0o777) == 0 else {
-            let code = errno
-            guard code == EEXIST else {
-                throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(String(cString: strerror(code)))")
-            }
-            throw TrainingError.invalidConfiguration(
-                "\(path) was created by something else while this run started (another run writing the same output?); choose another output")
-        }
-        do {
-            try Data("A folder CrossRes wrote; `--force` may replace it.\n\(processMark)\n".utf8)
-                .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(markerName)), options: .atomic)
-        } catch {
-            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
-        }
-    }
-
-    /// Whether this process created the folder `path` (its marker names it).
-    static func createdHere(_ path: String) -> Bool {
-        let marker = (path as NSString).appendingPathComponent(markerName)
-        return (try? String(contentsOfFile: marker, encoding: .utf8))?.contains(processMark) ?? false
     }
 
     /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
@@ -82,8 +54,7 @@ public struct RunFolder {
                                    warn: (String) -> Void = TrainingLoop.standardErrorWarning,
                                    _ body: (RunFolder) throws -> T) throws -> T {
         try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
-            try createFresh(path)  // (exclusive: the earlier output is aside; a folder there now is another run's)
-            return try body(try RunFolder(existing: path))
+            try body(try RunFolder(creating: path, overwrite: overwrite, keeping: inputs, warn: warn))
         }
     }
 
@@ -101,9 +72,7 @@ public struct RunFolder {
     }
 
     /// An earlier output renamed aside for the run that replaces it (``setAside(_:overwrite:keeping:)``).
-    /// Two runs writing one output at once neither share nor delete each other's folder: the
-    /// second's rename or exclusive creation (``createFresh(_:)``) fails, and a failed run puts
-    /// the earlier output back only in place of a folder it created itself (``createdHere(_:)``).
+    /// (Two runs replacing the same output at once are not guarded against.)
     public struct Replacement: Sendable {
         public let path: String, aside: String
 
@@ -122,13 +91,7 @@ public struct RunFolder {
             do { value = try body() } catch {
                 let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
                 if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
-                    if manager.fileExists(atPath: path) {
-                        guard createdHere(path) else {
-                            warn("\(path) was created by another run meanwhile; the output it was replacing is kept at \(aside)")
-                            throw error
-                        }
-                        try? manager.removeItem(atPath: path)
-                    }
+                    if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
                     if rename(aside, path) == 0 { throw error }
                     warn("could not put back the output \(path) was replacing; it is kept at \(aside)")
                 } else {

@@ -52,11 +52,11 @@ public struct TeacherTraining {
         try configuration.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
         return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
                                          parallelism: parallelism, warn: warn) {
-            try train(output: output, resume: resume)
+            try train(output: output, overwrite: overwrite, resume: resume)
         }
     }
 
-    private func train(output: String, resume: Bool) throws -> Result {
+    private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
         let c = configuration
         let isRoot = parallelism?.isRoot ?? true
         let (source, dataset) = try c.openTrainingData()
@@ -77,8 +77,7 @@ public struct TeacherTraining {
         let globalBatches = try c.makeBatches(dataset, hrSize: architecture.inputSize)
         let batches = try parallelism?.shard(globalBatches) ?? globalBatches
 
-        // (`run(into:)` has set an earlier output aside: a folder there now is another run's, not replaced.)
-        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: false, resume: resume, task: task,
+        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
                                                       parallelism: parallelism)
         if start == c.steps, let finished = run?.result(Result.self) {
             say("\(output) is complete (step \(start) of \(c.steps)); nothing to resume")

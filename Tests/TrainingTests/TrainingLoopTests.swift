@@ -299,39 +299,6 @@ import CrossRes
         #expect(manager.fileExists(atPath: folder + "/metrics.jsonl"))
     }
 
-    /// Two runs started on one output at once: the folder another run created between this run's
-    /// check (or set-aside) and its creation is neither written into (the creation fails) nor
-    /// deleted to put the earlier output back (that stays aside, named in a warning).
-    @Test func aFolderAnotherRunCreatedMeanwhileIsNeitherSharedNorRemoved() throws {
-        let manager = FileManager.default
-        let scratch = temporaryFolder()
-        defer { removeFolder(scratch) }
-        let folder = scratch + "/runs/s"
-        try RunFolder.createFresh(folder)
-        let taken = try #require(throws: TrainingError.self) { try RunFolder.createFresh(folder) }
-        #expect("\(taken)".contains("\(folder) was created by something else while this run started (another run writing the same output?)"), "\(taken)")
-        #expect(try manager.contentsOfDirectory(atPath: folder) == [RunFolder.markerName])
-        #expect(RunFolder.createdHere(folder))
-
-        try RunFolder(existing: folder).write(Data("old".utf8), to: "report.md")
-        var warnings: [String] = []
-        #expect(throws: TrainingError.self) {
-            // A trainer's flow: the earlier output set aside, the run's set-up, then its folder created.
-            try RunFolder.replacing(folder, overwrite: true, warn: { warnings.append($0) }) {
-                // Meanwhile the other run creates the output (its marker names another process).
-                try manager.createDirectory(atPath: folder, withIntermediateDirectories: false)
-                try Data("A folder CrossRes wrote; `--force` may replace it.\nprocess 1 other\n".utf8)
-                    .write(to: URL(fileURLWithPath: folder + "/" + RunFolder.markerName))
-                _ = try RunFolder(creating: folder, overwrite: false)
-            }
-        }
-        let aside = try #require(try manager.contentsOfDirectory(atPath: scratch + "/runs").first { $0 != "s" })
-        #expect(warnings == ["\(folder) was created by another run meanwhile; the output it was replacing is kept at \(scratch)/runs/\(aside)"])
-        #expect(!RunFolder.createdHere(folder))
-        #expect(try String(contentsOfFile: folder + "/" + RunFolder.markerName, encoding: .utf8).contains("process 1 other"))
-        #expect(manager.contents(atPath: scratch + "/runs/" + aside + "/report.md") == Data("old".utf8))
-    }
-
     /// An earlier output that cannot be removed once its successor is complete is a warning
     /// naming where it is, not a failed run.
     @Test func anEarlierOutputThatCannotBeRemovedIsAWarning() throws {
