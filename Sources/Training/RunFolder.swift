@@ -108,7 +108,12 @@ public struct RunFolder {
 
     /// A hidden, unused name next to `path` for the folder being replaced.
     private static func asidePath(_ path: String) -> String {
-        let parent = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        // (Foundation's `deletingLastPathComponent` traps on a one-character relative name such as
+        // `x` on Linux: a name without a slash has no parent to take.)
+        let parent = trimmed.contains("/") ? (trimmed as NSString).deletingLastPathComponent : ""
+        let name = (trimmed as NSString).lastPathComponent
         return (parent as NSString).appendingPathComponent(".\(name).replaced-\(UUID().uuidString)")
     }
 

@@ -53,6 +53,15 @@ struct CLITests {
         let bad = try CrossResBinary.run(["train-teacher", "--config", "bad.json", "--output", "other"], in: folder)
         #expect(bad.status != 0 && bad.output.contains("unknown key 'stepz'"))
         #expect(!FileManager.default.fileExists(atPath: folder + "/other"))
+
+        // A one-letter output replaced with --force (Foundation's deletingLastPathComponent trapped on `x`).
+        let short = Array(arguments.dropLast()) + ["x"]
+        #expect(try CrossResBinary.run(short, in: folder).status == 0)
+        for name in ["x", "x/"] {
+            let replaced = try CrossResBinary.run(Array(arguments.dropLast()) + [name, "--force"], in: folder)
+            #expect(replaced.status == 0 && !replaced.output.contains("crashed"), "\(name): \(replaced.output)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["bad.json", "run", "x"])
     }
 
     /// A run started with relative paths (`--teacher teacher`) resumes from any directory:
