@@ -78,20 +78,19 @@ enum PackCommand {
         let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
         if invocation.helpRequested { print(help); return }
         let plan = try CommandLineError.usage { try Plan(invocation) }
-        let (images, format, quality, rec, idx, pairsPath) = (plan.images, plan.format, plan.quality, plan.rec, plan.idx, plan.pairsPath)
 
-        let source = try DataSource(parsing: images)
+        let source = try DataSource(parsing: plan.images)
         let dataset = try source.open()
-        print("packing \(dataset.count) images of \(dataset.identityCount) identities from \(source) as \(format.rawValue)…")
-        var pairs: PairList?
-        if pairsPath != nil {
-            pairs = try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: plan.pairsPerFold, seed: plan.seed)
+        print("packing \(dataset.count) images of \(dataset.identityCount) identities from \(source) as \(plan.format.rawValue)…")
+        // (Drawn before anything is written: images too few for the pairs leave no files.)
+        let pairs = try plan.pairsPath.map { _ in
+            try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: plan.pairsPerFold, seed: plan.seed)
         }
-        try RecordIODataset.write(dataset, rec: rec, idx: idx, format: format, quality: quality)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: rec.path)[.size] as? Int) ?? 0
-        print(String(format: "wrote %@ (%.1f MB) and %@", rec.path, Double(bytes) / 1e6, idx.path))
-        if let pairsPath, let pairs {
-            try VerificationBin(dataset: dataset, pairs: pairs, format: format, quality: quality).write(to: URL(fileURLWithPath: pairsPath))
+        try RecordIODataset.write(dataset, rec: plan.rec, idx: plan.idx, format: plan.format, quality: plan.quality)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: plan.rec.path)[.size] as? Int) ?? 0
+        print(String(format: "wrote %@ (%.1f MB) and %@", plan.rec.path, Double(bytes) / 1e6, plan.idx.path))
+        if let pairsPath = plan.pairsPath, let pairs {
+            try VerificationBin(dataset: dataset, pairs: pairs, format: plan.format, quality: plan.quality).write(to: URL(fileURLWithPath: pairsPath))
             print("wrote \(pairsPath): \(pairs.pairs.count) verification pairs in 10 folds")
         }
     }

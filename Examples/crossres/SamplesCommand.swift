@@ -53,24 +53,23 @@ enum SamplesCommand {
         let invocation = try CommandLineError.usage { try Invocation(arguments, options: options, help: help) }
         if invocation.helpRequested { print(help); return }
         let plan = try CommandLineError.usage { try Plan(invocation) }
-        let (data, output, count, columns, degradation, seed) = (plan.data, plan.output, plan.count, plan.columns, plan.degradation, plan.seed)
-        var dataset = try DataSource(parsing: data).open()
+        var dataset = try DataSource(parsing: plan.data).open()
         if let size = plan.size { dataset = ResizedDataset(dataset, size: size, channels: 3) }
-        let shown = min(count, dataset.count)
+        let shown = min(plan.count, dataset.count)
         let chosen = InMemoryDataset(samples: try (0..<shown).map { try dataset.sample(at: $0 * dataset.count / shown) }, identityCount: dataset.identityCount)
         let sheet: Image
         // The default fits the HR images; a spec the user gives is checked, not changed.
         let first = shown > 0 ? try chosen.sample(at: 0).image : nil
-        let view = degradation ?? Degradation.defaultView(width: first?.width ?? 1, height: first?.height ?? 1)  // (no image: the sheet refuses)
+        let view = plan.degradation ?? Degradation.defaultView(width: first?.width ?? 1, height: first?.height ?? 1)  // (no image: the sheet refuses)
         do {
-            sheet = try ContactSheet.image(dataset: chosen, degradation: view, count: shown, columns: columns, seed: seed,
+            sheet = try ContactSheet.image(dataset: chosen, degradation: view, count: shown, columns: plan.columns, seed: plan.seed,
                                            warn: TrainingLoop.standardErrorWarning)
         } catch let error as DatasetError where error.source == "contact sheet" {
             throw CommandLineError("\(error.message) (pass --size N)")  // (the samples are loaded: the sheet's own checks)
         } catch let error as DatasetError {
             throw CommandLineError("--degrade: \(error)")  // a size above the HR images'
         }
-        try sheet.write(to: URL(fileURLWithPath: output), format: .png)
-        print("wrote \(output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(view)")
+        try sheet.write(to: URL(fileURLWithPath: plan.output), format: .png)
+        print("wrote \(plan.output): \(shown) HR/LR pairs (\(sheet.width)×\(sheet.height)), LR view \(view)")
     }
 }
