@@ -12,8 +12,15 @@ import Datasets
 /// (``checkOutside(_:inputs:)``, ``RunInputs``): written into an image folder, it would become
 /// part of the data the next run reads; inside a model input (a run folder read as weights) it is
 /// fine.
+///
+/// A `RunFolder` made by ``init(creating:overwrite:keeping:warn:)`` or ``init(existing:)`` holds
+/// the folder's lock while it (or a copy) lives (``RunFolderLock``): `--force` or a resume of the
+/// folder by another run is refused until the writing run has ended.
 public struct RunFolder {
     public let path: String
+    /// The lock on the folder's marker (`nil`: a folder without a marker, or a file system
+    /// without locks).
+    private let lock: RunFolderLock?
 
     /// The marker file of a folder CrossRes created.
     public static let markerName = ".crossres-output"
@@ -24,17 +31,31 @@ public struct RunFolder {
     /// over a while keeps the earlier one until it ends by calling that around all its work).
     public init(creating path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                 warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws {
-        try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
-            let manager = FileManager.default
-            do {
-                try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
-                try Data("A folder CrossRes wrote; `--force` may replace it.\n".utf8)
-                    .write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(Self.markerName)), options: .atomic)
-            } catch {
-                throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
-            }
-        }
+        lock = try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) { try Self.createFresh(path) }
         self.path = path
+    }
+
+    /// Creates the folder `path` (its parents as needed) with `mkdir(2)`, which fails when
+    /// another run created it since it was checked, and its marker, locked.
+    static func createFresh(_ path: String) throws -> RunFolderLock? {
+        var folder = path  // (`out/`, `out/.` name `out`; `mkdir` of `out/.` would fail)
+        while folder.count > 1 && (folder.hasSuffix("/") || folder.hasSuffix("/.")) { folder.removeLast(folder.hasSuffix("/") ? 1 : 2) }
+        guard folder != "." && folder != ".." && !folder.hasSuffix("/..") else {
+            throw TrainingError.invalidConfiguration("cannot create output folder \(path): name the new folder itself, not `.` or `..`")
+        }
+        let parent = folder.lastIndex(of: "/").map { $0 == folder.startIndex ? "/" : String(folder[..<$0]) } ?? ""
+        do {
+            if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {  // (a file there: mkdir names it)
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
+        } catch {
+            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
+        }
+        guard mkdir(folder, 0o777) == 0 else {
+            let reason = errno == EEXIST ? "another run created it at the same moment; choose another output" : String(cString: strerror(errno))
+            throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(reason)")
+        }
+        return try RunFolderLock.take(folder, marker: .createExclusively, refusing: "replace it with --force")
     }
 
     /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
@@ -65,14 +86,18 @@ public struct RunFolder {
     public static func setAside(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Replacement? {
         guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return nil }
         let aside = asidePath(path)
+        let held = try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused)  // (no run starts writing it meanwhile)
         guard rename(path, aside) == 0 else {
             throw TrainingError.invalidConfiguration("cannot replace output folder \(path): moving it aside to \(aside) failed: \(String(cString: strerror(errno))); remove it yourself, or choose another output")
         }
+        withExtendedLifetime(held) {}
         return Replacement(path: path, aside: aside)
     }
 
+    /// What a lock held by another run refuses in ``checkCreatable(_:overwrite:keeping:)``.
+    static let replacingRefused = "replace it with --force"
+
     /// An earlier output renamed aside for the run that replaces it (``setAside(_:overwrite:keeping:)``).
-    /// (Two runs replacing the same output at once are not guarded against.)
     public struct Replacement: Sendable {
         public let path: String, aside: String
 
@@ -89,6 +114,11 @@ public struct RunFolder {
             let manager = FileManager.default
             let value: T
             do { value = try body() } catch {
+                // (the lock, held while the failed run's empty folder is swapped back: no other run writes it then)
+                guard case .success(let held) = Result(catching: { try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused) }) else {
+                    warn("the run replacing \(path) failed, and another run is writing \(path) now; the earlier output is kept at \(aside)")
+                    throw error
+                }
                 let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
                 if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
                     if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
@@ -97,6 +127,7 @@ public struct RunFolder {
                 } else {
                     warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
                 }
+                withExtendedLifetime(held) {}
                 throw error
             }
             do { try remove(aside) } catch {
@@ -148,6 +179,7 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration(
                 "\(path) has no \(markerName) (not a CrossRes output, or one written before the marker existed); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
+        _ = try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused)  // (tried, and released again)
         if let nested = try nestedOutput(in: path) {
             let name = (nested as NSString).lastPathComponent
             let what = name.hasPrefix(".") && name.contains(".replaced-")
@@ -245,14 +277,26 @@ public struct RunFolder {
         return "/" + components.joined(separator: "/")
     }
 
-    /// An existing folder (an error naming it when absent).
+    /// An existing run folder reopened to be written (a resume), its lock taken (its marker
+    /// created if missing); an error naming it when absent, or when another run is writing it.
     public init(existing path: String) throws {
+        try Self.checkNotBeingWritten(path)
+        lock = try RunFolderLock.take(path, marker: .createIfMissing, refusing: Self.resumingRefused)
+        self.path = path
+    }
+
+    /// Throws when `path` is not an existing folder, or when another run is writing it (holds its
+    /// lock): what a resume checks before its set-up.
+    public static func checkNotBeingWritten(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TrainingError.invalidConfiguration("\(path): no such run folder")
         }
-        self.path = path
+        _ = try RunFolderLock.take(path, marker: .existing, refusing: resumingRefused)
     }
+
+    /// What a lock held by another run refuses in ``init(existing:)``.
+    static let resumingRefused = "resume it"
 
     /// Path of `name` inside the folder.
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }

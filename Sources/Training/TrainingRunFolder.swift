@@ -39,13 +39,15 @@ public struct TrainingRunFolder {
     /// The configuration a resumed run continues with: the folder's stored settings with
     /// `layers` applied, paths absolute. A layer may repeat a stored value (a relative path
     /// meaning the stored one counts as the same); changing any setting except
-    /// ``settingsChangeableOnResume`` is an error naming it (start a new run instead).
+    /// ``settingsChangeableOnResume`` is an error naming it (start a new run instead), and so is a
+    /// folder another run is writing (``RunFolder/checkNotBeingWritten(_:)``).
     public static func resumedConfiguration<C: RunConfiguration>(_ path: String, as type: C.Type,
                                                                  layers: [ConfigurationLayer]) throws -> C {
         let settings = (path as NSString).appendingPathComponent(settingsName)
         guard FileManager.default.fileExists(atPath: settings) else {
             throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
         }
+        try RunFolder.checkNotBeingWritten(path)
         let written = try ConfigurationLayer(contentsOf: settings)
         let storedLayer: ConfigurationLayer, stored: C
         do {
@@ -65,7 +67,8 @@ public struct TrainingRunFolder {
         return resumed
     }
 
-    /// Reopens an existing run folder, rewriting its settings (only changeable ones may differ).
+    /// Reopens an existing run folder, its lock taken (``RunFolder/init(existing:)``), rewriting
+    /// its settings (only changeable ones may differ).
     public static func reopen<C: RunConfiguration>(_ path: String, configuration: C) throws -> TrainingRunFolder {
         let run = TrainingRunFolder(folder: try RunFolder(existing: path))
         try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)

@@ -244,15 +244,14 @@ import CrossRes
         let scratch = temporaryFolder()
         defer { removeFolder(scratch) }
         let folder = scratch + "/run"
-        let run = try RunFolder(creating: folder, overwrite: false)
-        try run.write(Data("old".utf8), to: "report.md")
+        try RunFolder(creating: folder, overwrite: false).write(Data("old".utf8), to: "report.md")
         #expect(throws: TrainingError.self) { try RunFolder(creating: folder, overwrite: false) }
-        #expect(FileManager.default.fileExists(atPath: run.file("report.md")))
+        #expect(FileManager.default.fileExists(atPath: folder + "/report.md"))
         // With overwrite, a folder RunFolder created (it holds the marker) is replaced, and the
         // earlier one, moved aside while its successor was created, is gone.
         _ = try RunFolder(creating: folder, overwrite: true)
-        #expect(!FileManager.default.fileExists(atPath: run.file("report.md")))
-        #expect(FileManager.default.fileExists(atPath: run.file(RunFolder.markerName)))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/report.md"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/" + RunFolder.markerName))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["run"])
     }
 

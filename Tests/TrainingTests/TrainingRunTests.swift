@@ -63,12 +63,15 @@ import CrossRes
         try a.train(straight, batches: batches, steps: 8, startStep: 0, checkpointEvery: 3, label: "a")
 
         let path = scratch + "/b"
-        let b = try TrainingRunFolder.create(path, configuration: settings, overwrite: false)
-        #expect(throws: Killed.self) {
-            try b.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 5), steps: 8, startStep: 0,
-                        checkpointEvery: 3, label: "b")
+        do {  // (the killed run's folder, its lock released at the end of the block as at a process's end)
+            let b = try TrainingRunFolder.create(path, configuration: settings, overwrite: false)
+            #expect(throws: Killed.self) {
+                try b.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 5), steps: 8, startStep: 0,
+                            checkpointEvery: 3, label: "b")
+            }
+            #expect(try metricSteps(b) == [1, 2, 3, 4, 5])
+            #expect(throws: TrainingError.self, "a folder being written is not resumed") { try TrainingRunFolder.reopen(path, configuration: settings) }
         }
-        #expect(try metricSteps(b) == [1, 2, 3, 4, 5])
         let resumed = makeDistillationTask(seed: 8)
         let reopened = try TrainingRunFolder.reopen(path, configuration: settings)
         let start = try reopened.restore(resumed)
@@ -83,12 +86,14 @@ import CrossRes
 
         // Killed before its first checkpoint: the resume starts again at step 0 and logs each step once.
         let early = scratch + "/c"
-        let c = try TrainingRunFolder.create(early, configuration: settings, overwrite: false)
-        #expect(throws: Killed.self) {
-            try c.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 2), steps: 8, startStep: 0,
-                        checkpointEvery: 5, label: "c")
+        do {
+            let c = try TrainingRunFolder.create(early, configuration: settings, overwrite: false)
+            #expect(throws: Killed.self) {
+                try c.train(makeDistillationTask(seed: 8), batches: KilledBatches(base: batches, killAt: 2), steps: 8, startStep: 0,
+                            checkpointEvery: 5, label: "c")
+            }
+            #expect(try metricSteps(c) == [1, 2])
         }
-        #expect(try metricSteps(c) == [1, 2])
         let again = try TrainingRunFolder.reopen(early, configuration: settings)
         let restarted = makeDistillationTask(seed: 8)
         #expect(try again.restore(restarted) == 0)
