@@ -25,7 +25,7 @@ final class SimilarityPreserving: TransferLoss {
     }
 
     func callAsFunction(_ context: TransferContext) -> Tensor {
-        do { try check(context) } catch { preconditionFailure("\(error)") }
+        trapping { try check(context) }  // (stops with the check's message, in release builds too)
         let teacher = context.requireTeacher(for: name).embedding.detached()
         let student = context.student.embedding
         func similarities(_ x: Tensor) -> Tensor { x.matmul(x, transposeOther: true).l2Normalized(axis: 1) }

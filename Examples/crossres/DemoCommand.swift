@@ -74,7 +74,7 @@ enum DemoCommand {
             throw CommandLineError("\(name) has \(faces.identityCount) identities; the demo holds \(testIdentities) out for testing and "
                                    + "trains on the rest, so it needs more (or pass --test-identities N, N in \(allowed))")
         }
-        let (train, test) = Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
+        let (train, test) = try Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
         try study.check(train: train, test: test)
         // Created once the inputs are loaded: a failed start leaves no empty folder behind (and an
         // output it replaces is kept until the demo has finished).

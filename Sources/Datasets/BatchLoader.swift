@@ -130,9 +130,11 @@ public final class BatchLoader: Sendable {
         return order
     }
 
-    /// Batch `index` of epoch `epoch`, prepared on the calling thread.
+    /// Batch `index` of epoch `epoch`, prepared on the calling thread; an index outside
+    /// `0..<batchesPerEpoch` is a ``DatasetError`` (a data set too small for one batch has none).
     public func batch(epoch: Int, index: Int) throws -> Batch {
-        try prepare(epoch: epoch, index: index, order: order(epoch: epoch)).batch()
+        try checkBatchIndex(index)
+        return try prepare(epoch: epoch, index: index, order: order(epoch: epoch)).batch()
     }
 
     /// The batches of epoch `epoch` in order, prepared ahead on ``LoaderOptions/workers``
@@ -165,6 +167,7 @@ public final class BatchLoader: Sendable {
     /// samples of the whole batch, with the same flips and degradations, prepared on the calling
     /// thread's ``parallelFor`` threads.
     public func batch(epoch: Int, index: Int, rows: Range<Int>) throws -> Batch {
+        try checkBatchIndex(index)
         precondition(rows.lowerBound >= 0 && rows.upperBound <= size(ofBatch: index), "BatchLoader.batch: rows \(rows) outside batch \(index)")
         let start = index * options.batchSize
         let indices = Array(order(epoch: epoch)[(start + rows.lowerBound)..<(start + rows.upperBound)])
@@ -175,6 +178,12 @@ public final class BatchLoader: Sendable {
             }
         }
         return try stack(prepared.map { try $0!.get() }, indices, epoch: epoch, index: index).batch()
+    }
+
+    private func checkBatchIndex(_ index: Int) throws {
+        guard index >= 0 && index < batchesPerEpoch else {
+            throw DatasetError("batch loader", "batch index \(index) outside 0..<\(batchesPerEpoch) (\(dataset.count) samples in batches of \(options.batchSize)\(options.dropLast ? ", a partial last batch dropped" : ""))")
+        }
     }
 
     func prepare(epoch: Int, index: Int, order: [Int]) throws -> PreparedBatch {

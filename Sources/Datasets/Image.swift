@@ -152,3 +152,8 @@ public struct Image: Sendable, Equatable {
         return channels == 1 ? grey() : rgb()
     }
 }
+
+extension Image: CustomStringConvertible {
+    /// `Image(WxHxC)`: the size, not the pixels (a printed data set or split stays readable).
+    public var description: String { "Image(\(width)x\(height)x\(channels))" }
+}

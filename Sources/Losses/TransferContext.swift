@@ -61,19 +61,26 @@ public struct TransferContext {
         return teacher.embedding.detached()
     }
 
-    /// ``checkedTeacher(for:)``, or a precondition failure.
-    public func requireTeacher(for loss: String) -> Features { trapping { try checkedTeacher(for: loss) } }
+    /// ``checkedTeacher(for:)``, or a stop with its message (``trapping(file:line:_:)``).
+    public func requireTeacher(for loss: String, file: StaticString = #fileID, line: UInt = #line) -> Features {
+        trapping(file: file, line: line) { try checkedTeacher(for: loss) }
+    }
 
-    /// ``checkedLabels(for:)``, or a precondition failure.
-    public func requireLabels(for loss: String) -> [Int] { trapping { try checkedLabels(for: loss) } }
+    /// ``checkedLabels(for:)``, or a stop with its message.
+    public func requireLabels(for loss: String, file: StaticString = #fileID, line: UInt = #line) -> [Int] {
+        trapping(file: file, line: line) { try checkedLabels(for: loss) }
+    }
 
-    /// ``checkedSourceEmbedding(for:)``, or a precondition failure.
-    public func sourceEmbedding(for loss: String) -> Tensor { trapping { try checkedSourceEmbedding(for: loss) } }
+    /// ``checkedSourceEmbedding(for:)``, or a stop with its message.
+    public func sourceEmbedding(for loss: String, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        trapping(file: file, line: line) { try checkedSourceEmbedding(for: loss) }
+    }
 }
 
 extension Features {
-    /// The map called `name`, or a ``LossInputError`` listing the maps there are.
-    func checkedMap(_ name: String, owner: String, loss: String) throws -> Tensor {
+    /// The map called `name`, or a ``LossInputError`` for `loss` listing the maps there are
+    /// (`owner`, "student" or "teacher", names whose features these are).
+    public func checkedMap(_ name: String, owner: String, loss: String) throws -> Tensor {
         guard let map = maps[name] else {
             let known = maps.keys.sorted()
             throw LossInputError(loss: loss, message: "the \(owner) has no feature map '\(name)' (it has \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
@@ -81,15 +88,15 @@ extension Features {
         return map
     }
 
-    /// ``checkedMap(_:owner:loss:)``, or a precondition failure.
-    func requireMap(_ name: String, owner: String, loss: String) -> Tensor {
-        trapping { try checkedMap(name, owner: owner, loss: loss) }
+    /// ``checkedMap(_:owner:loss:)``, or a stop with its message.
+    public func requireMap(_ name: String, owner: String, loss: String, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        trapping(file: file, line: line) { try checkedMap(name, owner: owner, loss: loss) }
     }
 }
 
 /// Throws a ``LossInputError`` for `loss` unless student and teacher embeddings of these shapes
 /// are `[B, D_s]` and `[B, D_t]`: the same faces, row for row.
-func checkPairedEmbeddings(student: [Int], teacher: [Int], loss: String) throws {
+public func checkPairedEmbeddings(student: [Int], teacher: [Int], loss: String) throws {
     guard student.count == 2 && teacher.count == 2 else {
         throw LossInputError(loss: loss, message: "embeddings must be [B, D], got student \(student) and teacher \(teacher)")
     }
@@ -115,8 +122,16 @@ func checkDomainEmbeddings(source: [Int], target: [Int], classifier: (any Layer)
     }
 }
 
-/// `body`'s value, or a precondition failure with its error's description (the trapping form of
-/// a check that ``TransferLoss/check(_:)`` throws).
-func trapping<T>(_ body: () throws -> T) -> T {
-    do { return try body() } catch { preconditionFailure("\(error)") }
+/// `body`'s value, or a stop with its error's description, reported at `file:line` (the caller's):
+/// the trapping form of a check that ``TransferLoss/check(_:)`` throws, for a loss's
+/// `callAsFunction`:
+///
+///     func callAsFunction(_ context: TransferContext) -> Tensor {
+///         trapping { try check(context) }
+///         …
+///
+/// Unlike the standard library's `preconditionFailure`, which prints only "precondition
+/// failure" in a release build, it keeps the message in every build configuration.
+public func trapping<T>(file: StaticString = #fileID, line: UInt = #line, _ body: () throws -> T) -> T {
+    do { return try body() } catch { preconditionFailure("\(error)", file: file, line: line) }
 }

@@ -19,6 +19,14 @@ public final class WeightedTransferLoss: AdversarialTransferLoss {
         public let name: String
         public let weight: Float
         public let loss: any TransferLoss
+
+        /// The term's unweighted value on `context`, a scalar (shape `[]`); a loss returning
+        /// anything else stops, naming the term and the shape.
+        public func value(_ context: TransferContext) -> Tensor {
+            let value = loss(context)
+            precondition(value.count == 1, "WeightedTransferLoss: term '\(name)' returned shape \(value.shape), not a scalar")
+            return value.reshaped(to: [])
+        }
     }
 
     /// The value of one term at one step.
@@ -66,10 +74,9 @@ public final class WeightedTransferLoss: AdversarialTransferLoss {
         var total: Tensor? = nil
         var values: [TermValue] = []
         for term in terms {
-            let value = term.loss(context)
-            precondition(value.count == 1, "WeightedTransferLoss: term '\(term.name)' returned shape \(value.shape), not a scalar")
+            let value = term.value(context)
             values.append(TermValue(name: term.name, weight: term.weight, value: value.item))
-            let weighted = value.reshaped(to: []) * term.weight
+            let weighted = value * term.weight
             total = total.map { $0 + weighted } ?? weighted
         }
         return Evaluation(total: total!, terms: values)

@@ -40,15 +40,17 @@ public final class DistillationTask: TrainingTask {
     public let encoderGate: Float?
 
     /// `transfer` may be any ``TransferLoss``; one that is not a ``WeightedTransferLoss`` is its
-    /// single term, of weight 1.
+    /// single term, of weight 1. The `teacher` is put in eval mode and frozen.
     ///
-    /// - Precondition: a transfer with critic parameters needs a `criticOptimizer`; the student
+    /// - Precondition: `teacher` and `student` are two networks (one object as both would be
+    ///   frozen as the teacher, and nothing would train); a transfer with critic parameters needs a `criticOptimizer`; the student
     ///   `optimizer` must not hold critic parameters, and must hold every trainable parameter of
     ///   ``studentParameters(student:head:transfer:)`` (one left out would stay at its
     ///   initial value, silently).
     public init(teacher: any FeatureExtractor, student: any FeatureExtractor, head: MarginHead?,
                 transfer: (any TransferLoss)?, optimizer: any Optimizer, criticOptimizer: (any Optimizer)? = nil,
                 teacherCache: TeacherFeatureCache? = nil, encoderGate: Float? = nil) {
+        precondition(teacher !== student, "DistillationTask: the teacher and the student are one network; the teacher is frozen, so nothing would train (give the student its own copy)")
         let transfer = transfer.map(Self.weighted)
         let critic = Set((transfer?.criticParameters ?? []).map(ObjectIdentifier.init))
         precondition(critic.isEmpty || criticOptimizer != nil,
@@ -133,7 +135,7 @@ public final class DistillationTask: TrainingTask {
         for term in transfer?.terms ?? [] {
             let adversarial = !((term.loss as? any AdversarialTransferLoss)?.criticParameters.isEmpty ?? true)
             if adversarial && !gateOpen { continue }
-            let value = term.loss(context)
+            let value = term.value(context)
             terms.append((term.name, value.item))
             total = total.map { $0 + term.weight * value } ?? term.weight * value
         }

@@ -130,8 +130,14 @@ public final class TeacherFeatureCache {
         }
     }
 
-    /// The cached features of dataset `indices`, as the teacher would have produced them.
+    /// The cached features of dataset `indices`, as the teacher would have produced them. An
+    /// index beyond the samples the cache was built over stops, naming the cache (it was built
+    /// over another data set or split than the batches come from).
     public func features(_ indices: [Int]) -> Features {
-        Features(embedding: embeddings.indexSelect(axis: 0, indices), maps: maps.mapValues { $0.indexSelect(axis: 0, indices) })
+        let count = embeddings.shape[0]
+        if let beyond = indices.first(where: { $0 < 0 || $0 >= count }) {
+            preconditionFailure("TeacherFeatureCache: sample index \(beyond) outside the \(count) samples it was built over; build the cache over the data set the batches come from")
+        }
+        return Features(embedding: embeddings.indexSelect(axis: 0, indices), maps: maps.mapValues { $0.indexSelect(axis: 0, indices) })
     }
 }

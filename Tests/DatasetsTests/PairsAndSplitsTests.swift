@@ -26,21 +26,27 @@ import Testing
     #expect(throws: DatasetError("pair list", "needs at least one fold, got 0")) { try PairList.lfwStyle(labels: labels, folds: 0, seed: 5) }
 }
 
-@Test func identityDisjointSplitRenumbersLabels() {
+@Test func identityDisjointSplitRenumbersLabels() throws {
     let faces = SyntheticFaces(identities: 10, imagesPerIdentity: 2, size: 8, seed: 0)
-    let (train, test) = Splits.identityDisjoint(faces, testFraction: 0.3, seed: 4)
+    let (train, test) = try Splits.identityDisjoint(faces, testFraction: 0.3, seed: 4)
     #expect(train.identityCount == 7 && test.identityCount == 3)
     #expect(train.count == 14 && test.count == 6)
     #expect(Set(train.indices.map(faces.label(at:))).isDisjoint(with: test.indices.map(faces.label(at:))))
     #expect(Set(test.labels) == [0, 1, 2] && (try? test.sample(at: 5).label) == test.label(at: 5))
-    let again = Splits.identityDisjoint(faces, testFraction: 0.3, seed: 4)
+    let again = try Splits.identityDisjoint(faces, testFraction: 0.3, seed: 4)
     #expect(again.test.indices == test.indices)
-    #expect(Splits.identityDisjoint(faces, testFraction: 0.3, seed: 5).test.indices != test.indices)
+    #expect(try Splits.identityDisjoint(faces, testFraction: 0.3, seed: 5).test.indices != test.indices)
+    // Counts the data cannot give are errors (with folder data, the identity count is data).
+    #expect(throws: DatasetError("identity-disjoint split", "11 test identities asked of a data set of 10 identities")) {
+        try Splits.identityDisjoint(faces, testIdentities: 11, seed: 4)
+    }
+    #expect(throws: DatasetError("identity-disjoint split", "test fraction 1.5 outside 0...1")) { try Splits.identityDisjoint(faces, testFraction: 1.5, seed: 4) }
+    #expect(throws: DatasetError("per-identity split", "negative test images per identity, -1")) { try Splits.perIdentity(faces, testPerIdentity: -1, seed: 4) }
 }
 
-@Test func perIdentitySplitKeepsIdentities() {
+@Test func perIdentitySplitKeepsIdentities() throws {
     let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8, seed: 0)
-    let (gallery, probes) = Splits.perIdentity(faces, testPerIdentity: 1, seed: 2)
+    let (gallery, probes) = try Splits.perIdentity(faces, testPerIdentity: 1, seed: 2)
     #expect(gallery.count == 9 && probes.count == 3 && probes.identityCount == 3)
     #expect(Set(probes.labels) == [0, 1, 2] && Set(gallery.indices).isDisjoint(with: probes.indices))
 }

@@ -60,6 +60,20 @@ struct BadInputTests {
         #expect(String(decoding: map.standardErrorContent, as: UTF8.self).contains("no feature map 'stage4' (it has stage3)"))
     }
 
+    /// `trapping`, public for losses of users' own, keeps the message in release builds and
+    /// reports the caller's place.
+    @Test func trappingKeepsTheMessageAndTheCallersPlace() async throws {
+        let result = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let _: Int = trapping { throw LossInputError(loss: "mine", message: "needs what it lacks") }
+        })
+        let stderr = String(decoding: result.standardErrorContent, as: UTF8.self)
+        #expect(stderr.contains("BadInputTests.swift:") && stderr.contains("mine: needs what it lacks"), "\(stderr)")
+        let map = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Features(embedding: Tensor.zeros([1, 1])).requireMap("attention", owner: "student", loss: "mine")
+        })
+        #expect(String(decoding: map.standardErrorContent, as: UTF8.self).contains("BadInputTests.swift:"))
+    }
+
     @Test func listLengthTooLarge() async throws {
         let tooLong = try #require(await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = DarkRank(mode: .soft(listLength: 9))

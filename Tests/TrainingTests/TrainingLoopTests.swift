@@ -152,6 +152,44 @@ import CrossRes
         #expect(stderr.contains("the student optimizer lacks 1 trainable parameters (shapes [[3, 8]])"), "\(stderr)")
     }
 
+    /// One network as teacher and student was frozen as the teacher: the run trained nothing.
+    @Test func oneNetworkAsTeacherAndStudentIsRefused() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let network = TinyEmbedder(inputs: 16, seed: 1)
+            _ = DistillationTask(teacher: network, student: network, head: nil, transfer: FeatureL2Transfer(), optimizer: Adam(parameters: network.parameters()))
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("the teacher and the student are one network"), "\(stderr)")
+    }
+
+    /// A transfer term returning a vector stopped in `Tensor.item`, naming neither the term nor the task.
+    @Test func aTermThatIsNotAScalarIsNamed() async {
+        final class PerSample: TransferLoss {
+            let name = "persample"
+            func callAsFunction(_ context: TransferContext) -> Tensor {
+                (context.student.embedding - context.requireTeacher(for: name).embedding).square().sum(alongAxis: 1)
+            }
+        }
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let student = TinyEmbedder(inputs: 16, seed: 2)
+            let task = DistillationTask(teacher: TinyEmbedder(inputs: 16, seed: 1), student: student, head: nil, transfer: PerSample(),
+                                        optimizer: Adam(parameters: student.parameters()))
+            _ = try? task.step(try! RandomBatches(seed: 1).batch(atStep: 0), progress: 0)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("term 'persample' returned shape [6], not a scalar"), "\(stderr)")
+    }
+
+    /// A teacher cache built over fewer samples than the batches index stopped in `indexSelect`.
+    @Test func aCacheOfAnotherDataSetIsNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let cache = TeacherFeatureCache(embeddings: Tensor.zeros([4, 8]))
+            _ = cache.features([1, 4])
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("TeacherFeatureCache: sample index 4 outside the 4 samples it was built over"), "\(stderr)")
+    }
+
     /// `evaluate` runs at the end even without `evaluateEvery`.
     @Test func finalEvaluationRunsWithoutAnInterval() throws {
         var evaluated: [Int] = []
