@@ -19,6 +19,7 @@ public final class ClassifierTask: TrainingTask {
     public var optimizers: [(name: String, optimizer: any Optimizer)] { [("optimizer", optimizer)] }
 
     public func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        try ensureInputShape(batch.highResolution.shape, fits: backbone, role: "the backbone on the HR images")
         backbone.train()
         let embedding = backbone.features(batch.highResolution).embedding
         try ensureInputsFit { try head.check(embeddingShape: embedding.shape, labels: batch.labels) }

@@ -7,8 +7,10 @@ import Losses
 /// plus weighted transfer terms, with ADDA's alternating critic step when a term is adversarial.
 ///
 /// Each step:
-/// 0. the features checked against the head and every transfer term (``ensureInputsFit(_:)``):
-///    a missing feature map, mismatched dimensions, a batch too small for DarkRank or a label
+/// 0. the batch's image shapes checked against the networks' ``FeatureExtractor/inputShape``
+///    (``ensureInputShape(_:fits:role:)``), and after the forward passes the features against
+///    the head and every transfer term (``ensureInputsFit(_:)``): images of another size, a
+///    missing feature map, mismatched dimensions, a batch too small for DarkRank or a label
 ///    beyond the head's classes throw ``TrainingError/invalidConfiguration(_:)`` before any
 ///    optimiser update;
 /// 1. teacher features of the HR view — from the ``TeacherFeatureCache`` when given, else a
@@ -94,6 +96,8 @@ public final class DistillationTask: TrainingTask {
     }
 
     public func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
+        if teacherCache == nil { try ensureInputShape(batch.highResolution.shape, fits: teacher, role: "the teacher on the HR images") }
+        try ensureInputShape(batch.lowResolution.shape, fits: student, role: "the student on the LR views")
         let teacherFeatures = teacherCache?.features(batch.indices)
             ?? withoutGradients { teacher.features(batch.highResolution) }.detached()
         student.train()

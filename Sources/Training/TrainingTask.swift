@@ -28,6 +28,17 @@ extension TrainingTask {
     public var processAgreement: ProcessAgreement? { nil }
 }
 
+/// Throws ``TrainingError/invalidConfiguration(_:)`` when `images`, a batch of shape `shape`, is
+/// not what `network` takes (its ``FeatureExtractor/inputShape``): a loader of another size,
+/// channel count or LR view (no `up=`) than the network's, which its forward pass would stop the
+/// program on. `role` says which network and images (`"the student on the LR views"`). The shapes
+/// are the configuration's, the same on every process of a data-parallel step, so it is no
+/// collective.
+public func ensureInputShape(_ shape: [Int], fits network: any FeatureExtractor, role: String) throws {
+    guard let mismatch = network.inputMismatch(shape) else { return }
+    throw TrainingError.invalidConfiguration("\(role): \(mismatch); make the loader's images the size and channels the network takes (hrSize, channels, the degradation's up=)")
+}
+
 /// Runs `check` — e.g. a transfer loss's ``TransferLoss/check(_:)`` or a head's
 /// ``MarginHead/check(embeddingShape:labels:)`` on the step's features — and turns what it
 /// throws into ``TrainingError/invalidConfiguration(_:)``: inputs a loss would stop the program

@@ -117,6 +117,29 @@ private func iresnetCount(_ layers: [Int], side: Int, embedding: Int = 512) -> I
     #expect(stderr(empty).contains("MobileFaceNet: input size 0 must be a positive multiple of 8"))
 }
 
+/// Every zoo backbone says which images it takes (`inputShape`, checked by trainers before a
+/// forward pass), and its forward pass stops with the same words.
+@Test func backbonesNameTheImagesTheyTake() async {
+    var g = RandomGenerator(seed: 1)
+    let networks: [(any FeatureExtractor, [Int])] = [
+        (SmallFaceNet(inputSize: 16, using: &g), [3, 16, 16]), (TinyResNet32(using: &g), [3, 32, 32]),
+        (MobileFaceNet(MobileFaceNet.Configuration(inputSize: 32), using: &g), [3, 32, 32]),
+        (LeNetEncoder(inputChannels: 1, inputSize: 28, using: &g), [1, 28, 28]),
+    ]
+    for (network, shape) in networks {
+        #expect(network.inputShape == shape)
+        #expect(network.inputMismatch([5] + shape) == nil)
+        #expect(network.inputMismatch([5, shape[0], shape[1] / 2, shape[2] / 2]) == "\(type(of: network)): input must be [N, \(shape.map(String.init).joined(separator: ", "))], got [5, \(shape[0]), \(shape[1] / 2), \(shape[2] / 2)]")
+        #expect(network.inputMismatch(shape) != nil, "an image without its batch axis")
+    }
+    let forward = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var g = RandomGenerator(seed: 1)
+        _ = SmallFaceNet(inputSize: 16, using: &g).features(Tensor.zeros([2, 3, 8, 8]))
+    }
+    let stderr = String(decoding: forward?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(stderr.contains("SmallFaceNet: input must be [N, 3, 16, 16], got [2, 3, 8, 8]"), "\(stderr)")
+}
+
 @Test func iresnetCountsMatchInsightface() {
     var g = RandomGenerator(seed: 3)
     // At 112×112 the fc layer is 25088 → 512; counts by formula for 18/34/50.

@@ -46,8 +46,9 @@ import CrossRes
         let folder = scratch + "/run"
         _ = try RunFolder(creating: folder, overwrite: false)
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: tool)
-        holder.arguments = ["--exclusive", folder + "/" + RunFolder.markerName, "sleep", "60"]
+        // (one process holds it: the shell opens the marker, locks it, then becomes `sleep`)
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "exec 9<\"$1\" && \(tool) --exclusive 9 && exec sleep 60", "sh", folder + "/" + RunFolder.markerName]
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
         var waited = 0.0

@@ -152,6 +152,31 @@ import CrossRes
         #expect(stderr.contains("the student optimizer lacks 1 trainable parameters (shapes [[3, 8]])"), "\(stderr)")
     }
 
+    /// A loader whose images are not what the networks take (an LR view without `up=`, another
+    /// size) stopped the program in the forward pass; it is an error before any update.
+    @Test func imagesTheNetworksDoNotTakeAreAnError() throws {
+        var g = RandomGenerator(seed: 3)
+        let teacher = SmallFaceNet(embeddingSize: 8, widths: [4, 4, 4, 4], inputSize: 16, using: &g)
+        let student = SmallFaceNet(embeddingSize: 8, widths: [4, 4, 4, 4], inputSize: 16, using: &g)
+        let task = DistillationTask(teacher: teacher, student: student, head: nil, transfer: FeatureL2Transfer(),
+                                    optimizer: Adam(parameters: student.parameters()))
+        let hr = Tensor.zeros([2, 3, 16, 16]), before = allValues(student)
+        let lr = try #require(throws: TrainingError.self) {
+            try task.step(TrainingBatch(highResolution: hr, lowResolution: Tensor.zeros([2, 3, 8, 8]), labels: [0, 1], indices: [0, 1]), progress: 0)
+        }
+        #expect("\(lr)".contains("the student on the LR views: SmallFaceNet: input must be [N, 3, 16, 16], got [2, 3, 8, 8]"), "\(lr)")
+        let grey = try #require(throws: TrainingError.self) {
+            try task.step(TrainingBatch(highResolution: Tensor.zeros([2, 1, 16, 16]), lowResolution: hr, labels: [0, 1], indices: [0, 1]), progress: 0)
+        }
+        #expect("\(grey)".contains("the teacher on the HR images: SmallFaceNet: input must be [N, 3, 16, 16], got [2, 1, 16, 16]"), "\(grey)")
+        #expect(allValues(student) == before)
+        let classifier = ClassifierTask(backbone: student, head: MarginHead.cosFace(classes: 2, embeddingDimension: 8, using: &g),
+                                        optimizer: Adam(parameters: student.parameters()))
+        #expect(throws: TrainingError.self) {
+            try classifier.step(TrainingBatch(highResolution: Tensor.zeros([2, 3, 32, 32]), lowResolution: hr, labels: [0, 1], indices: [0, 1]), progress: 0)
+        }
+    }
+
     /// One network as teacher and student was frozen as the teacher: the run trained nothing.
     @Test func oneNetworkAsTeacherAndStudentIsRefused() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {

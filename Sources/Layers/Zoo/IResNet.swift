@@ -81,10 +81,11 @@ public final class IResNet: FeatureExtractor {
          ("layer4", layer4), ("bn2", bn2), ("dropout", dropout), ("fc", fc), ("features", outputNorm)]
     }
 
+    /// One input image: `[3, inputSize, inputSize]`.
+    public var inputShape: [Int]? { [3, configuration.inputSize, configuration.inputSize] }
+
     public func features(_ x: Tensor) -> Features {
-        let s = configuration.inputSize
-        precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] == s && x.shape[3] == s,
-                     "IResNet: input must be [N, 3, \(s), \(s)], got \(x.shape)")
+        if let mismatch = inputMismatch(x.shape) { preconditionFailure(mismatch) }
         var maps: [String: Tensor] = [:]
         var y = bn1(conv1(x), followedBy: prelu)
         for (index, stage) in [layer1, layer2, layer3, layer4].enumerated() {

@@ -25,9 +25,11 @@ public final class LeNetEncoder: FeatureExtractor {
         self.inputSize = inputSize
     }
 
+    /// One input image: `[inputChannels, inputSize, inputSize]`.
+    public var inputShape: [Int]? { [inputChannels, inputSize, inputSize] }
+
     public func features(_ x: Tensor) -> Features {
-        precondition(x.rank == 4 && x.shape[1] == inputChannels && x.shape[2] == inputSize && x.shape[3] == inputSize,
-                     "LeNetEncoder: input must be [N, \(inputChannels), \(inputSize), \(inputSize)], got \(x.shape)")
+        if let mismatch = inputMismatch(x.shape) { preconditionFailure(mismatch) }
         let stage1 = encoder.layers[0..<3].reduce(x) { $1($0) }
         let stage2 = encoder.layers[3...].reduce(stage1) { $1($0) }
         return Features(embedding: recorded(fc1(stage2.flattened())), maps: ["stage1": stage1, "stage2": stage2])

@@ -136,10 +136,11 @@ public final class MobileFaceNet: FeatureExtractor {
         return layers.enumerated().map { ("layers.\($0.offset)", $0.element) } + [("conv_sep", convSep), ("features", head)]
     }
 
+    /// One input image: `[3, inputSize, inputSize]`.
+    public var inputShape: [Int]? { [3, configuration.inputSize, configuration.inputSize] }
+
     public func features(_ x: Tensor) -> Features {
-        let c = configuration
-        precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] == c.inputSize && x.shape[3] == c.inputSize,
-                     "MobileFaceNet: input must be [N, 3, \(c.inputSize), \(c.inputSize)], got \(x.shape)")
+        if let mismatch = inputMismatch(x.shape) { preconditionFailure(mismatch) }
         var maps: [String: Tensor] = [:]
         var y = x
         for (index, layer) in layers.enumerated() {

@@ -45,9 +45,11 @@ public final class SmallFaceNet: FeatureExtractor {
     /// The names of the feature maps ``features(_:)`` returns, in depth order.
     public static let mapNames = ["stage0", "stage1", "stage2", "stage3"]
 
+    /// One input image: `[3, inputSize, inputSize]`.
+    public var inputShape: [Int]? { [3, inputSize, inputSize] }
+
     public func features(_ x: Tensor) -> Features {
-        precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] == inputSize && x.shape[3] == inputSize,
-                     "SmallFaceNet: input must be [N, 3, \(inputSize), \(inputSize)], got \(x.shape)")
+        if let mismatch = inputMismatch(x.shape) { preconditionFailure(mismatch) }
         let s0 = stem(x), s1 = stage1(s0), s2 = stage2(s1), s3 = stage3(s2)
         let embedding = bn(fc(gdc(s3).flattened()))
         return Features(embedding: recorded(embedding), maps: Dictionary(uniqueKeysWithValues: zip(Self.mapNames, [s0, s1, s2, s3])))

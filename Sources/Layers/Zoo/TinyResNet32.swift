@@ -29,9 +29,11 @@ public final class TinyResNet32: FeatureExtractor {
         bn = BatchNorm1d(embeddingSize)
     }
 
+    /// One input image: `[3, 32, 32]`.
+    public var inputShape: [Int]? { [3, 32, 32] }
+
     public func features(_ x: Tensor) -> Features {
-        precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] == 32 && x.shape[3] == 32,
-                     "TinyResNet32: input must be [N, 3, 32, 32], got \(x.shape)")
+        if let mismatch = inputMismatch(x.shape) { preconditionFailure(mismatch) }
         var maps: [String: Tensor] = [:]
         var y = stem(x)
         for (index, stage) in stages.layers.enumerated() {
