@@ -276,19 +276,20 @@ public struct DistillationTraining {
         }
     }
 
-    /// Trains into `output`: a new folder (an existing one only with `overwrite`, kept until the
-    /// run has succeeded: ``RunFolder/replacing(_:overwrite:keeping:warn:_:)``), or, with
-    /// `resume`, the existing run continued from its checkpoint.
+    /// Trains into `output`: a new folder, created once the data and models are ready (an existing
+    /// one replaced only with `overwrite`, left in place by a set-up that fails and kept until the
+    /// run has succeeded: ``RunFolder/creatingAfterSetUp(_:overwrite:keeping:warn:_:)``), or, with
+    /// `resume`, the existing run, locked from the start, continued from its checkpoint.
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         try configuration.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
         return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
-                                         parallelism: parallelism, warn: warn) {
-            try train(output: output, overwrite: overwrite, resume: resume)
+                                         parallelism: parallelism, warn: warn) { claim in
+            try train(output: output, overwrite: overwrite, resume: resume, claim: claim)
         }
     }
 
-    private func train(output: String, overwrite: Bool, resume: Bool) throws -> Result {
+    private func train(output: String, overwrite: Bool, resume: Bool, claim: TrainingRunFolder.Claim?) throws -> Result {
         var c = configuration
         let t = c.training
         let isRoot = parallelism?.isRoot ?? true
@@ -358,7 +359,7 @@ public struct DistillationTraining {
         let task = parallelism?.distribute(distillation) ?? distillation
 
         let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
-                                                      parallelism: parallelism)
+                                                      parallelism: parallelism, claim: claim)
         if start == t.steps, let finished = run?.result(Result.self) {
             say("\(output) is complete (step \(start) of \(t.steps)); nothing to resume")
             return finished

@@ -15,7 +15,8 @@ import Datasets
 ///
 /// A `RunFolder` made by ``init(creating:overwrite:keeping:warn:)`` or ``init(existing:)`` holds
 /// the folder's lock while it (or a copy) lives (``RunFolderLock``): `--force` or a resume of the
-/// folder by another run is refused until the writing run has ended.
+/// folder by another run is refused until the writing run has ended. Paths ending in `/` or `/.`
+/// name the folder before them.
 public struct RunFolder {
     public let path: String
     /// The lock on the folder's marker (`nil`: a folder without a marker, or a file system
@@ -31,15 +32,23 @@ public struct RunFolder {
     /// over a while keeps the earlier one until it ends by calling that around all its work).
     public init(creating path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                 warn: (String) -> Void = TrainingLoop.standardErrorWarning) throws {
+        let path = Self.folderPath(path)
         lock = try Self.replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) { try Self.createFresh(path) }
         self.path = path
     }
 
-    /// Creates the folder `path` (its parents as needed) with `mkdir(2)`, which fails when
-    /// another run created it since it was checked, and its marker, locked.
-    static func createFresh(_ path: String) throws -> RunFolderLock? {
-        var folder = path  // (`out/`, `out/.` name `out`; `mkdir` of `out/.` would fail)
+    /// `path` without trailing `/` and `/.` (`out/.` names `out`; `mkdir` and `rename` of `out/.`
+    /// fail).
+    static func folderPath(_ path: String) -> String {
+        var folder = path
         while folder.count > 1 && (folder.hasSuffix("/") || folder.hasSuffix("/.")) { folder.removeLast(folder.hasSuffix("/") ? 1 : 2) }
+        return folder
+    }
+
+    /// Creates the folder `path` (its parents as needed) with `mkdir(2)`, which fails when
+    /// something was made there since it was checked, and its marker, locked.
+    static func createFresh(_ path: String) throws -> RunFolderLock? {
+        let folder = folderPath(path)
         guard folder != "." && folder != ".." && !folder.hasSuffix("/..") else {
             throw TrainingError.invalidConfiguration("cannot create output folder \(path): name the new folder itself, not `.` or `..`")
         }
@@ -52,10 +61,12 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(fileErrorReason(error))")
         }
         guard mkdir(folder, 0o777) == 0 else {
-            let reason = errno == EEXIST ? "another run created it at the same moment; choose another output" : String(cString: strerror(errno))
+            let reason = errno == EEXIST
+                ? "it exists (made since it was checked, by another run or by you, or a link to nowhere); choose another output"
+                : String(cString: strerror(errno))
             throw TrainingError.invalidConfiguration("cannot create output folder \(path): \(reason)")
         }
-        return try RunFolderLock.take(folder, marker: .createExclusively, refusing: "replace it with --force")
+        return try RunFolderLock.take(folder, marker: .createExclusively, refusing: replacingRefused)
     }
 
     /// Runs `body`, the work that creates and writes the output folder `path`, replacing an
@@ -70,32 +81,79 @@ public struct RunFolder {
 
     /// Creates the folder `path` and runs `body`, which writes it, replacing an earlier output
     /// there only once `body` has returned (``replacing(_:overwrite:keeping:warn:_:)``); returns
-    /// what `body` returns.
+    /// what `body` returns. The folder is created after the earlier one is set aside, never over
+    /// one made there meanwhile.
     public static func creating<T>(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
                                    warn: (String) -> Void = TrainingLoop.standardErrorWarning,
                                    _ body: (RunFolder) throws -> T) throws -> T {
-        try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
-            try body(try RunFolder(creating: path, overwrite: overwrite, keeping: inputs, warn: warn))
+        warnOfLeftovers(path, warn: warn)
+        return try replacing(path, overwrite: overwrite, keeping: inputs, warn: warn) {
+            try body(try RunFolder(creating: path, overwrite: false, keeping: inputs, warn: warn))
+        }
+    }
+
+    /// Runs `body`, a run whose folder `path` is created only after its set-up (data, models,
+    /// caches), by ``DeferredCreation/create()``: an earlier output there (replaced only with
+    /// `overwrite`) stays in place until then, so a set-up that fails or is interrupted leaves it
+    /// untouched, and is removed once `body` has returned (put back if `body` throws having
+    /// written nothing: ``Replacement/run(warn:_:)``). Check ``checkCreatable(_:overwrite:keeping:)``
+    /// first to fail before the set-up.
+    public static func creatingAfterSetUp<T>(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
+                                            warn: (String) -> Void = TrainingLoop.standardErrorWarning,
+                                            _ body: (DeferredCreation) throws -> T) throws -> T {
+        warnOfLeftovers(path, warn: warn)
+        let creation = DeferredCreation(path: folderPath(path), overwrite: overwrite, inputs: inputs)
+        let value: T
+        do { value = try body(creation) } catch {
+            creation.replacement?.restore(warn: warn)
+            throw error
+        }
+        creation.replacement?.finish(warn: warn)
+        return value
+    }
+
+    /// The creation of a run's folder, deferred to the end of its set-up
+    /// (``creatingAfterSetUp(_:overwrite:keeping:warn:_:)``).
+    public final class DeferredCreation {
+        public let path: String
+        let overwrite: Bool, inputs: RunInputs
+        /// The earlier output set aside by ``create()``.
+        private(set) var replacement: Replacement?
+        private var created = false
+
+        init(path: String, overwrite: Bool, inputs: RunInputs) {
+            (self.path, self.overwrite, self.inputs) = (path, overwrite, inputs)
+        }
+
+        /// Sets an earlier output aside (only with `overwrite`, as ``RunFolder/setAside(_:overwrite:keeping:)``
+        /// does) and creates the folder, locked; once.
+        public func create() throws -> RunFolder {
+            precondition(!created, "RunFolder.DeferredCreation: the folder \(path) is created once")
+            created = true
+            replacement = try RunFolder.setAside(path, overwrite: overwrite, keeping: inputs)
+            return try RunFolder(creating: path, overwrite: false, keeping: inputs)  // (never over a folder made meanwhile)
         }
     }
 
     /// Checks `path` as ``checkCreatable(_:overwrite:keeping:)`` does and, when an earlier output
     /// is there, renames it to a hidden sibling (`.NAME.replaced-UUID`) and returns it (`nil`:
-    /// nothing to replace). The rename is `rename(2)`: a file system that cannot rename the folder
-    /// in place (overlayfs over an image's layer, another mount) is an error, not a copy.
+    /// nothing to replace), holding its lock meanwhile. The rename is `rename(2)`: a file system
+    /// that cannot rename the folder in place (overlayfs over an image's layer, another mount) is
+    /// an error, not a copy.
     public static func setAside(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Replacement? {
+        let path = folderPath(path)
         guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return nil }
         let aside = asidePath(path)
         let held = try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused)  // (no run starts writing it meanwhile)
+        defer { withExtendedLifetime(held) {} }
         guard rename(path, aside) == 0 else {
             throw TrainingError.invalidConfiguration("cannot replace output folder \(path): moving it aside to \(aside) failed: \(String(cString: strerror(errno))); remove it yourself, or choose another output")
         }
-        withExtendedLifetime(held) {}
         return Replacement(path: path, aside: aside)
     }
 
     /// What a lock held by another run refuses in ``checkCreatable(_:overwrite:keeping:)``.
-    static let replacingRefused = "replace it with --force"
+    static let replacingRefused = "replace it with --force once that run has ended, or choose another output"
 
     /// An earlier output renamed aside for the run that replaces it (``setAside(_:overwrite:keeping:)``).
     public struct Replacement: Sendable {
@@ -103,48 +161,55 @@ public struct RunFolder {
 
         /// Runs `body`, the run that writes ``path``; then removes the earlier output, a failure to
         /// remove it being a warning naming where it is. If `body` throws, the earlier output is put
-        /// back, unless `body` wrote something at ``path`` (a failed run's checkpoint and metrics):
-        /// then both are kept and `warn` names the earlier one's place.
+        /// back, unless `body` wrote something at ``path`` (a failed run's checkpoint and metrics)
+        /// or another run is writing there: then both are kept and `warn` names the earlier one's place.
         public func run<T>(warn: (String) -> Void, _ body: () throws -> T) throws -> T {
-            try run(warn: warn, remove: { try FileManager.default.removeItem(atPath: $0) }, body)
-        }
-
-        /// ``run(warn:_:)`` removing the earlier folder with `remove`.
-        func run<T>(warn: (String) -> Void, remove: (String) throws -> Void, _ body: () throws -> T) throws -> T {
-            let manager = FileManager.default
             let value: T
             do { value = try body() } catch {
-                // (the lock, held while the failed run's empty folder is swapped back: no other run writes it then)
-                guard case .success(let held) = Result(catching: { try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused) }) else {
-                    warn("the run replacing \(path) failed, and another run is writing \(path) now; the earlier output is kept at \(aside)")
-                    throw error
-                }
-                let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
-                if written.allSatisfy({ $0 == markerName }) {  // nothing of the failed run's to keep: put the earlier folder back
-                    if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
-                    if rename(aside, path) == 0 { throw error }
-                    warn("could not put back the output \(path) was replacing; it is kept at \(aside)")
-                } else {
-                    warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
-                }
-                withExtendedLifetime(held) {}
+                restore(warn: warn)
                 throw error
             }
+            finish(warn: warn)
+            return value
+        }
+
+        /// After the run replacing it failed: puts the earlier output back, or keeps it aside as
+        /// ``run(warn:_:)`` says.
+        func restore(warn: (String) -> Void) {
+            let manager = FileManager.default
+            // (the lock, held while the failed run's empty folder is swapped back: no other run writes it then)
+            let held: RunFolderLock?
+            switch Result(catching: { try RunFolderLock.attempt(path, marker: .existing) }) {
+            case .success(.held(let lock)): held = lock
+            case .success(.busy):
+                return warn("the run replacing \(path) failed, and another run is writing \(path) now; the earlier output is kept at \(aside)")
+            case .failure(let error):
+                return warn("the run replacing \(path) failed, and \(path) cannot be checked (\(error)); the earlier output is kept at \(aside)")
+            }
+            defer { withExtendedLifetime(held) {} }
+            let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
+            guard written.allSatisfy({ $0 == markerName }) else {
+                return warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
+            }
+            // Nothing of the failed run's to keep: put the earlier folder back.
+            if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
+            if rename(aside, path) != 0 { warn("could not put back the output \(path) was replacing; it is kept at \(aside)") }
+        }
+
+        /// After the run replacing it succeeded: removes the earlier output (a failure is a warning).
+        func finish(warn: (String) -> Void, remove: (String) throws -> Void = { try FileManager.default.removeItem(atPath: $0) }) {
             do { try remove(aside) } catch {
                 warn("replaced \(path), but could not remove the earlier output, moved to \(aside): \(fileErrorReason(error)); remove it yourself")
             }
-            return value
         }
     }
 
-    /// A hidden, unused name next to `path` for the folder being replaced.
+    /// A hidden, unused name next to `path` (a ``folderPath(_:)``) for the folder being replaced.
     private static func asidePath(_ path: String) -> String {
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         // (Foundation's `deletingLastPathComponent` traps on a one-character relative name such as
         // `x` on Linux: a name without a slash has no parent to take.)
-        let parent = trimmed.contains("/") ? (trimmed as NSString).deletingLastPathComponent : ""
-        let name = (trimmed as NSString).lastPathComponent
+        let parent = path.contains("/") ? (path as NSString).deletingLastPathComponent : ""
+        let name = (path as NSString).lastPathComponent
         return (parent as NSString).appendingPathComponent(".\(name).replaced-\(UUID().uuidString)")
     }
 
@@ -153,13 +218,19 @@ public struct RunFolder {
     /// (and may be replaced).
     @discardableResult
     public static func checkCreatable(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Bool {
+        let path = folderPath(path)
         try checkOutside(path, inputs: inputs)
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
-        guard overwrite else { throw TrainingError.runFolderExists(path) }
         guard isDirectory.boolValue else {
-            throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; refusing to replace a file")
+            throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; choose another output (CrossRes never replaces a file with a run folder)")
+        }
+        guard overwrite else { throw TrainingError.runFolderExists(path) }
+        var status = stat()
+        if lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK {
+            let target = (try? manager.destinationOfSymbolicLink(atPath: path)) ?? "?"
+            throw TrainingError.invalidConfiguration("\(path) is a link (to \(target)); --force replaces folders, not links: give the folder itself as the output, or choose another")
         }
         let folder = canonical(path)
         for input in [manager.currentDirectoryPath] + inputs.all {
@@ -179,7 +250,7 @@ public struct RunFolder {
             throw TrainingError.invalidConfiguration(
                 "\(path) has no \(markerName) (not a CrossRes output, or one written before the marker existed); --force replaces only CrossRes outputs: remove it yourself or choose another output")
         }
-        _ = try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused)  // (tried, and released again)
+        try RunFolderLock.check(path, refusing: replacingRefused)
         if let nested = try nestedOutput(in: path) {
             let name = (nested as NSString).lastPathComponent
             let what = name.hasPrefix(".") && name.contains(".replaced-")
@@ -280,23 +351,58 @@ public struct RunFolder {
     /// An existing run folder reopened to be written (a resume), its lock taken (its marker
     /// created if missing); an error naming it when absent, or when another run is writing it.
     public init(existing path: String) throws {
-        try Self.checkNotBeingWritten(path)
+        let path = Self.folderPath(path)
+        try Self.checkExists(path)
         lock = try RunFolderLock.take(path, marker: .createIfMissing, refusing: Self.resumingRefused)
         self.path = path
     }
 
     /// Throws when `path` is not an existing folder, or when another run is writing it (holds its
-    /// lock): what a resume checks before its set-up.
+    /// lock): what a resume checks before its set-up (the library's trainers take the lock then,
+    /// and hold it through the set-up).
     public static func checkNotBeingWritten(_ path: String) throws {
+        let path = folderPath(path)
+        try checkExists(path)
+        try RunFolderLock.check(path, refusing: resumingRefused)
+    }
+
+    /// Throws when `path` is not an existing folder, naming an earlier output an interrupted
+    /// `--force` run left aside there.
+    private static func checkExists(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingError.invalidConfiguration("\(path): no such run folder")
+            throw TrainingError.invalidConfiguration("\(path): no such run folder\(leftoverNote(path))")
         }
-        _ = try RunFolderLock.take(path, marker: .existing, refusing: resumingRefused)
+    }
+
+    /// `; …` naming the earlier outputs an interrupted `--force` run set aside next to `path`
+    /// (`.NAME.replaced-…`), or nothing.
+    static func leftoverNote(_ path: String) -> String {
+        let places = leftovers(path)
+        guard !places.isEmpty else { return "" }
+        return "; an interrupted --force run left the earlier output at \(places.joined(separator: ", ")) (hidden: the name starts with a dot): move it back to \(folderPath(path)) to use it"
+    }
+
+    /// Warns of the earlier outputs an interrupted `--force` run set aside next to `path`, which
+    /// no run removes.
+    private static func warnOfLeftovers(_ path: String, warn: (String) -> Void) {
+        let places = leftovers(path)
+        guard !places.isEmpty else { return }
+        warn("an interrupted --force run of \(folderPath(path)) left its earlier output at \(places.joined(separator: ", ")) (hidden: the name starts with a dot); remove it, or move it back, yourself")
+    }
+
+    /// The hidden siblings `.NAME.replaced-…` of `path`: earlier outputs that interrupted `--force`
+    /// runs set aside.
+    private static func leftovers(_ path: String) -> [String] {
+        let path = folderPath(path)
+        let parent = path.contains("/") ? (path as NSString).deletingLastPathComponent : "."
+        let prefix = ".\((path as NSString).lastPathComponent).replaced-"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+            .map { parent == "." ? $0 : (parent as NSString).appendingPathComponent($0) }
     }
 
     /// What a lock held by another run refuses in ``init(existing:)``.
-    static let resumingRefused = "resume it"
+    static let resumingRefused = "resume it once that run has ended"
 
     /// Path of `name` inside the folder.
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }

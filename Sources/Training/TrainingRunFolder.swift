@@ -31,9 +31,13 @@ public struct TrainingRunFolder {
     /// Creates the folder (an existing one is an error unless `overwrite`) and writes the
     /// settings, their paths made absolute (a resume may run from another directory).
     public static func create<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool) throws -> TrainingRunFolder {
-        let run = TrainingRunFolder(folder: try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputs))
-        try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
-        return run
+        try withSettings(try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputs), configuration)
+    }
+
+    /// The run folder `folder` with `configuration` written as its settings, paths absolute.
+    private static func withSettings<C: RunConfiguration>(_ folder: RunFolder, _ configuration: C) throws -> TrainingRunFolder {
+        try folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
+        return TrainingRunFolder(folder: folder)
     }
 
     /// The configuration a resumed run continues with: the folder's stored settings with
@@ -45,7 +49,7 @@ public struct TrainingRunFolder {
                                                                  layers: [ConfigurationLayer]) throws -> C {
         let settings = (path as NSString).appendingPathComponent(settingsName)
         guard FileManager.default.fileExists(atPath: settings) else {
-            throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder")")
+            throw TrainingError.invalidConfiguration("cannot resume \(path): \(FileManager.default.fileExists(atPath: path) ? "it has no \(settingsName) (not a training run folder)" : "no such folder" + RunFolder.leftoverNote(path))")
         }
         try RunFolder.checkNotBeingWritten(path)
         let written = try ConfigurationLayer(contentsOf: settings)
@@ -70,24 +74,37 @@ public struct TrainingRunFolder {
     /// Reopens an existing run folder, its lock taken (``RunFolder/init(existing:)``), rewriting
     /// its settings (only changeable ones may differ).
     public static func reopen<C: RunConfiguration>(_ path: String, configuration: C) throws -> TrainingRunFolder {
-        let run = TrainingRunFolder(folder: try RunFolder(existing: path))
-        try run.folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
-        return run
+        try withSettings(try RunFolder(existing: path), configuration)
+    }
+
+    /// How a run holds its output folder from its start, before its set-up
+    /// (``run(into:overwrite:resume:keeping:parallelism:warn:_:)`` gives it, ``open(_:configuration:overwrite:resume:task:parallelism:claim:)``
+    /// uses it): a new run's folder to be created once the set-up is done, or a resumed run's
+    /// folder, locked.
+    public enum Claim {
+        case new(RunFolder.DeferredCreation)
+        case resumed(RunFolder)
     }
 
     /// The run folder of a possibly data-parallel run and the step it starts at: on rank 0 (or
     /// without `parallelism`) the folder is created, or reopened with `resume` and `task`
-    /// restored from its checkpoint; the other ranks get `nil` and rank 0's weights, buffers,
+    /// restored from its checkpoint — through `claim` when the run holds one (then `overwrite`
+    /// and `resume` are the claim's); the other ranks get `nil` and rank 0's weights, buffers,
     /// optimiser state and step. When rank 0 cannot create, reopen or restore (a checkpoint
     /// whose optimiser state does not fit), every process throws
     /// (``ProcessAgreement/together(_:_:)``).
     public static func open<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool, resume: Bool,
-                                                 task: any TrainingTask,
-                                                 parallelism: (any DataParallelism)?) throws -> (run: TrainingRunFolder?, start: Int) {
+                                                 task: any TrainingTask, parallelism: (any DataParallelism)?,
+                                                 claim: Claim? = nil) throws -> (run: TrainingRunFolder?, start: Int) {
         let opened = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> (run: TrainingRunFolder, start: Int)? in
             guard parallelism?.isRoot ?? true else { return nil }
-            let run = resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite)
-            let start = resume ? try run.restore(task) : 0
+            let run: TrainingRunFolder, resumed: Bool
+            switch claim {
+            case .new(let creation)?: (run, resumed) = (try withSettings(try creation.create(), configuration), false)
+            case .resumed(let folder)?: (run, resumed) = (try withSettings(folder, configuration), true)
+            case nil: (run, resumed) = (resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite), resume)
+            }
+            let start = resumed ? try run.restore(task) : 0
             _ = try MetricsLog(path: run.folder.file(metricsName))  // (a log rank 0 cannot open stops every rank here)
             return (run, start)
         }
@@ -95,21 +112,26 @@ public struct TrainingRunFolder {
         return (opened?.run, try parallelism?.synchronise(task, step: start) ?? start)
     }
 
-    /// Runs `train`, a trainer's whole run into the folder `output`: for a new run rank 0 checks
-    /// that the folder may be created and sets an earlier output aside
-    /// (``RunFolder/setAside(_:overwrite:keeping:)``), a step every process stops on when it fails
-    /// (``ProcessAgreement/together(_:_:)``); the earlier output is removed only once the run has
-    /// succeeded (``RunFolder/Replacement/run(warn:_:)``, on rank 0, which alone writes the
-    /// folder). A resume runs `train` as it is.
+    /// Runs `train`, a trainer's whole run into the folder `output`, with rank 0's ``Claim`` on
+    /// it (the other ranks get `nil`; rank 0 alone writes the folder), taken before the set-up in
+    /// a step every process stops on when it fails (``ProcessAgreement/together(_:_:)``): for a
+    /// new run the folder is checked (``RunFolder/checkCreatable(_:overwrite:keeping:)``) and
+    /// created by `train` after its set-up, when an earlier output is set aside, to be removed
+    /// once the run has succeeded (``RunFolder/creatingAfterSetUp(_:overwrite:keeping:warn:_:)``);
+    /// a resumed run's folder is locked (``RunFolder/init(existing:)``) for the whole run.
     static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: RunInputs,
-                       parallelism: (any DataParallelism)?, warn: (String) -> Void, _ train: () throws -> T) throws -> T {
+                       parallelism: (any DataParallelism)?, warn: (String) -> Void,
+                       _ train: (Claim?) throws -> T) throws -> T {
         let isRoot = parallelism?.isRoot ?? true
-        let replacement = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> RunFolder.Replacement? in
-            guard !resume && isRoot else { return nil }
-            return try RunFolder.setAside(output, overwrite: overwrite, keeping: inputs)
+        let resumed = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> RunFolder? in
+            guard isRoot else { return nil }
+            if resume { return try RunFolder(existing: output) }
+            try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs)
+            return nil
         }
-        guard let replacement else { return try train() }
-        return try replacement.run(warn: warn, train)
+        if let resumed { return try train(.resumed(resumed)) }
+        guard isRoot && !resume else { return try train(nil) }
+        return try RunFolder.creatingAfterSetUp(output, overwrite: overwrite, keeping: inputs, warn: warn) { try train(.new($0)) }
     }
 
     /// The checkpoint metadata key of the training data's ``RankInvariant/data(_:)`` record.

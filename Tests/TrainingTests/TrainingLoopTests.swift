@@ -371,9 +371,8 @@ import CrossRes
         _ = try RunFolder(creating: folder, overwrite: false)
         var warnings: [String] = []
         let replacement = try #require(try RunFolder.setAside(folder, overwrite: true))
-        let created = try replacement.run(warn: { warnings.append($0) }, remove: { _ in throw Stuck() }) {
-            try RunFolder(creating: folder, overwrite: true)
-        }
+        let created = try RunFolder(creating: folder, overwrite: false)
+        replacement.finish(warn: { warnings.append($0) }, remove: { _ in throw Stuck() })
         let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch).first { $0 != "run" })
         #expect(created.path == folder && FileManager.default.fileExists(atPath: created.file(RunFolder.markerName)))
         #expect(warnings.count == 1 && warnings[0].hasPrefix("replaced \(folder), but could not remove the earlier output, moved to \(scratch)/\(aside)"), "\(warnings)")
