@@ -189,7 +189,24 @@ public struct TrainingRunFolder {
         let loop = TrainingLoop(steps: steps, checkpointPath: checkpointPath, checkpointEvery: checkpointEvery,
                                 log: try MetricsLog(path: folder.file(Self.metricsName)),
                                 progress: ProgressReporter(label: label, total: steps), metadata: metadata, criticCollapse: criticCollapse)
-        return try loop.run(task, batches: batches, startStep: startStep)
+        var summary = try loop.run(task, batches: batches, startStep: startStep)
+        if startStep == steps && summary.lastTerms.isEmpty { summary.lastTerms = loggedTerms(ofStep: steps) }
+        return summary
+    }
+
+    /// The loss terms the metrics log holds for `step` (a resume of a run killed after its last
+    /// checkpoint runs no step, and reports the last step's terms from there); none without one.
+    func loggedTerms(ofStep step: Int) -> [(name: String, value: Float)] {
+        guard let data = FileManager.default.contents(atPath: folder.file(Self.metricsName)) else { return [] }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").reversed() {
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  record["step"] as? Int == step, record["event"] == nil else { continue }
+            return record.compactMap { name, value in
+                guard name != "step" && !name.hasPrefix("eval/") else { return nil }
+                return (value as? Double).map { (name, Float($0)) } ?? (value as? String).flatMap(Float.init).map { (name, $0) }
+            }.sorted { $0.name < $1.name }
+        }
+        return []
     }
 
     /// The `result.json` of a finished run, if there is one.

@@ -60,7 +60,13 @@ import CrossRes
         let scratch = temporaryFolder()
         defer { removeFolder(scratch) }
         let a = try TrainingRunFolder.create(scratch + "/a", configuration: settings, overwrite: false)
-        try a.train(straight, batches: batches, steps: 8, startStep: 0, checkpointEvery: 3, label: "a")
+        let full = try a.train(straight, batches: batches, steps: 8, startStep: 0, checkpointEvery: 3, label: "a")
+        // Killed after its last checkpoint (before result.json): the resume runs no step, and
+        // reports the last step's terms from the log.
+        let nothingLeft = try a.train(straight, batches: batches, steps: 8, startStep: 8, checkpointEvery: 3, label: "a")
+        #expect(!full.lastTerms.isEmpty)
+        #expect(nothingLeft.lastTerms.map(\.name) == full.lastTerms.map(\.name).sorted())
+        #expect(nothingLeft.lastTerms.map(\.value) == full.lastTerms.sorted { $0.name < $1.name }.map(\.value))
 
         let path = scratch + "/b"
         do {  // (the killed run's folder, its lock released at the end of the block as at a process's end)
