@@ -146,8 +146,11 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         guard ["scratch", "teacher"].contains(initialisation) else {
             throw TrainingError.invalidConfiguration("'init' must be scratch or teacher, got '\(initialisation)'")
         }
-        if featureMap != nil && !transfer.contains("nst") {
-            throw TrainingError.invalidConfiguration("'feature-map' chooses the map nst compares, but the transfer '\(transfer)' has no nst")
+        if featureMap != nil {
+            let nst = transfer.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.prefix { $0 != "=" && $0 != ":" } == "nst" }
+            guard nst.contains(where: { !$0.contains(":map=") }) else {
+                throw TrainingError.invalidConfiguration("'feature-map' chooses the map of the nst terms without :map=, but the transfer '\(transfer)' has \(nst.isEmpty ? "no nst" : "none")")
+            }
         }
         if let gate, !(gate >= 0 && gate <= 1) {
             throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")

@@ -134,6 +134,8 @@ struct CLITests {
             (["pack", "--images", data, "--output", "r.rec", "--format", "png", "--quality", "80"], "PNG is lossless"),
             (["evaluate", "--weights", "teacher", "--data", data, "--teacher-input-size", "16", "--output", "e"], "'teacher-input-size' describes the gallery model"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--transfer", "nst:map=stage2", "--feature-map", "bogus"] + tiny,
+             "'feature-map' chooses the map of the nst terms without :map=, but the transfer 'nst:map=stage2' has none"),
             // The teacher cache's memory limit: a size with a clear unit, refused before the run folder when too small.
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s9", "--teacher-cache-limit", "6G"] + tiny,
              "'teacher-cache-limit' needs a size in bytes such as 6GiB, 512MiB, 1.5GB or 1000000, got '6G': unknown unit 'G'"),
