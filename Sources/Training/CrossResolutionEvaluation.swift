@@ -26,8 +26,11 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
     public var pairs: String?
     /// Pairs per fold (10 folds) drawn from ``data``; `nil`: the most of 600, 300, 200, 100, 50, 20 the data allows.
     public var pairsPerFold: Int?
-    /// Probe sizes in pixels (each probe bicubic down, then bicubic back up to the input size).
-    public var sizes = [8, 12, 16, 20, 24]
+    /// Probe sizes in pixels (each probe bicubic down, then bicubic back up to the input size);
+    /// `nil`: those of ``defaultSizes`` up to the model's input side.
+    public var sizes: [Int]?
+    /// The probe sizes evaluated when none are given (as far as the model's input side allows).
+    public static let defaultSizes = [8, 12, 16, 20, 24]
     /// Seed of the drawn pairs.
     public var seed: UInt64 = 7
 
@@ -51,7 +54,7 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("data", .text, "DATA", "test faces (identities unseen in training): a folder, a .rec file, or synthetic[:…]"),
         ConfigurationOption("pairs", .text, "FILE.bin", "insightface verification pairs to use instead of pairs drawn from --data"),
         ConfigurationOption("pairs-per-fold", .integer, "N", "pairs per fold drawn from --data, 10 folds (default: the most of 600, 300, 200, 100, 50, 20 it allows)"),
-        ConfigurationOption("sizes", .integerList, "LIST", "probe sizes in pixels"),
+        ConfigurationOption("sizes", .integerList, "LIST", "probe sizes in pixels (default 8,12,16,20,24: those up to the model's input side)"),
         ConfigurationOption("seed", .unsignedInteger, "N", "seed of the pairs drawn from --data"),
     ]
 
@@ -64,8 +67,10 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         if let data { _ = try DataSource(parsing: data) }
         if let pairs, !FileManager.default.fileExists(atPath: pairs) { throw TrainingError.invalidConfiguration("pairs \(pairs): no such file") }
         for name in [model, teacherModel].compactMap({ $0 }) { _ = try ModelFactory.model(named: name) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 }) else { throw TrainingError.invalidConfiguration("'sizes' must be probe sizes of at least 2 pixels, got \(sizes)") }
-        guard Set(sizes).count == sizes.count else { throw TrainingError.invalidConfiguration("'sizes' lists a size twice: \(sizes)") }
+        if let sizes {
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 }) else { throw TrainingError.invalidConfiguration("'sizes' must be probe sizes of at least 2 pixels, got \(sizes)") }
+            guard Set(sizes).count == sizes.count else { throw TrainingError.invalidConfiguration("'sizes' lists a size twice: \(sizes)") }
+        }
         if let pairsPerFold, pairsPerFold < 2 { throw TrainingError.invalidConfiguration("'pairs-per-fold' must be at least 2, got \(pairsPerFold)") }
         // Settings that would be silently ignored are errors: the user meant something by them.
         if pairs != nil && pairsPerFold != nil {
@@ -123,8 +128,9 @@ public struct CrossResolutionEvaluation {
             }
         }
         let size = architecture.inputSize
-        guard c.sizes.allSatisfy({ $0 <= size }) else {
-            throw TrainingError.invalidConfiguration("probe sizes \(c.sizes) must not exceed the model's \(size)-pixel input")
+        let sizes = c.sizes ?? EvaluationConfiguration.defaultSizes.filter { $0 <= size }
+        guard !sizes.isEmpty && sizes.allSatisfy({ $0 <= size }) else {
+            throw TrainingError.invalidConfiguration("probe sizes \(c.sizes ?? EvaluationConfiguration.defaultSizes) must not exceed the model's \(size)-pixel input\(c.sizes == nil ? "; give 'sizes'" : "")")
         }
         probe.eval()
         gallery?.model.eval()
@@ -150,8 +156,8 @@ public struct CrossResolutionEvaluation {
         let identificationSet = try test.map { try EvaluationSet(test: $0, pairs: PairList(pairs: [], foldCount: 10), imageSize: size) }
 
         let galleryModel = gallery?.model
-        let verification = try verificationSet?.verification(probe: probe, gallery: galleryModel, sizes: c.sizes)
-        let identification = try identificationSet?.identification(probe: probe, gallery: galleryModel, sizes: c.sizes)
+        let verification = try verificationSet?.verification(probe: probe, gallery: galleryModel, sizes: sizes)
+        let identification = try identificationSet?.identification(probe: probe, gallery: galleryModel, sizes: sizes)
         let report = Report(model: architecture, weights: ModelFactory.weightsFile(c.weights!), teacher: gallery?.configuration,
                             teacherWeights: c.teacherWeights.map(ModelFactory.weightsFile), data: data?.description, pairs: c.pairs,
                             verification: verification, identification: identification)

@@ -201,6 +201,7 @@ import CrossRes
         evaluation.data = "synthetic"
         evaluation.pairs = "p.bin"
         evaluation.pairsPerFold = 20
+        evaluation.sizes = [8]
         #expect(Set(training.jsonObject.keys) == Set(TrainingConfiguration.keys))
         #expect(Set(distillation.jsonObject.keys) == Set(DistillationConfiguration.keys))
         #expect(Set(evaluation.jsonObject.keys) == Set(EvaluationConfiguration.keys))

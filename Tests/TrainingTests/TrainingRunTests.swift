@@ -165,11 +165,12 @@ import CrossRes
         evaluationSettings.weights = root + "/student"
         evaluationSettings.teacherWeights = root + "/teacher"
         evaluationSettings.data = "synthetic:identities=20,images=4,size=16,seed=11"
-        evaluationSettings.sizes = [8]
         var evaluation = try CrossResolutionEvaluation(configuration: evaluationSettings)
         evaluation.say = { _ in }
         let report = try evaluation.run(output: root + "/evaluation")
-        #expect(report.verification?.entry(.crossModel, .pixels(8)) != nil)
+        // No sizes given: the default ones up to the 16-pixel input.
+        #expect([8, 12, 16].allSatisfy { report.verification?.entry(.crossModel, .pixels($0)) != nil })
+        #expect(report.verification?.entry(.crossModel, .pixels(20)) == nil)
         #expect(report.identification?.entry(.lrVsLr, .native) != nil)
         for name in ["report.md", "report.json", "verification.svg", "identification.svg"] {
             #expect(FileManager.default.fileExists(atPath: root + "/evaluation/" + name), "\(name)")
