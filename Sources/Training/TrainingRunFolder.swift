@@ -34,9 +34,12 @@ public struct TrainingRunFolder {
         try withSettings(try RunFolder(creating: path, overwrite: overwrite, keeping: configuration.inputs), configuration)
     }
 
-    /// The run folder `folder` with `configuration` written as its settings, paths absolute.
+    /// The run folder `folder` with `configuration` written as its settings, paths absolute —
+    /// unless the run in it has finished (has a result): a resume then changes nothing.
     private static func withSettings<C: RunConfiguration>(_ folder: RunFolder, _ configuration: C) throws -> TrainingRunFolder {
-        try folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
+        if !FileManager.default.fileExists(atPath: folder.file(resultName)) {
+            try folder.write(try configuration.withAbsolutePaths().jsonData(), to: settingsName)
+        }
         return TrainingRunFolder(folder: folder)
     }
 
@@ -72,7 +75,7 @@ public struct TrainingRunFolder {
     }
 
     /// Reopens an existing run folder, its lock taken (``RunFolder/init(existing:)``), rewriting
-    /// its settings (only changeable ones may differ).
+    /// its settings (only changeable ones may differ) unless the run has finished.
     public static func reopen<C: RunConfiguration>(_ path: String, configuration: C) throws -> TrainingRunFolder {
         try withSettings(try RunFolder(existing: path), configuration)
     }

@@ -46,8 +46,10 @@ struct CLITests {
         }
         let again = try CrossResBinary.run(arguments, in: folder)
         #expect(again.status != 0 && again.output.contains("--force"))
-        let resumed = try CrossResBinary.run(["train-teacher", "--output", "run", "--resume"], in: folder)
+        let settings = FileManager.default.contents(atPath: folder + "/run/settings.json")
+        let resumed = try CrossResBinary.run(["train-teacher", "--output", "run", "--resume", "--checkpoint-every", "5"], in: folder)
         #expect(resumed.status == 0 && resumed.output.contains("nothing to resume"), "\(resumed.output)")
+        #expect(FileManager.default.contents(atPath: folder + "/run/settings.json") == settings, "a finished run's settings stay as they finished")
 
         try Data(#"{"data": "synthetic", "stepz": 3}"#.utf8).write(to: URL(fileURLWithPath: folder + "/bad.json"))
         let bad = try CrossResBinary.run(["train-teacher", "--config", "bad.json", "--output", "other"], in: folder)
