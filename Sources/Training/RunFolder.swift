@@ -52,6 +52,9 @@ public struct RunFolder {
         guard folder != "." && folder != ".." && !folder.hasSuffix("/..") else {
             throw TrainingError.invalidConfiguration("cannot create output folder \(path): name the new folder itself, not `.` or `..`")
         }
+        guard !(folder as NSString).lastPathComponent.allSatisfy(\.isWhitespace) else {
+            throw TrainingError.invalidConfiguration("cannot create output folder '\(path)': its name is blank")
+        }
         let parent = folder.lastIndex(of: "/").map { $0 == folder.startIndex ? "/" : String(folder[..<$0]) } ?? ""
         do {
             if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {  // (a file there: mkdir names it)
@@ -232,11 +235,11 @@ public struct RunFolder {
             let target = (try? manager.destinationOfSymbolicLink(atPath: path)) ?? "?"
             throw TrainingError.invalidConfiguration("\(path) is a link (to \(target)); --force replaces folders, not links: give the folder itself as the output, or choose another")
         }
-        let folder = canonical(path)
+        // (An input inside it once links are followed, or named through it: `out/datalink`.)
+        let folder = canonical(path), named = lexical(path)
         for input in [manager.currentDirectoryPath] + inputs.all {
             for candidate in pathsNamed(by: input) where manager.fileExists(atPath: candidate) {
-                let inside = canonical(candidate)
-                if inside == folder || inside.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
+                if isWithin(canonical(candidate), folder) || isWithin(lexical(candidate), named) {
                     let what = input == manager.currentDirectoryPath ? "the current directory" : "the input \(input)"
                     throw TrainingError.invalidConfiguration("\(path) holds \(what); refusing to replace it with --force (choose another output)")
                 }
@@ -307,7 +310,7 @@ public struct RunFolder {
                 if output == source {
                     throw TrainingError.invalidConfiguration("\(path) is the input \(input); write the output elsewhere")
                 }
-                if isData && output.hasPrefix(source.hasSuffix("/") ? source : source + "/") {
+                if isData && isWithin(output, source) {
                     throw TrainingError.invalidConfiguration(
                         "\(path) is inside the input folder \(input), where it would become part of what is read; write the output elsewhere")
                 }
@@ -322,6 +325,22 @@ public struct RunFolder {
         var paths = [input, trimmed]
         if let colon = trimmed.firstIndex(of: ":") { paths.append(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)) }
         return paths.filter { !$0.isEmpty }
+    }
+
+    /// Whether the absolute path `inner` is `outer` or lies below it.
+    static func isWithin(_ inner: String, _ outer: String) -> Bool {
+        inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
+    }
+
+    /// `path` absolute, with `.` and `..` resolved by name, links not followed: the folders a
+    /// path is named through.
+    static func lexical(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var components: [Substring] = []
+        for component in absolute.split(separator: "/") where component != "." {
+            if component == ".." { _ = components.popLast() } else { components.append(component) }
+        }
+        return "/" + components.joined(separator: "/")
     }
 
     /// `path` absolute, with `.`, `..` and symbolic links resolved as the system does (`link/..`

@@ -101,6 +101,8 @@ import CrossRes
         let parent = try #require(throws: TrainingError.self) { try RunFolder(creating: scratch + "/missing/..", overwrite: false) }
         #expect("\(parent)" == "invalid configuration: cannot create output folder \(scratch)/missing/..: name the new folder itself, not `.` or `..`")
         #expect(!FileManager.default.fileExists(atPath: scratch + "/missing"))
+        let blank = try #require(throws: TrainingError.self) { try RunFolder(creating: scratch + "/  ", overwrite: false) }
+        #expect("\(blank)" == "invalid configuration: cannot create output folder '\(scratch)/  ': its name is blank")
     }
 
     /// A run folder written before markers existed gets one when it is resumed, and a new marker

@@ -403,6 +403,12 @@ import CrossRes
             #expect(throws: TrainingError.self) { try RunFolder.checkCreatable(earlier, overwrite: true, keeping: [input]) }
         }
         #expect(manager.fileExists(atPath: earlier + "/" + RunFolder.markerName))
+        // Data named through a link inside the output (its target outside): replacing the output
+        // would remove the path the run reads.
+        try manager.createDirectory(atPath: scratch + "/faces", withIntermediateDirectories: false)
+        try manager.createSymbolicLink(atPath: earlier + "/datalink", withDestinationPath: scratch + "/faces")
+        let through = try #require(throws: TrainingError.self) { try RunFolder.checkCreatable(earlier, overwrite: true, keeping: [earlier + "/datalink"]) }
+        #expect("\(through)".contains("holds the input \(earlier)/datalink"), "\(through)")
         // A file is never replaced by a folder.
         let file = scratch + "/weights"
         _ = manager.createFile(atPath: file, contents: Data())
