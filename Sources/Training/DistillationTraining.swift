@@ -281,18 +281,18 @@ public struct DistillationTraining {
 
     /// Trains into `output`: a new folder, created once the data and models are ready (an existing
     /// one replaced only with `overwrite`, left in place by a set-up that fails and kept until the
-    /// run has succeeded: ``RunFolder/creatingAfterSetUp(_:overwrite:keeping:warn:_:)``), or, with
-    /// `resume`, the existing run, locked from the start, continued from its checkpoint.
+    /// run has succeeded: ``TrainingRunFolder/run(into:overwrite:resume:keeping:parallelism:warn:_:)``),
+    /// or, with `resume`, the existing run, locked from the start, continued from its checkpoint.
     @discardableResult
     public func run(output: String, overwrite: Bool = false, resume: Bool = false) throws -> Result {
         try configuration.training.checkBeforeRunning(processes: parallelism?.processCount ?? 1, resume: resume)
         return try TrainingRunFolder.run(into: output, overwrite: overwrite, resume: resume, keeping: configuration.inputs,
                                          parallelism: parallelism, warn: warn) { claim in
-            try train(output: output, overwrite: overwrite, resume: resume, claim: claim)
+            try train(output: output, resume: resume, claim: claim)
         }
     }
 
-    private func train(output: String, overwrite: Bool, resume: Bool, claim: TrainingRunFolder.Claim?) throws -> Result {
+    private func train(output: String, resume: Bool, claim: TrainingRunFolder.Claim?) throws -> Result {
         var c = configuration
         let t = c.training
         let isRoot = parallelism?.isRoot ?? true
@@ -361,8 +361,7 @@ public struct DistillationTraining {
                                             criticOptimizer: criticOptimizer, teacherCache: cache, encoderGate: c.gate)
         let task = parallelism?.distribute(distillation) ?? distillation
 
-        let (run, start) = try TrainingRunFolder.open(output, configuration: c, overwrite: overwrite, resume: resume, task: task,
-                                                      parallelism: parallelism, claim: claim)
+        let (run, start) = try TrainingRunFolder.open(output, configuration: c, claim: claim, task: task, parallelism: parallelism)
         if start == t.steps, let finished = run?.result(Result.self) {
             say("\(output) is complete (step \(start) of \(t.steps)); nothing to resume")
             return finished

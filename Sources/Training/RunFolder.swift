@@ -95,47 +95,78 @@ public struct RunFolder {
         }
     }
 
-    /// Runs `body`, a run whose folder `path` is created only after its set-up (data, models,
-    /// caches), by ``DeferredCreation/create()``: an earlier output there (replaced only with
-    /// `overwrite`) stays in place until then, so a set-up that fails or is interrupted leaves it
-    /// untouched, and is removed once `body` has returned (put back if `body` throws having
-    /// written nothing: ``Replacement/run(warn:_:)``). Check ``checkCreatable(_:overwrite:keeping:)``
-    /// first to fail before the set-up.
-    public static func creatingAfterSetUp<T>(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
-                                            warn: (String) -> Void = TrainingLoop.standardErrorWarning,
-                                            _ body: (DeferredCreation) throws -> T) throws -> T {
-        warnOfLeftovers(path, warn: warn)
-        let creation = DeferredCreation(path: folderPath(path), overwrite: overwrite, inputs: inputs)
-        let value: T
-        do { value = try body(creation) } catch {
-            creation.replacement?.restore(warn: warn)
-            throw error
-        }
-        creation.replacement?.finish(warn: warn)
-        return value
-    }
-
-    /// The creation of a run's folder, deferred to the end of its set-up
-    /// (``creatingAfterSetUp(_:overwrite:keeping:warn:_:)``).
+    /// The creation of a run's folder `path`, deferred to the end of the run's set-up (data,
+    /// models, caches): made before the set-up, it checks `path` as
+    /// ``RunFolder/checkCreatable(_:overwrite:keeping:)`` does and holds the lock of an earlier
+    /// output there (replaced only with `overwrite`), which stays in place — neither resumed nor
+    /// replaced by another run — until ``create()``; so a set-up that fails or is interrupted
+    /// leaves it untouched. ``run(warn:_:)`` runs the whole run and removes the earlier output once
+    /// it has succeeded. A folder that appears at `path` during the set-up is never replaced.
     public final class DeferredCreation {
         public let path: String
-        let overwrite: Bool, inputs: RunInputs
+        let inputs: RunInputs
+        let worthKeeping: (String) -> Bool
+        /// The earlier output the check found (its lock and identity); `nil`: nothing was there.
+        private var earlier: (lock: RunFolderLock?, device: UInt64, inode: UInt64)?
         /// The earlier output set aside by ``create()``.
-        private(set) var replacement: Replacement?
+        private var replacement: Replacement?
         private var created = false
 
-        init(path: String, overwrite: Bool, inputs: RunInputs) {
-            (self.path, self.overwrite, self.inputs) = (path, overwrite, inputs)
+        /// Checks `path` and locks an earlier output there. `worthKeeping` says whether what a
+        /// failed run wrote in its folder is kept (with the earlier output aside) or removed (the
+        /// earlier output put back): by default anything besides the marker.
+        public init(_ path: String, overwrite: Bool, keeping inputs: RunInputs = [],
+                    worthKeeping: @escaping (String) -> Bool = RunFolder.holdsAnythingWritten) throws {
+            self.path = folderPath(path)
+            (self.inputs, self.worthKeeping) = (inputs, worthKeeping)
+            guard try checkCreatable(self.path, overwrite: overwrite, keeping: inputs) else { return }
+            let lock = try RunFolderLock.take(self.path, marker: .existing, refusing: replacingRefused)
+            var status = stat()
+            guard stat(self.path, &status) == 0 else {
+                throw TrainingError.invalidConfiguration("cannot read \(self.path) to replace it: \(String(cString: strerror(errno)))")
+            }
+            earlier = (lock, UInt64(status.st_dev), UInt64(status.st_ino))
         }
 
-        /// Sets an earlier output aside (only with `overwrite`, as ``RunFolder/setAside(_:overwrite:keeping:)``
-        /// does) and creates the folder, locked; once.
+        /// Sets the earlier output aside (a hidden sibling, ``RunFolder/setAside(_:overwrite:keeping:)``)
+        /// and creates the folder, locked; once. Throws, leaving it as it is, when something else
+        /// is at `path` than the check found (made, moved or replaced during the set-up).
         public func create() throws -> RunFolder {
             precondition(!created, "RunFolder.DeferredCreation: the folder \(path) is created once")
             created = true
-            replacement = try RunFolder.setAside(path, overwrite: overwrite, keeping: inputs)
-            return try RunFolder(creating: path, overwrite: false, keeping: inputs)  // (never over a folder made meanwhile)
+            var status = stat()
+            let present = lstat(path, &status) == 0
+            if let earlier {
+                guard present && UInt64(status.st_dev) == earlier.device && UInt64(status.st_ino) == earlier.inode else {
+                    throw TrainingError.invalidConfiguration("\(path) was moved or replaced during this run's set-up; it is left as it is: run again")
+                }
+                replacement = try moveAside(path)
+                self.earlier = nil  // (its lock released: nothing else knows the hidden name)
+            } else if present {
+                throw TrainingError.invalidConfiguration("\(path) was created during this run's set-up (by another run?); it is left as it is: run again with --force to replace it")
+            }
+            return try RunFolder(creating: path, overwrite: false, keeping: inputs)
         }
+
+        /// Runs `body`, the whole run (its set-up, ``create()``, its work); then removes the
+        /// earlier output, or, when `body` throws, puts it back unless the failed run wrote
+        /// something worth keeping (``Replacement/run(warn:_:)``).
+        public func run<T>(warn: (String) -> Void, _ body: () throws -> T) throws -> T {
+            RunFolder.warnOfLeftovers(path, warn: warn)
+            let value: T
+            do { value = try body() } catch {
+                replacement?.restore(warn: warn, worthKeeping: worthKeeping)
+                throw error
+            }
+            replacement?.finish(warn: warn)
+            return value
+        }
+    }
+
+    /// Whether the folder `path` holds anything besides its marker: what a failed run wrote there,
+    /// kept by ``Replacement/run(warn:_:)``.
+    public static func holdsAnythingWritten(_ path: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { $0 != markerName }
     }
 
     /// Checks `path` as ``checkCreatable(_:overwrite:keeping:)`` does and, when an earlier output
@@ -146,9 +177,14 @@ public struct RunFolder {
     public static func setAside(_ path: String, overwrite: Bool, keeping inputs: RunInputs = []) throws -> Replacement? {
         let path = folderPath(path)
         guard try checkCreatable(path, overwrite: overwrite, keeping: inputs) else { return nil }
-        let aside = asidePath(path)
         let held = try RunFolderLock.take(path, marker: .existing, refusing: replacingRefused)  // (no run starts writing it meanwhile)
         defer { withExtendedLifetime(held) {} }
+        return try moveAside(path)
+    }
+
+    /// Renames the folder `path` to a hidden, unused sibling (``asidePath(_:)``).
+    private static func moveAside(_ path: String) throws -> Replacement {
+        let aside = asidePath(path)
         guard rename(path, aside) == 0 else {
             throw TrainingError.invalidConfiguration("cannot replace output folder \(path): moving it aside to \(aside) failed: \(String(cString: strerror(errno))); remove it yourself, or choose another output")
         }
@@ -164,21 +200,22 @@ public struct RunFolder {
 
         /// Runs `body`, the run that writes ``path``; then removes the earlier output, a failure to
         /// remove it being a warning naming where it is. If `body` throws, the earlier output is put
-        /// back, unless `body` wrote something at ``path`` (a failed run's checkpoint and metrics)
-        /// or another run is writing there: then both are kept and `warn` names the earlier one's place.
+        /// back, unless `body` wrote something at ``path`` (a failed run's report, checkpoint and
+        /// metrics) or another run is writing there: then both are kept and `warn` names the
+        /// earlier one's place.
         public func run<T>(warn: (String) -> Void, _ body: () throws -> T) throws -> T {
             let value: T
             do { value = try body() } catch {
-                restore(warn: warn)
+                restore(warn: warn, worthKeeping: RunFolder.holdsAnythingWritten)
                 throw error
             }
             finish(warn: warn)
             return value
         }
 
-        /// After the run replacing it failed: puts the earlier output back, or keeps it aside as
-        /// ``run(warn:_:)`` says.
-        func restore(warn: (String) -> Void) {
+        /// After the run replacing it failed: puts the earlier output back (removing what the
+        /// failed run wrote unless it is `worthKeeping`), or keeps it aside as ``run(warn:_:)`` says.
+        func restore(warn: (String) -> Void, worthKeeping: (String) -> Bool) {
             let manager = FileManager.default
             // (the lock, held while the failed run's empty folder is swapped back: no other run writes it then)
             let held: RunFolderLock?
@@ -190,13 +227,18 @@ public struct RunFolder {
                 return warn("the run replacing \(path) failed, and \(path) cannot be checked (\(error)); the earlier output is kept at \(aside)")
             }
             defer { withExtendedLifetime(held) {} }
-            let written = manager.fileExists(atPath: path) ? (try? manager.contentsOfDirectory(atPath: path)) ?? [""] : []
-            guard written.allSatisfy({ $0 == markerName }) else {
-                return warn("the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(aside)")
+            let marker = (try? manager.attributesOfItem(atPath: (path as NSString).appendingPathComponent(markerName)))?[.size] as? Int
+            guard marker != 0 else {  // (a marker without its text: a run creating the folder this moment)
+                return warn("the run replacing \(path) failed, and another run is creating \(path) now; the earlier output is kept at \(aside)")
             }
-            // Nothing of the failed run's to keep: put the earlier folder back.
+            if manager.fileExists(atPath: path) && RunFolder.holdsAnythingWritten(path) {
+                guard !worthKeeping(path) else {
+                    return warn("the run replacing \(path) failed, and what is there now is kept; the earlier output is kept at \(aside)")
+                }
+                warn("the run replacing \(path) failed before writing anything worth keeping; what it wrote is removed, and \(path) is the earlier output again")
+            }
             if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
-            if rename(aside, path) != 0 { warn("could not put back the output \(path) was replacing; it is kept at \(aside)") }
+            if rename(aside, path) != 0 { warn("could not put back the output \(path) was replacing (\(String(cString: strerror(errno)))); it is kept at \(aside)") }
         }
 
         /// After the run replacing it succeeded: removes the earlier output (a failure is a warning).
@@ -229,12 +271,12 @@ public struct RunFolder {
         guard isDirectory.boolValue else {
             throw TrainingError.invalidConfiguration("\(path) exists and is not a folder; choose another output (CrossRes never replaces a file with a run folder)")
         }
-        guard overwrite else { throw TrainingError.runFolderExists(path) }
         var status = stat()
         if lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK {
             let target = (try? manager.destinationOfSymbolicLink(atPath: path)) ?? "?"
             throw TrainingError.invalidConfiguration("\(path) is a link (to \(target)); --force replaces folders, not links: give the folder itself as the output, or choose another")
         }
+        guard overwrite else { throw TrainingError.runFolderExists(path) }
         // (An input inside it once links are followed, or named through it: `out/datalink`.)
         let folder = canonical(path), named = lexical(path)
         for input in [manager.currentDirectoryPath] + inputs.all {
@@ -404,7 +446,7 @@ public struct RunFolder {
 
     /// Warns of the earlier outputs an interrupted `--force` run set aside next to `path`, which
     /// no run removes.
-    private static func warnOfLeftovers(_ path: String, warn: (String) -> Void) {
+    static func warnOfLeftovers(_ path: String, warn: (String) -> Void) {
         let places = leftovers(path)
         guard !places.isEmpty else { return }
         warn("an interrupted --force run of \(folderPath(path)) left its earlier output at \(places.joined(separator: ", ")) (hidden: the name starts with a dot); remove it, or move it back, yourself")

@@ -80,32 +80,31 @@ public struct TrainingRunFolder {
         try withSettings(try RunFolder(existing: path), configuration)
     }
 
-    /// How a run holds its output folder from its start, before its set-up
-    /// (``run(into:overwrite:resume:keeping:parallelism:warn:_:)`` gives it, ``open(_:configuration:overwrite:resume:task:parallelism:claim:)``
-    /// uses it): a new run's folder to be created once the set-up is done, or a resumed run's
-    /// folder, locked.
+    /// How rank 0 of a run holds its output folder from the run's start, before its set-up
+    /// (``run(into:overwrite:resume:keeping:parallelism:warn:_:)`` takes it,
+    /// ``open(_:configuration:claim:task:parallelism:)`` uses it): a new run's folder, to be
+    /// created once the set-up is done, an earlier output there locked meanwhile; or a resumed
+    /// run's folder, locked.
     public enum Claim {
         case new(RunFolder.DeferredCreation)
         case resumed(RunFolder)
     }
 
-    /// The run folder of a possibly data-parallel run and the step it starts at: on rank 0 (or
-    /// without `parallelism`) the folder is created, or reopened with `resume` and `task`
-    /// restored from its checkpoint — through `claim` when the run holds one (then `overwrite`
-    /// and `resume` are the claim's); the other ranks get `nil` and rank 0's weights, buffers,
-    /// optimiser state and step. When rank 0 cannot create, reopen or restore (a checkpoint
-    /// whose optimiser state does not fit), every process throws
+    /// The run folder of a possibly data-parallel run and the step it starts at: on rank 0 the
+    /// folder of its `claim` (which rank 0 must give) is created, or reopened and `task`
+    /// restored from its checkpoint; the other ranks (`claim` `nil`) get `nil` and rank 0's
+    /// weights, buffers, optimiser state and step. When rank 0 cannot create, reopen or restore
+    /// (a checkpoint whose optimiser state does not fit), every process throws
     /// (``ProcessAgreement/together(_:_:)``).
-    public static func open<C: RunConfiguration>(_ path: String, configuration: C, overwrite: Bool, resume: Bool,
-                                                 task: any TrainingTask, parallelism: (any DataParallelism)?,
-                                                 claim: Claim? = nil) throws -> (run: TrainingRunFolder?, start: Int) {
+    public static func open<C: RunConfiguration>(_ path: String, configuration: C, claim: Claim?, task: any TrainingTask,
+                                                 parallelism: (any DataParallelism)?) throws -> (run: TrainingRunFolder?, start: Int) {
         let opened = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> (run: TrainingRunFolder, start: Int)? in
             guard parallelism?.isRoot ?? true else { return nil }
             let run: TrainingRunFolder, resumed: Bool
             switch claim {
             case .new(let creation)?: (run, resumed) = (try withSettings(try creation.create(), configuration), false)
             case .resumed(let folder)?: (run, resumed) = (try withSettings(folder, configuration), true)
-            case nil: (run, resumed) = (resume ? try reopen(path, configuration: configuration) : try create(path, configuration: configuration, overwrite: overwrite), resume)
+            case nil: preconditionFailure("TrainingRunFolder.open: rank 0 opens \(path) through the Claim of TrainingRunFolder.run(into:)")
             }
             let start = resumed ? try run.restore(task) : 0
             _ = try MetricsLog(path: run.folder.file(metricsName))  // (a log rank 0 cannot open stops every rank here)
@@ -118,23 +117,32 @@ public struct TrainingRunFolder {
     /// Runs `train`, a trainer's whole run into the folder `output`, with rank 0's ``Claim`` on
     /// it (the other ranks get `nil`; rank 0 alone writes the folder), taken before the set-up in
     /// a step every process stops on when it fails (``ProcessAgreement/together(_:_:)``): for a
-    /// new run the folder is checked (``RunFolder/checkCreatable(_:overwrite:keeping:)``) and
-    /// created by `train` after its set-up, when an earlier output is set aside, to be removed
-    /// once the run has succeeded (``RunFolder/creatingAfterSetUp(_:overwrite:keeping:warn:_:)``);
-    /// a resumed run's folder is locked (``RunFolder/init(existing:)``) for the whole run.
-    static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: RunInputs,
-                       parallelism: (any DataParallelism)?, warn: (String) -> Void,
-                       _ train: (Claim?) throws -> T) throws -> T {
+    /// new run a ``RunFolder/DeferredCreation`` (the folder checked, an earlier output locked,
+    /// and replaced only once `train` has created the folder after its set-up and succeeded —
+    /// put back when it fails before its first checkpoint); for a resume the folder, locked for
+    /// the whole run. Give the claim to ``open(_:configuration:claim:task:parallelism:)``.
+    public static func run<T>(into output: String, overwrite: Bool, resume: Bool, keeping inputs: RunInputs,
+                              parallelism: (any DataParallelism)?, warn: (String) -> Void,
+                              _ train: (Claim?) throws -> T) throws -> T {
         let isRoot = parallelism?.isRoot ?? true
-        let resumed = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> RunFolder? in
+        let claim = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> Claim? in
             guard isRoot else { return nil }
-            if resume { return try RunFolder(existing: output) }
-            try RunFolder.checkCreatable(output, overwrite: overwrite, keeping: inputs)
-            return nil
+            if resume { return .resumed(try RunFolder(existing: output)) }
+            return .new(try RunFolder.DeferredCreation(output, overwrite: overwrite, keeping: inputs, worthKeeping: holdsCheckpoint))
         }
-        if let resumed { return try train(.resumed(resumed)) }
-        guard isRoot && !resume else { return try train(nil) }
-        return try RunFolder.creatingAfterSetUp(output, overwrite: overwrite, keeping: inputs, warn: warn) { try train(.new($0)) }
+        switch claim {
+        case .new(let creation)?: return try creation.run(warn: warn) { try train(claim) }
+        case .resumed?:
+            RunFolder.warnOfLeftovers(output, warn: warn)
+            return try train(claim)
+        case nil: return try train(nil)
+        }
+    }
+
+    /// Whether the run folder `path` holds a checkpoint: what a failed run leaves worth keeping
+    /// (a run that failed before its first one is started again, not resumed).
+    static func holdsCheckpoint(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(checkpointName))
     }
 
     /// The checkpoint metadata key of the training data's ``RankInvariant/data(_:)`` record.

@@ -117,7 +117,7 @@ import CrossRes
     }
 
     /// A training run's set-up (data, models, caches) comes before its folder: an earlier output
-    /// stays in place until the folder is created, and is untouched by a set-up that fails.
+    /// stays in place, locked, until the folder is created, and is untouched by a set-up that fails.
     @Test func anEarlierOutputStaysInPlaceThroughTheSetUp() throws {
         let scratch = temporaryFolder()
         defer { removeFolder(scratch) }
@@ -125,13 +125,15 @@ import CrossRes
         try RunFolder(creating: folder, overwrite: false).write(Data("old".utf8), to: "report.md")
         var warnings: [String] = []
         #expect(throws: Failed.self) {
-            try RunFolder.creatingAfterSetUp(folder, overwrite: true, warn: { warnings.append($0) }) { _ in throw Failed() }
+            try RunFolder.DeferredCreation(folder, overwrite: true).run(warn: { warnings.append($0) }) { throw Failed() }
         }
         #expect(try warnings.isEmpty && FileManager.default.contentsOfDirectory(atPath: scratch) == ["run"])
         #expect(FileManager.default.contents(atPath: folder + "/report.md") == Data("old".utf8))
 
-        let created = try RunFolder.creatingAfterSetUp(folder + "/.", overwrite: true, warn: { warnings.append($0) }) { creation in
+        let creation = try RunFolder.DeferredCreation(folder + "/.", overwrite: true)
+        let created = try creation.run(warn: { warnings.append($0) }) {
             #expect(FileManager.default.contents(atPath: folder + "/report.md") == Data("old".utf8), "in place during the set-up")
+            #expect(throws: TrainingError.self, "locked during the set-up") { try RunFolder(existing: folder) }
             let run = try creation.create()
             try run.write(Data("new".utf8), to: "report.md")
             #expect(throws: TrainingError.self, "held while the run writes it") { try RunFolder.setAside(folder, overwrite: true) }
@@ -141,6 +143,51 @@ import CrossRes
         #expect(FileManager.default.contents(atPath: folder + "/report.md") == Data("new".utf8))
     }
 
+    /// A folder made at the output during a `--force` run's set-up (by another run, finished) is
+    /// not what the run was asked to replace: it is left as it is, and the run refused.
+    @Test func aFolderMadeDuringTheSetUpIsNeverReplaced() throws {
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
+        let creation = try RunFolder.DeferredCreation(folder, overwrite: true)
+        let refusal = try #require(throws: TrainingError.self) {
+            try creation.run(warn: { _ in }) {
+                try RunFolder(creating: folder, overwrite: false).write(Data("other".utf8), to: "report.md")  // (another run, finished)
+                _ = try creation.create()
+            }
+        }
+        #expect("\(refusal)" == "invalid configuration: \(folder) was created during this run's set-up (by another run?); it is left as it is: run again with --force to replace it")
+        #expect(FileManager.default.contents(atPath: folder + "/report.md") == Data("other".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["run"])
+    }
+
+    /// A training run that fails before its first checkpoint has nothing worth keeping (it is
+    /// started again, not resumed): the earlier output it replaced is put back, its settings and
+    /// metrics removed, and a warning says so. One with a checkpoint keeps both.
+    @Test func aTrainingRunFailingBeforeItsFirstCheckpointPutsTheEarlierOutputBack() throws {
+        let scratch = temporaryFolder()
+        defer { removeFolder(scratch) }
+        let folder = scratch + "/run"
+        try RunFolder(creating: folder, overwrite: false).write(Data("old".utf8), to: "report.md")
+        var warnings: [String] = []
+        for checkpoint in [false, true] {
+            let creation = try RunFolder.DeferredCreation(folder, overwrite: true, worthKeeping: TrainingRunFolder.holdsCheckpoint)
+            #expect(throws: Failed.self) {
+                try creation.run(warn: { warnings.append($0) }) {
+                    let run = try creation.create()
+                    try run.write(Data("{}".utf8), to: TrainingRunFolder.settingsName)
+                    if checkpoint { try run.write(Data(), to: TrainingRunFolder.checkpointName) }
+                    throw Failed()
+                }
+            }
+        }
+        let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch).first { $0 != "run" })
+        #expect(warnings == ["the run replacing \(folder) failed before writing anything worth keeping; what it wrote is removed, and \(folder) is the earlier output again",
+                             "the run replacing \(folder) failed, and what is there now is kept; the earlier output is kept at \(scratch)/\(aside)"])
+        #expect(FileManager.default.contents(atPath: scratch + "/" + aside + "/report.md") == Data("old".utf8))
+        #expect(FileManager.default.fileExists(atPath: folder + "/" + TrainingRunFolder.checkpointName))
+    }
+
     /// A resumed training run holds its folder's lock from its start, through its set-up: a
     /// `--force` meanwhile cannot swap another folder in under it.
     @Test func aResumeHoldsTheLockFromItsStart() throws {
@@ -148,13 +195,16 @@ import CrossRes
         defer { removeFolder(scratch) }
         let folder = scratch + "/run"
         _ = try RunFolder(creating: folder, overwrite: false)
-        let held = try TrainingRunFolder.run(into: folder, overwrite: false, resume: true, keeping: [], parallelism: nil, warn: { _ in }) { claim in
+        try FileManager.default.createDirectory(atPath: scratch + "/.run.replaced-1", withIntermediateDirectories: false)
+        var warnings: [String] = []
+        let held = try TrainingRunFolder.run(into: folder, overwrite: false, resume: true, keeping: [], parallelism: nil, warn: { warnings.append($0) }) { claim in
             #expect(throws: TrainingError.self) { try RunFolder.setAside(folder, overwrite: true) }
             #expect(throws: TrainingError.self) { try RunFolder.checkNotBeingWritten(folder) }
             guard case .resumed(let run)? = claim else { return false }
             return run.path == folder
         }
         #expect(held)
+        #expect(warnings.count == 1 && warnings[0].hasPrefix("an interrupted --force run of \(folder) left its earlier output at \(scratch)/.run.replaced-1"), "a resume names a leftover too: \(warnings)")
         try RunFolder.checkNotBeingWritten(folder)
     }
 

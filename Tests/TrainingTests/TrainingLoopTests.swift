@@ -356,7 +356,7 @@ import CrossRes
             }
         }
         let kept = try #require(try asides().first)
-        #expect(warnings == ["the run replacing \(folder) failed, and what it wrote there is kept; the earlier output is kept at \(scratch)/\(kept)"])
+        #expect(warnings == ["the run replacing \(folder) failed, and what is there now is kept; the earlier output is kept at \(scratch)/\(kept)"])
         #expect(manager.contents(atPath: scratch + "/" + kept + "/report.md") == Data("old".utf8))
         #expect(manager.fileExists(atPath: folder + "/metrics.jsonl"))
     }

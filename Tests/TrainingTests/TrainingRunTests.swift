@@ -195,7 +195,7 @@ import CrossRes
         #expect(throws: Killed.self) { try teacher.run(output: path, overwrite: true) }
         let aside = try #require(try manager.contentsOfDirectory(atPath: root).first { $0 != "teacher" }, "the earlier teacher is kept")
         #expect(manager.contents(atPath: root + "/" + aside + "/" + TrainingRunFolder.resultName) == earlier)
-        #expect(warnings.lines == ["the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(root)/\(aside)"])
+        #expect(warnings.lines == ["the run replacing \(path) failed, and what is there now is kept; the earlier output is kept at \(root)/\(aside)"])
         #expect(try Checkpoint(contentsOf: path + "/" + TrainingRunFolder.checkpointName).step == 2, "the failed run's checkpoint is kept")
         #expect(!manager.fileExists(atPath: path + "/" + TrainingRunFolder.resultName))
 
@@ -231,7 +231,7 @@ import CrossRes
         #expect(throws: Killed.self) { try student.run(output: path, overwrite: true) }
         let aside = try #require(try manager.contentsOfDirectory(atPath: root).first { $0.hasPrefix(".student.replaced-") }, "the earlier student is kept")
         #expect(manager.contents(atPath: root + "/" + aside + "/" + TrainingRunFolder.resultName) == earlier)
-        #expect(warnings.lines == ["the run replacing \(path) failed, and what it wrote there is kept; the earlier output is kept at \(root)/\(aside)"])
+        #expect(warnings.lines == ["the run replacing \(path) failed, and what is there now is kept; the earlier output is kept at \(root)/\(aside)"])
 
         try manager.removeItem(atPath: root + "/" + aside)
         student.parallelism = nil
