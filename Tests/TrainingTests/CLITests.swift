@@ -313,6 +313,23 @@ struct CLITests {
     }
 
     /// `pack` of an image folder given with a trailing slash, as its help's example does.
+    /// A report whose write fails (a full disk; here `ulimit -f`, its signal ignored so that the
+    /// write returns an error) is an error that leaves no temporary file taking the space.
+    @Test func aFailedReportWriteLeavesNoTemporaryFile() throws {
+        let folder = temporaryFolder(), data = "synthetic:identities=20,images=4,size=16"
+        defer { removeFolder(folder) }
+        let teacher = try CrossResBinary.run(["train-teacher", "--data", data, "--input-size", "16", "--embedding-size", "8",
+                                              "--steps", "1", "--batch", "8", "--output", "teacher"], in: folder)
+        #expect(teacher.status == 0, "\(teacher.output)")
+        // Files of at most one block (512 or 1024 bytes): report.md is longer.
+        let limited = try Subprocess.run("/bin/sh", ["-c", #"trap "" XFSZ; ulimit -f 1; exec "$0" "$@""#, CrossResBinary.url!.path,
+                                                     "evaluate", "--weights", "teacher", "--data", data, "--sizes", "8", "--output", "ev"],
+                                         in: URL(fileURLWithPath: folder))
+        #expect(limited.status == 1 && limited.combined.contains("cannot write"), "\(limited.combined)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/ev")) ?? []
+        #expect(!left.contains { $0.hasSuffix(".tmp") }, "\(left)")
+    }
+
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()
         defer { removeFolder(folder) }
