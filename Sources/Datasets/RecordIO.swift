@@ -191,8 +191,9 @@ public final class RecordIOFile: @unchecked Sendable {
     }
 }
 
-/// Writes a `.rec`/`.idx` pair atomically: both go to temporary files that ``finish()``
-/// renames into place (an interrupted writer leaves no half-written data set).
+/// Writes a `.rec`/`.idx` pair atomically: both go to hidden temporary files beside them
+/// (`.NAME.<UUID>.tmp`) that ``finish()`` renames into place, so an interrupted writer leaves
+/// no half-written data set and, when killed, nothing under a visible name.
 public final class RecordIOWriter {
     public let rec: URL, idx: URL
     private let temporaryRec: URL, temporaryIdx: URL
@@ -205,9 +206,10 @@ public final class RecordIOWriter {
     public init(rec: URL, idx: URL) throws {
         self.rec = rec
         self.idx = idx
-        let tag = ".tmp-\(UUID().uuidString)"
-        temporaryRec = URL(fileURLWithPath: rec.path + tag)
-        temporaryIdx = URL(fileURLWithPath: idx.path + tag)
+        let tag = UUID().uuidString
+        func temporary(_ url: URL) -> URL { url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp") }
+        temporaryRec = temporary(rec)
+        temporaryIdx = temporary(idx)
         guard FileManager.default.createFile(atPath: temporaryRec.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: temporaryRec.path) else {
             throw DatasetError(rec.path, "cannot create \(temporaryRec.path)")
@@ -219,6 +221,7 @@ public final class RecordIOWriter {
         if !finished {
             try? handle.close()
             try? FileManager.default.removeItem(at: temporaryRec)
+            try? FileManager.default.removeItem(at: temporaryIdx)
         }
     }
 
@@ -264,11 +267,11 @@ public final class RecordIOWriter {
         try flush()
         try handle.close()
         try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
-        finished = true
         for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
             guard rename(from.path, to.path) == 0 else {
                 throw DatasetError(to.path, "cannot rename \(from.path) into place: \(String(cString: strerror(errno)))")
             }
         }
+        finished = true
     }
 }

@@ -40,6 +40,27 @@ import TestSupport
     #expect(try scanned.record(key: 1) == payloads[1])
 }
 
+/// The writer's temporary files are hidden (`.NAME.<UUID>.tmp` beside the outputs): a writer
+/// killed before ``RecordIOWriter/finish()`` leaves nothing under a visible name (`pack` left
+/// `NAME.rec.tmp-<UUID>`), and one dropped unfinished leaves nothing at all.
+@Test func recordIOWriterWritesUnderHiddenNamesUntilItFinishes() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("w.rec"), idx = dir.appendingPathComponent("w.idx")
+    func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
+    do {
+        let writer = try RecordIOWriter(rec: rec, idx: idx)
+        try writer.write(key: 0, payload: [1, 2, 3])
+        let during = try withExtendedLifetime(writer) { try entries() }
+        #expect(!during.isEmpty && during.allSatisfy { $0.hasPrefix(".w.rec.") && $0.hasSuffix(".tmp") }, "\(during)")
+    }
+    #expect(try entries().isEmpty)
+    let writer = try RecordIOWriter(rec: rec, idx: idx)
+    try writer.write(key: 0, payload: [1, 2, 3])
+    try writer.finish()
+    #expect(try entries() == ["w.idx", "w.rec"])
+}
+
 @Suite(.enabled(if: Python.has("struct"), "python3 is not installed"))
 struct RecordIOPythonTests {
     /// A `.rec` written by a Python implementation of MXNet's `MXIndexedRecordIO` +
