@@ -330,6 +330,21 @@ struct CLITests {
         #expect(!left.contains { $0.hasSuffix(".tmp") }, "\(left)")
     }
 
+    /// A `--config` that is a pipe (`<(…)`, `/dev/stdin`) is read to its end (it was read as
+    /// empty: "not valid JSON … Unexpected end of file"); one that never ends stops at 16 MiB.
+    @Test func aConfigFromAPipeIsReadToItsEnd() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let settings = #"{"data": "synthetic:identities=4,images=4,size=16", "input-size": 16, "embedding-size": 8, "steps": 1, "batch": 8}"#
+        let piped = try Subprocess.run("/bin/sh", ["-c", #"printf '%s' "$1" | "$0" train-teacher --config /dev/stdin --output run"#,
+                                                   CrossResBinary.url!.path, settings], in: URL(fileURLWithPath: folder))
+        #expect(piped.status == 0, "\(piped.combined)")
+        let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/run/settings.json"))) as? [String: Any]
+        #expect(stored?["steps"] as? Int == 1 && stored?["batch"] as? Int == 8, "\(String(describing: stored))")
+        let endless = try CrossResBinary.run(["train-teacher", "--config", "/dev/zero", "--output", "zero"], in: folder)
+        #expect(endless.status == 1 && endless.output.contains("config file /dev/zero: more than 16 MiB"), "\(endless.output)")
+    }
+
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()
         defer { removeFolder(folder) }
