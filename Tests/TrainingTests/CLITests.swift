@@ -183,6 +183,7 @@ struct CLITests {
         file("null.json", #"{"data": "synthetic", "steps": null}"#)
         file("d5.json", #"{"adaptationSteps": 1e12}"#)
         file("study.json", #"{"teacherSteps": 1e12, "seeds": [1, 1]}"#)
+        file("batch.json", #"{"batchSize": 100000}"#)
         let tiny = "synthetic:identities=4,images=4,size=16", nowhere = "no-such-data"
         let cases: [(arguments: [String], status: Int32, message: String)] = [
             (["demo", "--seeds", "1,1", "--output", "dm"], 2, "seeds must be distinct, got 1,1"),
@@ -216,13 +217,16 @@ struct CLITests {
             // the configuration's checks and stop only at the data.
             (["digits", "--quick", "--config", "d5.json", "--data", nowhere, "--output", "dg"], 2, "set --data DIR"),
             (["demo", "--quick", "--config", "study.json", "--data", tiny, "--output", "dm"], 2, "the demo needs at least 22"),
+            // The study's checks of the data (batch, folds) are the demo's too.
+            (["demo", "--quick", "--config", "batch.json", "--data", "synthetic:identities=24,images=2,size=16", "--output", "dm"], 2,
+             "batchSize 100000 is larger than the"),
         ]
         for (arguments, status, message) in cases {
             let (actual, output) = try CrossResBinary.run(arguments, in: folder)
             #expect(actual == status && output.contains(message) && !output.contains("options:"), "\(arguments.joined(separator: " ")): \(actual) \(output)")
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        #expect(left == ["bad.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
+        #expect(left == ["bad.json", "batch.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
     }
 
     /// `demo --data yaleb` stands for the default Extended Yale B folder: an output inside it is
