@@ -134,6 +134,25 @@ struct RecordIOPythonTests {
     }
 }
 
+/// An `.idx` that does not fit its `.rec` — empty, cut short at a line, inside an offset or
+/// after a key (an interrupted copy) — is an error naming the index and saying that without it the records
+/// are scanned (the errors blamed the `.rec`: "no image records", "record 0 header range …").
+@Test func anIndexThatDoesNotFitItsRecordsIsNamed() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("f.rec"), idx = dir.appendingPathComponent("f.idx")
+    try RecordIODataset.write(SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8), rec: rec)
+    let whole = try Fixtures.bytes(idx)
+    let head = String(decoding: whole, as: UTF8.self).split(separator: "\n").prefix(5).joined(separator: "\n") + "\n"
+    for cut in [[], Array(head.utf8), Array(whole.dropLast(3)), Array((head + "5\t").utf8)] {
+        try cut.write(to: idx)
+        let error = try #require(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+        #expect("\(error)".hasPrefix(idx.path) && "\(error)".contains("delete it and CrossRes scans f.rec instead"), "\(error)")
+    }
+    try FileManager.default.removeItem(at: idx)
+    #expect(try RecordIODataset(rec: rec).count == 12)
+}
+
 /// A header record 0 whose image/identity range is not whole numbers the file can hold (NaN,
 /// infinite, 10¹², fractional) is an error naming the file, not a trap or a huge allocation.
 @Test func recordIOHeaderRangesOutsideTheFileAreErrors() throws {
