@@ -153,6 +153,31 @@ struct RecordIOPythonTests {
     #expect(try RecordIODataset(rec: rec).count == 12)
 }
 
+/// Without header record 0 the identities are the largest label + 1: labels that are sparse
+/// IDs, not class indices, are refused naming the counts (labels 0 and 500000000 crashed
+/// training and `pack` allocating 5·10⁸ classes); labels with gaps pass.
+@Test func sparseLabelsWithoutAHeaderAreRefused() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("s.rec")
+    func write(_ labels: [Float]) throws {
+        let writer = try RecordIOWriter(rec: rec, idx: dir.appendingPathComponent("s.idx"))
+        for (key, label) in labels.enumerated() { try writer.write(key: key, payload: RecordIO.pack(RecordIO.Header(label: label), [1, 2, 3])) }
+        try writer.finish()
+    }
+    try write([0, 0, 0, 500_000_000, 500_000_000, 500_000_000])
+    let error = try #require(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+    #expect("\(error)".hasPrefix(rec.path) && "\(error)".contains("2 distinct labels, the largest 500000000, would make 500000001 classes for 6 images"), "\(error)")
+    try write([0, 100, 191])   // 192 classes: 64 per image
+    #expect(try RecordIODataset(rec: rec).identityCount == 192)
+    try write([0, 100, 192])
+    #expect(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+    // Beyond a million classes (and within 64 per image), refused once over half have no image.
+    let sparse = [Int](repeating: 0, count: 39_999) + [1_999_999], half = Array(0..<1_000_001) + [2_000_000]
+    #expect(throws: DatasetError.self) { try RecordIODataset.checkClassIndices(sparse, name: "sparse") }
+    try RecordIODataset.checkClassIndices(half, name: "half")
+}
+
 /// A header record 0 whose image/identity range is not whole numbers the file can hold (NaN,
 /// infinite, 10¹², fractional) is an error naming the file, not a trap or a huge allocation.
 @Test func recordIOHeaderRangesOutsideTheFileAreErrors() throws {
