@@ -192,6 +192,7 @@ struct CLITests {
             (["bench", "--list", "--list"], 2, "--list given twice"),
             (["bench", "--iterations", "0"], 2, "--iterations needs a positive integer, got 0"),
             (["bench", "--iterations", "x"], 2, "'iterations' needs an integer"),
+            (["bench", "--list", "--threads", "100000"], 2, "--threads needs at most \(Parallel.maximumThreadCount), got 100000"),
             // --list stops before any timing: the JSON path is checked before it (and before a run).
             (["bench", "--list", "--json", "nodir/x.json"], 2, "cannot write nodir/x.json: folder"),
             (["bench", "--list", "--json", "."], 2, ". is a folder; it must name a file"),
@@ -347,6 +348,19 @@ struct CLITests {
         #expect(stored?["steps"] as? Int == 1 && stored?["batch"] as? Int == 8, "\(String(describing: stored))")
         let endless = try CrossResBinary.run(["train-teacher", "--config", "/dev/zero", "--output", "zero"], in: folder)
         #expect(endless.status == 1 && endless.output.contains("config file /dev/zero: more than 16 MiB"), "\(endless.output)")
+    }
+
+    /// A `CROSSRES_THREADS` that is not a thread count is refused before any command runs (the
+    /// library started with all cores for a word, and with every thread asked for, unbounded).
+    @Test func aBadThreadCountInTheEnvironmentIsRefused() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        for value in ["100000", "four"] {
+            let result = try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": value])
+            #expect(result.status == 2 && result.combined.contains("crossres bench: CROSSRES_THREADS='\(value)' is not a thread count: give a whole number from 1 to"),
+                    "\(result.combined)")
+        }
+        #expect(try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": "2"]).status == 0)
     }
 
     @Test func packsAnImageFolder() throws {
