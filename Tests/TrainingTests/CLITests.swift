@@ -29,6 +29,9 @@ struct CLITests {
             #expect(output.contains("--config FILE"))
             for option in options { #expect(output.contains(option.flag + " "), "\(command) --help lacks \(option.flag)") }
         }
+        // identification.svg needs test data (the help promised it always).
+        let evaluate = try CrossResBinary.run(["evaluate", "--help"], in: folder).output
+        #expect(evaluate.contains("verification.svg and, with --data, identification.svg"), "\(evaluate)")
         let (status, output) = try CrossResBinary.run(["pack", "--imgaes", "x"], in: folder)
         #expect(status == 2)
         #expect(output.contains("unknown option '--imgaes'"))
