@@ -8,7 +8,7 @@ enum BenchCommand {
     static let options: [ConfigurationOption] = [
         ConfigurationOption("json", .text, "FILE", "also write the results as JSON"),
         ConfigurationOption("iterations", .integer, "N", "timed iterations per case (default: per case, 30–100)"),
-        ConfigurationOption("threads", .integer, "N", "threads for our kernels and OpenBLAS (default: all cores, or CROSSRES_THREADS)"),
+        ConfigurationOption("threads", .integer, "N", "threads for our kernels and OpenBLAS, at most 256 (or the cores when more; default: all cores, or CROSSRES_THREADS)"),
         ConfigurationOption("filter", .text, "TEXT", "only cases whose id or workload contains TEXT (and their references)"),
         ConfigurationOption("list", .flag, "", "list the cases and exit"),
     ]
@@ -31,10 +31,14 @@ enum BenchCommand {
                 guard n >= 1 else { throw CommandLineError("--\(key) needs a positive integer, got \(n)") }
                 return n
             }
+            let threads = try positive("threads")
+            if let threads, threads > Parallel.maximumThreadCount {
+                throw CommandLineError("--threads needs at most \(Parallel.maximumThreadCount), got \(threads)")
+            }
             // A JSON path that cannot be written is found now, not after the whole benchmark.
             let json = try invocation.nonEmpty("json")
             if let json { try OutputPath.check(json, outside: []) }
-            return (json.map { URL(fileURLWithPath: $0) }, try positive("iterations"), try positive("threads"),
+            return (json.map { URL(fileURLWithPath: $0) }, try positive("iterations"), threads,
                     try invocation.string("filter"), try invocation.bool("list"))
         }
         let all = BenchSuite.all()

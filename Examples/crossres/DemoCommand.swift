@@ -75,7 +75,8 @@ enum DemoCommand {
                                    + "trains on the rest, so it needs more (or pass --test-identities N, N in \(allowed))")
         }
         let (train, test) = try Splits.identityDisjoint(try InMemoryDataset(loading: faces), testIdentities: testIdentities, seed: 42)
-        try study.check(train: train, test: test)
+        // Data too small for the study's batch or folds: a check of the line, like the ones above (status 2).
+        _ = try CommandLineError.usage { try study.check(train: train, test: test) }
         // Created once the inputs are loaded: a failed start leaves no empty folder behind (and an
         // output it replaces is kept until the demo has finished).
         let folder = try RunFolder.creating(output, overwrite: force, keeping: inputs) { folder in

@@ -45,11 +45,16 @@ enum DistributedRun {
     /// Reads the run's settings and runs `train` on every process of `mpirun`: the settings and
     /// the run folder must be the same on every rank, and an error on any rank stops them all
     /// with its message. `training` reads the training settings (the global batch) from the settings.
+    ///
+    /// The settings are read before MPI starts: their errors (a missing `--output`, `--resume`
+    /// with `--force`, a bad value) end each process as they do without `--distributed`, with
+    /// the same exit status, instead of an `MPI_Abort` (status 1) under Open MPI's banner.
     static func run<C: RunConfiguration>(_ command: String, _ type: C.Type, _ invocation: Invocation, training: (C) -> TrainingConfiguration,
                                          _ train: (_ run: RunFolderOptions.TrainingRun<C>, _ group: ProcessGroup) throws -> Void) throws {
-        let group = try ProcessGroup.world(collectiveTimeout: try collectiveTimeout())
+        let timeout = try collectiveTimeout()
+        let run = try RunFolderOptions.trainingRun(type, invocation)
+        let group = try ProcessGroup.world(collectiveTimeout: timeout)
         do {
-            let run = try RunFolderOptions.trainingRun(type, invocation)
             try group.ensureSameConfiguration(String(decoding: try run.configuration.jsonData(), as: UTF8.self) + "\n" + run.output)
             let global = training(run.configuration).batch
             try training(run.configuration).checkBatchSplits(over: group.size)  // (before the line that splits it)

@@ -6,7 +6,7 @@ enum EvaluateCommand {
 
     static let help = CommandHelp.text(
         "evaluate", synopsis: "--weights PATH (--data DATA | --pairs FILE.bin) --output DIR [--teacher-weights PATH] [options]",
-        summary: "Verification (10-fold accuracy, AUC, EER, TAR@FAR) and rank-k identification at every probe size and natively: LR-vs-LR,\nHR-vs-LR and, with --teacher-weights, teacher-HR gallery vs student-LR probe. Writes report.md, report.json,\nverification.svg and identification.svg.",
+        summary: "Verification (10-fold accuracy, AUC, EER, TAR@FAR) and rank-k identification at every probe size and natively: LR-vs-LR,\nHR-vs-LR and, with --teacher-weights, teacher-HR gallery vs student-LR probe. Writes report.md, report.json,\nverification.svg and, with --data, identification.svg.",
         options: options, defaults: EvaluationConfiguration.defaultDescription(_:),
         notes: ["Identification uses --data: the first image of each identity is the gallery, the others are probes.",
                 "Weights written by CrossRes name their model; others need --model (and --embedding-size/--input-size if not the defaults)."],

@@ -17,6 +17,7 @@ public enum Digits {
         guard imageDims[0] == labelDims[0] else {
             throw DatasetError(labels.path, "\(labelDims[0]) labels for \(imageDims[0]) images in \(images.path)")
         }
+        guard imageDims[0] > 0 else { throw DatasetError(images.path, "no digits: the IDX header counts 0 images") }
         let (rows, cols) = (imageDims[1], imageDims[2])
         try limits.checkImage(width: cols, height: rows, name: images.path)
         let samples = try (0..<imageDims[0]).map { i -> Sample in
@@ -58,6 +59,7 @@ public enum Digits {
     /// MNIST digits in CSV rows (`side·side` pixels 0…255, then the label).
     public static func mnistCSV(_ url: URL, side: Int = 28, limits: ParserLimits = .standard) throws -> InMemoryDataset {
         let rows = try TextTable.rows(try contents(url, limits: limits), separator: UInt8(ascii: ","), name: url.path)
+        guard !rows.isEmpty else { throw DatasetError(url.path, noRows) }
         let samples = try rows.enumerated().map { line, values -> Sample in
             guard values.count == side * side + 1 else {
                 throw DatasetError(url.path, "line \(line + 1) has \(values.count) values, expected \(side * side + 1)")
@@ -72,6 +74,7 @@ public enum Digits {
     /// USPS digits in text rows (label, then 256 values in `[−1, 1]`).
     public static func usps(_ url: URL, limits: ParserLimits = .standard) throws -> InMemoryDataset {
         let rows = try TextTable.rows(try contents(url, limits: limits), separator: UInt8(ascii: " "), name: url.path)
+        guard !rows.isEmpty else { throw DatasetError(url.path, noRows) }
         let samples = try rows.enumerated().map { line, values -> Sample in
             guard values.count == 257 else { throw DatasetError(url.path, "line \(line + 1) has \(values.count) values, expected 257") }
             guard let label = digit(values[0]) else { throw DatasetError(url.path, "line \(line + 1): label \(values[0]) is not a digit") }
@@ -81,6 +84,9 @@ public enum Digits {
         }
         return InMemoryDataset(samples: samples, identityCount: 10)
     }
+
+    /// A text file without a line of digits (an empty file, or gzip of nothing).
+    private static let noRows = "no digits: not a line of numbers (after gunzip, if gzip)"
 
     private static func digit(_ v: Float) -> Int? { v == v.rounded() && v >= 0 && v <= 9 ? Int(v) : nil }
 

@@ -92,7 +92,10 @@ package func readFile(_ url: URL) throws -> [UInt8] {
     try readFile(url, upTo: .max).bytes
 }
 
-/// The first `limit` bytes of a file (all of them if it is shorter) and the file's size.
+/// The first `limit` bytes of a file (all of them if it is shorter) and the file's size. A file
+/// that is not a regular file (a pipe such as `<(…)` or `/dev/stdin`, a device) has no size
+/// until it ends: it is read to its end or to `limit` bytes and one more, and `size` is the
+/// number of bytes read (more than `limit` when the file goes on).
 package func readFile(_ url: URL, upTo limit: Int) throws -> (bytes: [UInt8], size: Int) {
     func failure() -> DatasetError { DatasetError(url.path, "cannot read: \(String(cString: strerror(errno)))") }
     let fd = open(url.path, O_RDONLY)
@@ -101,6 +104,18 @@ package func readFile(_ url: URL, upTo limit: Int) throws -> (bytes: [UInt8], si
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw failure() }
     guard info.st_mode & S_IFMT != S_IFDIR else { throw DatasetError(url.path, "cannot read: is a directory") }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let wanted = limit == .max ? limit : limit + 1
+        while bytes.count < wanted {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, min($0.count, wanted - bytes.count)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure() }
+            guard n > 0 else { break }
+            bytes.append(contentsOf: chunk[..<n])
+        }
+        return (Array(bytes.prefix(limit)), bytes.count)
+    }
     var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), limit))
     var done = 0
     while done < bytes.count {

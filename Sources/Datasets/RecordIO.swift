@@ -124,17 +124,30 @@ public final class RecordIOFile: @unchecked Sendable {
     }
 
     /// Reads the `.idx` lines, or scans the records when there is no index.
+    ///
+    /// An index must fit its records: every offset the start of a record, and the last of them
+    /// ending the file. One that does not (cut short by an interrupted copy, empty, or another
+    /// file's) is an error naming the index, not a record it misplaces.
     private static func index(rec: URL, idx: URL?, base: UnsafeRawPointer?, size: Int, limits: ParserLimits,
                               keys: inout [Int], offsets: inout [Int: Int]) throws {
         if let idx {
+            let stale = "the index does not fit the records (cut short, or another file's): delete it and CrossRes scans \(rec.lastPathComponent) instead"
             let text = String(decoding: try readFile(idx), as: UTF8.self)
             for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() {
                 let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
                 guard fields.count == 2, let key = Int(fields[0]), let offset = Int(fields[1]), offset >= 0, offset < max(size, 1) else {
-                    throw DatasetError(idx.path, "line \(n + 1) '\(line)' is not 'key<TAB>offset' inside the \(size)-byte .rec")
+                    throw DatasetError(idx.path, "line \(n + 1) '\(line)' is not 'key<TAB>offset' inside the \(size)-byte .rec; \(stale)")
+                }
+                guard let base, size - offset >= 8, base.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian == RecordIO.magic else {
+                    throw DatasetError(idx.path, "line \(n + 1): no record starts at byte \(offset) of \(rec.path); \(stale)")
                 }
                 guard offsets.updateValue(offset, forKey: key) == nil else { throw DatasetError(idx.path, "key \(key) appears twice") }
                 keys.append(key)
+            }
+            // Read whole whatever its length: the limit applies when a record is read for use.
+            let end = try offsets.values.max().map { try readRecord(base: base, size: size, name: rec.path, limit: .max, at: $0).next } ?? 0
+            guard end == size else {
+                throw DatasetError(idx.path, "lists \(keys.count) records, ending at byte \(end) of the \(size)-byte \(rec.path); \(stale)")
             }
         } else {
             var position = 0
@@ -191,8 +204,9 @@ public final class RecordIOFile: @unchecked Sendable {
     }
 }
 
-/// Writes a `.rec`/`.idx` pair atomically: both go to temporary files that ``finish()``
-/// renames into place (an interrupted writer leaves no half-written data set).
+/// Writes a `.rec`/`.idx` pair atomically: both go to hidden temporary files beside them
+/// (`.NAME.<UUID>.tmp`) that ``finish()`` renames into place, so an interrupted writer leaves
+/// no half-written data set and, when killed, nothing under a visible name.
 public final class RecordIOWriter {
     public let rec: URL, idx: URL
     private let temporaryRec: URL, temporaryIdx: URL
@@ -205,9 +219,10 @@ public final class RecordIOWriter {
     public init(rec: URL, idx: URL) throws {
         self.rec = rec
         self.idx = idx
-        let tag = ".tmp-\(UUID().uuidString)"
-        temporaryRec = URL(fileURLWithPath: rec.path + tag)
-        temporaryIdx = URL(fileURLWithPath: idx.path + tag)
+        let tag = UUID().uuidString
+        func temporary(_ url: URL) -> URL { url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp") }
+        temporaryRec = temporary(rec)
+        temporaryIdx = temporary(idx)
         guard FileManager.default.createFile(atPath: temporaryRec.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: temporaryRec.path) else {
             throw DatasetError(rec.path, "cannot create \(temporaryRec.path)")
@@ -219,6 +234,7 @@ public final class RecordIOWriter {
         if !finished {
             try? handle.close()
             try? FileManager.default.removeItem(at: temporaryRec)
+            try? FileManager.default.removeItem(at: temporaryIdx)
         }
     }
 
@@ -264,11 +280,11 @@ public final class RecordIOWriter {
         try flush()
         try handle.close()
         try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
-        finished = true
         for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
             guard rename(from.path, to.path) == 0 else {
                 throw DatasetError(to.path, "cannot rename \(from.path) into place: \(String(cString: strerror(errno)))")
             }
         }
+        finished = true
     }
 }

@@ -6,8 +6,10 @@ import Foundation
 /// insightface's layout (`recognition/arcface_torch/dataset.py`, `MXFaceDataset`): record 0 has
 /// a header with `flag > 0` and labels `[a, b]`; the images are records `1..<a`, and records
 /// `a..<b` describe the identities (one per identity, labels = its image key range), so
-/// `b − a` is the identity count. Without that header every record is an image. An image's
-/// label is `labels[0]` if its header has a label array, else the scalar `label`.
+/// `b − a` is the identity count. Without that header every record is an image and the
+/// identity count is the largest label + 1, so labels far sparser than the images are refused
+/// (``maximumClassesPerImage``, ``maximumSparseClasses``). An image's label is `labels[0]` if
+/// its header has a label array, else the scalar `label`.
 public struct RecordIODataset: FaceDataset {
     public let file: RecordIOFile
     /// Record key of each sample.
@@ -49,9 +51,28 @@ public struct RecordIODataset: FaceDataset {
         if let declared = declaredIdentities, declared < needed {
             throw DatasetError(name, "labels reach \(needed - 1) but header 0 declares \(declared) identities")
         }
+        if declaredIdentities == nil { try Self.checkClassIndices(labels, name: name) }
         imageKeys = keys
         sampleLabels = labels
         identityCount = declaredIdentities ?? needed
+    }
+
+    /// Most classes per image a file without header record 0 may make.
+    public static let maximumClassesPerImage = 64
+    /// Most classes such a file may make when over half of them have no image.
+    public static let maximumSparseClasses = 1_000_000
+
+    /// Refuses the labels of a file without header record 0, whose identity count is its largest
+    /// label + 1, when they are not class indices but sparse IDs (labels 0 and 500000000 made a
+    /// margin head of 5·10⁸ classes, which failed to allocate): more than
+    /// ``maximumClassesPerImage`` classes per image, or more than ``maximumSparseClasses`` of
+    /// which over half have no image. A subset of a larger set (labels with gaps) passes;
+    /// labels are never renumbered, which would change the classes a run's head learnt.
+    static func checkClassIndices(_ labels: [Int], name: String) throws {
+        let classes = (labels.max() ?? -1) + 1, distinct = Set(labels).count
+        guard classes > maximumClassesPerImage * labels.count || (classes > maximumSparseClasses && classes > 2 * distinct) else { return }
+        throw DatasetError(name, "labels are not class indices: \(distinct) distinct labels, the largest \(classes - 1), would make \(classes) classes "
+                           + "for \(labels.count) images; without a header record 0 the labels must number the identities 0..<N (renumber them)")
     }
 
     public var count: Int { imageKeys.count }

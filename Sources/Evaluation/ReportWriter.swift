@@ -43,6 +43,8 @@ public enum ReportWriter {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try data.write(to: temporary)
         } catch {
+            // A partial file left by a failed write (a full disk) would keep its space taken.
+            try? FileManager.default.removeItem(at: temporary)
             throw EvaluationError(.fileSystem, "cannot write \(url.path): \(fileErrorReason(error))")
         }
         guard rename(temporary.path, url.path) == 0 else {

@@ -17,13 +17,22 @@ public struct StateDictReport: CustomStringConvertible, Sendable {
 
     public var description: String { (["loaded \(loaded.count) tensors"] + findings).joined(separator: "; ") }
 
-    /// What did not match, one entry per kind.
+    /// Keys listed of each kind in ``description`` and errors (a wrong model would list
+    /// hundreds); the report's arrays hold them all.
+    public static let listedKeys = 10
+
+    /// What did not match, one entry per kind: its first ``listedKeys`` keys, then how many
+    /// there are in all.
     var findings: [String] {
+        func listed(_ entries: [String]) -> String {
+            let shown = entries.prefix(Self.listedKeys).joined(separator: ", ")
+            return entries.count > Self.listedKeys ? shown + ", … (\(entries.count) in all)" : shown
+        }
         var parts: [String] = []
-        if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
-        if !unexpected.isEmpty { parts.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
+        if !missing.isEmpty { parts.append("missing keys: \(listed(missing))") }
+        if !unexpected.isEmpty { parts.append("unexpected keys: \(listed(unexpected))") }
         if !mismatched.isEmpty {
-            parts.append("shape mismatches: " + mismatched.map { "\($0.key) (expected \($0.expected), found \($0.found))" }.joined(separator: ", "))
+            parts.append("shape mismatches: " + listed(mismatched.map { "\($0.key) (expected \($0.expected), found \($0.found))" }))
         }
         return parts
     }

@@ -48,13 +48,13 @@ public enum Parallel {
         pthread_setspecific(insideKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
     }
 
-    /// Number of threads kernels use (≥ 1). Setting it also sets OpenBLAS's thread count, once
-    /// the running region or OpenBLAS call ends (setting it waits for that; from inside a
-    /// region, the region's end applies it).
+    /// Number of threads kernels use (1 to ``maximumThreadCount``). Setting it also sets
+    /// OpenBLAS's thread count, once the running region or OpenBLAS call ends (setting it waits
+    /// for that; from inside a region, the region's end applies it).
     public static var threadCount: Int {
         get { configuredThreads.withLock { $0 } }
         set {
-            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
+            precondition((1...maximumThreadCount).contains(newValue), "Parallel.threadCount must be in 1...\(maximumThreadCount), got \(newValue)")
             configuredThreads.withLock { $0 = newValue }
             // Inside a region its end applies the new count (waiting for the lock would never end).
             guard !isInsideRegion else { return }
@@ -95,8 +95,19 @@ public enum Parallel {
     }
 
     private static func initialThreadCount() -> Int {
-        if let text = getenv("CROSSRES_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 { return n }
+        if let text = getenv("CROSSRES_THREADS").map({ String(cString: $0) }), let n = threadCount(environmentValue: text) { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Most threads ``threadCount`` may be: 256, or the cores when there are more (each is a
+    /// worker thread: 100 000 started more than ten thousand threads before any work).
+    public static let maximumThreadCount = max(256, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The count a `CROSSRES_THREADS` value sets: a whole number in `1...maximumThreadCount`,
+    /// else `nil`, and the default (all cores) stays (`crossres` refuses such a value).
+    public static func threadCount(environmentValue text: String) -> Int? {
+        guard let n = Int(text), (1...maximumThreadCount).contains(n) else { return nil }
+        return n
     }
 
     /// Enters a parallel region, waiting while another thread runs one (or an OpenBLAS call

@@ -195,7 +195,8 @@ public struct CrossResolutionEvaluation {
         return lines.joined(separator: "\n")
     }
 
-    /// Writes `report.md`, `report.json`, `verification.svg` and `identification.svg`.
+    /// Writes `report.md`, `report.json` and a plot of each sweep the report holds:
+    /// `verification.svg`, and `identification.svg` (only with test data, not from pairs alone).
     public static func write(_ report: Report, to folder: RunFolder) throws {
         try ReportWriter.write(markdown(report), to: URL(fileURLWithPath: folder.file("report.md")))
         try ReportWriter.writeJSON(report, to: URL(fileURLWithPath: folder.file("report.json")))

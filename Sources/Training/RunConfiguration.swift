@@ -148,14 +148,22 @@ public struct ConfigurationLayer {
     /// The JSON object in the file at `path`: UTF-8, or UTF-16 or UTF-32 transcoded to it
     /// (``JSONTextEncoding``; bytes that are not text are an error naming their offset, line
     /// and column). Invalid JSON is an error naming the line and column; so is a key given
-    /// twice in one object (which JSON readers resolve silently).
+    /// twice in one object (which JSON readers resolve silently). A pipe (`--config <(…)`,
+    /// `/dev/stdin`) is read to its end; a file of more than ``maximumFileBytes`` is refused.
     public init(contentsOf path: String) throws {
-        let raw: [UInt8]
-        do { raw = try readFile(URL(fileURLWithPath: path)) } catch {
+        let raw: [UInt8], size: Int
+        do { (raw, size) = try readFile(URL(fileURLWithPath: path), upTo: Self.maximumFileBytes) } catch {
             throw TrainingError.invalidConfiguration("config file \(path): cannot read it (missing or unreadable)")
+        }
+        guard size <= Self.maximumFileBytes else {
+            throw TrainingError.invalidConfiguration("config file \(path): more than \(Self.maximumFileBytes >> 20) MiB, too long for a file of settings")
         }
         try self.init(bytes: raw, source: "config file \(path)")
     }
+
+    /// The longest configuration file read, 16 MiB (settings take a few kilobytes; a pipe
+    /// that never ends, such as `/dev/zero`, stops there).
+    public static let maximumFileBytes = 1 << 24
 
     /// The JSON object in `raw`, the contents of a file, checked as ``init(contentsOf:)``
     /// describes; errors begin with `source`.

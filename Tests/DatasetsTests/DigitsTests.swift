@@ -57,5 +57,19 @@ struct DigitsTests {
         let text = dir.appendingPathComponent("bad.txt")
         try Array("3 0.5 x\n".utf8).write(to: text)
         #expect(throws: DatasetError.self) { try Digits.usps(text) }
+        // Files of no digits name themselves (digits said "USPS test has no samples").
+        let emptyGzip: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        for (name, bytes) in [("zip.test", [UInt8]()), ("zip.test.gz", emptyGzip)] {
+            let url = dir.appendingPathComponent(name)
+            try bytes.write(to: url)
+            let usps = try #require(throws: DatasetError.self) { try Digits.usps(url) }
+            let csv = try #require(throws: DatasetError.self) { try Digits.mnistCSV(url) }
+            for error in [usps, csv] { #expect(error.description.hasPrefix(url.path + ": no digits"), "\(error)") }
+        }
+        let images = dir.appendingPathComponent("none-images.idx"), labels = dir.appendingPathComponent("none-labels.idx")
+        try [UInt8]([0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]).write(to: images)
+        try [UInt8]([0, 0, 8, 1, 0, 0, 0, 0]).write(to: labels)
+        let none = try #require(throws: DatasetError.self) { try Digits.mnistIDX(images: images, labels: labels) }
+        #expect(none.description.hasPrefix(images.path + ": no digits"), "\(none)")
     }
 }

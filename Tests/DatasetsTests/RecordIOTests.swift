@@ -40,6 +40,27 @@ import TestSupport
     #expect(try scanned.record(key: 1) == payloads[1])
 }
 
+/// The writer's temporary files are hidden (`.NAME.<UUID>.tmp` beside the outputs): a writer
+/// killed before ``RecordIOWriter/finish()`` leaves nothing under a visible name (`pack` left
+/// `NAME.rec.tmp-<UUID>`), and one dropped unfinished leaves nothing at all.
+@Test func recordIOWriterWritesUnderHiddenNamesUntilItFinishes() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("w.rec"), idx = dir.appendingPathComponent("w.idx")
+    func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
+    do {
+        let writer = try RecordIOWriter(rec: rec, idx: idx)
+        try writer.write(key: 0, payload: [1, 2, 3])
+        let during = try withExtendedLifetime(writer) { try entries() }
+        #expect(!during.isEmpty && during.allSatisfy { $0.hasPrefix(".w.rec.") && $0.hasSuffix(".tmp") }, "\(during)")
+    }
+    #expect(try entries().isEmpty)
+    let writer = try RecordIOWriter(rec: rec, idx: idx)
+    try writer.write(key: 0, payload: [1, 2, 3])
+    try writer.finish()
+    #expect(try entries() == ["w.idx", "w.rec"])
+}
+
 @Suite(.enabled(if: Python.has("struct"), "python3 is not installed"))
 struct RecordIOPythonTests {
     /// A `.rec` written by a Python implementation of MXNet's `MXIndexedRecordIO` +
@@ -111,6 +132,50 @@ struct RecordIOPythonTests {
         #expect(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
         #expect(throws: DatasetError.self) { try RecordIODataset(rec: dir.appendingPathComponent("missing.rec")) }
     }
+}
+
+/// An `.idx` that does not fit its `.rec` — empty, cut short at a line, inside an offset or
+/// after a key (an interrupted copy) — is an error naming the index and saying that without it the records
+/// are scanned (the errors blamed the `.rec`: "no image records", "record 0 header range …").
+@Test func anIndexThatDoesNotFitItsRecordsIsNamed() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("f.rec"), idx = dir.appendingPathComponent("f.idx")
+    try RecordIODataset.write(SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8), rec: rec)
+    let whole = try Fixtures.bytes(idx)
+    let head = String(decoding: whole, as: UTF8.self).split(separator: "\n").prefix(5).joined(separator: "\n") + "\n"
+    for cut in [[], Array(head.utf8), Array(whole.dropLast(3)), Array((head + "5\t").utf8)] {
+        try cut.write(to: idx)
+        let error = try #require(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+        #expect("\(error)".hasPrefix(idx.path) && "\(error)".contains("delete it and CrossRes scans f.rec instead"), "\(error)")
+    }
+    try FileManager.default.removeItem(at: idx)
+    #expect(try RecordIODataset(rec: rec).count == 12)
+}
+
+/// Without header record 0 the identities are the largest label + 1: labels that are sparse
+/// IDs, not class indices, are refused naming the counts (labels 0 and 500000000 crashed
+/// training and `pack` allocating 5·10⁸ classes); labels with gaps pass.
+@Test func sparseLabelsWithoutAHeaderAreRefused() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("s.rec")
+    func write(_ labels: [Float]) throws {
+        let writer = try RecordIOWriter(rec: rec, idx: dir.appendingPathComponent("s.idx"))
+        for (key, label) in labels.enumerated() { try writer.write(key: key, payload: RecordIO.pack(RecordIO.Header(label: label), [1, 2, 3])) }
+        try writer.finish()
+    }
+    try write([0, 0, 0, 500_000_000, 500_000_000, 500_000_000])
+    let error = try #require(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+    #expect("\(error)".hasPrefix(rec.path) && "\(error)".contains("2 distinct labels, the largest 500000000, would make 500000001 classes for 6 images"), "\(error)")
+    try write([0, 100, 191])   // 192 classes: 64 per image
+    #expect(try RecordIODataset(rec: rec).identityCount == 192)
+    try write([0, 100, 192])
+    #expect(throws: DatasetError.self) { try RecordIODataset(rec: rec) }
+    // Beyond a million classes (and within 64 per image), refused once over half have no image.
+    let sparse = [Int](repeating: 0, count: 39_999) + [1_999_999], half = Array(0..<1_000_001) + [2_000_000]
+    #expect(throws: DatasetError.self) { try RecordIODataset.checkClassIndices(sparse, name: "sparse") }
+    try RecordIODataset.checkClassIndices(half, name: "half")
 }
 
 /// A header record 0 whose image/identity range is not whole numbers the file can hold (NaN,

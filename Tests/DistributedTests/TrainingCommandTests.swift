@@ -112,6 +112,21 @@ struct TrainingCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd").path))
     }
 
+    /// Mistakes on the line end a `--distributed` run as they end one process: status 2 and the
+    /// message alone, before MPI starts (they were an `MPI_Abort` with status 1 under its banner).
+    @Test(arguments: [([String](), "--output DIR is required"),
+                      (["--output", "run", "--resume", "--force"], "--resume continues a run and --force replaces it")])
+    func usageErrorsExitWithStatusTwo(_ arguments: [String], _ message: String) throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try MPIJob.run(Self.teacher + ["--steps", "1", "--distributed"] + arguments, processes: 2,
+                                     in: folder, timeout: 120, program: MPIJob.crossres)
+        #expect(!outcome.timedOut, "hung: \(outcome.output)")
+        #expect(outcome.status == 2, "\(outcome.output)")
+        #expect(outcome.output.contains("crossres train-teacher: \(message)"), "\(outcome.output)")
+        #expect(!outcome.output.contains("MPI_ABORT"), "\(outcome.output)")
+    }
+
     /// One row per process would leave each process's BatchNorm a single value per channel (it
     /// trapped on every rank after rank 0 had created the run folder): refused before anything
     /// is written.

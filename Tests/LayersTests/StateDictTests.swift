@@ -57,6 +57,20 @@ private func block(_ g: inout RandomGenerator) -> Sequential {
     #expect(report.description.contains("missing keys: 1.running_var"))
 }
 
+/// A state dict of another model lists the first ``StateDictReport/listedKeys`` keys of each
+/// kind and how many there are (a wrong `--model` gave a one-line error of 6–13 KB); the
+/// report keeps them all.
+@Test func mismatchErrorsListTheFirstKeysAndTheCount() throws {
+    var g = RandomGenerator(seed: 74)
+    let model = block(&g)
+    var state = model.stateDict()
+    for i in 0..<25 { state[String(format: "extra%02d", i)] = Tensor([1]) }
+    let error = #expect(throws: StateDictError.self) { try model.load(stateDict: state) }
+    let text = error?.description ?? ""
+    #expect(text.contains("unexpected keys: extra00, extra01, ") && text.contains(", extra09, … (25 in all)") && !text.contains("extra10"), "\(text)")
+    #expect(error?.report?.unexpected.count == 25)
+}
+
 /// PyTorch loads state dicts without `num_batches_tracked` even strictly (converted MXNet/ONNX
 /// weights lack it); a failed strict load does not claim to have loaded anything.
 @Test func strictLoadingToleratesAMissingBatchCounter() throws {

@@ -24,6 +24,15 @@ import Tensor
         #expect(ranges.count == 1 || ranges.allSatisfy { $0.count >= grain })
     }
 
+    /// `CROSSRES_THREADS` sets a whole number of threads up to ``Parallel/maximumThreadCount``
+    /// (100 000 started more than ten thousand threads); anything else leaves the default.
+    @Test func environmentThreadCountsAreBounded() {
+        let maximum = Parallel.maximumThreadCount
+        #expect(maximum >= 256)
+        #expect(Parallel.threadCount(environmentValue: "4") == 4 && Parallel.threadCount(environmentValue: "\(maximum)") == maximum)
+        for bad in ["0", "-2", "abc", "", "2.5", "\(maximum + 1)", "100000"] { #expect(Parallel.threadCount(environmentValue: bad) == nil, "\(bad)") }
+    }
+
     @Test func emptyRangeRunsNothing() {
         var ran = false
         parallelFor(0) { _ in ran = true }

@@ -29,6 +29,9 @@ struct CLITests {
             #expect(output.contains("--config FILE"))
             for option in options { #expect(output.contains(option.flag + " "), "\(command) --help lacks \(option.flag)") }
         }
+        // identification.svg needs test data (the help promised it always).
+        let evaluate = try CrossResBinary.run(["evaluate", "--help"], in: folder).output
+        #expect(evaluate.contains("verification.svg and, with --data, identification.svg"), "\(evaluate)")
         let (status, output) = try CrossResBinary.run(["pack", "--imgaes", "x"], in: folder)
         #expect(status == 2)
         #expect(output.contains("unknown option '--imgaes'"))
@@ -187,6 +190,7 @@ struct CLITests {
         file("null.json", #"{"data": "synthetic", "steps": null}"#)
         file("d5.json", #"{"adaptationSteps": 1e12}"#)
         file("study.json", #"{"teacherSteps": 1e12, "seeds": [1, 1]}"#)
+        file("batch.json", #"{"batchSize": 100000}"#)
         let tiny = "synthetic:identities=4,images=4,size=16", nowhere = "no-such-data"
         let cases: [(arguments: [String], status: Int32, message: String)] = [
             (["demo", "--seeds", "1,1", "--output", "dm"], 2, "seeds must be distinct, got 1,1"),
@@ -195,6 +199,7 @@ struct CLITests {
             (["bench", "--list", "--list"], 2, "--list given twice"),
             (["bench", "--iterations", "0"], 2, "--iterations needs a positive integer, got 0"),
             (["bench", "--iterations", "x"], 2, "'iterations' needs an integer"),
+            (["bench", "--list", "--threads", "100000"], 2, "--threads needs at most \(Parallel.maximumThreadCount), got 100000"),
             // --list stops before any timing: the JSON path is checked before it (and before a run).
             (["bench", "--list", "--json", "nodir/x.json"], 2, "cannot write nodir/x.json: folder"),
             (["bench", "--list", "--json", "."], 2, ". is a folder; it must name a file"),
@@ -220,13 +225,16 @@ struct CLITests {
             // the configuration's checks and stop only at the data.
             (["digits", "--quick", "--config", "d5.json", "--data", nowhere, "--output", "dg"], 2, "set --data DIR"),
             (["demo", "--quick", "--config", "study.json", "--data", tiny, "--output", "dm"], 2, "the demo needs at least 22"),
+            // The study's checks of the data (batch, folds) are the demo's too.
+            (["demo", "--quick", "--config", "batch.json", "--data", "synthetic:identities=24,images=2,size=16", "--output", "dm"], 2,
+             "batchSize 100000 is larger than the"),
         ]
         for (arguments, status, message) in cases {
             let (actual, output) = try CrossResBinary.run(arguments, in: folder)
             #expect(actual == status && output.contains(message) && !output.contains("options:"), "\(arguments.joined(separator: " ")): \(actual) \(output)")
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        #expect(left == ["bad.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
+        #expect(left == ["bad.json", "batch.json", "d5.json", "dup.json", "null.json", "study.json"], "written: \(left)")
     }
 
     /// `demo --data yaleb` stands for the default Extended Yale B folder: an output inside it is
@@ -317,6 +325,51 @@ struct CLITests {
     }
 
     /// `pack` of an image folder given with a trailing slash, as its help's example does.
+    /// A report whose write fails (a full disk; here `ulimit -f`, its signal ignored so that the
+    /// write returns an error) is an error that leaves no temporary file taking the space.
+    @Test func aFailedReportWriteLeavesNoTemporaryFile() throws {
+        let folder = temporaryFolder(), data = "synthetic:identities=20,images=4,size=16"
+        defer { removeFolder(folder) }
+        let teacher = try CrossResBinary.run(["train-teacher", "--data", data, "--input-size", "16", "--embedding-size", "8",
+                                              "--steps", "1", "--batch", "8", "--output", "teacher"], in: folder)
+        #expect(teacher.status == 0, "\(teacher.output)")
+        // Files of at most one block (512 or 1024 bytes): report.md is longer.
+        let limited = try Subprocess.run("/bin/sh", ["-c", #"trap "" XFSZ; ulimit -f 1; exec "$0" "$@""#, CrossResBinary.url!.path,
+                                                     "evaluate", "--weights", "teacher", "--data", data, "--sizes", "8", "--output", "ev"],
+                                         in: URL(fileURLWithPath: folder))
+        #expect(limited.status == 1 && limited.combined.contains("cannot write"), "\(limited.combined)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/ev")) ?? []
+        #expect(!left.contains { $0.hasSuffix(".tmp") }, "\(left)")
+    }
+
+    /// A `--config` that is a pipe (`<(…)`, `/dev/stdin`) is read to its end (it was read as
+    /// empty: "not valid JSON … Unexpected end of file"); one that never ends stops at 16 MiB.
+    @Test func aConfigFromAPipeIsReadToItsEnd() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        let settings = #"{"data": "synthetic:identities=4,images=4,size=16", "input-size": 16, "embedding-size": 8, "steps": 1, "batch": 8}"#
+        let piped = try Subprocess.run("/bin/sh", ["-c", #"printf '%s' "$1" | "$0" train-teacher --config /dev/stdin --output run"#,
+                                                   CrossResBinary.url!.path, settings], in: URL(fileURLWithPath: folder))
+        #expect(piped.status == 0, "\(piped.combined)")
+        let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/run/settings.json"))) as? [String: Any]
+        #expect(stored?["steps"] as? Int == 1 && stored?["batch"] as? Int == 8, "\(String(describing: stored))")
+        let endless = try CrossResBinary.run(["train-teacher", "--config", "/dev/zero", "--output", "zero"], in: folder)
+        #expect(endless.status == 1 && endless.output.contains("config file /dev/zero: more than 16 MiB"), "\(endless.output)")
+    }
+
+    /// A `CROSSRES_THREADS` that is not a thread count is refused before any command runs (the
+    /// library started with all cores for a word, and with every thread asked for, unbounded).
+    @Test func aBadThreadCountInTheEnvironmentIsRefused() throws {
+        let folder = temporaryFolder()
+        defer { removeFolder(folder) }
+        for value in ["100000", "four"] {
+            let result = try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": value])
+            #expect(result.status == 2 && result.combined.contains("crossres bench: CROSSRES_THREADS='\(value)' is not a thread count: give a whole number from 1 to"),
+                    "\(result.combined)")
+        }
+        #expect(try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": "2"]).status == 0)
+    }
+
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()
         defer { removeFolder(folder) }
