@@ -6,8 +6,12 @@
 public final class Parameter {
     /// The current value; assigning it makes a fresh leaf (or a constant when frozen).
     public var value: Tensor {
-        didSet { value = Parameter.leaf(value, trainable: isTrainable) }
+        get { current }
+        set { current = Parameter.leaf(newValue, trainable: isTrainable) }
     }
+
+    /// What ``value`` holds: a tape leaf while trainable, a constant when frozen.
+    private var current: Tensor
 
     /// Whether gradients are computed for this parameter (`freeze()` clears it).
     public var isTrainable: Bool {
@@ -16,7 +20,16 @@ public final class Parameter {
 
     public init(_ value: Tensor, trainable: Bool = true) {
         self.isTrainable = trainable
-        self.value = Parameter.leaf(value, trainable: trainable)
+        self.current = Parameter.leaf(value, trainable: trainable)
+    }
+
+    /// Runs `body` with ``value`` replaced by `substitute`, then puts back the very tensor it
+    /// held: the same leaf, so a ``Gradients`` store computed before still reads this parameter.
+    func withTemporaryValue<Result>(_ substitute: Tensor, _ body: () -> Result) -> Result {
+        let original = current
+        defer { current = original }
+        value = substitute
+        return body()
     }
 
     /// Shape of the value.

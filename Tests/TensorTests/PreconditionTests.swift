@@ -14,6 +14,8 @@ import Tensor
         case emptyPoolPlanes, zeroSizeKernel, emptyBatchStatistics, emptyGlobalAveragePool
         // Messages that named neither the shape nor the bound (session 16).
         case maxOfEmptyAxis, argmaxOfEmptyAxis, infiniteRange, negativeDimension
+        // Parameters a gradient check cannot check.
+        case frozenParameterChecked, parameterCheckedTwice
 
         /// The message the failure must print.
         var message: String {
@@ -49,6 +51,9 @@ import Tensor
             case .argmaxOfEmptyAxis: "argmax: cannot reduce an empty axis of a tensor of shape [3, 0]"
             case .infiniteRange: "arange: bounds must be finite, got 0.0 to inf"
             case .negativeDimension: "Tensor: negative dimension in shape [-1]"
+            case .frozenParameterChecked:
+                "GradientCheck: parameter w of shape [2] is frozen (isTrainable false) and has no gradient to check; unfreeze it or leave it out"
+            case .parameterCheckedTwice: "GradientCheck: parameter w again of shape [2] is listed twice"
             }
         }
 
@@ -88,6 +93,12 @@ import Tensor
             case .argmaxOfEmptyAxis: _ = Tensor.zeros([3, 0]).argmax(alongAxis: 1)
             case .infiniteRange: _ = Tensor.arange(0, .infinity)
             case .negativeDimension: _ = Tensor.full([-1], 0)
+            case .frozenParameterChecked:
+                let w = Parameter(Tensor([1, 2]), trainable: false)
+                _ = GradientCheck.run([], parameters: [("w", w)]) { _ in w.value }
+            case .parameterCheckedTwice:
+                let w = Parameter(Tensor([1, 2]))
+                _ = GradientCheck.run([], parameters: [("w", w), ("w again", w)]) { _ in w.value }
             case .releasedGraph:
                 let h = Tensor([1, 2]).trackingGradients().exp()
                 _ = h.sum().backward(retaining: .leaves)
