@@ -80,7 +80,7 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("teacher-model", .text, "NAME", "teacher model, for weights without CrossRes metadata"),
         ConfigurationOption("teacher-embedding-size", .integer, "N", "teacher embedding dimension, for weights without metadata"),
         ConfigurationOption("teacher-input-size", .integer, "N", "teacher input side, for weights without metadata"),
-        ConfigurationOption("transfer", .text, "SPEC", "transfer terms, e.g. l2=5,nst=50,adda (none: the baseline); losses: \(TransferSpec.knownNames)"),
+        ConfigurationOption("transfer", .text, "SPEC", "transfer terms, e.g. l2=5,nst=50,adda (none: the baseline); losses: \(TransferSpec.methods.map(\.name).filter { $0 != "kd" }.joined(separator: ", ")) (kd needs class logits: library only)"),
         ConfigurationOption("degrade", .text, "SPEC", "the student's LR view (default \(Degradation.defaultSpec),up=<input size>, sizes at most the teacher's input side)"),
         ConfigurationOption("init", .text, "FROM", "student initialisation: scratch or teacher (same architecture)"),
         ConfigurationOption("gate", .number, "X", "train the encoder adversarially only while the critic's accuracy is at least X (adda)"),
