@@ -64,7 +64,7 @@ enum DistributedRun {
             try train(run, group)
             try group.finalize()
         } catch {
-            group.abort("crossres \(command): \(error)")
+            group.abort("crossres \(command): \(error)", grace: 5)  // (rank 0 puts the output folder in order first)
         }
     }
 }

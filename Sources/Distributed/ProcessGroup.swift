@@ -223,8 +223,13 @@ public final class ProcessGroup: Sendable {
     /// what a rank that cannot continue must do, so no other rank hangs in a collective. It
     /// does not wait for the group's lock: from a second thread while another is blocked in a
     /// collective, MPI allows it under `MPI_THREAD_MULTIPLE` only (Open MPI provides it).
-    public func abort(_ message: String, code: Int32 = 1) -> Never {
+    /// With a `grace` (seconds), a rank other than 0 first waits that long for rank 0 to end the
+    /// job: an error every rank stops on together reaches rank 0 too, which may still be putting
+    /// the run's folder in order (an earlier output back in place) — an abort from here would cut
+    /// that short. A rank failing alone ends the job after the grace.
+    public func abort(_ message: String, code: Int32 = 1, grace: Double = 0) -> Never {
         say(message)
+        if !isRoot && grace > 0 { Thread.sleep(forTimeInterval: grace) }
         MPI_Abort(crossres_mpi_comm_world(), code)
         exit(code)
     }
