@@ -10,6 +10,10 @@ import Datasets
 /// holding process ends, however it ends (a killed run's folder can be resumed at once). The lock
 /// is held as long as this object lives. A lock found taken is tried again for a moment (a check
 /// holds one for microseconds). On a file system without `flock` the folder is not guarded.
+/// (NFS's emulation is per process, not per open file: a check from the writing process itself
+/// would succeed there, and closing it would drop the writer's lock — CrossRes never checks its
+/// own folder.) The marker must be writable to take the lock (a folder copied read-only cannot be
+/// replaced or resumed until it is made writable).
 final class RunFolderLock: Sendable {
     private let descriptor: Int32
 
