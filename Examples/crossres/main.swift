@@ -28,7 +28,7 @@ guard let command = commands.first(where: { $0.name == name }) else {
     exit(2)
 }
 // Checked here, as the library would start with all cores instead.
-if let threads = ProcessInfo.processInfo.environment["CROSSRES_THREADS"], Parallel.threadCount(environmentValue: threads) == nil {
+if let threads = ProcessInfo.processInfo.environment["CROSSRES_THREADS"], !threads.isEmpty, Parallel.threadCount(environmentValue: threads) == nil {
     FileHandle.standardError.write("crossres \(name): CROSSRES_THREADS='\(threads)' is not a thread count: give a whole number from 1 to \(Parallel.maximumThreadCount)\n".data(using: .utf8)!)
     exit(2)
 }

@@ -182,7 +182,7 @@ public final class BatchLoader: Sendable {
 
     private func checkBatchIndex(_ index: Int) throws {
         guard index >= 0 && index < batchesPerEpoch else {
-            throw DatasetError("batch loader", "batch index \(index) outside 0..<\(batchesPerEpoch) (\(dataset.count) samples in batches of \(options.batchSize)\(options.dropLast ? ", a partial last batch dropped" : ""))")
+            throw DatasetError("batch loader", "batch index \(index) outside 0..<\(batchesPerEpoch) (\(dataset.count) samples in batches of \(options.batchSize)\(options.dropLast && dataset.count % options.batchSize != 0 ? ", the partial last one dropped" : ""))")
         }
     }
 

@@ -89,12 +89,15 @@ public final class RecordIOFile: @unchecked Sendable {
     public let limits: ParserLimits
     private let base: UnsafeRawPointer?
     private let size: Int
+    /// The index the offsets come from (`nil`: scanned).
+    private let index: URL?
 
     /// Maps `rec` and reads `idx`; without an index, scans the file and numbers the records
     /// `0, 1, 2, …` in file order. A record longer than `limits.maximumRecordBytes` is an error.
     public init(rec: URL, idx: URL?, limits: ParserLimits = .standard) throws {
         url = rec
         self.limits = limits
+        index = idx
         let fd = open(rec.path, O_RDONLY)
         guard fd >= 0 else { throw DatasetError(rec.path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -125,9 +128,11 @@ public final class RecordIOFile: @unchecked Sendable {
 
     /// Reads the `.idx` lines, or scans the records when there is no index.
     ///
-    /// An index must fit its records: every offset the start of a record, and the last of them
-    /// ending the file. One that does not (cut short by an interrupted copy, empty, or another
-    /// file's) is an error naming the index, not a record it misplaces.
+    /// An index must fit its records: offsets inside the file, the first line's and the last
+    /// record's starting a record, and the last record ending the file (cheap checks: the
+    /// records are not all read here). One that does not (cut short by an interrupted copy,
+    /// empty, or another file's) is an error naming the index; a record read later at an offset
+    /// that misses names the index too (``record(key:)``).
     private static func index(rec: URL, idx: URL?, base: UnsafeRawPointer?, size: Int, limits: ParserLimits,
                               keys: inout [Int], offsets: inout [Int: Int]) throws {
         if let idx {
@@ -138,14 +143,18 @@ public final class RecordIOFile: @unchecked Sendable {
                 guard fields.count == 2, let key = Int(fields[0]), let offset = Int(fields[1]), offset >= 0, offset < max(size, 1) else {
                     throw DatasetError(idx.path, "line \(n + 1) '\(line)' is not 'key<TAB>offset' inside the \(size)-byte .rec; \(stale)")
                 }
-                guard let base, size - offset >= 8, base.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian == RecordIO.magic else {
+                guard n > 0 || (base.map { size - offset >= 8 && $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian == RecordIO.magic } ?? false) else {
                     throw DatasetError(idx.path, "line \(n + 1): no record starts at byte \(offset) of \(rec.path); \(stale)")
                 }
                 guard offsets.updateValue(offset, forKey: key) == nil else { throw DatasetError(idx.path, "key \(key) appears twice") }
                 keys.append(key)
             }
             // Read whole whatever its length: the limit applies when a record is read for use.
-            let end = try offsets.values.max().map { try readRecord(base: base, size: size, name: rec.path, limit: .max, at: $0).next } ?? 0
+            let end = try offsets.values.max().map { last in
+                do { return try readRecord(base: base, size: size, name: rec.path, limit: .max, at: last).next } catch let error as DatasetError {
+                    throw DatasetError(idx.path, "the last record it lists (byte \(last)): \(error.message); \(stale)")
+                }
+            } ?? 0
             guard end == size else {
                 throw DatasetError(idx.path, "lists \(keys.count) records, ending at byte \(end) of the \(size)-byte \(rec.path); \(stale)")
             }
@@ -169,7 +178,9 @@ public final class RecordIOFile: @unchecked Sendable {
     /// The payload of the record with `key`.
     public func record(key: Int) throws -> [UInt8] {
         guard let offset = offsets[key] else { throw DatasetError(url.path, "no record with key \(key)") }
-        return try readRecord(at: offset).payload
+        do { return try readRecord(at: offset).payload } catch let error as DatasetError where index != nil {
+            throw DatasetError(error.source, "\(error.message) (record \(key), at the offset the index \(index!.path) gives: if the index does not fit the records, delete it and CrossRes scans them instead)")
+        }
     }
 
     /// The (re-assembled) payload at byte `offset` and the offset of the next record.

@@ -8,7 +8,7 @@ import Foundation
 /// `a..<b` describe the identities (one per identity, labels = its image key range), so
 /// `b − a` is the identity count. Without that header every record is an image and the
 /// identity count is the largest label + 1, so labels far sparser than the images are refused
-/// (``maximumClassesPerImage``, ``maximumSparseClasses``). An image's label is `labels[0]` if
+/// (``maximumSparseClasses``). An image's label is `labels[0]` if
 /// its header has a label array, else the scalar `label`.
 public struct RecordIODataset: FaceDataset {
     public let file: RecordIOFile
@@ -57,20 +57,19 @@ public struct RecordIODataset: FaceDataset {
         identityCount = declaredIdentities ?? needed
     }
 
-    /// Most classes per image a file without header record 0 may make.
-    public static let maximumClassesPerImage = 64
-    /// Most classes such a file may make when over half of them have no image.
+    /// Most classes a file without header record 0 may make when over half of them have no image.
     public static let maximumSparseClasses = 1_000_000
 
     /// Refuses the labels of a file without header record 0, whose identity count is its largest
-    /// label + 1, when they are not class indices but sparse IDs (labels 0 and 500000000 made a
-    /// margin head of 5·10⁸ classes, which failed to allocate): more than
-    /// ``maximumClassesPerImage`` classes per image, or more than ``maximumSparseClasses`` of
-    /// which over half have no image. A subset of a larger set (labels with gaps) passes;
-    /// labels are never renumbered, which would change the classes a run's head learnt.
+    /// label + 1, when they are not class indices but sparse IDs that would size a margin head or
+    /// `pack`'s identity records far beyond the data (labels 0 and 500000000 made 5·10⁸ classes,
+    /// which failed to allocate): more than ``maximumSparseClasses`` classes of which over half
+    /// have no image. Labels with gaps (a subset of a larger set, a test set keeping its person
+    /// IDs below a million) pass; labels are never renumbered, which would change the classes a
+    /// run's head learnt.
     static func checkClassIndices(_ labels: [Int], name: String) throws {
         let classes = (labels.max() ?? -1) + 1, distinct = Set(labels).count
-        guard classes > maximumClassesPerImage * labels.count || (classes > maximumSparseClasses && classes > 2 * distinct) else { return }
+        guard classes > maximumSparseClasses && classes > 2 * distinct else { return }
         throw DatasetError(name, "labels are not class indices: \(distinct) distinct labels, the largest \(classes - 1), would make \(classes) classes "
                            + "for \(labels.count) images; without a header record 0 the labels must number the identities 0..<N (renumber them)")
     }

@@ -104,7 +104,8 @@ public enum Parallel {
     public static let maximumThreadCount = max(256, ProcessInfo.processInfo.activeProcessorCount)
 
     /// The count a `CROSSRES_THREADS` value sets: a whole number in `1...maximumThreadCount`,
-    /// else `nil`, and the default (all cores) stays (`crossres` refuses such a value).
+    /// else `nil`, and the default (all cores) stays (`crossres` refuses such a value, except an
+    /// empty one, which means unset as it does for OpenMP and OpenBLAS).
     public static func threadCount(environmentValue text: String) -> Int? {
         guard let n = Int(text), (1...maximumThreadCount).contains(n) else { return nil }
         return n

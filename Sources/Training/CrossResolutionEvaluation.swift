@@ -27,7 +27,8 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
     /// Pairs per fold (10 folds) drawn from ``data``; `nil`: the most of 600, 300, 200, 100, 50, 20 the data allows.
     public var pairsPerFold: Int?
     /// Probe sizes in pixels (each probe bicubic down, then bicubic back up to the input size);
-    /// `nil`: those of ``defaultSizes`` up to the model's input side.
+    /// `nil`: those of ``defaultSizes`` below the model's input side (the side itself is the
+    /// native row of every report).
     public var sizes: [Int]?
     /// The probe sizes evaluated when none are given (as far as the model's input side allows).
     public static let defaultSizes = [8, 12, 16, 20, 24]
@@ -54,7 +55,7 @@ public struct EvaluationConfiguration: RunConfiguration, Sendable {
         ConfigurationOption("data", .text, "DATA", "test faces (identities unseen in training): a folder, a .rec file, or synthetic[:…]"),
         ConfigurationOption("pairs", .text, "FILE.bin", "insightface verification pairs to use instead of pairs drawn from --data"),
         ConfigurationOption("pairs-per-fold", .integer, "N", "pairs per fold drawn from --data, 10 folds (default: the most of 600, 300, 200, 100, 50, 20 it allows)"),
-        ConfigurationOption("sizes", .integerList, "LIST", "probe sizes in pixels (default 8,12,16,20,24: those up to the model's input side)"),
+        ConfigurationOption("sizes", .integerList, "LIST", "probe sizes in pixels (default 8,12,16,20,24: those below the model's input side)"),
         ConfigurationOption("seed", .unsignedInteger, "N", "seed of the pairs drawn from --data"),
     ]
 
@@ -128,7 +129,7 @@ public struct CrossResolutionEvaluation {
             }
         }
         let size = architecture.inputSize
-        let sizes = c.sizes ?? EvaluationConfiguration.defaultSizes.filter { $0 <= size }
+        let sizes = c.sizes ?? EvaluationConfiguration.defaultSizes.filter { $0 < size }  // (the input side itself is "native")
         guard !sizes.isEmpty && sizes.allSatisfy({ $0 <= size }) else {
             throw TrainingError.invalidConfiguration("probe sizes \(c.sizes ?? EvaluationConfiguration.defaultSizes) must not exceed the model's \(size)-pixel input\(c.sizes == nil ? "; give 'sizes'" : "")")
         }

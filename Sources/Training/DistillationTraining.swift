@@ -148,7 +148,8 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         }
         if featureMap != nil {
             let nst = transfer.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.prefix { $0 != "=" && $0 != ":" } == "nst" }
-            guard nst.contains(where: { !$0.contains(":map=") }) else {
+            // (a term reads `feature-map` for a map it does not name: both, with neither map= nor student-map= and teacher-map=)
+            guard nst.contains(where: { !$0.contains(":map=") && !($0.contains(":student-map=") && $0.contains(":teacher-map=")) }) else {
                 throw TrainingError.invalidConfiguration("'feature-map' chooses the map of the nst terms without :map=, but the transfer '\(transfer)' has \(nst.isEmpty ? "no nst" : "none")")
             }
         }

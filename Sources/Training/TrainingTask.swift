@@ -28,7 +28,7 @@ extension TrainingTask {
     public var processAgreement: ProcessAgreement? { nil }
 }
 
-/// Throws ``TrainingError/invalidConfiguration(_:)`` when `images`, a batch of shape `shape`, is
+/// Throws ``TrainingError/invalidConfiguration(_:)`` when a batch of images of shape `shape` is
 /// not what `network` takes (its ``FeatureExtractor/inputShape``): a loader of another size,
 /// channel count or LR view (no `up=`) than the network's, which its forward pass would stop the
 /// program on. `role` says which network and images (`"the student on the LR views"`). The shapes

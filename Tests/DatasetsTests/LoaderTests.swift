@@ -74,11 +74,11 @@ private struct Failing: FaceDataset {
     #expect(throws: DatasetError.self) { try random.batch(epoch: 0, index: 0) }
     // A batch beyond the epoch (none at all when the data set is smaller than one dropped batch) is an error.
     let tooFew = BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 32, dropLast: true), seed: 0)
-    #expect(throws: DatasetError("batch loader", "batch index 0 outside 0..<0 (16 samples in batches of 32, a partial last batch dropped)")) {
+    #expect(throws: DatasetError("batch loader", "batch index 0 outside 0..<0 (16 samples in batches of 32, the partial last one dropped)")) {
         try tooFew.batch(epoch: 0, index: 0)
     }
     #expect(throws: DatasetError.self) { try tooFew.batch(epoch: 0, index: 0, rows: 0..<1) }
-    #expect(throws: DatasetError("batch loader", "batch index -1 outside 0..<1 (16 samples in batches of 16, a partial last batch dropped)")) { try random.batch(epoch: 0, index: -1) }
+    #expect(throws: DatasetError("batch loader", "batch index -1 outside 0..<1 (16 samples in batches of 16)")) { try random.batch(epoch: 0, index: -1) }
     #expect("\(Image(width: 20, height: 12, channels: 3, value: 0))" == "Image(20x12x3)", "an image prints its size, not its pixels")
 }
 

@@ -141,6 +141,8 @@ struct CLITests {
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--feature-map", "stage2"] + tiny, "has no nst"),
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--transfer", "nst:map=stage2", "--feature-map", "bogus"] + tiny,
              "'feature-map' chooses the map of the nst terms without :map=, but the transfer 'nst:map=stage2' has none"),
+            (["distill", "--teacher", "teacher", "--data", data, "--output", "s6", "--transfer", "nst:student-map=stage2:teacher-map=stage2", "--feature-map", "bogus"] + tiny,
+             "but the transfer 'nst:student-map=stage2:teacher-map=stage2' has none"),
             // The teacher cache's memory limit: a size with a clear unit, refused before the run folder when too small.
             (["distill", "--teacher", "teacher", "--data", data, "--output", "s9", "--teacher-cache-limit", "6G"] + tiny,
              "'teacher-cache-limit' needs a size in bytes such as 6GiB, 512MiB, 1.5GB or 1000000, got '6G': unknown unit 'G'"),
@@ -324,7 +326,6 @@ struct CLITests {
         #expect(given.status == 0 && given.output.contains("size 8..20 reaches 20, above the 16×16 HR image's shorter side 16"), "\(given.output)")
     }
 
-    /// `pack` of an image folder given with a trailing slash, as its help's example does.
     /// A report whose write fails (a full disk; here `ulimit -f`, its signal ignored so that the
     /// write returns an error) is an error that leaves no temporary file taking the space.
     @Test func aFailedReportWriteLeavesNoTemporaryFile() throws {
@@ -367,9 +368,12 @@ struct CLITests {
             #expect(result.status == 2 && result.combined.contains("crossres bench: CROSSRES_THREADS='\(value)' is not a thread count: give a whole number from 1 to"),
                     "\(result.combined)")
         }
-        #expect(try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": "2"]).status == 0)
+        for value in ["2", ""] {  // (empty: unset, as launch scripts leave it)
+            #expect(try Subprocess.run(CrossResBinary.url!.path, ["bench", "--list"], in: URL(fileURLWithPath: folder), environment: ["CROSSRES_THREADS": value]).status == 0, "'\(value)'")
+        }
     }
 
+    /// `pack` of an image folder given with a trailing slash, as its help's example does.
     @Test func packsAnImageFolder() throws {
         let folder = temporaryFolder()
         defer { removeFolder(folder) }

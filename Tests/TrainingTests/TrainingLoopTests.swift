@@ -172,9 +172,11 @@ import CrossRes
         #expect(allValues(student) == before)
         let classifier = ClassifierTask(backbone: student, head: MarginHead.cosFace(classes: 2, embeddingDimension: 8, using: &g),
                                         optimizer: Adam(parameters: student.parameters()))
-        #expect(throws: TrainingError.self) {
+        let backbone = try #require(throws: TrainingError.self) {
             try classifier.step(TrainingBatch(highResolution: Tensor.zeros([2, 3, 32, 32]), lowResolution: hr, labels: [0, 1], indices: [0, 1]), progress: 0)
         }
+        #expect("\(backbone)".contains("the backbone on the HR images: SmallFaceNet: input must be [N, 3, 16, 16], got [2, 3, 32, 32]"), "\(backbone)")
+        #expect(allValues(student) == before)
     }
 
     /// One network as teacher and student was frozen as the teacher: the run trained nothing.
