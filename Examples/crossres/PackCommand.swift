@@ -86,6 +86,10 @@ enum PackCommand {
         let pairs = try plan.pairsPath.map { _ in
             try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: plan.pairsPerFold, seed: plan.seed)
         }
+        for leftover in [plan.rec, plan.idx].flatMap(RecordIOWriter.leftovers) {  // (never removed here: another pack may be writing it)
+            let megabytes = Double((try? FileManager.default.attributesOfItem(atPath: leftover.path)[.size] as? Int) ?? 0) / 1e6
+            TrainingLoop.standardErrorWarning(String(format: "%@ (%.1f MB, hidden) is left by an interrupted pack of the same output, unless one is running now; remove it", leftover.path, megabytes))
+        }
         try RecordIODataset.write(dataset, rec: plan.rec, idx: plan.idx, format: plan.format, quality: plan.quality)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: plan.rec.path)[.size] as? Int) ?? 0
         print(String(format: "wrote %@ (%.1f MB) and %@", plan.rec.path, Double(bytes) / 1e6, plan.idx.path))

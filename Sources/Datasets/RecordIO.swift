@@ -227,6 +227,14 @@ public final class RecordIOWriter {
     private var position = 0
     private var finished = false
 
+    /// The hidden temporary files an interrupted writer of `url` left beside it
+    /// (`.NAME.<UUID>.tmp`; a writer at work has such a file too).
+    public static func leftovers(of url: URL) -> [URL] {
+        let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent)."
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }.sorted().map { folder.appendingPathComponent($0) }
+    }
+
     public init(rec: URL, idx: URL) throws {
         self.rec = rec
         self.idx = idx

@@ -383,8 +383,10 @@ struct CLITests {
                 _ = FileManager.default.createFile(atPath: folder + "/faces/\(identity)/\(image)", contents: Data("P5\n2 2\n255\n".utf8 + [0, 64, 128, 255]))
             }
         }
+        _ = FileManager.default.createFile(atPath: folder + "/.faces.rec.1234.tmp", contents: Data(count: 100))  // (an interrupted pack's)
         let (status, output) = try CrossResBinary.run(["pack", "--images", "faces/", "--output", "faces.rec"], in: folder)
-        #expect(status == 0, "\(output)")
+        #expect(status == 0 && output.contains("/.faces.rec.1234.tmp (0.0 MB, hidden) is left by an interrupted pack of the same output"), "\(output)")
         #expect(FileManager.default.fileExists(atPath: folder + "/faces.rec") && FileManager.default.fileExists(atPath: folder + "/faces.idx"))
+        #expect(RecordIOWriter.leftovers(of: URL(fileURLWithPath: folder + "/faces.rec")).map(\.lastPathComponent) == [".faces.rec.1234.tmp"])
     }
 }
