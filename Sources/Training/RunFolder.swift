@@ -55,7 +55,7 @@ public struct RunFolder {
         guard !(folder as NSString).lastPathComponent.allSatisfy(\.isWhitespace) else {
             throw TrainingError.invalidConfiguration("cannot create output folder '\(path)': its name is blank")
         }
-        let parent = folder.lastIndex(of: "/").map { $0 == folder.startIndex ? "/" : String(folder[..<$0]) } ?? ""
+        let parent = parentFolder(folder)
         do {
             if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {  // (a file there: mkdir names it)
                 try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -251,11 +251,14 @@ public struct RunFolder {
 
     /// A hidden, unused name next to `path` (a ``folderPath(_:)``) for the folder being replaced.
     private static func asidePath(_ path: String) -> String {
-        // (Foundation's `deletingLastPathComponent` traps on a one-character relative name such as
-        // `x` on Linux: a name without a slash has no parent to take.)
-        let parent = path.contains("/") ? (path as NSString).deletingLastPathComponent : ""
-        let name = (path as NSString).lastPathComponent
-        return (parent as NSString).appendingPathComponent(".\(name).replaced-\(UUID().uuidString)")
+        (parentFolder(path) as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).replaced-\(UUID().uuidString)")
+    }
+
+    /// The folder holding `path` (a ``folderPath(_:)``) as written: `""` for a name without a
+    /// slash, `/` for one at the root. (Foundation's `deletingLastPathComponent` traps on a
+    /// one-character relative name such as `x` on Linux.)
+    private static func parentFolder(_ path: String) -> String {
+        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ""
     }
 
     /// Throws what ``init(creating:overwrite:keeping:)`` would for an existing `path`, without
@@ -377,12 +380,22 @@ public struct RunFolder {
     /// `path` absolute, with `.` and `..` resolved by name, links not followed: the folders a
     /// path is named through.
     static func lexical(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var components: [Substring] = []
-        for component in absolute.split(separator: "/") where component != "." {
-            if component == ".." { _ = components.popLast() } else { components.append(component) }
+        byName(absolute(path).split(separator: "/").map(String.init))
+    }
+
+    /// `path` absolute: after the current directory when relative.
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// The absolute path of `components` after `base`, `.` dropped and `..` taking the parent
+    /// by name.
+    private static func byName(_ components: [String], after base: [String] = []) -> String {
+        var resolved = base
+        for component in components where component != "." {
+            if component == ".." { _ = resolved.popLast() } else { resolved.append(component) }
         }
-        return "/" + components.joined(separator: "/")
+        return "/" + resolved.joined(separator: "/")
     }
 
     /// `path` absolute, with `.`, `..` and symbolic links resolved as the system does (`link/..`
@@ -390,8 +403,7 @@ public struct RunFolder {
     /// part by realpath(3), then the missing rest, whose `..` and `.` are resolved by name (an
     /// output to be written through a linked folder).
     public static func canonical(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var existing = absolute.split(separator: "/", omittingEmptySubsequences: true).map(String.init), missing: [String] = []
+        var existing = absolute(path).split(separator: "/", omittingEmptySubsequences: true).map(String.init), missing: [String] = []
         var resolved = "/"
         while true {
             if let real = realpath("/" + existing.joined(separator: "/"), nil) {
@@ -402,11 +414,7 @@ public struct RunFolder {
             guard let last = existing.popLast() else { break }
             missing.insert(last, at: 0)
         }
-        var components = resolved.split(separator: "/").map(String.init)
-        for component in missing where component != "." {
-            if component == ".." { _ = components.popLast() } else { components.append(component) }
-        }
-        return "/" + components.joined(separator: "/")
+        return byName(missing, after: resolved.split(separator: "/").map(String.init))
     }
 
     /// An existing run folder reopened to be written (a resume), its lock taken (its marker
@@ -456,10 +464,9 @@ public struct RunFolder {
     /// runs set aside.
     private static func leftovers(_ path: String) -> [String] {
         let path = folderPath(path)
-        let parent = path.contains("/") ? (path as NSString).deletingLastPathComponent : "."
-        let prefix = ".\((path as NSString).lastPathComponent).replaced-"
-        return ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
-            .map { parent == "." ? $0 : (parent as NSString).appendingPathComponent($0) }
+        let parent = parentFolder(path), prefix = ".\((path as NSString).lastPathComponent).replaced-"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+            .map { (parent as NSString).appendingPathComponent($0) }
     }
 
     /// What a lock held by another run refuses in ``init(existing:)``.
