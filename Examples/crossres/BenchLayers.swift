@@ -4,7 +4,8 @@ import CrossRes
 /// same on PyTorch's side): TinyResNet32's convolutions one at a time at batch 64, forward +
 /// backward (input and weight gradients; the 3-channel stem has no input gradient), as W5b runs
 /// them; W5c's frozen teacher alone, MobileFaceNet-32's eval forward at batch 64; and that
-/// teacher's grouped and depthwise 3×3 convolutions one at a time, forward without gradients.
+/// teacher's grouped and depthwise 3×3 and its 1×1 convolutions one at a time, forward without
+/// gradients.
 enum BenchLayers {
     /// TinyResNet32's convolutions: input channels, output channels, kernel, stride, input side.
     static let tinyResNet32: [(c: Int, o: Int, k: Int, s: Int, side: Int)] = [
@@ -18,6 +19,13 @@ enum BenchLayers {
     static let mobileFaceNet32Depthwise: [(c: Int, groups: Int, s: Int, side: Int)] = [
         (128, 64, 1, 32), (128, 128, 2, 32), (128, 128, 1, 16), (256, 256, 2, 16), (256, 256, 1, 8), (512, 512, 2, 8),
         (256, 256, 1, 4),
+    ]
+
+    /// MobileFaceNet-32's 1×1 convolutions: input channels, output channels, side, and how many
+    /// of each the teacher runs.
+    static let mobileFaceNet32Pointwise: [(c: Int, o: Int, side: Int, count: Int)] = [
+        (128, 128, 32, 1), (128, 128, 16, 9), (128, 256, 16, 1), (256, 256, 8, 13), (256, 512, 8, 1), (512, 256, 4, 1),
+        (256, 256, 4, 4), (256, 512, 4, 1),
     ]
 
     static func cases(batch: Int = 64) -> [BenchCase] {
@@ -72,6 +80,17 @@ enum BenchLayers {
                 }
             }
         }
-        return layers + [teacher] + depthwise
+        let pointwise = mobileFaceNet32Pointwise.map { l in
+            BenchCase(id: "layers.mobilefacenet32.pw.\(l.c).\(l.o).\(l.side)",
+                      workload: "MobileFaceNet-32 1×1 conv \(l.c)→\(l.o) \(l.side)×\(l.side) b\(batch) forward (×\(l.count))",
+                      variant: "Tensor.conv2d", work: .items(Double(batch), unit: "img"), iterations: 20,
+                      flops: 2.0 * Double(batch * l.c * l.o * l.side * l.side)) {
+                var rng = RandomGenerator(seed: 0)
+                let x = Tensor.randomNormal([batch, l.c, l.side, l.side], using: &rng)
+                let weight = Tensor.randomNormal([l.o, l.c, 1, 1], using: &rng)
+                return { withExtendedLifetime(withoutGradients { Tensor.conv2d(x, weight: weight) }) {} }
+            }
+        }
+        return layers + [teacher] + depthwise + pointwise
     }
 }
