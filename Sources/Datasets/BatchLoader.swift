@@ -69,6 +69,8 @@ public struct Batch {
     public let labels: [Int]
     /// Dataset index of each sample.
     public let indices: [Int]
+    /// Whether each sample's HR image (and so its LR view) is mirrored (``LoaderOptions/flip``).
+    public let flipped: [Bool]
 }
 
 /// Shuffled, seeded batches of (HR, LR, label) with background prefetch.
@@ -146,6 +148,12 @@ public final class BatchLoader: Sendable {
 
     /// The HR image and LR view of dataset sample `index` in epoch `epoch`.
     public func views(of index: Int, epoch: Int) throws -> (hr: Image, lr: Image, label: Int) {
+        let views = try sampleViews(of: index, epoch: epoch)
+        return (views.hr, views.lr, views.label)
+    }
+
+    /// ``views(of:epoch:)`` and whether the HR image was mirrored.
+    private func sampleViews(of index: Int, epoch: Int) throws -> SampleViews {
         let sample = try dataset.sample(at: index)
         var hr = sample.image
         if let channels = options.channels { hr = hr.converted(toChannels: channels) }
@@ -153,9 +161,12 @@ public final class BatchLoader: Sendable {
             hr = hr.resized(width: size.width, height: size.height)
         }
         var rng = RandomGenerator(seed: mixSeed(seed, 0x5A3B, UInt64(truncatingIfNeeded: epoch), UInt64(index)))
-        if options.flip && rng.nextUniform() < 0.5 { hr = hr.horizontallyFlipped() }
-        return (hr, options.degradation.apply(to: hr, using: &rng), sample.label)
+        let flipped = options.flip && rng.nextUniform() < 0.5
+        if flipped { hr = hr.horizontallyFlipped() }
+        return (hr, options.degradation.apply(to: hr, using: &rng), sample.label, flipped)
     }
+
+    private typealias SampleViews = (hr: Image, lr: Image, label: Int, flipped: Bool)
 
     /// How many samples batch `index` of an epoch holds (without `dropLast` the last may hold fewer).
     public func size(ofBatch index: Int) -> Int {
@@ -171,10 +182,10 @@ public final class BatchLoader: Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= size(ofBatch: index), "BatchLoader.batch: rows \(rows) outside batch \(index)")
         let start = index * options.batchSize
         let indices = Array(order(epoch: epoch)[(start + rows.lowerBound)..<(start + rows.upperBound)])
-        var prepared = [Result<(hr: Image, lr: Image, label: Int), any Error>?](repeating: nil, count: indices.count)
+        var prepared = [Result<SampleViews, any Error>?](repeating: nil, count: indices.count)
         prepared.withUnsafeMutableBufferPointer { slots in
             parallelFor(indices.count) { range in
-                for k in range { slots[k] = Result { try views(of: indices[k], epoch: epoch) } }
+                for k in range { slots[k] = Result { try sampleViews(of: indices[k], epoch: epoch) } }
             }
         }
         return try stack(prepared.map { try $0!.get() }, indices, epoch: epoch, index: index).batch()
@@ -189,12 +200,12 @@ public final class BatchLoader: Sendable {
     func prepare(epoch: Int, index: Int, order: [Int]) throws -> PreparedBatch {
         let start = index * options.batchSize
         let indices = Array(order[start..<(start + size(ofBatch: index))])
-        return try stack(try indices.map { try views(of: $0, epoch: epoch) }, indices, epoch: epoch, index: index)
+        return try stack(try indices.map { try sampleViews(of: $0, epoch: epoch) }, indices, epoch: epoch, index: index)
     }
 
     /// The views of samples `indices` of batch `index` as a batch; views of different sizes or
     /// channel counts are an error naming two samples.
-    private func stack(_ views: [(hr: Image, lr: Image, label: Int)], _ indices: [Int], epoch: Int, index: Int) throws -> PreparedBatch {
+    private func stack(_ views: [SampleViews], _ indices: [Int], epoch: Int, index: Int) throws -> PreparedBatch {
         for (what, images) in [("HR image", views.map(\.hr)), ("LR view", views.map(\.lr))] {
             let first = images[0]
             if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height || $0.channels != first.channels }) {
@@ -203,7 +214,7 @@ public final class BatchLoader: Sendable {
         }
         return PreparedBatch(hr: Image.batchStorage(views.map(\.hr), options.normalization),
                              lr: Image.batchStorage(views.map(\.lr), options.normalization),
-                             labels: views.map(\.label), indices: indices)
+                             labels: views.map(\.label), indices: indices, flipped: views.map(\.flipped))
     }
 }
 
@@ -213,10 +224,11 @@ struct PreparedBatch: Sendable {
     let lr: (shape: [Int], storage: TensorStorage)
     let labels: [Int]
     let indices: [Int]
+    let flipped: [Bool]
 
     func batch() -> Batch {
         Batch(hr: Tensor(shape: hr.shape, storage: hr.storage), lr: Tensor(shape: lr.shape, storage: lr.storage),
-              labels: labels, indices: indices)
+              labels: labels, indices: indices, flipped: flipped)
     }
 }
 

@@ -66,7 +66,8 @@ public struct ShardedBatches: BatchProvider {
         let rows = try self.rows(ofGlobalBatch: batch.count)
         return TrainingBatch(highResolution: batch.highResolution.narrowed(axis: 0, start: rows.lowerBound, length: rows.count),
                              lowResolution: batch.lowResolution.narrowed(axis: 0, start: rows.lowerBound, length: rows.count),
-                             labels: Array(batch.labels[rows]), indices: Array(batch.indices[rows]))
+                             labels: Array(batch.labels[rows]), indices: Array(batch.indices[rows]),
+                             flipped: batch.flipped.isEmpty ? [] : Array(batch.flipped[rows]))
     }
 
     /// The shard of step `step` of a loader, decoding only its samples.

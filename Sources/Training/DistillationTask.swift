@@ -104,6 +104,9 @@ public final class DistillationTask: TrainingTask {
         let context = TransferContext(student: student.features(batch.lowResolution), teacher: teacherFeatures,
                                       labels: batch.labels, progress: progress)
         try ensureInputsFit {
+            if teacherCache != nil, let row = batch.flipped.firstIndex(of: true) {
+                throw TrainingError.invalidConfiguration("the teacher feature cache holds the teacher's features of unmirrored HR images, but row \(row) of this batch (dataset index \(batch.indices[row])) is mirrored (LoaderOptions.flip): turn flip off, or let the teacher see each batch (no teacherCache)")
+            }
             try head?.check(embeddingShape: context.student.embedding.shape, labels: batch.labels)
             try transfer?.check(context)
         }

@@ -46,6 +46,6 @@ public final class LoaderBatches: BatchProvider {
 extension TrainingBatch {
     /// A loader's batch.
     public init(_ batch: Batch) {
-        self.init(highResolution: batch.hr, lowResolution: batch.lr, labels: batch.labels, indices: batch.indices)
+        self.init(highResolution: batch.hr, lowResolution: batch.lr, labels: batch.labels, indices: batch.indices, flipped: batch.flipped)
     }
 }

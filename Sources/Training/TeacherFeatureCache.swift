@@ -4,7 +4,8 @@ import Layers
 
 /// The teacher's features precomputed once for every sample — the seed's "extra data input
 /// receiving the HR network's 512-d features". Valid only when the HR view is deterministic
-/// (no random augmentation of the teacher's input).
+/// (no random augmentation of the teacher's input): a ``DistillationTask`` with a cache refuses a
+/// batch with mirrored rows (``TrainingBatch/flipped``, from ``LoaderOptions/flip``).
 public final class TeacherFeatureCache {
     /// `[N, D]` embeddings, row `i` for dataset index `i`.
     public let embeddings: Tensor

@@ -11,16 +11,22 @@ public struct TrainingBatch {
     public var labels: [Int]
     /// Dataset index of each row.
     public var indices: [Int]
+    /// Whether each row's views are mirrored (a loader's ``Batch/flipped``); empty: none is. A
+    /// ``TeacherFeatureCache`` holds the features of unmirrored HR images, so a distillation
+    /// step with a cache refuses mirrored rows.
+    public var flipped: [Bool]
 
-    public init(highResolution: Tensor, lowResolution: Tensor, labels: [Int], indices: [Int]) {
+    public init(highResolution: Tensor, lowResolution: Tensor, labels: [Int], indices: [Int], flipped: [Bool] = []) {
         precondition(highResolution.rank == 4 && lowResolution.rank == 4,
                      "TrainingBatch: views must be [B, C, H, W], got \(highResolution.shape) and \(lowResolution.shape)")
         precondition(highResolution.shape[0] == labels.count && lowResolution.shape[0] == labels.count && indices.count == labels.count,
                      "TrainingBatch: \(labels.count) labels, \(indices.count) indices for views \(highResolution.shape) and \(lowResolution.shape)")
+        precondition(flipped.isEmpty || flipped.count == labels.count, "TrainingBatch: \(flipped.count) flip flags for \(labels.count) rows")
         self.highResolution = highResolution
         self.lowResolution = lowResolution
         self.labels = labels
         self.indices = indices
+        self.flipped = flipped
     }
 
     public var count: Int { labels.count }

@@ -67,4 +67,42 @@ struct TeacherFeatureCacheTests {
         }
         #expect("\(error)".contains("no feature map 'stage2'") && "\(error)".contains("hidden"), "\(error)")
     }
+
+    /// A loader that flips marks the mirrored rows (their HR image is the unflipped loader's,
+    /// mirrored), and a distillation step with a cache — features of unmirrored images — refuses
+    /// a batch holding one, naming it, before any update; unflipped batches train.
+    @Test func aCachedTeacherRefusesMirroredRows() throws {
+        let faces = SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 4, channels: 1, seed: 5)
+        let degradation = try Degradation(parsing: "size=2,up=4")
+        let flipping = BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 12, shuffle: false, flip: true, prefetch: 0,
+                                                                          degradation: degradation), seed: 3)
+        let plain = BatchLoader(dataset: faces, options: LoaderOptions(batchSize: 12, shuffle: false, prefetch: 0,
+                                                                       degradation: degradation), seed: 3)
+        let mirrored = try flipping.batch(epoch: 0, index: 0, rows: 0..<12), unmirrored = try plain.batch(epoch: 0, index: 0, rows: 0..<12)
+        #expect(unmirrored.flipped == Array(repeating: false, count: 12))
+        let row = try #require(mirrored.flipped.firstIndex(of: true), "seed 3 mirrors some of 12 rows")
+        for k in 0..<12 {
+            let image = unmirrored.hr.narrowed(axis: 0, start: k, length: 1).scalars  // 4×4, one channel
+            let rows = stride(from: 0, to: 16, by: 4).map { image[$0..<($0 + 4)] }
+            let expected = mirrored.flipped[k] ? rows.flatMap { $0.reversed() } : rows.flatMap { $0 }
+            #expect(mirrored.hr.narrowed(axis: 0, start: k, length: 1).scalars == expected, "row \(k)")
+        }
+        #expect(TrainingBatch(mirrored).flipped == mirrored.flipped)
+
+        let teacher = TinyEmbedder(inputs: 16, seed: 1), student = TinyEmbedder(inputs: 16, seed: 2)
+        let cache = try TeacherFeatureCache(teacher: teacher, count: faces.count, batchSize: 4) { range in
+            Image.batchTensor(range.map { faces.sample(at: $0).image })
+        }
+        let optimizer = Adam(parameters: student.parameters(), learningRate: 1e-2)
+        let task = DistillationTask(teacher: teacher, student: student, head: nil, transfer: FeatureL2Transfer(),
+                                    optimizer: optimizer, teacherCache: cache)
+        let before = allValues(student)
+        let error = try #require(throws: TrainingError.self) { try task.step(TrainingBatch(mirrored), progress: 0) }
+        for part in ["row \(row)", "dataset index \(mirrored.indices[row])", "mirrored", "LoaderOptions.flip"] {
+            #expect("\(error)".contains(part), "\(error) lacks '\(part)'")
+        }
+        #expect(allValues(student) == before, "no update before the refusal")
+        _ = try task.step(TrainingBatch(unmirrored), progress: 0)
+        #expect(allValues(student) != before)
+    }
 }
