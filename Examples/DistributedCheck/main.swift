@@ -11,6 +11,7 @@ import Distributed
 //
 //   DistributedCheck train --steps 8 --batch 8 --weights w.safetensors [--checkpoint c.safetensors]
 //                          [--checkpoint-every K] [--resume] [--model perceptron|smallfacenet] [--optimizer sgd|adam]
+//                          [--dropout P]         (perceptron: dropout between its layers, each rank drawing its masks)
 //                          [--replicas PREFIX]   (every rank writes PREFIX.<rank>.safetensors)
 //                          [--sync-batchnorm]    (smallfacenet: BatchNorm with the global batch's statistics)
 //                          [--log metrics.jsonl] (rank 0's metrics log)
@@ -63,17 +64,19 @@ struct CheckError: Error, CustomStringConvertible {
 }
 
 /// A two-layer tanh perceptron: no BatchNorm, so N shards of B/N rows give exactly the
-/// gradient of the global batch B.
+/// gradient of the global batch B (without dropout, whose masks each rank draws for its rows).
 final class Perceptron: Module {
     let hidden: Linear
     let output: Linear
+    let dropout: Dropout
 
-    init(inputs: Int, width: Int, outputs: Int, using generator: inout RandomGenerator) {
+    init(inputs: Int, width: Int, outputs: Int, dropout probability: Float, using generator: inout RandomGenerator) {
         hidden = Linear(inputs, width, using: &generator)
         output = Linear(width, outputs, using: &generator)
+        dropout = Dropout(probability: probability, using: &generator)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { output(hidden(x.flattened()).tanh()) }
+    func callAsFunction(_ x: Tensor) -> Tensor { output(dropout(hidden(x.flattened()).tanh())) }
 }
 
 /// A fixed regression problem: `count` inputs of shape `[C, H, W]` and `outputs` targets of a
@@ -167,7 +170,9 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
     let model: any Module, forward: (Tensor) -> Tensor, inputs: [Int], outputs: Int
     switch settings.values["model"] ?? "perceptron" {
     case "perceptron":
-        let perceptron = Perceptron(inputs: 16, width: width, outputs: 4, using: &generator)
+        let dropout = settings.values["dropout"].map { Float($0) } ?? 0
+        guard let dropout, dropout >= 0 && dropout < 1 else { throw CheckError("--dropout must be a number in [0, 1), got \(settings.values["dropout"] ?? "")") }
+        let perceptron = Perceptron(inputs: 16, width: width, outputs: 4, dropout: dropout, using: &generator)
         (model, forward, inputs, outputs) = (perceptron, { perceptron($0) }, [16, 1, 1], 4)
     case "smallfacenet":  // has BatchNorm: per-rank statistics unless --sync-batchnorm
         let network = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)

@@ -29,17 +29,20 @@ extension ProcessGroup: DataParallelism {
         return Int(bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
     }
 
-    /// Makes every rank's `task` identical to rank 0's — every parameter, buffer and optimiser
-    /// moment, as a ``Checkpoint`` of rank 0 broadcast and restored — and returns rank 0's
-    /// `step`. Call it after building the task (and after rank 0 resumed from a checkpoint),
-    /// before training: from then on identical averaged updates keep the ranks identical.
+    /// Makes every rank's `task` identical to rank 0's — every parameter, buffer, optimiser
+    /// moment and dropout generator, as a ``Checkpoint`` of rank 0 broadcast and restored — and
+    /// returns rank 0's `step`. Call it after building the task (and after rank 0 resumed from a
+    /// checkpoint), before training: from then on identical averaged updates keep the ranks
+    /// identical (and their dropout streams with them: each rank draws as many numbers a step).
     public func synchronise(_ task: any TrainingTask, step: Int) throws -> Int {
-        let tensors = isRoot ? Checkpoint(capturing: task, step: step).tensors : [:]
-        let received = try broadcast(tensors)
+        let root = isRoot ? Checkpoint(capturing: task, step: step) : nil
+        let received = try broadcast(root?.tensors ?? [:])
+        let generators = try broadcast(bytes: Array((root?.metadata[Checkpoint.generatorsKey] ?? "").utf8))
         let rootStep = try broadcast(step)
         if !isRoot {
             var checkpoint = Checkpoint(capturing: task, step: rootStep)
             checkpoint.tensors = received
+            checkpoint.metadata[Checkpoint.generatorsKey] = generators.isEmpty ? nil : String(decoding: generators, as: UTF8.self)
             try checkpoint.restore(task, path: "<rank 0's state>")
         }
         return rootStep

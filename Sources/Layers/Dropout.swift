@@ -4,7 +4,7 @@ import Tensor
 /// is zeroed with probability `p` and the rest are scaled by `1/(1 − p)`; identity in
 /// evaluation. The layer owns its generator (split from the one passed at construction), so
 /// two runs from the same seed drop the same units.
-public final class Dropout: Layer {
+public final class Dropout: Layer, RandomizedModule {
     public let probability: Float
     public var isTraining = true
     /// The stream the masks are drawn from (save it to resume exactly).
@@ -24,7 +24,7 @@ public final class Dropout: Layer {
 
 /// Channel dropout (Tompson et al., CVPR 2015; PyTorch `nn.Dropout2d`): whole `[H, W]` planes
 /// of `[N, C, H, W]` are zeroed with probability `p`, the others scaled by `1/(1 − p)`.
-public final class Dropout2d: Layer {
+public final class Dropout2d: Layer, RandomizedModule {
     public let probability: Float
     public var isTraining = true
     public var generator: RandomGenerator

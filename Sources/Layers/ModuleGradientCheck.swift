@@ -9,9 +9,9 @@ extension GradientCheck {
     /// its very tensor again, and every buffer its value from before the check. A forward pass in
     /// training mode moves BatchNorm's `running_mean`, `running_var` and `num_batches_tracked`
     /// (which its training-mode output does not read); the buffers are put back before every
-    /// evaluation, so each one starts from the state the module was found in. A dropout layer in
-    /// training mode draws a new mask at every evaluation: check such a module in eval mode, or
-    /// reset the layer's `generator` inside `function` (it is not a buffer and is not restored).
+    /// evaluation, so each one starts from the state the module was found in. So are the
+    /// generators of its dropout layers (``RandomizedModule``): in training mode every evaluation
+    /// draws the same masks, and the check differentiates the function those masks define.
     ///
     /// ```swift
     /// let report = GradientCheck.run([x], module: block) { t in block(t[0]) }
@@ -22,12 +22,16 @@ extension GradientCheck {
                            absoluteTolerance: Double = 2e-3, maxElementsPerInput: Int = 64, seed: UInt64 = 0x5EED,
                            _ function: ([Tensor]) -> Tensor) -> Report {
         let buffers = module.buffers().map { (buffer: $0, value: $0.value) }
-        func restoreBuffers() { for (buffer, value) in buffers { buffer.value = value } }
-        defer { restoreBuffers() }
+        let generators = module.namedRandomizedModules().map { (module: $0.module, generator: $0.module.generator) }
+        func restoreState() {
+            for (buffer, value) in buffers { buffer.value = value }
+            for (randomized, generator) in generators { randomized.generator = generator }
+        }
+        defer { restoreState() }
         return run(inputs, parameters: module.namedParameters().filter(\.parameter.isTrainable), epsilon: epsilon,
                    relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
                    maxElementsPerInput: maxElementsPerInput, seed: seed) { point in
-            restoreBuffers()
+            restoreState()
             return function(point)
         }
     }

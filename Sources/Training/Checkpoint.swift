@@ -8,7 +8,9 @@ import Optim
 ///
 /// Tensor names are `<module>.<state-dict name>` (`student.conv1.weight`) and
 /// `<optimiser>.<key>` (`optimizer.0.3.exp_avg`); metadata keys `crossres.step`,
-/// `crossres.checksum` (see ``CheckpointChecksum``) and any extra settings the caller records.
+/// `crossres.checksum` (see ``CheckpointChecksum``), `crossres.generators` (the streams of the
+/// modules' dropout layers, ``RandomizedModule``, by `<module>.<name>`, when there are any) and any
+/// extra settings the caller records.
 ///
 /// Crash safety: a write goes to a temporary file in the same folder, is flushed to disk
 /// (`fsync`), renamed over the destination, and the folder itself is flushed, so a crash or
@@ -41,11 +43,62 @@ public struct Checkpoint {
         }
         self.step = step
         self.tensors = tensors
-        self.metadata = metadata.merging([Self.stepKey: String(step)]) { $1 }
+        var own = [Self.stepKey: String(step)]
+        let generators = Self.randomizedModules(of: task).mapValues { $0.generator.state.map { String($0, radix: 16) } }
+        if !generators.isEmpty { own[Self.generatorsKey] = Self.jsonText(generators) }
+        self.metadata = metadata.merging(own) { $1 }
     }
 
     /// Metadata key of the step.
     static let stepKey = "crossres.step"
+    /// Metadata key of the dropout layers' generators: a JSON object, `<module>.<name>` to the
+    /// four state words in hexadecimal.
+    public static let generatorsKey = "crossres.generators"
+
+    /// The task's modules that draw random numbers, by `<module>.<name>` (a shared one once per
+    /// name).
+    private static func randomizedModules(of task: any TrainingTask) -> [String: any RandomizedModule] {
+        var modules: [String: any RandomizedModule] = [:]
+        for (moduleName, module) in task.checkpointedModules {
+            for (name, randomized) in module.namedRandomizedModules() {
+                modules[name.isEmpty ? moduleName : moduleName + "." + name] = randomized
+            }
+        }
+        return modules
+    }
+
+    private static func jsonText(_ generators: [String: [String]]) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: generators, options: [.sortedKeys])  // strings only: cannot fail
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The generators stored in ``generatorsKey`` for the task's ``RandomizedModule``s, checked
+    /// strictly (none missing, none unknown, each a valid state); none from a checkpoint without
+    /// the key (written before generators were saved: the streams stay as they are).
+    private func storedGenerators(for task: any TrainingTask) throws -> [(module: any RandomizedModule, generator: RandomGenerator)] {
+        let modules = Self.randomizedModules(of: task)
+        guard let text = metadata[Self.generatorsKey] else { return [] }  // (an earlier version's checkpoint: streams left as they are)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let stored = object as? [String: [String]] else {
+            throw CheckpointError("'\(Self.generatorsKey)' is not a JSON object of state words")
+        }
+        if let unknown = stored.keys.sorted().first(where: { modules[$0] == nil }) {
+            throw CheckpointError("unexpected generator '\(unknown)' (this run's dropout layers: \(modules.isEmpty ? "none" : modules.keys.sorted().joined(separator: ", ")))")
+        }
+        return try modules.keys.sorted().map { name in
+            guard let words = stored[name] else { throw CheckpointError("no generator for '\(name)' in '\(Self.generatorsKey)'") }
+            let state = words.compactMap { UInt64($0, radix: 16) }
+            guard state.count == 4 && words.count == 4 && state.contains(where: { $0 != 0 }) else {
+                throw CheckpointError("the generator of '\(name)' is not four hexadecimal words, not all zero: \(words)")
+            }
+            return (modules[name]!, RandomGenerator(state: state))
+        }
+    }
+
+    /// An error of ``restore(_:path:)`` before it is given the checkpoint's path.
+    private struct CheckpointError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
 
     /// Reads a checkpoint file and verifies its checksum.
     public init(contentsOf path: String, verification: Verification = .required) throws {
@@ -127,6 +180,7 @@ public struct Checkpoint {
                 try module.load(stateDict: groups[name] ?? [:], source: "\(path) [\(name)]")
             }
             for (name, optimizer) in task.optimizers { try optimizer.load(stateDict: groups[name] ?? [:]) }
+            for (module, generator) in try storedGenerators(for: task) { module.generator = generator }
         } catch {
             try? before.restore(task)  // put back what was assigned before the failure
             throw TrainingError.badCheckpoint(path: path, reason: "\(error)")

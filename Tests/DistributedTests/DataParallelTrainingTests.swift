@@ -105,4 +105,23 @@ struct DataParallelTrainingTests {
         let difference = try MPIJob.maxDifference(folder.appendingPathComponent("reference.safetensors"), folder.appendingPathComponent("resumed.safetensors"))
         #expect(difference <= Self.tolerance, "\(first)→\(second) processes: resumed weights differ by \(difference)")
     }
+
+    /// With dropout, each rank draws its rows' masks from its own generator; a resume gives every
+    /// rank rank 0's checkpointed stream (`synchronise`), so the resumed run ends with the
+    /// uninterrupted run's weights on both ranks (before, rank 1 restarted its stream).
+    @Test func dropoutStreamsResumeOnEveryRank() throws {
+        let folder = try MPIJob.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try train(["--dropout", "0.5", "--steps", "8", "--replicas", "reference"], processes: 2, in: folder)
+        try train(["--dropout", "0.5", "--steps", "4", "--checkpoint", "run.ckpt"], processes: 2, in: folder)
+        let resumed = try train(["--dropout", "0.5", "--steps", "8", "--checkpoint", "run.ckpt", "--resume", "--replicas", "resumed"],
+                                processes: 2, in: folder)
+        #expect(resumed.contains("trained steps 4..<8"), "\(resumed)")
+        for rank in 0..<2 {
+            let difference = try MPIJob.maxDifference(folder.appendingPathComponent("reference.\(rank).safetensors"),
+                                                      folder.appendingPathComponent("resumed.\(rank).safetensors"))
+            #expect(difference == 0, "rank \(rank): resumed weights differ by \(difference)")
+        }
+    }
 }
+

@@ -87,4 +87,19 @@ private func bits(of module: any Module) -> [String: [UInt32]] { module.stateDic
         #expect(report.passed, "\(report)")
         #expect(report.checkedElements == 6 + 8 + 2)
     }
+
+    /// In training mode every evaluation draws the same dropout masks (the generators are put
+    /// back, as buffers are), so the check passes; the generators are left as found.
+    @Test func dropoutIsCheckedInTrainingMode() {
+        var g = RandomGenerator(seed: 74)
+        let model = Sequential(Linear(3, 6, using: &g), Dropout(probability: 0.5, using: &g), Tanh(), Linear(6, 2, using: &g))
+        let planes = Dropout2d(probability: 0.3, using: &g)
+        for (module, x) in [(model as any Layer, Tensor.randomNormal([4, 3], using: &g)), (planes, Tensor.randomNormal([2, 4, 2, 2], using: &g))] {
+            let generators = module.namedRandomizedModules().map(\.module.generator)
+            let report = GradientCheck.run([x], module: module) { t in module(t[0]) * module(t[0]) }
+            #expect(report.passed, "\(report)")
+            #expect(module.namedRandomizedModules().map(\.module.generator) == generators)
+        }
+        #expect(model.namedRandomizedModules().map(\.name) == ["1"] && planes.namedRandomizedModules().map(\.name) == [""])
+    }
 }
