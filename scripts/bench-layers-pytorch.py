@@ -74,6 +74,8 @@ def main():
     args = ap.parse_args()
     if not args.cold and any(os.environ.get(k) != v for k, v in WARM_HEAP.items()):
         os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **WARM_HEAP})
+    if args.cold and any(k in os.environ for k in WARM_HEAP):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {k: v for k, v in os.environ.items() if k not in WARM_HEAP})
     print(f"# glibc heap: {'cold (defaults)' if args.cold else 'warm (' + ', '.join(f'{k}={v}' for k, v in WARM_HEAP.items()) + ')'}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

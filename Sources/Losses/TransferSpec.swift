@@ -185,12 +185,36 @@ public enum TransferSpec {
     /// Builds the weighted sum a spec describes.
     public static func parse(_ spec: String, configuration: TransferLossConfiguration) throws -> WeightedTransferLoss {
         var configuration = configuration
+        return WeightedTransferLoss(try writtenTerms(spec).map { term in
+            (term.weight, try term.method.build(Options(token: term.token, values: term.values), &configuration))
+        })
+    }
+
+    /// Whether a term of `spec` reads ``TransferLossConfiguration/featureMap``: an `nst` term
+    /// naming neither `map` nor both `student-map` and `teacher-map`. Needs no dimensions;
+    /// throws as ``parse(_:configuration:)`` does on a spec that is not well formed.
+    public static func readsConfiguredFeatureMap(_ spec: String) throws -> Bool {
+        try writtenTerms(spec).contains { term in
+            term.method.name == "nst" && term.values["map"] == nil && (term.values["student-map"] == nil || term.values["teacher-map"] == nil)
+        }
+    }
+
+    /// One term of a spec as written: its method, weight and options.
+    struct WrittenTerm {
+        let method: Method
+        let weight: Float
+        let values: [String: String]
+        let token: String
+    }
+
+    /// The terms of `spec`, checked before anything is built: known losses with valid weights,
+    /// known options written `name=value`, each once, and no term repeated with the same options.
+    static func writtenTerms(_ spec: String) throws -> [WrittenTerm] {
         let tokens = spec.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !(tokens.count == 1 && tokens[0].isEmpty) else {
             throw TransferSpecError(token: spec, message: "empty spec; known losses: \(knownNames)")
         }
-        var terms: [(weight: Float, loss: any TransferLoss)] = []
-        var given: [(name: String, values: [String: String], token: String)] = []
+        var terms: [WrittenTerm] = []
         for token in tokens {
             guard !token.isEmpty else { throw TransferSpecError(token: spec, message: "empty term (two commas in a row, or a trailing comma)") }
             let parts = token.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -219,13 +243,12 @@ public enum TransferSpec {
                     throw TransferSpecError(token: token, message: "option '\(pair[0])' given twice")
                 }
             }
-            if let earlier = given.first(where: { $0.name == method.name && $0.values == values }) {
+            if let earlier = terms.first(where: { $0.method.name == method.name && $0.values == values }) {
                 throw TransferSpecError(token: token, message: "repeats '\(earlier.token)' (the same loss with the same options); give it once, with the weights added")
             }
-            given.append((method.name, values, token))
-            terms.append((weight, try method.build(Options(token: token, values: values), &configuration)))
+            terms.append(WrittenTerm(method: method, weight: weight, values: values, token: token))
         }
-        return WeightedTransferLoss(terms)
+        return terms
     }
 
     /// Bounds on what a spec may ask for, checked before anything is allocated.

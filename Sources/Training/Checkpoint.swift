@@ -43,10 +43,11 @@ public struct Checkpoint {
         }
         self.step = step
         self.tensors = tensors
-        var own = [Self.stepKey: String(step)]
+        var metadata = metadata
+        metadata[Self.stepKey] = String(step)
         let generators = Self.randomizedModules(of: task).mapValues { $0.generator.state.map { String($0, radix: 16) } }
-        if !generators.isEmpty { own[Self.generatorsKey] = Self.jsonText(generators) }
-        self.metadata = metadata.merging(own) { $1 }
+        metadata[Self.generatorsKey] = generators.isEmpty ? nil : Self.jsonText(generators)  // (never a caller's stale copy)
+        self.metadata = metadata
     }
 
     /// Metadata key of the step.

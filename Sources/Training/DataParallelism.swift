@@ -15,7 +15,8 @@ public protocol DataParallelism {
     func distribute(_ task: any TrainingTask) -> any TrainingTask
     /// This process's shard of every global batch.
     func shard(_ batches: any BatchProvider) throws -> any BatchProvider
-    /// Rank 0's weights, buffers and optimiser state on every process; returns rank 0's `step`.
+    /// Rank 0's weights, buffers, optimiser state and dropout generators on every process;
+    /// returns rank 0's `step`.
     func synchronise(_ task: any TrainingTask, step: Int) throws -> Int
     /// Collective (every process calls it with the same names): throws on every process unless
     /// each of `invariants` has the same value everywhere, naming what differs on which process

@@ -96,7 +96,16 @@ public final class DistillationTask: TrainingTask {
     }
 
     public func step(_ batch: TrainingBatch, progress: Float) throws -> [(name: String, value: Float)] {
-        if teacherCache == nil { try ensureInputShape(batch.highResolution.shape, fits: teacher, role: "the teacher on the HR images") }
+        if teacherCache != nil {
+            // Before the student's forward pass, which moves its BatchNorm statistics and dropout streams.
+            try ensureInputsFit {
+                guard let row = batch.flipped.firstIndex(of: true) else { return }
+                let index = row < batch.indices.count ? " (dataset index \(batch.indices[row]))" : ""
+                throw MirroredRowError(description: "the teacher feature cache holds the teacher's features of unmirrored HR images, but row \(row) of this batch\(index) is mirrored (LoaderOptions.flip): turn flip off, or let the teacher see each batch (no teacherCache)")
+            }
+        } else {
+            try ensureInputShape(batch.highResolution.shape, fits: teacher, role: "the teacher on the HR images")
+        }
         try ensureInputShape(batch.lowResolution.shape, fits: student, role: "the student on the LR views")
         let teacherFeatures = teacherCache?.features(batch.indices)
             ?? withoutGradients { teacher.features(batch.highResolution) }.detached()
@@ -104,9 +113,6 @@ public final class DistillationTask: TrainingTask {
         let context = TransferContext(student: student.features(batch.lowResolution), teacher: teacherFeatures,
                                       labels: batch.labels, progress: progress)
         try ensureInputsFit {
-            if teacherCache != nil, let row = batch.flipped.firstIndex(of: true) {
-                throw TrainingError.invalidConfiguration("the teacher feature cache holds the teacher's features of unmirrored HR images, but row \(row) of this batch (dataset index \(batch.indices[row])) is mirrored (LoaderOptions.flip): turn flip off, or let the teacher see each batch (no teacherCache)")
-            }
             try head?.check(embeddingShape: context.student.embedding.shape, labels: batch.labels)
             try transfer?.check(context)
         }
@@ -158,4 +164,9 @@ public final class DistillationTask: TrainingTask {
         optimizer.step(gradients)
         return terms
     }
+}
+
+/// A mirrored row given to a ``DistillationTask`` with a ``TeacherFeatureCache``.
+private struct MirroredRowError: Error, CustomStringConvertible {
+    let description: String
 }

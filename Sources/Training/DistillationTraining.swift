@@ -136,8 +136,9 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         return spec.isEmpty || spec == "none"
     }
 
-    /// Checks what can be checked without reading files (the teacher's weights, the data and
-    /// the transfer spec are checked when the run builds them, naming the problem).
+    /// Checks what can be checked without reading files: the transfer spec's form here, what it
+    /// needs of the networks (dimensions, feature maps), the teacher's weights and the data when
+    /// the run builds them, naming the problem.
     public func validate() throws {
         try training.validate()
         guard let teacher, !teacher.isEmpty else {
@@ -146,12 +147,11 @@ public struct DistillationConfiguration: RunConfiguration, Sendable {
         guard ["scratch", "teacher"].contains(initialisation) else {
             throw TrainingError.invalidConfiguration("'init' must be scratch or teacher, got '\(initialisation)'")
         }
-        if featureMap != nil {
-            let nst = transfer.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.prefix { $0 != "=" && $0 != ":" } == "nst" }
-            // (a term reads `feature-map` for a map it does not name: both, with neither map= nor student-map= and teacher-map=)
-            guard nst.contains(where: { !$0.contains(":map=") && !($0.contains(":student-map=") && $0.contains(":teacher-map=")) }) else {
-                throw TrainingError.invalidConfiguration("'feature-map' chooses the map of the nst terms without :map=, but the transfer '\(transfer)' has \(nst.isEmpty ? "no nst" : "none")")
-            }
+        // The spec's form here; what depends on the networks (dimensions, maps) when the run builds it.
+        let readsFeatureMap: Bool
+        do { readsFeatureMap = try !isBaseline && TransferSpec.readsConfiguredFeatureMap(transfer) } catch { throw TrainingError.invalidConfiguration("\(error)") }
+        if featureMap != nil && !readsFeatureMap {
+            throw TrainingError.invalidConfiguration("'feature-map' chooses the map of the nst terms without :map=, but \(isBaseline ? "there is no transfer term" : "the transfer '\(transfer)' has none")")
         }
         if let gate, !(gate >= 0 && gate <= 1) {
             throw TrainingError.invalidConfiguration("'gate' is a critic accuracy in [0, 1], got \(gate)")

@@ -13,7 +13,8 @@ public struct TrainingBatch {
     public var indices: [Int]
     /// Whether each row's views are mirrored (a loader's ``Batch/flipped``); empty: none is. A
     /// ``TeacherFeatureCache`` holds the features of unmirrored HR images, so a distillation
-    /// step with a cache refuses mirrored rows.
+    /// step with a cache refuses mirrored rows: a batch built from a loader's `Batch` by hand
+    /// must carry its flags (``init(_:)`` does).
     public var flipped: [Bool]
 
     public init(highResolution: Tensor, lowResolution: Tensor, labels: [Int], indices: [Int], flipped: [Bool] = []) {

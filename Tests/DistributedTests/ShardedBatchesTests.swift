@@ -11,7 +11,8 @@ private struct CountingBatches: BatchProvider {
     func batch(atStep step: Int) throws -> TrainingBatch {
         let rows = (0..<size).map { step * 10 + $0 }
         let values = Tensor(shape: [size, 1, 1, 1], scalars: rows.map(Float.init))
-        return TrainingBatch(highResolution: values, lowResolution: values * 2, labels: rows, indices: rows)
+        return TrainingBatch(highResolution: values, lowResolution: values * 2, labels: rows, indices: rows,
+                             flipped: rows.map { $0 % 3 == 1 })
     }
 }
 
@@ -28,6 +29,19 @@ struct ShardedBatchesTests {
         }
         #expect(shards[1].batchesPerEpoch == 5)
         #expect(try shards[2].rows(ofGlobalBatch: 6) == 4..<6)
+    }
+
+    /// Each shard says which of its rows are mirrored, over any provider and over a loader's
+    /// shards (which prepare only their rows).
+    @Test func shardsKeepTheirRowsFlipFlags() throws {
+        let counting = try (0..<3).map { try ShardedBatches(CountingBatches(size: 6), rank: $0, processes: 3).batch(atStep: 2) }
+        #expect(counting.flatMap(\.flipped) == (0..<6).map { (20 + $0) % 3 == 1 })
+        let loader = LoaderBatches(BatchLoader(dataset: SyntheticFaces(identities: 3, imagesPerIdentity: 4, size: 8),
+                                               options: LoaderOptions(batchSize: 12, flip: true, prefetch: 0), seed: 3))
+        let global = try loader.batch(atStep: 1)
+        let shards = try (0..<2).map { try ShardedBatches(loader, rank: $0, processes: 2).batch(atStep: 1) }
+        #expect(shards.flatMap(\.flipped) == global.flipped && global.flipped.contains(true) && global.flipped.contains(false))
+        #expect(shards.flatMap(\.indices) == global.indices)
     }
 
     @Test func aBatchThatDoesNotSplitIsAClearError() throws {

@@ -75,6 +75,11 @@ private final class DropoutEmbedder: FeatureExtractor {
         try earlier.restore(target)
         #expect(targetStudent.dropout.generator == generator && generator != student.dropout.generator)
         #expect(allValues(targetStudent) == allValues(student))
+        // A caller's copy of the key (metadata carried over from another checkpoint) never stays
+        // in the checkpoint of a task without dropout.
+        let plain = Checkpoint(capturing: makeDistillationTask(seed: 1), step: 1, metadata: good.metadata)
+        #expect(plain.metadata[key] == nil)
+        try plain.restore(makeDistillationTask(seed: 1))
     }
 }
 
