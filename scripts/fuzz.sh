@@ -11,6 +11,8 @@
 #
 # A finding is written to $FUZZ_ARTIFACTS/<target>/ (default .build/fuzz); replay it with
 # `<build>/release/<target> <file>`. FUZZ_BIN=<folder> runs already built targets from there. Docs/Reliability.md describes the targets.
+# A reused --scratch-path may miss source files added to the package since its last build (the
+# package is Fuzz/'s path dependency: "cannot find type … in scope"): remove the folder then.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=60 rss=2048 scratch=.build/fuzz-build build=1 seeds=0 targets=()
@@ -33,8 +35,9 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 flags=(-c release --package-path Fuzz --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address)
 if [ "$build" = 1 ]; then
-    swift build "${flags[@]}" 2>&1 | grep -Ev "Cannot export local symbol '__asan_extra_spill_area'" || true
-    [ "${PIPESTATUS[0]}" = 0 ] || { echo "fuzz: build FAILED"; exit 1; }
+    swift build "${flags[@]}" 2>&1 | grep -Ev "Cannot export local symbol '__asan_extra_spill_area'"
+    built=${PIPESTATUS[0]}  # (with pipefail, `|| true` here would reset PIPESTATUS and hide a failed build)
+    [ "$built" = 0 ] || { echo "fuzz: build FAILED"; exit 1; }
 fi
 bin=${FUZZ_BIN:-$(swift build "${flags[@]}" --show-bin-path)}
 if [ "$seeds" = 1 ]; then
