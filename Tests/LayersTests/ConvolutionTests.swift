@@ -55,6 +55,12 @@ let convCases: [ConvCase] = [
     ConvCase(c: 2, h: 6, w: 23, o: 3, kh: 2, kw: 3, stride: Size2D(1, 3), padding: Size2D(0, 1)), // polyphase, strided columns
     ConvCase(n: 2, c: 16, h: 10, w: 8, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd 8 wide: tile-row pairs, then one
     ConvCase(n: 1, c: 16, h: 12, w: 10, o: 17, kh: 3, kw: 3, bias: false),              // Winograd: 8-wide output, 10-wide input gradient
+    ConvCase(n: 1, c: 10, h: 5, w: 5, o: 2, kh: 3, kw: 3, stride: 2, padding: 1, groups: 2), // grouped GEMM, strided: col2im per group
+    ConvCase(c: 10, h: 3, w: 2, o: 10, kh: 1, kw: 1, groups: 2),                         // grouped 1×1 (5 per group)
+    ConvCase(c: 3, h: 9, w: 10, o: 2, kh: 1, kw: 1, stride: 2),                          // 1×1 s2, 5 wide: im2col's stride-2 vectors
+    ConvCase(n: 1, c: 2, h: 7, w: 8, o: 3, kh: 1, kw: 1, stride: 3),                     // 1×1 s3: im2col at stride 3
+    ConvCase(n: 1, c: 16, h: 4, w: 16, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd: groups of 4 tiles
+    ConvCase(n: 1, c: 32, h: 45, w: 45, o: 32, kh: 3, kw: 3, padding: 1, bias: false),   // Winograd: an image in blocks of tile rows
 ] + phaseTapCases + [
     ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
     ConvCase(n: 5, c: 12, h: 47, w: 55, o: 6, kh: 5, kw: 5, stride: 2, padding: 2, bias: false), // the same, stride 2
@@ -196,13 +202,37 @@ func convMatchesNaiveReference(_ k: ConvCase) {
     }
 }
 
+/// The cases added for the coverage audit (session 20) take the paths they are named for.
+@Test func auditedCasesTakeTheirPaths() {
+    func geometry(_ k: ConvCase) -> ConvGeometry {
+        ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c / k.groups, k.kh, k.kw], bias: nil, stride: k.stride,
+                     padding: k.padding, dilation: k.dilation, groups: k.groups)
+    }
+    let strided = geometry(convCases[39]), grouped1x1 = geometry(convCases[40])
+    #expect(strided.groups == 2 && !strided.usesDirectKernel && strided.inputGradientCorrelation == nil)
+    #expect(grouped1x1.isPointwise && grouped1x1.groups == 2 && !grouped1x1.usesDirectKernel)
+    for k in [convCases[41], convCases[42]] {
+        let g = geometry(k)
+        #expect(g.kernelArea == 1 && !g.isPointwise && !ConvPhaseTaps.supports(g) && ConvGEMM.imagesPerBlock(g) == 1, "\(k)")
+    }
+    #expect(geometry(convCases[41]).outWidth >= 5 && geometry(convCases[42]).strideWidth == 3)
+    let fourTiles = geometry(convCases[43]), rowBlocks = ConvWinograd.Tiling(geometry(convCases[44]))
+    #expect(ConvWinograd.supports(fourTiles) && ConvWinograd.Tiling(fourTiles).tilesX == 4)
+    #expect(rowBlocks.imagesPerBlock == 1 && rowBlocks.tileRowsPerBlock < rowBlocks.tilesY)
+}
+
 /// The kernel paths ``convGradientCheck()`` (one image each) leaves out, checked at their whole
 /// batches, so that weight gradients are summed over images and threads: the 1×1 stride-2
 /// shortcut, two channels per group in the direct kernel, LeNet's 5×5 and a dilated odd case
 /// (image blocks without polyphase, col2im), a grouped GEMM, the dilated correlation path, the
 /// per-image im2col bands, Winograd over 3 images, phase taps with strided rows only and
-/// unpadded, and blocks of images with a short last block.
-@Test(arguments: [3, 13, 16, 17, 18, 22, 24, 27].map { convCases[$0] } + [phaseTapCases[1], phaseTapCases[3]] + convCases.suffix(2))
+/// unpadded, and blocks of images with a short last block; then (a coverage audit, session 20)
+/// the pointwise GEMM over a batch, the direct kernel's input gradient with padding beyond
+/// `(k − 1)·d` and its 4-wide rows, Winograd's 8-wide outputs, 4-tile groups and tile-row blocks,
+/// a strided grouped GEMM (col2im per group), a grouped 1×1, and im2col's stride-2 vectors and
+/// stride 3.
+@Test(arguments: [3, 13, 16, 17, 18, 22, 24, 27, 2, 23, 32, 37, 38, 39, 40, 41, 42, 43, 44].map { convCases[$0] }
+      + [phaseTapCases[1], phaseTapCases[3]] + convCases.suffix(2))
 func convGradientCheckAtWholeBatches(_ k: ConvCase) {
     var rng = RandomGenerator(seed: 29)
     let x = Tensor.randomNormal([k.n, k.c, k.h, k.w], using: &rng)

@@ -17,6 +17,9 @@ import Tensor
         expectGradients(x) { $0[0].l2Normalized(axis: 1) }
         // Norms below eps (x / eps, a linear map) on an inner axis.
         expectGradients([random([2, 3, 2], seed: 43, low: -0.1, high: 0.1)]) { $0[0].l2Normalized(axis: 1, eps: 0.5) }
+        // …and on the last axis (its own loop), one row below eps and one above.
+        let rows = Tensor(shape: [2, 3], scalars: random([2, 3], seed: 45, low: -0.1, high: 0.1).scalars.enumerated().map { $0 < 3 ? $1 : $1 * 20 })
+        expectGradients([rows]) { $0[0].l2Normalized(axis: 1, eps: 0.5) }
     }
 
     @Test func values() {
