@@ -86,9 +86,12 @@ enum PackCommand {
         let pairs = try plan.pairsPath.map { _ in
             try CrossResolutionEvaluation.drawPairs(labels: dataset.labels, perFold: plan.pairsPerFold, seed: plan.seed)
         }
-        for leftover in [plan.rec, plan.idx].flatMap(RecordIOWriter.leftovers) {  // (never removed here: another pack may be writing it)
-            let megabytes = Double((try? FileManager.default.attributesOfItem(atPath: leftover.path)[.size] as? Int) ?? 0) / 1e6
-            TrainingLoop.standardErrorWarning(String(format: "%@ (%.1f MB, hidden) is left by an interrupted pack of the same output, unless one is running now; remove it", leftover.path, megabytes))
+        let leftovers = RecordIOWriter.removeLeftovers(rec: plan.rec, idx: plan.idx)
+        for (leftover, bytes) in leftovers.removed {
+            TrainingLoop.standardErrorWarning(String(format: "removed %@ (%.1f MB, hidden), left by an interrupted pack of the same output", leftover.path, Double(bytes) / 1e6))
+        }
+        for (leftover, bytes) in leftovers.kept {  // (another pack may be writing it)
+            TrainingLoop.standardErrorWarning(String(format: "%@ (%.1f MB, hidden) is being written by another pack of the same output, or left by one that ended; remove it once none runs", leftover.path, Double(bytes) / 1e6))
         }
         try RecordIODataset.write(dataset, rec: plan.rec, idx: plan.idx, format: plan.format, quality: plan.quality)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: plan.rec.path)[.size] as? Int) ?? 0

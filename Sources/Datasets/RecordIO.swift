@@ -217,7 +217,9 @@ public final class RecordIOFile: @unchecked Sendable {
 
 /// Writes a `.rec`/`.idx` pair atomically: both go to hidden temporary files beside them
 /// (`.NAME.<UUID>.tmp`) that ``finish()`` renames into place, so an interrupted writer leaves
-/// no half-written data set and, when killed, nothing under a visible name.
+/// no half-written data set and, when killed, nothing under a visible name. The writer holds an
+/// exclusive `flock(2)` on its `.rec` temporary until it has renamed it, so that what a killed
+/// writer left can be told from what a running one writes (``removeLeftovers(rec:idx:)``).
 public final class RecordIOWriter {
     public let rec: URL, idx: URL
     private let temporaryRec: URL, temporaryIdx: URL
@@ -230,9 +232,60 @@ public final class RecordIOWriter {
     /// The hidden temporary files an interrupted writer of `url` left beside it
     /// (`.NAME.<UUID>.tmp`; a writer at work has such a file too).
     public static func leftovers(of url: URL) -> [URL] {
-        let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent)."
+        let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).", suffix = ".tmp"
         return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }.sorted().map { folder.appendingPathComponent($0) }
+            .filter { name in
+                name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count
+                    && UUID(uuidString: String(name.dropFirst(prefix.count).dropLast(suffix.count))) != nil
+            }
+            .sorted().map { folder.appendingPathComponent($0) }
+    }
+
+    /// What ``removeLeftovers(rec:idx:)`` did with the temporary files beside an output.
+    public struct Leftovers {
+        /// Removed: left by writers that no longer run, with their sizes in bytes.
+        public var removed: [(url: URL, bytes: Int)] = []
+        /// Kept: written by a running writer, or not to be told apart (an index temporary whose
+        /// `.rec` is already in place; a file system without `flock`).
+        public var kept: [(url: URL, bytes: Int)] = []
+    }
+
+    /// Removes the hidden temporary files that killed writers of `rec` and `idx` left: a `.rec`
+    /// temporary whose lock can be taken has no running writer, and goes with its writer's index
+    /// temporary. The rest are kept and listed.
+    public static func removeLeftovers(rec: URL, idx: URL) -> Leftovers {
+        func size(_ url: URL) -> Int { (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
+        var result = Leftovers()
+        var partnersRemoved = Set<String>()
+        let recPrefix = ".\(rec.lastPathComponent).", tmp = ".tmp"
+        for temporary in leftovers(of: rec) {
+            let name = temporary.lastPathComponent
+            let tag = name.dropFirst(recPrefix.count).dropLast(tmp.count)
+            let partner = idx.deletingLastPathComponent().appendingPathComponent(".\(idx.lastPathComponent).\(tag)\(tmp)")
+            let bytes = size(temporary), partnerBytes = size(partner)
+            if removeUnlocked(temporary) {
+                result.removed.append((temporary, bytes))
+                if unlink(partner.path) == 0 {
+                    result.removed.append((partner, partnerBytes))
+                    partnersRemoved.insert(partner.lastPathComponent)
+                }
+            } else {
+                result.kept.append((temporary, bytes))
+            }
+        }
+        for temporary in leftovers(of: idx) where !partnersRemoved.contains(temporary.lastPathComponent) {
+            result.kept.append((temporary, size(temporary)))
+        }
+        return result
+    }
+
+    /// Removes `temporary` when no process holds its lock (taken while it is removed); `false`
+    /// when one does, or it cannot be opened or locked.
+    private static func removeUnlocked(_ temporary: URL) -> Bool {
+        let descriptor = open(temporary.path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return flock(descriptor, LOCK_EX | LOCK_NB) == 0 && unlink(temporary.path) == 0
     }
 
     public init(rec: URL, idx: URL) throws {
@@ -242,18 +295,19 @@ public final class RecordIOWriter {
         func temporary(_ url: URL) -> URL { url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp") }
         temporaryRec = temporary(rec)
         temporaryIdx = temporary(idx)
-        guard FileManager.default.createFile(atPath: temporaryRec.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporaryRec.path) else {
-            throw DatasetError(rec.path, "cannot create \(temporaryRec.path)")
+        let descriptor = open(temporaryRec.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw DatasetError(rec.path, "cannot create \(temporaryRec.path): \(String(cString: strerror(errno)))")
         }
-        self.handle = handle
+        _ = flock(descriptor, LOCK_EX | LOCK_NB)  // (new: free; a file system without locks: unguarded)
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     deinit {
         if !finished {
-            try? handle.close()
             try? FileManager.default.removeItem(at: temporaryRec)
             try? FileManager.default.removeItem(at: temporaryIdx)
+            try? handle.close()
         }
     }
 
@@ -293,11 +347,10 @@ public final class RecordIOWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, closes and renames both files into place.
+    /// Flushes, renames both files into place and closes the data (holding its lock until then).
     public func finish() throws {
         precondition(!finished, "RecordIOWriter.finish: already finished")
         try flush()
-        try handle.close()
         try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
         for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
             guard rename(from.path, to.path) == 0 else {
@@ -305,5 +358,6 @@ public final class RecordIOWriter {
             }
         }
         finished = true
+        do { try handle.close() } catch { throw DatasetError(rec.path, "cannot close: \(fileErrorReason(error))") }
     }
 }

@@ -61,6 +61,32 @@ import TestSupport
     #expect(try entries() == ["w.idx", "w.rec"])
 }
 
+/// What killed writers left (no lock held: a `.rec` temporary with its writer's index
+/// temporary) is removed; what a running writer writes (its lock held) and an index temporary
+/// without its `.rec` one are kept and listed; the running writer then finishes.
+@Test func leftoversOfKilledWritersAreRemovedRunningOnesKept() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { Fixtures.cleanUp(dir) }
+    let rec = dir.appendingPathComponent("w.rec"), idx = dir.appendingPathComponent("w.idx")
+    func file(_ name: String, _ bytes: Int) { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data(count: bytes)) }
+    let dead = UUID().uuidString, orphan = UUID().uuidString
+    file(".w.rec.\(dead).tmp", 300); file(".w.idx.\(dead).tmp", 20); file(".w.idx.\(orphan).tmp", 10)
+    file(".w.rec.tmp", 5); file(".w.rec.mine.tmp", 5)  // (not a writer's names: never touched)
+    let running = try RecordIOWriter(rec: rec, idx: idx)
+    try running.write(key: 0, payload: [1, 2, 3])
+    let own = try #require(RecordIOWriter.leftovers(of: rec).first { !$0.lastPathComponent.contains(dead) })
+
+    let leftovers = RecordIOWriter.removeLeftovers(rec: rec, idx: idx)
+    #expect(leftovers.removed.map(\.url.lastPathComponent) == [".w.rec.\(dead).tmp", ".w.idx.\(dead).tmp"])
+    #expect(leftovers.removed.map(\.bytes) == [300, 20])
+    #expect(Set(leftovers.kept.map(\.url.lastPathComponent)) == [own.lastPathComponent, ".w.idx.\(orphan).tmp"])
+    #expect(FileManager.default.fileExists(atPath: own.path), "the running writer's data is never removed")
+    try running.finish()
+    #expect(try RecordIOFile(rec: rec, idx: idx).record(key: 0) == [1, 2, 3])
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    #expect(left == [".w.idx.\(orphan).tmp", ".w.rec.mine.tmp", ".w.rec.tmp", "w.idx", "w.rec"], "\(left)")
+}
+
 @Suite(.enabled(if: Python.has("struct"), "python3 is not installed"))
 struct RecordIOPythonTests {
     /// A `.rec` written by a Python implementation of MXNet's `MXIndexedRecordIO` +

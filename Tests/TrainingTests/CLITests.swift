@@ -387,10 +387,11 @@ struct CLITests {
                 _ = FileManager.default.createFile(atPath: folder + "/faces/\(identity)/\(image)", contents: Data("P5\n2 2\n255\n".utf8 + [0, 64, 128, 255]))
             }
         }
-        _ = FileManager.default.createFile(atPath: folder + "/.faces.rec.1234.tmp", contents: Data(count: 100))  // (an interrupted pack's)
+        let killed = "/.faces.rec.\(UUID().uuidString).tmp"
+        _ = FileManager.default.createFile(atPath: folder + killed, contents: Data(count: 100))  // (an interrupted pack's)
         let (status, output) = try CrossResBinary.run(["pack", "--images", "faces/", "--output", "faces.rec"], in: folder)
-        #expect(status == 0 && output.contains("/.faces.rec.1234.tmp (0.0 MB, hidden) is left by an interrupted pack of the same output"), "\(output)")
+        #expect(status == 0 && output.contains("removed \(folder)\(killed) (0.0 MB, hidden), left by an interrupted pack of the same output"), "\(output)")
         #expect(FileManager.default.fileExists(atPath: folder + "/faces.rec") && FileManager.default.fileExists(atPath: folder + "/faces.idx"))
-        #expect(RecordIOWriter.leftovers(of: URL(fileURLWithPath: folder + "/faces.rec")).map(\.lastPathComponent) == [".faces.rec.1234.tmp"])
+        #expect(RecordIOWriter.leftovers(of: URL(fileURLWithPath: folder + "/faces.rec")).isEmpty)
     }
 }
