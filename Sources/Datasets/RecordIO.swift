@@ -223,7 +223,8 @@ public final class RecordIOFile: @unchecked Sendable {
 public final class RecordIOWriter {
     public let rec: URL, idx: URL
     private let temporaryRec: URL, temporaryIdx: URL
-    private let handle: FileHandle
+    /// The `.rec` temporary, open for writing and locked; closed once, by ``finish()`` or `deinit`.
+    private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var index = ""
     private var position = 0
@@ -245,16 +246,26 @@ public final class RecordIOWriter {
     public struct Leftovers {
         /// Removed: left by writers that no longer run, with their sizes in bytes.
         public var removed: [(url: URL, bytes: Int)] = []
-        /// Kept: written by a running writer, or not to be told apart (an index temporary whose
-        /// `.rec` is already in place; a file system without `flock`).
+        /// Kept: written by a running writer, changed within ``RecordIOWriter/staleAge``, or not
+        /// to be told apart (an index temporary whose `.rec` is already in place).
         public var kept: [(url: URL, bytes: Int)] = []
     }
 
+    /// How long a `.rec` temporary must have gone unchanged before ``removeLeftovers(rec:idx:)``
+    /// removes it, lock or no lock: a guard where `flock` guards only one machine (NFS mounted
+    /// `nolock` or `local_lock=flock`, some FUSE and CIFS mounts), on which a running writer's
+    /// lock is not seen from another (a writer adds to its file every 4 MiB).
+    public static let staleAge: TimeInterval = 120
+
     /// Removes the hidden temporary files that killed writers of `rec` and `idx` left: a `.rec`
-    /// temporary whose lock can be taken has no running writer, and goes with its writer's index
-    /// temporary. The rest are kept and listed.
+    /// temporary unchanged for ``staleAge`` whose lock can be taken has no running writer, and
+    /// goes with its writer's index temporary. The rest are kept and listed.
     public static func removeLeftovers(rec: URL, idx: URL) -> Leftovers {
         func size(_ url: URL) -> Int { (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
+        func unchanged(_ url: URL) -> Bool {
+            let changed = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
+            return Date().timeIntervalSince(changed) >= staleAge
+        }
         var result = Leftovers()
         var partnersRemoved = Set<String>()
         let recPrefix = ".\(rec.lastPathComponent).", tmp = ".tmp"
@@ -263,7 +274,7 @@ public final class RecordIOWriter {
             let tag = name.dropFirst(recPrefix.count).dropLast(tmp.count)
             let partner = idx.deletingLastPathComponent().appendingPathComponent(".\(idx.lastPathComponent).\(tag)\(tmp)")
             let bytes = size(temporary), partnerBytes = size(partner)
-            if removeUnlocked(temporary) {
+            if unchanged(temporary) && removeUnlocked(temporary) {
                 result.removed.append((temporary, bytes))
                 if unlink(partner.path) == 0 {
                     result.removed.append((partner, partnerBytes))
@@ -280,7 +291,9 @@ public final class RecordIOWriter {
     }
 
     /// Removes `temporary` when no process holds its lock (taken while it is removed); `false`
-    /// when one does, or it cannot be opened or locked.
+    /// when one does, or it cannot be opened or locked. (On NFS, whose `flock` is a per-process
+    /// POSIX lock, closing this descriptor would drop a lock this process's own writer holds:
+    /// ``removeLeftovers(rec:idx:)`` runs before this process writes the output.)
     private static func removeUnlocked(_ temporary: URL) -> Bool {
         let descriptor = open(temporary.path, O_RDWR | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
@@ -295,19 +308,27 @@ public final class RecordIOWriter {
         func temporary(_ url: URL) -> URL { url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp") }
         temporaryRec = temporary(rec)
         temporaryIdx = temporary(idx)
-        let descriptor = open(temporaryRec.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // Created and locked under a name no leftover search matches, then given its own: never
+        // found unlocked by another writer's ``removeLeftovers(rec:idx:)``.
+        let unnamed = rec.deletingLastPathComponent().appendingPathComponent(".\(rec.lastPathComponent).\(tag).new")
+        descriptor = open(unnamed.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
-            throw DatasetError(rec.path, "cannot create \(temporaryRec.path): \(String(cString: strerror(errno)))")
+            throw DatasetError(rec.path, "cannot create \(unnamed.path): \(String(cString: strerror(errno)))")
         }
-        _ = flock(descriptor, LOCK_EX | LOCK_NB)  // (new: free; a file system without locks: unguarded)
-        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        // (A file system without locks: unguarded, but for ``staleAge``.)
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK, rename(unnamed.path, temporaryRec.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(unnamed.path)
+            close(descriptor)
+            throw DatasetError(rec.path, "cannot create \(temporaryRec.path): \(reason)")
+        }
     }
 
     deinit {
         if !finished {
-            try? FileManager.default.removeItem(at: temporaryRec)
-            try? FileManager.default.removeItem(at: temporaryIdx)
-            try? handle.close()
+            unlink(temporaryRec.path)
+            unlink(temporaryIdx.path)
+            close(descriptor)
         }
     }
 
@@ -339,18 +360,27 @@ public final class RecordIOWriter {
     }
 
     private func flush() throws {
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw DatasetError(rec.path, "cannot write: \(fileErrorReason(error))")
+        try buffer.withUnsafeBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let written = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw DatasetError(rec.path, "cannot write: \(String(cString: strerror(errno)))") }
+                done += written
+            }
         }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, renames both files into place and closes the data (holding its lock until then).
+    /// Flushes the data to disk (`fsync`: a file system that reports write errors late reports
+    /// them here, before anything replaces the user's files), renames both files into place and
+    /// closes the data (holding its lock until then).
     public func finish() throws {
         precondition(!finished, "RecordIOWriter.finish: already finished")
         try flush()
+        guard fsync(descriptor) == 0 || errno == EINVAL else {  // (EINVAL: a file that cannot be synchronised)
+            throw DatasetError(rec.path, "cannot write: \(String(cString: strerror(errno)))")
+        }
         try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
         for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
             guard rename(from.path, to.path) == 0 else {
@@ -358,6 +388,9 @@ public final class RecordIOWriter {
             }
         }
         finished = true
-        do { try handle.close() } catch { throw DatasetError(rec.path, "cannot close: \(fileErrorReason(error))") }
+        close(descriptor)  // (its data is on disk: a late error of close has nothing left to lose)
     }
 }
+
+/// `write(2)`, which ``RecordIOWriter/write(key:payload:)`` hides inside the writer.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(descriptor, bytes, count) }

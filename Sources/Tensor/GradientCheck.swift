@@ -56,8 +56,9 @@ public enum GradientCheck {
     ///     (`[("weight", w)]`, or a module's `namedParameters()`).
     ///   - epsilon: finite-difference step.
     ///   - relativeTolerance, absoluteTolerance: pass criterion per element (see above).
-    ///   - maxElementsPerInput: check at most this many elements of each input and parameter,
-    ///     spread evenly.
+    ///   - maxElementsPerInput: check at most this many elements of each input and parameter:
+    ///     one in each of that many equal runs of elements, at a place that varies from run to
+    ///     run (evenly spaced ones would all fall on one pixel when a run is a whole plane).
     ///   - seed: seed of the random cotangent.
     public static func run(_ inputs: [Tensor], parameters: [(name: String, parameter: Parameter)] = [],
                            epsilon: Float = 1e-3, relativeTolerance: Double = 2e-2, absoluteTolerance: Double = 2e-3,
@@ -116,7 +117,8 @@ public enum GradientCheck {
             let base = tensor.value.scalars
             let analytic = tensor.gradient?.scalars ?? [Float](repeating: 0, count: base.count)
             let stride = max(1, base.count / maxElementsPerTensor)
-            for element in Swift.stride(from: 0, to: base.count, by: stride) {
+            for (run, start) in Swift.stride(from: 0, to: base.count, by: stride).enumerated() {
+                let element = start + (run &* 40_503) % min(stride, base.count - start)  // (a multiplicative hash of the run)
                 var plus = base, minus = base
                 plus[element] += epsilon
                 minus[element] -= epsilon

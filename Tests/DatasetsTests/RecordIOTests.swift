@@ -72,19 +72,26 @@ import TestSupport
     let dead = UUID().uuidString, orphan = UUID().uuidString
     file(".w.rec.\(dead).tmp", 300); file(".w.idx.\(dead).tmp", 20); file(".w.idx.\(orphan).tmp", 10)
     file(".w.rec.tmp", 5); file(".w.rec.mine.tmp", 5)  // (not a writer's names: never touched)
+    let recent = UUID().uuidString
+    file(".w.rec.\(recent).tmp", 7)  // (unlocked, but changed a moment ago: kept)
+    let old = Date().addingTimeInterval(-2 * RecordIOWriter.staleAge)
+    for name in [".w.rec.\(dead).tmp", ".w.idx.\(dead).tmp", ".w.idx.\(orphan).tmp"] {
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: dir.appendingPathComponent(name).path)
+    }
     let running = try RecordIOWriter(rec: rec, idx: idx)
     try running.write(key: 0, payload: [1, 2, 3])
-    let own = try #require(RecordIOWriter.leftovers(of: rec).first { !$0.lastPathComponent.contains(dead) })
+    let own = try #require(RecordIOWriter.leftovers(of: rec).first { ![dead, recent].contains(where: $0.lastPathComponent.contains) })
+    try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: own.path)  // (its lock alone keeps it)
 
     let leftovers = RecordIOWriter.removeLeftovers(rec: rec, idx: idx)
     #expect(leftovers.removed.map(\.url.lastPathComponent) == [".w.rec.\(dead).tmp", ".w.idx.\(dead).tmp"])
     #expect(leftovers.removed.map(\.bytes) == [300, 20])
-    #expect(Set(leftovers.kept.map(\.url.lastPathComponent)) == [own.lastPathComponent, ".w.idx.\(orphan).tmp"])
+    #expect(Set(leftovers.kept.map(\.url.lastPathComponent)) == [own.lastPathComponent, ".w.rec.\(recent).tmp", ".w.idx.\(orphan).tmp"])
     #expect(FileManager.default.fileExists(atPath: own.path), "the running writer's data is never removed")
     try running.finish()
     #expect(try RecordIOFile(rec: rec, idx: idx).record(key: 0) == [1, 2, 3])
     let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-    #expect(left == [".w.idx.\(orphan).tmp", ".w.rec.mine.tmp", ".w.rec.tmp", "w.idx", "w.rec"], "\(left)")
+    #expect(left == [".w.idx.\(orphan).tmp", ".w.rec.\(recent).tmp", ".w.rec.mine.tmp", ".w.rec.tmp", "w.idx", "w.rec"].sorted(), "\(left)")
 }
 
 @Suite(.enabled(if: Python.has("struct"), "python3 is not installed"))
