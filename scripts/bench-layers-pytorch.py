@@ -1,11 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch's side of `crossres bench --filter layers`: TinyResNet32's convolutions one at a time
 at batch 64, forward + backward of `y.sum()` (input and weight gradients; the 3-channel stem has
-no input gradient), MobileFaceNet-32's grouped and depthwise 3x3 convolutions one at a time (forward
-without gradients), and MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and channels_last.
-MobileFaceNet-32's 1x1 convolutions one at a time (forward without gradients), and
-MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and channels_last. Prints the median
-and fastest milliseconds per case.
+no input gradient), MobileFaceNet-32's grouped and depthwise 3x3 and its 1x1 convolutions one at a
+time (forward without gradients), and MobileFaceNet-32's eval forward (W5c's teacher), in NCHW and
+channels_last. Prints the median and fastest milliseconds per case.
 
 The W5 benchmark runs W5c after W5a's and W5b's training steps, whose freed tensors leave glibc's
 heap large and its mmap threshold raised: W5c's large tensors then come from the heap without

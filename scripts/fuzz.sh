@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
         --scratch-path) scratch=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         --seeds) seeds=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /p' "$0" | sed '$d'; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
 done

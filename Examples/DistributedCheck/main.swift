@@ -175,6 +175,7 @@ func makeTask(_ settings: Settings, group: ProcessGroup, failure: Failure? = nil
         let perceptron = Perceptron(inputs: 16, width: width, outputs: 4, dropout: dropout, using: &generator)
         (model, forward, inputs, outputs) = (perceptron, { perceptron($0) }, [16, 1, 1], 4)
     case "smallfacenet":  // has BatchNorm: per-rank statistics unless --sync-batchnorm
+        guard settings.values["dropout"] == nil else { throw CheckError("--dropout is the perceptron's") }
         let network = SmallFaceNet(embeddingSize: 32, inputSize: 32, using: &generator)
         if settings.values["sync-batchnorm"] != nil { group.synchroniseBatchNorm(in: network) }
         (model, forward, inputs, outputs) = (network, { network.features($0).embedding }, [3, 32, 32], 32)

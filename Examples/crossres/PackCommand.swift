@@ -91,7 +91,7 @@ enum PackCommand {
             TrainingLoop.standardErrorWarning(String(format: "removed %@ (%.1f MB, hidden), left by an interrupted pack of the same output", leftover.path, Double(bytes) / 1e6))
         }
         for (leftover, bytes) in leftovers.kept {  // (another pack may be writing it)
-            TrainingLoop.standardErrorWarning(String(format: "%@ (%.1f MB, hidden) may be being written by another pack of the same output (it is locked, or changed in the last %.0f s); remove it once none runs", leftover.path, Double(bytes) / 1e6, RecordIOWriter.staleAge))
+            TrainingLoop.standardErrorWarning(String(format: "%@ (%.1f MB, hidden) may be being written by another pack of the same output (it is locked, or changed in the last %.0f s); kept", leftover.path, Double(bytes) / 1e6, RecordIOWriter.staleAge))
         }
         try RecordIODataset.write(dataset, rec: plan.rec, idx: plan.idx, format: plan.format, quality: plan.quality)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: plan.rec.path)[.size] as? Int) ?? 0

@@ -246,8 +246,7 @@ public final class RecordIOWriter {
     public struct Leftovers {
         /// Removed: left by writers that no longer run, with their sizes in bytes.
         public var removed: [(url: URL, bytes: Int)] = []
-        /// Kept: written by a running writer, changed within ``RecordIOWriter/staleAge``, or not
-        /// to be told apart (an index temporary whose `.rec` is already in place).
+        /// Kept: held by a running writer, or changed within ``RecordIOWriter/staleAge``.
         public var kept: [(url: URL, bytes: Int)] = []
     }
 
@@ -259,7 +258,9 @@ public final class RecordIOWriter {
 
     /// Removes the hidden temporary files that killed writers of `rec` and `idx` left: a `.rec`
     /// temporary unchanged for ``staleAge`` whose lock can be taken has no running writer, and
-    /// goes with its writer's index temporary. The rest are kept and listed.
+    /// goes with its writer's index temporary; an index temporary without one and unchanged for
+    /// ``staleAge`` goes too (a writer holds it only for the moment ``finish()`` renames the two).
+    /// The rest are kept and listed.
     public static func removeLeftovers(rec: URL, idx: URL) -> Leftovers {
         func size(_ url: URL) -> Int { (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
         func unchanged(_ url: URL) -> Bool {
@@ -285,7 +286,12 @@ public final class RecordIOWriter {
             }
         }
         for temporary in leftovers(of: idx) where !partnersRemoved.contains(temporary.lastPathComponent) {
-            result.kept.append((temporary, size(temporary)))
+            let bytes = size(temporary)
+            if unchanged(temporary) && unlink(temporary.path) == 0 {
+                result.removed.append((temporary, bytes))
+            } else {
+                result.kept.append((temporary, bytes))
+            }
         }
         return result
     }
@@ -311,17 +317,19 @@ public final class RecordIOWriter {
         // Created and locked under a name no leftover search matches, then given its own: never
         // found unlocked by another writer's ``removeLeftovers(rec:idx:)``.
         let unnamed = rec.deletingLastPathComponent().appendingPathComponent(".\(rec.lastPathComponent).\(tag).new")
-        descriptor = open(unnamed.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else {
+        // (Set only on success: a throwing initialiser of a fully set-up object runs `deinit`.)
+        let created = open(unnamed.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard created >= 0 else {
             throw DatasetError(rec.path, "cannot create \(unnamed.path): \(String(cString: strerror(errno)))")
         }
         // (A file system without locks: unguarded, but for ``staleAge``.)
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK, rename(unnamed.path, temporaryRec.path) == 0 else {
+        guard flock(created, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK, rename(unnamed.path, temporaryRec.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(unnamed.path)
-            close(descriptor)
+            close(created)
             throw DatasetError(rec.path, "cannot create \(temporaryRec.path): \(reason)")
         }
+        descriptor = created
     }
 
     deinit {
@@ -365,7 +373,9 @@ public final class RecordIOWriter {
             while done < bytes.count {
                 let written = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw DatasetError(rec.path, "cannot write: \(String(cString: strerror(errno)))") }
+                guard written > 0 else {
+                    throw DatasetError(rec.path, "cannot write: \(written == 0 ? "no byte written" : String(cString: strerror(errno)))")
+                }
                 done += written
             }
         }

@@ -57,9 +57,10 @@ public enum GradientCheck {
     ///   - epsilon: finite-difference step.
     ///   - relativeTolerance, absoluteTolerance: pass criterion per element (see above).
     ///   - maxElementsPerInput: check at most this many elements of each input and parameter:
-    ///     one in each of that many equal runs of elements, at a place that varies from run to
-    ///     run (evenly spaced ones would all fall on one pixel when a run is a whole plane).
-    ///   - seed: seed of the random cotangent.
+    ///     one in each of that many consecutive runs of elements, at a random place in its run
+    ///     (evenly spaced ones would all fall on one pixel or kernel column when a run is a whole
+    ///     plane or kernel).
+    ///   - seed: seed of the random cotangent and of the places checked.
     public static func run(_ inputs: [Tensor], parameters: [(name: String, parameter: Parameter)] = [],
                            epsilon: Float = 1e-3, relativeTolerance: Double = 2e-2, absoluteTolerance: Double = 2e-3,
                            maxElementsPerInput: Int = 64, seed: UInt64 = 0x5EED,
@@ -88,7 +89,7 @@ public enum GradientCheck {
         let checked = inputs.indices.map { CheckedTensor(name: "input \($0)", value: inputs[$0], gradient: gradients[leaves[$0]]) }
             + parameters.map { CheckedTensor(name: "parameter \($0.name)", value: $0.parameter.value, gradient: gradients[$0.parameter]) }
         return compare(checked, epsilon: epsilon, relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
-                       maxElementsPerTensor: maxElementsPerInput) { index, perturbed in
+                       maxElementsPerTensor: maxElementsPerInput, seed: seed) { index, perturbed in
             guard index >= inputs.count else {
                 var point = constants
                 point[index] = perturbed
@@ -109,16 +110,17 @@ public enum GradientCheck {
     /// Compares each tensor's analytic gradient with central differences of `objective`, which
     /// evaluates `L` with the tensor at the given index replaced by a perturbed value.
     private static func compare(_ tensors: [CheckedTensor], epsilon: Float, relativeTolerance: Double, absoluteTolerance: Double,
-                                maxElementsPerTensor: Int, objective: (_ index: Int, _ perturbed: Tensor) -> Double) -> Report {
+                                maxElementsPerTensor: Int, seed: UInt64, objective: (_ index: Int, _ perturbed: Tensor) -> Double) -> Report {
         var passed = true, maxError = 0.0, checked = 0
         var worst: (input: Int, element: Int, analytic: Double, numeric: Double)? = nil
         var worstScore = -Double.infinity
         for (index, tensor) in tensors.enumerated() {
             let base = tensor.value.scalars
             let analytic = tensor.gradient?.scalars ?? [Float](repeating: 0, count: base.count)
-            let stride = max(1, base.count / maxElementsPerTensor)
+            let stride = max(1, (base.count + maxElementsPerTensor - 1) / maxElementsPerTensor)
             for (run, start) in Swift.stride(from: 0, to: base.count, by: stride).enumerated() {
-                let element = start + (run &* 40_503) % min(stride, base.count - start)  // (a multiplicative hash of the run)
+                var place = RandomGenerator(seed: seed, stream: UInt64(index), UInt64(run))
+                let element = start + Int(place.next() % UInt64(min(stride, base.count - start)))
                 var plus = base, minus = base
                 plus[element] += epsilon
                 minus[element] -= epsilon

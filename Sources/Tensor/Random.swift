@@ -52,7 +52,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
         self.state = state
     }
 
-    private static func isValid(_ state: [UInt64]) -> Bool { state.count == 4 && state.contains { $0 != 0 } }
+    /// Whether `state` is one a generator can have: four words, not all zero.
+    package static func isValid(_ state: [UInt64]) -> Bool { state.count == 4 && state.contains { $0 != 0 } }
 
     public mutating func next() -> UInt64 {
         let result = rotate(state[1] &* 5, 7) &* 9

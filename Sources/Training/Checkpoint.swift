@@ -54,7 +54,7 @@ public struct Checkpoint {
     static let stepKey = "crossres.step"
     /// Metadata key of the dropout layers' generators: a JSON object, `<module>.<name>` to the
     /// four state words in hexadecimal.
-    public static let generatorsKey = "crossres.generators"
+    package static let generatorsKey = "crossres.generators"
 
     /// The task's modules that draw random numbers, by `<module>.<name>` (a shared one once per
     /// name).
@@ -88,7 +88,7 @@ public struct Checkpoint {
         return try modules.keys.sorted().map { name in
             guard let words = stored[name] else { throw CheckpointError("no generator for '\(name)' in '\(Self.generatorsKey)'") }
             let state = words.compactMap { UInt64($0, radix: 16) }
-            guard state.count == 4 && words.count == 4 && state.contains(where: { $0 != 0 }) else {
+            guard state.count == words.count && RandomGenerator.isValid(state) else {
                 throw CheckpointError("the generator of '\(name)' is not four hexadecimal words, not all zero: \(words)")
             }
             return (modules[name]!, RandomGenerator(state: state))
@@ -165,7 +165,9 @@ public struct Checkpoint {
 
     /// Restores `task` from this checkpoint, strictly: every module's state dict must fit
     /// (missing, unexpected and mis-shaped keys are all named), every optimiser's state must
-    /// load, and no entry may be left over. On failure the task is put back as it was.
+    /// load, no entry may be left over, and the stored generators must be those of the task's
+    /// dropout layers (a checkpoint without them leaves the streams as they are). On failure the
+    /// task is put back as it was.
     public func restore(_ task: any TrainingTask, path: String = "<checkpoint>") throws {
         let owners = task.checkpointedModules.map(\.name) + task.optimizers.map(\.name)
         var groups: [String: [String: Tensor]] = [:]

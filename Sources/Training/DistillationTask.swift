@@ -100,8 +100,7 @@ public final class DistillationTask: TrainingTask {
             // Before the student's forward pass, which moves its BatchNorm statistics and dropout streams.
             try ensureInputsFit {
                 guard let row = batch.flipped.firstIndex(of: true) else { return }
-                let index = row < batch.indices.count ? " (dataset index \(batch.indices[row]))" : ""
-                throw MirroredRowError(description: "the teacher feature cache holds the teacher's features of unmirrored HR images, but row \(row) of this batch\(index) is mirrored (LoaderOptions.flip): turn flip off, or let the teacher see each batch (no teacherCache)")
+                throw MirroredRowError(description: "the teacher feature cache holds the teacher's features of unmirrored HR images, but row \(row) of this batch (dataset index \(batch.indices[row])) is mirrored (LoaderOptions.flip): turn flip off, or let the teacher see each batch (no teacherCache)")
             }
         } else {
             try ensureInputShape(batch.highResolution.shape, fits: teacher, role: "the teacher on the HR images")

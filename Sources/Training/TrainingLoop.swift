@@ -23,7 +23,8 @@ import Tensor
 /// process, every process stops at that step.
 ///
 /// Resume is bit-identical: the batch of a step depends only on the step, and the checkpoint
-/// holds every parameter, buffer and optimiser moment (same thread count assumed). It also holds
+/// holds every parameter, buffer, optimiser moment and dropout generator (same thread count
+/// assumed). It also holds
 /// ``criticCollapse``'s count of pinned steps: a run whose `startStep` is the step of the
 /// checkpoint at ``checkpointPath`` goes on counting from it (resume from the loop's own
 /// checkpoint, as ``TrainingRunFolder`` does; see ``CriticCollapseDetector`` for a changed window).

@@ -108,7 +108,7 @@ struct DataParallelTrainingTests {
 
     /// With dropout, each rank draws its rows' masks from its own generator; a resume gives every
     /// rank rank 0's checkpointed stream (`synchronise`), so the resumed run ends with the
-    /// uninterrupted run's weights on both ranks (before, rank 1 restarted its stream).
+    /// uninterrupted run's weights on both ranks (with rank 0's stream alone restored, rank 1's restarted).
     @Test func dropoutStreamsResumeOnEveryRank() throws {
         let folder = try MPIJob.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -55,16 +55,28 @@ let convCases: [ConvCase] = [
     ConvCase(c: 2, h: 6, w: 23, o: 3, kh: 2, kw: 3, stride: Size2D(1, 3), padding: Size2D(0, 1)), // polyphase, strided columns
     ConvCase(n: 2, c: 16, h: 10, w: 8, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd 8 wide: tile-row pairs, then one
     ConvCase(n: 1, c: 16, h: 12, w: 10, o: 17, kh: 3, kw: 3, bias: false),              // Winograd: 8-wide output, 10-wide input gradient
-    ConvCase(n: 1, c: 10, h: 5, w: 5, o: 2, kh: 3, kw: 3, stride: 2, padding: 1, groups: 2), // grouped GEMM, strided: col2im per group
-    ConvCase(c: 10, h: 3, w: 2, o: 10, kh: 1, kw: 1, groups: 2),                         // grouped 1×1 (5 per group)
-    ConvCase(c: 3, h: 9, w: 10, o: 2, kh: 1, kw: 1, stride: 2),                          // 1×1 s2, 5 wide: im2col's stride-2 vectors
-    ConvCase(n: 1, c: 2, h: 7, w: 8, o: 3, kh: 1, kw: 1, stride: 3),                     // 1×1 s3: im2col at stride 3
-    ConvCase(n: 1, c: 16, h: 4, w: 16, o: 16, kh: 3, kw: 3, padding: 1),                 // Winograd: groups of 4 tiles
-    ConvCase(n: 1, c: 32, h: 45, w: 45, o: 32, kh: 3, kw: 3, padding: 1, bias: false),   // Winograd: an image in blocks of tile rows
-] + phaseTapCases + [
+] + AuditedConvCases.all + phaseTapCases + [
     ConvCase(n: 5, c: 32, h: 24, w: 28, o: 8, kh: 3, kw: 3, padding: 1),                 // image blocks of 2, last one short
     ConvCase(n: 5, c: 12, h: 47, w: 55, o: 6, kh: 5, kw: 5, stride: 2, padding: 2, bias: false), // the same, stride 2
 ]
+
+/// Kernel paths a coverage audit found without a gradient check (session 20), by name.
+enum AuditedConvCases {
+    /// A grouped GEMM, strided: col2im per group.
+    static let stridedGroupedGEMM = ConvCase(n: 1, c: 10, h: 5, w: 5, o: 2, kh: 3, kw: 3, stride: 2, padding: 1, groups: 2)
+    /// A grouped 1×1 (5 channels per group).
+    static let groupedPointwise = ConvCase(c: 10, h: 3, w: 2, o: 10, kh: 1, kw: 1, groups: 2)
+    /// 1×1 stride 2 with a 5-wide output: im2col's stride-2 vectors.
+    static let stride2Columns = ConvCase(c: 3, h: 9, w: 10, o: 2, kh: 1, kw: 1, stride: 2)
+    /// 1×1 stride 3: im2col at stride 3.
+    static let stride3Columns = ConvCase(n: 1, c: 2, h: 7, w: 8, o: 3, kh: 1, kw: 1, stride: 3)
+    /// Winograd: groups of 4 tiles.
+    static let winogradFourTiles = ConvCase(n: 1, c: 16, h: 4, w: 16, o: 16, kh: 3, kw: 3, padding: 1)
+    /// Winograd: one image in blocks of tile rows.
+    static let winogradRowBlocks = ConvCase(n: 1, c: 32, h: 45, w: 45, o: 32, kh: 3, kw: 3, padding: 1, bias: false)
+
+    static let all = [stridedGroupedGEMM, groupedPointwise, stride2Columns, stride3Columns, winogradFourTiles, winogradRowBlocks]
+}
 
 /// Strided convolutions that run one GEMM per kernel tap over the phase planes (``ConvPhaseTaps``).
 let phaseTapCases: [ConvCase] = [
@@ -208,16 +220,17 @@ func convMatchesNaiveReference(_ k: ConvCase) {
         ConvGeometry(input: [k.n, k.c, k.h, k.w], weight: [k.o, k.c / k.groups, k.kh, k.kw], bias: nil, stride: k.stride,
                      padding: k.padding, dilation: k.dilation, groups: k.groups)
     }
-    let strided = geometry(convCases[39]), grouped1x1 = geometry(convCases[40])
+    let audited = AuditedConvCases.self
+    let strided = geometry(audited.stridedGroupedGEMM), grouped1x1 = geometry(audited.groupedPointwise)
     #expect(strided.groups == 2 && !strided.usesDirectKernel && strided.inputGradientCorrelation == nil)
     #expect(grouped1x1.isPointwise && grouped1x1.groups == 2 && !grouped1x1.usesDirectKernel)
-    for k in [convCases[41], convCases[42]] {
-        let g = geometry(k)
-        #expect(g.kernelArea == 1 && !g.isPointwise && !ConvPhaseTaps.supports(g) && ConvGEMM.imagesPerBlock(g) == 1, "\(k)")
+    let stride2 = geometry(audited.stride2Columns), stride3 = geometry(audited.stride3Columns)
+    for g in [stride2, stride3] {
+        #expect(g.kernelArea == 1 && !g.isPointwise && !ConvPhaseTaps.supports(g) && ConvGEMM.imagesPerBlock(g) == 1)
     }
-    #expect(geometry(convCases[41]).outWidth >= 5 && geometry(convCases[41]).strideWidth == 2 && geometry(convCases[42]).strideWidth == 3)
-    let fourTiles = geometry(convCases[43]), rowBlocks = ConvWinograd.Tiling(geometry(convCases[44]))
-    #expect(ConvWinograd.supports(fourTiles) && ConvWinograd.Tiling(fourTiles).tilesX == 4 && ConvWinograd.supports(geometry(convCases[44])))
+    #expect(stride2.outWidth >= 5 && stride2.strideWidth == 2 && stride3.strideWidth == 3)
+    let fourTiles = geometry(audited.winogradFourTiles), rowBlocks = ConvWinograd.Tiling(geometry(audited.winogradRowBlocks))
+    #expect(ConvWinograd.supports(fourTiles) && ConvWinograd.Tiling(fourTiles).tilesX == 4 && ConvWinograd.supports(geometry(audited.winogradRowBlocks)))
     #expect(rowBlocks.imagesPerBlock == 1 && rowBlocks.tileRowsPerBlock < rowBlocks.tilesY)
 }
 
@@ -231,7 +244,7 @@ func convMatchesNaiveReference(_ k: ConvCase) {
 /// `(k − 1)·d` and its 4-wide rows, Winograd's 8-wide outputs, 4-tile groups and tile-row blocks,
 /// a strided grouped GEMM (col2im per group), a grouped 1×1, and im2col's stride-2 vectors and
 /// stride 3.
-@Test(arguments: [3, 13, 16, 17, 18, 22, 24, 27, 2, 23, 32, 37, 38, 39, 40, 41, 42, 43, 44].map { convCases[$0] }
+@Test(arguments: [3, 13, 16, 17, 18, 22, 24, 27, 2, 23, 32, 37, 38].map { convCases[$0] } + AuditedConvCases.all
       + [phaseTapCases[1], phaseTapCases[3]] + convCases.suffix(2))
 func convGradientCheckAtWholeBatches(_ k: ConvCase) {
     var rng = RandomGenerator(seed: 29)

@@ -29,6 +29,20 @@ import Tensor
         #expect(earlier[weight] != nil)
     }
 
+    /// A gradient wrong only in the last column of 3×3 kernels is caught at every sample limit
+    /// (evenly spaced samples fell on column 0 of every kernel), and no more elements than the
+    /// limit are checked.
+    @Test(arguments: [16, 24, 64]) func samplesReachEveryKernelColumn(limit: Int) {
+        let w = random([8, 8, 3, 3], seed: 6)
+        let report = GradientCheck.run([w], maxElementsPerInput: limit) { t in
+            let value = withoutGradients { t[0] * 1.5 }
+            let wrong = Tensor(shape: [8, 8, 3, 3], scalars: (0..<576).map { $0 % 3 == 2 ? 3 : 1.5 })
+            return Tensor.recordOperation("wrongLastColumn", value: value, inputs: [t[0]]) { g in [g * wrong] }
+        }
+        #expect(!report.passed && report.worst.map { $0.element % 3 == 2 } == true, "\(report)")
+        #expect(report.checkedElements <= limit && report.checkedElements >= limit * 3 / 4, "\(report.checkedElements)")
+    }
+
     @Test func wrongParameterGradientIsCaughtAndNamed() {
         let scale = Parameter(Tensor([0.5, -1.5, 2]))
         let original = scale.value.scalars
