@@ -250,10 +250,10 @@ public final class RecordIOWriter {
         public var kept: [(url: URL, bytes: Int)] = []
     }
 
-    /// How long a `.rec` temporary must have gone unchanged before ``removeLeftovers(rec:idx:)``
-    /// removes it, lock or no lock: a guard where `flock` guards only one machine (NFS mounted
-    /// `nolock` or `local_lock=flock`, some FUSE and CIFS mounts), on which a running writer's
-    /// lock is not seen from another (a writer adds to its file every 4 MiB).
+    /// How long a temporary must have gone unchanged before ``removeLeftovers(rec:idx:)`` removes
+    /// it, even when its lock can be taken: a guard where `flock` guards only one machine (NFS
+    /// mounted `nolock` or `local_lock=flock`, some FUSE and CIFS mounts), on which a running
+    /// writer's lock is not seen from another (a writer adds to its file every 4 MiB).
     public static let staleAge: TimeInterval = 120
 
     /// Removes the hidden temporary files that killed writers of `rec` and `idx` left: a `.rec`

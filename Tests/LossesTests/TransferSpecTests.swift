@@ -110,4 +110,18 @@ struct TransferSpecTests {
         #expect(throws: TransferSpecError.self) { try TransferSpec.parse("guided-cnn", configuration: bare) }
         #expect(throws: TransferSpecError.self) { try TransferSpec.parse("nst", configuration: bare) }
     }
+
+    /// Which specs read the configuration's feature map, without dimensions to build them with;
+    /// a spec that is not well formed throws the same error `parse` does.
+    @Test func termsReadingTheConfiguredFeatureMap() throws {
+        for (spec, reads) in [("nst", true), ("l2=5,nst=50", true), ("nst:map=stage2", false), ("nst:student-map=stage2", true),
+                              ("nst:student-map=stage2:teacher-map=stage3", false), ("l2,adda", false), ("nst:map=a,nst=2:kernel=linear", true)] {
+            #expect(try TransferSpec.readsConfiguredFeatureMap(spec) == reads, "\(spec)")
+        }
+        let malformed = #"nst:mapp=stage2"#
+        let configuration = TransferLossConfiguration(studentEmbeddingDimension: 4, featureMap: "stage2")
+        let error = try #require(throws: TransferSpecError.self) { try TransferSpec.readsConfiguredFeatureMap(malformed) }
+        #expect(throws: error) { try TransferSpec.parse(malformed, configuration: configuration) }
+    }
 }
+
