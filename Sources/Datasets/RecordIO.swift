@@ -368,18 +368,33 @@ public final class RecordIOWriter {
     }
 
     private func flush() throws {
-        try buffer.withUnsafeBytes { bytes in
+        try Self.writeAll(buffer, to: descriptor, name: rec.path)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the index to its temporary file (itself the atomic step's temporary: no further
+    /// temporary of Foundation's that a killed writer could leave), synchronised to disk.
+    private func writeIndex() throws {
+        let file = open(temporaryIdx.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard file >= 0 else { throw DatasetError(idx.path, "cannot create \(temporaryIdx.path): \(String(cString: strerror(errno)))") }
+        defer { close(file) }
+        try Self.writeAll(Array(index.utf8), to: file, name: idx.path)
+        guard fsync(file) == 0 || errno == EINVAL else { throw DatasetError(idx.path, "cannot write: \(String(cString: strerror(errno)))") }
+    }
+
+    /// `write(2)` of all of `bytes`, retried after interruptions.
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, name: String) throws {
+        try bytes.withUnsafeBytes { bytes in
             var done = 0
             while done < bytes.count {
                 let written = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 if written < 0 && errno == EINTR { continue }
                 guard written > 0 else {
-                    throw DatasetError(rec.path, "cannot write: \(written == 0 ? "no byte written" : String(cString: strerror(errno)))")
+                    throw DatasetError(name, "cannot write: \(written == 0 ? "no byte written" : String(cString: strerror(errno)))")
                 }
                 done += written
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Flushes the data to disk (`fsync`: a file system that reports write errors late reports
@@ -391,7 +406,7 @@ public final class RecordIOWriter {
         guard fsync(descriptor) == 0 || errno == EINVAL else {  // (EINVAL: a file that cannot be synchronised)
             throw DatasetError(rec.path, "cannot write: \(String(cString: strerror(errno)))")
         }
-        try writeFileAtomically(Array(index.utf8), to: temporaryIdx)
+        try writeIndex()
         for (from, to) in [(temporaryRec, rec), (temporaryIdx, idx)] {
             guard rename(from.path, to.path) == 0 else {
                 throw DatasetError(to.path, "cannot rename \(from.path) into place: \(String(cString: strerror(errno)))")
