@@ -232,14 +232,22 @@ public final class RecordIOWriter {
 
     /// The hidden temporary files an interrupted writer of `url` left beside it
     /// (`.NAME.<UUID>.tmp`; a writer at work has such a file too).
-    public static func leftovers(of url: URL) -> [URL] {
+    public static func leftovers(of url: URL) -> [URL] { temporaries(of: url).map(\.url) }
+
+    /// The writer's file for `url` with `tag` and `suffix`: `.NAME.<tag><suffix>` beside it.
+    private static func temporary(of url: URL, tag: String, suffix: String = ".tmp") -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag)\(suffix)")
+    }
+
+    /// The writers' temporary files beside `url` (``temporary(of:tag:suffix:)`` with a UUID tag),
+    /// with their tags, in name order.
+    private static func temporaries(of url: URL) -> [(url: URL, tag: String)] {
         let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).", suffix = ".tmp"
-        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter { name in
-                name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count
-                    && UUID(uuidString: String(name.dropFirst(prefix.count).dropLast(suffix.count))) != nil
-            }
-            .sorted().map { folder.appendingPathComponent($0) }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted().compactMap { name in
+            guard name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count else { return nil }
+            let tag = String(name.dropFirst(prefix.count).dropLast(suffix.count))
+            return UUID(uuidString: tag) == nil ? nil : (folder.appendingPathComponent(name), tag)
+        }
     }
 
     /// What ``removeLeftovers(rec:idx:)`` did with the temporary files beside an output.
@@ -262,36 +270,25 @@ public final class RecordIOWriter {
     /// ``staleAge`` goes too (a writer holds it only for the moment ``finish()`` renames the two).
     /// The rest are kept and listed.
     public static func removeLeftovers(rec: URL, idx: URL) -> Leftovers {
-        func size(_ url: URL) -> Int { (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
-        func unchanged(_ url: URL) -> Bool {
-            let changed = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
-            return Date().timeIntervalSince(changed) >= staleAge
-        }
         var result = Leftovers()
-        var partnersRemoved = Set<String>()
-        let recPrefix = ".\(rec.lastPathComponent).", tmp = ".tmp"
-        for temporary in leftovers(of: rec) {
-            let name = temporary.lastPathComponent
-            let tag = name.dropFirst(recPrefix.count).dropLast(tmp.count)
-            let partner = idx.deletingLastPathComponent().appendingPathComponent(".\(idx.lastPathComponent).\(tag)\(tmp)")
-            let bytes = size(temporary), partnerBytes = size(partner)
-            if unchanged(temporary) && removeUnlocked(temporary) {
-                result.removed.append((temporary, bytes))
-                if unlink(partner.path) == 0 {
-                    result.removed.append((partner, partnerBytes))
-                    partnersRemoved.insert(partner.lastPathComponent)
-                }
-            } else {
-                result.kept.append((temporary, bytes))
-            }
+        /// Removes `file` when `remove` succeeds on it, having been unchanged for ``staleAge``
+        /// (`stale`: known already), and lists it; whether it was removed (`nil`: not there).
+        @discardableResult
+        func dispose(_ file: URL, stale: Bool = false, _ remove: (URL) -> Bool) -> Bool? {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path) else { return nil }
+            let bytes = attributes[.size] as? Int ?? 0
+            let changed = attributes[.modificationDate] as? Date ?? Date()
+            let removed = (stale || Date().timeIntervalSince(changed) >= staleAge) && remove(file)
+            if removed { result.removed.append((file, bytes)) } else { result.kept.append((file, bytes)) }
+            return removed
         }
-        for temporary in leftovers(of: idx) where !partnersRemoved.contains(temporary.lastPathComponent) {
-            let bytes = size(temporary)
-            if unchanged(temporary) && unlink(temporary.path) == 0 {
-                result.removed.append((temporary, bytes))
-            } else {
-                result.kept.append((temporary, bytes))
-            }
+        var partners = Set<String>()
+        for (data, tag) in temporaries(of: rec) where dispose(data, removeUnlocked) == true {
+            let partner = temporary(of: idx, tag: tag)  // (its writer's index, if it got that far)
+            if dispose(partner, stale: true, { unlink($0.path) == 0 }) != nil { partners.insert(partner.lastPathComponent) }
+        }
+        for (index, _) in temporaries(of: idx) where !partners.contains(index.lastPathComponent) {
+            dispose(index) { unlink($0.path) == 0 }
         }
         return result
     }
@@ -311,12 +308,11 @@ public final class RecordIOWriter {
         self.rec = rec
         self.idx = idx
         let tag = UUID().uuidString
-        func temporary(_ url: URL) -> URL { url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp") }
-        temporaryRec = temporary(rec)
-        temporaryIdx = temporary(idx)
+        temporaryRec = Self.temporary(of: rec, tag: tag)
+        temporaryIdx = Self.temporary(of: idx, tag: tag)
         // Created and locked under a name no leftover search matches, then given its own: never
         // found unlocked by another writer's ``removeLeftovers(rec:idx:)``.
-        let unnamed = rec.deletingLastPathComponent().appendingPathComponent(".\(rec.lastPathComponent).\(tag).new")
+        let unnamed = Self.temporary(of: rec, tag: tag, suffix: ".new")
         // (Set only on success: a throwing initialiser of a fully set-up object runs `deinit`.)
         let created = open(unnamed.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard created >= 0 else {

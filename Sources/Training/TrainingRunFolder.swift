@@ -93,9 +93,9 @@ public struct TrainingRunFolder {
     /// The run folder of a possibly data-parallel run and the step it starts at: on rank 0 the
     /// folder of its `claim` (which rank 0 must give) is created, or reopened and `task`
     /// restored from its checkpoint; the other ranks (`claim` `nil`) get `nil` and rank 0's
-    /// weights, buffers, optimiser state, dropout generators and step. When rank 0 cannot create, reopen or restore
-    /// (a checkpoint whose optimiser state does not fit), every process throws
-    /// (``ProcessAgreement/together(_:_:)``).
+    /// weights, buffers, optimiser state, dropout generators and step. When rank 0 cannot
+    /// create, reopen or restore (a checkpoint whose optimiser state does not fit), every process
+    /// throws (``ProcessAgreement/together(_:_:)``).
     public static func open<C: RunConfiguration>(_ path: String, configuration: C, claim: Claim?, task: any TrainingTask,
                                                  parallelism: (any DataParallelism)?) throws -> (run: TrainingRunFolder?, start: Int) {
         let opened = try ProcessAgreement.together(parallelism?.processAgreement) { () throws -> (run: TrainingRunFolder, start: Int)? in
